@@ -1,0 +1,58 @@
+//! The `zspark` command. With no subcommand it opens the desktop; `serve`, `exec` and
+//! `bridge` run the shared-workspace server, one headless agent task and the
+//! Responses-over-Chat proxy.
+
+mod cli;
+#[cfg(feature = "desktop")]
+mod desktop;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => open_desktop(),
+        Some(Command::Serve(_)) => not_in_this_build("serve", "zspark-server"),
+        Some(Command::Exec(_)) => not_in_this_build("exec", "codex-core"),
+        Some(Command::Bridge(_)) => not_in_this_build("bridge", "zspark-bridge"),
+    }
+}
+
+#[cfg(feature = "desktop")]
+fn open_desktop() -> ExitCode {
+    match desktop::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&format!(
+                "zspark: could not open the desktop window: {error}\n\
+                 On a machine without a display, use `zspark serve` or `zspark exec`."
+            ));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "desktop"))]
+fn open_desktop() -> ExitCode {
+    report(
+        "zspark: this build has no desktop (it was built without the `desktop` feature).\n\
+         Run `zspark --help` for the commands it has.",
+    );
+    ExitCode::from(2)
+}
+
+fn not_in_this_build(command: &str, crate_name: &str) -> ExitCode {
+    report(&format!(
+        "zspark {command}: this command is wired to `{crate_name}`, which this version does not include yet."
+    ));
+    ExitCode::from(2)
+}
+
+#[allow(clippy::print_stderr, reason = "the binary reports its own errors")]
+fn report(message: &str) {
+    eprintln!("{message}");
+}

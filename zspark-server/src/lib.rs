@@ -1,0 +1,2 @@
+//! `zspark serve`: the self-hosted shared-workspace server (axum router, sqlx storage on
+//! SQLite or PostgreSQL, artifacts, collaboration).
