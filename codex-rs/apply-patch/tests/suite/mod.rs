@@ -1,0 +1,3 @@
+//! Test modules.
+mod disk;
+mod memory;

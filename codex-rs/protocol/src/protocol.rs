@@ -1,0 +1,397 @@
+//! The queue pair: [`Submission`]s go into the runtime, [`Event`]s come out. Every
+//! event carries the id of the submission it answers, so a front-end can match answers
+//! to requests. This is the only surface embedders (the desktop, `zspark exec`) use.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config_types::{ApprovalPolicy, ReasoningEffort, SandboxPolicy, WireApi};
+use crate::items::ResponseItem;
+use crate::plan::PlanUpdate;
+
+/// A request to the runtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    /// Chosen by the caller; echoed in every event the submission causes.
+    pub id: String,
+    pub op: Op,
+}
+
+/// What a submission asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Op {
+    /// Start a new, empty session.
+    ///
+    /// Answered by [`EventMsg::SessionConfigured`] (plus [`EventMsg::Warning`]s), or
+    /// [`EventMsg::Error`] when a session is already running.
+    StartSession,
+
+    /// Continue a session stored in a rollout file; new records are appended to it.
+    ///
+    /// Answered by [`EventMsg::SessionConfigured`] carrying the replayed history, or
+    /// [`EventMsg::Error`] naming the file and what is wrong with it.
+    ResumeSession { rollout_path: PathBuf },
+
+    /// Start a new session (new id, new rollout file with `forked_from_id`) holding a
+    /// copy of a stored session's history, optionally cut before its n-th user message
+    /// (0-based), so "edit and resend" can branch from an earlier point.
+    ///
+    /// Answered like [`Op::ResumeSession`].
+    ForkSession {
+        rollout_path: PathBuf,
+        #[serde(default)]
+        before_user_message: Option<usize>,
+    },
+
+    /// Run one turn with this input.
+    ///
+    /// Answered by [`EventMsg::TurnStarted`], then streaming events
+    /// ([`EventMsg::AgentMessageDelta`], [`EventMsg::AgentReasoningDelta`],
+    /// [`EventMsg::ExecCommandBegin`] / `OutputDelta` / `End`, [`EventMsg::PatchApplyBegin`]
+    /// / `End`, [`EventMsg::PlanUpdate`], approval requests, [`EventMsg::TokenCount`],
+    /// retrying [`EventMsg::Error`]s), and finally exactly one of
+    /// [`EventMsg::TurnComplete`], [`EventMsg::TurnAborted`] or [`EventMsg::TurnFailed`].
+    /// A turn submitted while another runs waits for it to end.
+    UserTurn {
+        items: Vec<InputItem>,
+        #[serde(default)]
+        overrides: TurnOverrides,
+    },
+
+    /// Stop the running turn: the model stream is dropped and running commands are
+    /// killed. Tool calls left without output get an "aborted" output so the history
+    /// stays valid.
+    ///
+    /// Answered by [`EventMsg::TurnAborted`] on the turn's submission id; nothing when no
+    /// turn runs.
+    Interrupt,
+
+    /// Answer an [`EventMsg::ExecApprovalRequest`].
+    ///
+    /// No event of its own; the command then runs (or not) within the turn. An answer
+    /// for a request that is gone is answered by [`EventMsg::Warning`].
+    ExecApproval {
+        call_id: String,
+        decision: ReviewDecision,
+    },
+
+    /// Answer an [`EventMsg::ApplyPatchApprovalRequest`]; as [`Op::ExecApproval`].
+    PatchApproval {
+        call_id: String,
+        decision: ReviewDecision,
+    },
+
+    /// Drop the last `num_turns` user turns from the session's history (for "edit and
+    /// resend"). Recorded in the rollout.
+    ///
+    /// Answered by [`EventMsg::ThreadRolledBack`] with the remaining history, or
+    /// [`EventMsg::Error`] while a turn runs.
+    Rollback { num_turns: usize },
+
+    /// End the session after the running turn is aborted; flushes the rollout.
+    ///
+    /// Answered by [`EventMsg::ShutdownComplete`]; the event stream then ends.
+    Shutdown,
+}
+
+/// Per-turn changes to the session's settings; they stay in force for later turns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<ApprovalPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_policy: Option<SandboxPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+}
+
+/// One piece of user input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InputItem {
+    Text {
+        text: String,
+    },
+    /// An image given as a URL (`data:` URLs included).
+    Image {
+        image_url: String,
+    },
+    /// An image file on disk; read and sent as a `data:` URL.
+    LocalImage {
+        path: PathBuf,
+    },
+    /// A file the agent should read with its tools; named in the prompt by path.
+    FileReference {
+        path: PathBuf,
+    },
+}
+
+/// The user's answer to an approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReviewDecision {
+    /// Run this once.
+    Accept,
+    /// Run this, and the same command (or changes to the same files) for the rest of
+    /// the session without asking.
+    AcceptForSession,
+    /// Run this and remember the command prefix so commands starting with it are
+    /// allowed from now on (persisted).
+    AcceptWithExecpolicyAmendment { prefix: Vec<String> },
+    /// Do not run it; the model is told and continues.
+    Decline,
+    /// Do not run it and stop the turn.
+    Cancel,
+}
+
+/// Something the runtime reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The id of the submission this event answers.
+    pub id: String,
+    pub msg: EventMsg,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventMsg {
+    SessionConfigured(SessionConfiguredEvent),
+    TurnStarted {
+        turn_id: String,
+        #[serde(default)]
+        model_context_window: Option<u64>,
+    },
+    TurnComplete {
+        turn_id: String,
+        #[serde(default)]
+        last_agent_message: Option<String>,
+    },
+    TurnAborted {
+        turn_id: String,
+        reason: AbortReason,
+    },
+    TurnFailed {
+        turn_id: String,
+        message: String,
+    },
+    UserMessage {
+        message: String,
+        #[serde(default)]
+        images: Vec<String>,
+    },
+    AgentMessageDelta {
+        delta: String,
+    },
+    AgentMessage {
+        message: String,
+    },
+    AgentReasoningDelta {
+        delta: String,
+    },
+    AgentReasoning {
+        text: String,
+    },
+    ExecCommandBegin(ExecCommandBeginEvent),
+    ExecCommandOutputDelta {
+        call_id: String,
+        stream: OutputStream,
+        chunk: String,
+    },
+    ExecCommandEnd(ExecCommandEndEvent),
+    PatchApplyBegin {
+        call_id: String,
+        changes: BTreeMap<PathBuf, FileChange>,
+        auto_approved: bool,
+    },
+    PatchApplyEnd {
+        call_id: String,
+        success: bool,
+        /// `A path` / `M path` / `D path` lines, or the reason the patch failed.
+        output: String,
+    },
+    PlanUpdate(PlanUpdate),
+    ViewImage {
+        call_id: String,
+        path: PathBuf,
+    },
+    ExecApprovalRequest(ExecApprovalRequestEvent),
+    ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent),
+    TokenCount {
+        info: TokenUsageInfo,
+    },
+    ThreadRolledBack {
+        num_turns: usize,
+        history: Vec<ResponseItem>,
+    },
+    /// Something went wrong. When `will_retry` is set the runtime tries again by itself
+    /// (a partial answer shown so far will be replaced).
+    Error {
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        will_retry: Option<RetryInfo>,
+    },
+    /// Something the user should know that does not stop anything.
+    Warning {
+        message: String,
+    },
+    ShutdownComplete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionConfiguredEvent {
+    pub session_id: String,
+    #[serde(default)]
+    pub forked_from_id: Option<String>,
+    pub model: String,
+    pub model_provider_id: String,
+    pub wire_api: WireApi,
+    pub cwd: PathBuf,
+    pub approval_policy: ApprovalPolicy,
+    pub sandbox_policy: SandboxPolicy,
+    #[serde(default)]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    #[serde(default)]
+    pub model_context_window: Option<u64>,
+    /// Where the session is recorded. For a new session the file appears with the
+    /// first turn.
+    pub rollout_path: PathBuf,
+    /// The conversation so far (empty for a new session).
+    #[serde(default)]
+    pub history: Vec<ResponseItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortReason {
+    Interrupted,
+    /// The user declined an approval with `cancel`.
+    Cancelled,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecCommandBeginEvent {
+    pub call_id: String,
+    pub command: Vec<String>,
+    pub cwd: PathBuf,
+    /// For commands that keep running after the tool returns (`exec_command`), the id
+    /// `write_stdin` addresses.
+    #[serde(default)]
+    pub process_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecCommandEndEvent {
+    pub call_id: String,
+    pub command: Vec<String>,
+    pub cwd: PathBuf,
+    /// `None` when the process was killed or did not finish.
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    /// Everything the command printed (stdout and stderr interleaved), capped.
+    pub output: String,
+    /// Set when the command was stopped by a timeout or an interrupt.
+    #[serde(default)]
+    pub killed: bool,
+}
+
+/// One file in a patch, with what changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FileChange {
+    Add {
+        content: String,
+    },
+    Delete {
+        content: String,
+    },
+    Update {
+        unified_diff: String,
+        #[serde(default)]
+        move_path: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecApprovalRequestEvent {
+    pub call_id: String,
+    pub turn_id: String,
+    pub command: Vec<String>,
+    pub cwd: PathBuf,
+    /// Why the runtime or the model asks (the model's justification, or the policy).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The prefix an `acceptWithExecpolicyAmendment` answer would remember.
+    #[serde(default)]
+    pub proposed_prefix: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyPatchApprovalRequestEvent {
+    pub call_id: String,
+    pub turn_id: String,
+    pub changes: BTreeMap<PathBuf, FileChange>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryInfo {
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub delay_ms: u64,
+}
+
+/// Token counts as Codex records them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_output_tokens: u64,
+    pub total_tokens: u64,
+}
+
+impl TokenUsage {
+    pub fn add(&mut self, other: &TokenUsage) {
+        self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.reasoning_output_tokens += other.reasoning_output_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenUsageInfo {
+    pub total_token_usage: TokenUsage,
+    pub last_token_usage: TokenUsage,
+    pub model_context_window: Option<u64>,
+}
+
+impl TokenUsageInfo {
+    /// Percentage of the context window still free after the last request, when the
+    /// window is known.
+    pub fn context_left_percent(&self) -> Option<u8> {
+        let window = self.model_context_window.filter(|window| *window > 0)?;
+        let used = self.last_token_usage.input_tokens + self.last_token_usage.output_tokens;
+        let left = window.saturating_sub(used).saturating_mul(100) / window;
+        Some(u8::try_from(left).unwrap_or(100))
+    }
+}
