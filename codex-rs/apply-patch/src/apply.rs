@@ -403,9 +403,13 @@ fn apply_chunks(original: &str, chunks: &[UpdateChunk]) -> Result<String, String
 
 /// `cwd.join(path)` with `.` and `..` removed lexically (the file may not exist yet).
 pub fn resolve(cwd: &Path, path: &Path) -> PathBuf {
-    let joined = cwd.join(path);
+    normalize_path(&cwd.join(path))
+}
+
+/// `path` with `.` and `..` segments removed lexically.
+pub fn normalize_path(path: &Path) -> PathBuf {
     let mut normalised = PathBuf::new();
-    for component in joined.components() {
+    for component in path.components() {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {

@@ -11,7 +11,8 @@ mod seek;
 use std::path::Path;
 
 pub use apply::{
-    ApplyError, ChangeKind, PatchPlan, PlannedChange, plan_patch, resolve, unified_diff,
+    ApplyError, ChangeKind, PatchPlan, PlannedChange, normalize_path, plan_patch, resolve,
+    unified_diff,
 };
 pub use fs::{DiskFs, FileSystem, MemoryFs};
 pub use parser::{ChunkLine, Hunk, ParseError, Patch, UpdateChunk, parse_patch};

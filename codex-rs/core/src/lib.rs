@@ -1,3 +1,24 @@
 //! zspark's Codex-compatible agent runtime: configuration from `CODEX_HOME`, the model
 //! client (Responses API, and Chat Completions through `zspark-bridge`), the turn loop,
-//! tools, and rollout files. Driven only through the `codex-protocol` queue pair.
+//! tools, approvals and rollout files. Embedders drive it only through the
+//! `codex-protocol` queue pair via [`Codex`].
+
+mod approvals;
+pub mod client;
+mod codex;
+pub mod config;
+mod events;
+mod execpolicy;
+pub mod git;
+pub mod instructions;
+pub mod model_info;
+pub mod rollout;
+pub mod safety;
+mod session;
+mod tools;
+
+pub use codex::{Codex, SessionClosed, Submitter};
+pub use config::{
+    Config, ConfigError, ConfigOverrides, Env, LoadedConfig, SessionSource, find_codex_home,
+    load_config,
+};

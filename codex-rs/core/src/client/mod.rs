@@ -1,0 +1,407 @@
+//! The model client: builds a Responses request from a [`Prompt`], sends it to the
+//! configured provider and reads the streamed answer as [`ResponseEvent`]s.
+//!
+//! One request per call, no retries here: the turn loop decides about retries because
+//! it knows what has already been done with a partial answer.
+
+mod error;
+mod events;
+mod sse;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use codex_protocol::{ReasoningEffort, ReasoningSummary, ResponseItem, Verbosity, WireApi};
+use futures::{Stream, StreamExt};
+use serde_json::{Value, json};
+
+pub use error::{ModelError, RetryClass, parse_retry_after};
+pub use events::{ResponseEvent, excerpt, parse_event, parse_usage};
+pub use sse::{SseDecoder, SseEvent};
+
+use crate::config::{Env, ModelProviderInfo};
+use crate::model_info;
+
+/// Sent as `originator` so providers can tell zspark's traffic apart.
+const ORIGINATOR: &str = "zspark";
+/// Error bodies are read up to this size for the message.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// What one model request carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    /// Sent first, as a developer message.
+    pub base_instructions: String,
+    /// The conversation so far: context items, then history.
+    pub input: Vec<ResponseItem>,
+    /// Tool definitions in Responses form.
+    pub tools: Vec<Value>,
+}
+
+/// Per-request model settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSettings {
+    pub model: String,
+    pub effort: Option<ReasoningEffort>,
+    pub summary: ReasoningSummary,
+    pub verbosity: Option<Verbosity>,
+}
+
+/// Sends requests to one provider for one session.
+#[derive(Clone)]
+pub struct ModelClient {
+    http: reqwest::Client,
+    provider_id: String,
+    provider: ModelProviderInfo,
+    env: Env,
+    codex_home: PathBuf,
+    session_id: String,
+}
+
+impl ModelClient {
+    pub fn new(
+        provider_id: String,
+        provider: ModelProviderInfo,
+        env: Env,
+        codex_home: PathBuf,
+        session_id: String,
+    ) -> Result<Self, ModelError> {
+        Ok(Self {
+            http: http_client()?,
+            provider_id,
+            provider,
+            env,
+            codex_home,
+            session_id,
+        })
+    }
+
+    pub fn provider(&self) -> &ModelProviderInfo {
+        &self.provider
+    }
+
+    /// The Responses request body for `prompt`.
+    pub fn request_body(&self, prompt: &Prompt, settings: &ModelSettings) -> Value {
+        let mut input = Vec::with_capacity(prompt.input.len() + 1);
+        input.push(ResponseItem::developer_text(&prompt.base_instructions));
+        input.extend(
+            prompt
+                .input
+                .iter()
+                .filter(|item| !matches!(item, ResponseItem::Other))
+                .cloned(),
+        );
+        let mut body = json!({
+            "model": settings.model,
+            "input": input,
+            "tools": prompt.tools,
+            "tool_choice": "auto",
+            "parallel_tool_calls": !prompt.tools.is_empty(),
+            "store": false,
+            "stream": true,
+            "prompt_cache_key": self.session_id,
+        });
+        if model_info::supports_reasoning(&settings.model) || settings.effort.is_some() {
+            let mut reasoning = json!({});
+            if let Some(effort) = settings.effort {
+                reasoning["effort"] = json!(effort);
+            }
+            if settings.summary != ReasoningSummary::None {
+                reasoning["summary"] = json!(settings.summary);
+            }
+            body["reasoning"] = reasoning;
+            body["include"] = json!(["reasoning.encrypted_content"]);
+        }
+        if let Some(verbosity) = settings.verbosity {
+            body["text"] = json!({"verbosity": verbosity});
+        }
+        body
+    }
+
+    /// Sends one request and returns the stream of its answer. Errors before the
+    /// stream starts (status, connection) come back here.
+    pub async fn stream(
+        &self,
+        prompt: &Prompt,
+        settings: &ModelSettings,
+    ) -> Result<ResponseStream, ModelError> {
+        let body = self.request_body(prompt, settings);
+        match self.provider.wire_api {
+            WireApi::Responses => {
+                let response = self.post("responses", &body).await?;
+                Ok(ResponseStream::new(
+                    Box::pin(response.bytes_stream()),
+                    self.provider.stream_idle_timeout(),
+                ))
+            }
+            WireApi::Chat => Err(ModelError::Unsupported {
+                message: format!(
+                    "provider `{}` uses wire_api = \"chat\", which needs zspark-bridge; this build does not include it yet. Use a provider with wire_api = \"responses\".",
+                    self.provider_id
+                ),
+            }),
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<reqwest::Response, ModelError> {
+        let base = self
+            .provider
+            .base_url
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end_matches('/');
+        let url = format!("{base}/{path}");
+        let mut request = self
+            .http
+            .post(&url)
+            .query(&self.provider.query_params)
+            .header("accept", "text/event-stream")
+            .header("originator", ORIGINATOR)
+            .header("session_id", &self.session_id)
+            .header("thread-id", &self.session_id)
+            .json(body);
+        if let Some(token) = self.bearer_token()? {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in self
+            .provider
+            .http_headers
+            .clone()
+            .into_iter()
+            .chain(self.provider.resolved_env_headers(&self.env))
+        {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|error| ModelError::Connect {
+            url: url.clone(),
+            reason: describe_transport_error(&error),
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_header = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let body = read_limited(response).await;
+        let (message, code) = provider_error_message(&body);
+        let retry_after = parse_retry_after(retry_header.as_deref(), &message);
+        let fallback = ModelError::Http {
+            url,
+            status: status.as_u16(),
+            message: message.clone(),
+            code: code.clone(),
+            retry_after,
+        };
+        Err(ModelError::from_provider_code(code, message, fallback))
+    }
+
+    /// The bearer token for the provider: `experimental_bearer_token`, the `env_key`
+    /// variable, or (for OpenAI) the key `codex login --api-key` stored in auth.json.
+    fn bearer_token(&self) -> Result<Option<String>, ModelError> {
+        if let Some(token) = self
+            .provider
+            .experimental_bearer_token
+            .as_ref()
+            .filter(|token| !token.trim().is_empty())
+        {
+            return Ok(Some(token.clone()));
+        }
+        let Some(variable) = &self.provider.env_key else {
+            return Ok(None);
+        };
+        if let Some(value) = self
+            .env
+            .get(variable)
+            .filter(|value| !value.trim().is_empty())
+        {
+            return Ok(Some(value.trim().to_string()));
+        }
+        if self.provider.requires_openai_auth
+            && let Some(key) = api_key_from_auth_json(&self.codex_home)
+        {
+            return Ok(Some(key));
+        }
+        Err(ModelError::MissingApiKey {
+            provider_id: self.provider_id.clone(),
+            variable: variable.clone(),
+            instructions: self.provider.env_key_instructions.clone(),
+        })
+    }
+}
+
+/// One HTTP client per process is enough, but building one is cheap and keeps
+/// sessions independent; rustls uses the `ring` provider.
+pub fn http_client() -> Result<reqwest::Client, ModelError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|error| ModelError::Unsupported {
+            message: format!("could not set up the HTTP client: {error}"),
+        })
+}
+
+fn api_key_from_auth_json(codex_home: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(codex_home.join("auth.json")).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    value
+        .get("OPENAI_API_KEY")
+        .and_then(Value::as_str)
+        .filter(|key| !key.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// A transport error with its cause chain, e.g. "connection refused".
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+async fn read_limited(response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            body.truncate(MAX_ERROR_BODY);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The provider's error message and code from a JSON error body, or an excerpt of a
+/// body that is not JSON (an HTML error page, say).
+fn provider_error_message(body: &str) -> (String, Option<String>) {
+    if let Ok(value) = serde_json::from_str::<Value>(body) {
+        let error = value.get("error").unwrap_or(&value);
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| error.as_str())
+            .map(str::to_string);
+        let code = error.get("code").and_then(|code| {
+            code.as_str()
+                .map(str::to_string)
+                .or_else(|| code.as_u64().map(|n| n.to_string()))
+        });
+        if let Some(message) = message {
+            return (message, code);
+        }
+    }
+    let text = if body.trim().is_empty() {
+        "(empty body)"
+    } else {
+        body
+    };
+    (excerpt(text), None)
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The answer to one request, read event by event.
+pub struct ResponseStream {
+    body: ByteStream,
+    decoder: SseDecoder,
+    pending: VecDeque<Result<ResponseEvent, ModelError>>,
+    idle_timeout: Duration,
+    completed: bool,
+    finished: bool,
+}
+
+impl ResponseStream {
+    fn new(body: ByteStream, idle_timeout: Duration) -> Self {
+        Self {
+            body,
+            decoder: SseDecoder::new(),
+            pending: VecDeque::new(),
+            idle_timeout,
+            completed: false,
+            finished: false,
+        }
+    }
+
+    /// The next event; `None` after `Completed` or after an error was returned.
+    pub async fn next(&mut self) -> Option<Result<ResponseEvent, ModelError>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                match &event {
+                    Ok(ResponseEvent::Completed { .. }) => {
+                        self.completed = true;
+                        self.finished = true;
+                        self.pending.clear();
+                    }
+                    Err(_) => {
+                        self.finished = true;
+                        self.pending.clear();
+                    }
+                    Ok(_) => {}
+                }
+                return Some(event);
+            }
+            if self.finished {
+                return None;
+            }
+            match tokio::time::timeout(self.idle_timeout, self.body.next()).await {
+                Err(_) => {
+                    self.pending.push_back(Err(ModelError::Stream {
+                        message: format!(
+                            "no data from the provider for {} s (stream_idle_timeout_ms)",
+                            self.idle_timeout.as_secs_f64()
+                        ),
+                    }));
+                }
+                Ok(None) => {
+                    if self.completed {
+                        self.finished = true;
+                    } else {
+                        self.pending.push_back(Err(ModelError::Stream {
+                            message: "the stream closed before response.completed".to_string(),
+                        }));
+                    }
+                }
+                Ok(Some(Err(error))) => {
+                    self.pending.push_back(Err(ModelError::Stream {
+                        message: format!(
+                            "the connection broke: {}",
+                            describe_transport_error(&error)
+                        ),
+                    }));
+                }
+                Ok(Some(Ok(bytes))) => match self.decoder.push(&bytes) {
+                    Ok(frames) => {
+                        for frame in frames {
+                            if let Some(event) = parse_event(&frame.data).transpose() {
+                                self.pending.push_back(event);
+                            }
+                        }
+                    }
+                    Err(_) => self.pending.push_back(Err(ModelError::Stream {
+                        message: format!(
+                            "the provider sent an event larger than {} bytes",
+                            sse::MAX_EVENT_BYTES
+                        ),
+                    })),
+                },
+            }
+        }
+    }
+}

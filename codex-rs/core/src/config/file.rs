@@ -1,0 +1,135 @@
+//! The shape of `config.toml` (and of profile and project config files): every key the
+//! runtime reads, all optional. Keys it does not know are reported as warnings by the
+//! loader, never errors.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use codex_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, Verbosity};
+use serde::Deserialize;
+
+use super::provider::ModelProviderInfo;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConfigFile {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub model_context_window: Option<u64>,
+    pub model_auto_compact_token_limit: Option<u64>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    pub model_verbosity: Option<Verbosity>,
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub sandbox_mode: Option<SandboxMode>,
+    pub sandbox_workspace_write: Option<SandboxWorkspaceWrite>,
+    /// Extra instructions from the user, added to the AGENTS.md message.
+    pub instructions: Option<String>,
+    /// An extra developer message sent with every request.
+    pub developer_instructions: Option<String>,
+    /// A file whose text replaces the runtime's base instructions.
+    pub model_instructions_file: Option<PathBuf>,
+    /// Older name of `model_instructions_file`.
+    pub experimental_instructions_file: Option<PathBuf>,
+    pub compact_prompt: Option<String>,
+    pub project_doc_max_bytes: Option<usize>,
+    pub project_doc_fallback_filenames: Option<Vec<String>>,
+    pub shell_environment_policy: Option<ShellEnvironmentPolicyFile>,
+    pub history: Option<HistoryFile>,
+    #[serde(default)]
+    pub model_providers: BTreeMap<String, ModelProviderInfo>,
+    #[serde(default)]
+    pub features: FeaturesFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SandboxWorkspaceWrite {
+    #[serde(default)]
+    pub writable_roots: Vec<PathBuf>,
+    #[serde(default)]
+    pub network_access: bool,
+    #[serde(default)]
+    pub exclude_tmpdir_env_var: bool,
+    #[serde(default)]
+    pub exclude_slash_tmp: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HistoryFile {
+    pub persistence: Option<HistoryPersistence>,
+    pub max_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryPersistence {
+    #[default]
+    SaveAll,
+    None,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ShellEnvironmentPolicyFile {
+    pub inherit: Option<EnvironmentInherit>,
+    pub ignore_default_excludes: Option<bool>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(default)]
+    pub include_only: Vec<String>,
+    pub experimental_use_profile: Option<bool>,
+}
+
+/// Which of zspark's own environment variables a command starts with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvironmentInherit {
+    /// Everything (then filtered).
+    #[default]
+    All,
+    /// Only a small core set: HOME, PATH, USER, SHELL, LANG, TMPDIR, ...
+    Core,
+    None,
+}
+
+/// `[features]`: switches for runtime behaviour. Codex has many more; those are
+/// accepted silently (see [`ACCEPTED_KEYS`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FeaturesFile {
+    /// `exec_command` + `write_stdin` (default) instead of the classic `shell` tool.
+    pub unified_exec: Option<bool>,
+    /// `apply_patch` as a freeform tool (default) instead of a function with `input`.
+    pub apply_patch_freeform: Option<bool>,
+}
+
+/// Top-level keys (and `features.*`) that are valid in Codex configuration but not read
+/// into [`ConfigFile`]: read elsewhere (`profile`, `profiles`, `projects` by the loader)
+/// or by Codex features zspark does not have. They never warn.
+pub const ACCEPTED_KEYS: &[&str] = &[
+    "profile",
+    "profiles",
+    "projects",
+    "features",
+    "notify",
+    "mcp_servers",
+    "tools",
+    "web_search",
+    "tui",
+    "otel",
+    "skills",
+    "notice",
+    "hide_agent_reasoning",
+    "show_raw_agent_reasoning",
+    "file_opener",
+    "preferred_auth_method",
+    "forced_login_method",
+    "chatgpt_base_url",
+    "model_supports_reasoning_summaries",
+    "disable_response_storage",
+    "review_model",
+    "windows_wsl_setup_acknowledged",
+    "approvals_reviewer",
+    "plugins",
+    "marketplaces",
+    "agents",
+];

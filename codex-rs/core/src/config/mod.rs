@@ -1,0 +1,347 @@
+//! Configuration: where it comes from and what the runtime ends up using.
+//!
+//! Layers, lowest to highest precedence: `$CODEX_HOME/config.toml`; the selected profile
+//! (`$CODEX_HOME/<name>.config.toml`, or the older `[profiles.<name>]` table); the
+//! project's `.codex/config.toml` when the project is trusted; `-c key=value` overrides;
+//! typed flags ([`ConfigOverrides`]). Unknown keys produce warnings, never errors.
+//!
+//! The process environment is passed in as an [`Env`] snapshot; nothing here reads it.
+
+mod file;
+mod layers;
+mod provider;
+mod shell_env;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use codex_protocol::{
+    ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
+};
+
+pub use file::{EnvironmentInherit, HistoryPersistence};
+pub use provider::{ModelProviderInfo, built_in_providers};
+pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
+
+use crate::model_info;
+
+/// A snapshot of environment variables.
+pub type Env = BTreeMap<String, String>;
+
+/// The model used when nothing names one.
+pub const DEFAULT_MODEL: &str = "gpt-5.1-codex";
+/// Default cap on the size of all AGENTS.md text.
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
+
+/// Which front-end runs the session; recorded as `source` in rollouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSource {
+    Exec,
+    Desktop,
+}
+
+impl SessionSource {
+    /// The `source` value written to `session_meta` (a value Codex itself knows).
+    pub fn as_rollout_str(self) -> &'static str {
+        match self {
+            Self::Exec => "exec",
+            Self::Desktop => "vscode",
+        }
+    }
+}
+
+/// Settings given on the command line or by the desktop, above every file.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOverrides {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub sandbox_mode: Option<SandboxMode>,
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub profile: Option<String>,
+    /// Raw `-c key=value` texts, applied in order.
+    pub config_overrides: Vec<String>,
+}
+
+/// Everything the runtime needs to run sessions.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub codex_home: PathBuf,
+    pub cwd: PathBuf,
+    pub model: String,
+    pub model_provider_id: String,
+    pub model_provider: ModelProviderInfo,
+    /// Every configured provider (built-ins included), for front-ends that list them.
+    pub model_providers: BTreeMap<String, ModelProviderInfo>,
+    pub model_context_window: Option<u64>,
+    pub model_auto_compact_token_limit: Option<u64>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    pub model_reasoning_summary: ReasoningSummary,
+    pub model_verbosity: Option<Verbosity>,
+    pub approval_policy: ApprovalPolicy,
+    pub sandbox_policy: SandboxPolicy,
+    /// Replacement for the runtime's own base instructions.
+    pub base_instructions_override: Option<String>,
+    pub user_instructions: Option<String>,
+    pub developer_instructions: Option<String>,
+    pub compact_prompt: Option<String>,
+    pub project_doc_max_bytes: usize,
+    pub project_doc_fallback_filenames: Vec<String>,
+    pub shell_environment_policy: ShellEnvironmentPolicy,
+    pub history_persistence: HistoryPersistence,
+    pub history_max_bytes: Option<u64>,
+    /// Whether the project (cwd's git root or cwd) is marked trusted in `[projects]`.
+    pub project_trusted: bool,
+    pub unified_exec: bool,
+    pub apply_patch_freeform: bool,
+    pub session_source: SessionSource,
+    /// The environment the runtime was started with (API keys, command environment).
+    pub env: Env,
+}
+
+impl Config {
+    /// Names of environment variables holding provider secrets; commands never see them.
+    pub fn secret_env_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .model_providers
+            .values()
+            .flat_map(|provider| {
+                provider
+                    .env_key
+                    .iter()
+                    .chain(provider.env_http_headers.values())
+                    .cloned()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// A loaded configuration and the warnings met on the way.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Why configuration could not be loaded. Messages name the file and the fix.
+#[derive(Debug)]
+pub enum ConfigError {
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Parse {
+        path: PathBuf,
+        message: String,
+    },
+    BadOverride {
+        text: String,
+        reason: String,
+    },
+    UnknownProvider {
+        id: String,
+        known: Vec<String>,
+    },
+    ProfileNotFound {
+        name: String,
+        codex_home: PathBuf,
+    },
+    NoHome,
+    Invalid {
+        message: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, error } => write!(f, "could not read {}: {error}", path.display()),
+            Self::Parse { path, message } => write!(
+                f,
+                "{} is not valid configuration: {message}\nFix the file (nothing was changed) and try again.",
+                path.display()
+            ),
+            Self::BadOverride { text, reason } => write!(
+                f,
+                "invalid override `-c {text}`: {reason}. Use -c key=value, e.g. -c model=\"gpt-5\" or -c sandbox_workspace_write.network_access=true"
+            ),
+            Self::UnknownProvider { id, known } => write!(
+                f,
+                "unknown model provider `{id}`. Known providers: {}. Add a [model_providers.{id}] table to config.toml or pick one of those.",
+                known.join(", ")
+            ),
+            Self::ProfileNotFound { name, codex_home } => write!(
+                f,
+                "profile `{name}` not found: there is no {}/{name}.config.toml and no [profiles.{name}] table in config.toml",
+                codex_home.display()
+            ),
+            Self::NoHome => write!(
+                f,
+                "cannot find the home directory for ~/.codex; set CODEX_HOME to the folder holding config.toml"
+            ),
+            Self::Invalid { message } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `CODEX_HOME`, or `~/.codex`.
+pub fn find_codex_home(env: &Env) -> Result<PathBuf, ConfigError> {
+    if let Some(home) = env
+        .get("CODEX_HOME")
+        .filter(|value| !value.trim().is_empty())
+    {
+        return Ok(PathBuf::from(home));
+    }
+    let home = env
+        .get("HOME")
+        .or_else(|| env.get("USERPROFILE"))
+        .filter(|value| !value.trim().is_empty())
+        .map(PathBuf::from)
+        .or_else(dirs::home_dir)
+        .ok_or(ConfigError::NoHome)?;
+    Ok(home.join(".codex"))
+}
+
+/// Loads configuration for a session in `cwd`.
+pub fn load_config(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+    env: Env,
+    session_source: SessionSource,
+) -> Result<LoadedConfig, ConfigError> {
+    let cwd = &codex_apply_patch::normalize_path(cwd);
+    let mut warnings = Vec::new();
+    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
+    let layers::Merged {
+        file,
+        project_trusted,
+    } = merged;
+
+    let mut providers = built_in_providers(&env);
+    providers.extend(file.model_providers.clone());
+    let model_provider_id = overrides
+        .model_provider
+        .clone()
+        .or(file.model_provider.clone())
+        .unwrap_or_else(|| "openai".to_string());
+    let model_provider =
+        providers
+            .get(&model_provider_id)
+            .cloned()
+            .ok_or_else(|| ConfigError::UnknownProvider {
+                id: model_provider_id.clone(),
+                known: providers.keys().cloned().collect(),
+            })?;
+    if model_provider
+        .base_url
+        .as_deref()
+        .is_none_or(|url| url.trim().is_empty())
+    {
+        return Err(ConfigError::Invalid {
+            message: format!(
+                "model provider `{model_provider_id}` has no base_url; set [model_providers.{model_provider_id}] base_url = \"https://…/v1\""
+            ),
+        });
+    }
+
+    let model = overrides
+        .model
+        .clone()
+        .or(file.model.clone())
+        .unwrap_or_else(|| DEFAULT_MODEL.to_string());
+    let sandbox_mode = overrides
+        .sandbox_mode
+        .or(file.sandbox_mode)
+        .unwrap_or(if project_trusted {
+            SandboxMode::WorkspaceWrite
+        } else {
+            SandboxMode::ReadOnly
+        });
+    let sandbox_policy = match sandbox_mode {
+        SandboxMode::ReadOnly => SandboxPolicy::ReadOnly,
+        SandboxMode::DangerFullAccess => SandboxPolicy::DangerFullAccess,
+        SandboxMode::WorkspaceWrite => {
+            let details = file.sandbox_workspace_write.clone().unwrap_or_default();
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots: details
+                    .writable_roots
+                    .iter()
+                    .map(|root| cwd.join(root))
+                    .collect(),
+                network_access: details.network_access,
+                exclude_tmpdir_env_var: details.exclude_tmpdir_env_var,
+                exclude_slash_tmp: details.exclude_slash_tmp,
+            }
+        }
+    };
+
+    let instructions_file = file
+        .model_instructions_file
+        .clone()
+        .or(file.experimental_instructions_file.clone());
+    let base_instructions_override = match instructions_file {
+        Some(path) => {
+            let path = codex_home.join(path);
+            Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|error| ConfigError::Read { path, error })?,
+            )
+        }
+        None => None,
+    };
+
+    let model_context_window = file
+        .model_context_window
+        .or_else(|| model_info::context_window(&model));
+    let history = file.history.clone().unwrap_or_default();
+    let config = Config {
+        codex_home: codex_home.to_path_buf(),
+        cwd: cwd.to_path_buf(),
+        model_auto_compact_token_limit: file
+            .model_auto_compact_token_limit
+            .or_else(|| model_context_window.map(model_info::default_auto_compact_limit)),
+        model_context_window,
+        model,
+        model_provider_id,
+        model_provider,
+        model_providers: providers,
+        model_reasoning_effort: file.model_reasoning_effort,
+        model_reasoning_summary: file
+            .model_reasoning_summary
+            .unwrap_or(ReasoningSummary::Auto),
+        model_verbosity: file.model_verbosity,
+        approval_policy: overrides
+            .approval_policy
+            .or(file.approval_policy)
+            .unwrap_or_default(),
+        sandbox_policy,
+        base_instructions_override,
+        user_instructions: file.instructions.clone(),
+        developer_instructions: file.developer_instructions.clone(),
+        compact_prompt: file.compact_prompt.clone(),
+        project_doc_max_bytes: file
+            .project_doc_max_bytes
+            .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
+        project_doc_fallback_filenames: file
+            .project_doc_fallback_filenames
+            .clone()
+            .unwrap_or_default(),
+        shell_environment_policy: ShellEnvironmentPolicy::from_file(
+            file.shell_environment_policy.clone().unwrap_or_default(),
+        ),
+        history_persistence: history.persistence.unwrap_or_default(),
+        history_max_bytes: history.max_bytes,
+        project_trusted,
+        unified_exec: file.features.unified_exec.unwrap_or(true),
+        apply_patch_freeform: file.features.apply_patch_freeform.unwrap_or(true),
+        session_source,
+        env,
+    };
+    Ok(LoadedConfig { config, warnings })
+}

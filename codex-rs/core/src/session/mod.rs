@@ -1,0 +1,430 @@
+//! One agent session: its conversation history, settings, rollout file, approvals and
+//! running processes. Created by the session loop (`runner`) when a start, resume or
+//! fork op arrives; turns run against it (`turn`).
+
+mod history;
+pub(crate) mod runner;
+mod turn;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::Local;
+use codex_protocol::{
+    ApprovalPolicy, EventMsg, ReasoningEffort, ResponseItem, SandboxPolicy, SessionConfiguredEvent,
+    TokenUsage, TokenUsageInfo, TurnOverrides,
+};
+use serde_json::{Value, json};
+
+use crate::approvals::Approvals;
+use crate::client::{ModelClient, ModelError, ModelSettings, Prompt};
+use crate::config::{Config, Env};
+use crate::events::EventSender;
+use crate::execpolicy;
+use crate::instructions::{self, BASE_INSTRUCTIONS};
+use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, SessionMeta};
+use crate::tools::{ProcessRegistry, tool_specs};
+
+pub use history::{close_open_calls, user_message_from_input};
+
+/// The settings of one turn, fixed when it starts.
+#[derive(Debug, Clone)]
+pub struct TurnContext {
+    pub submission_id: String,
+    pub turn_id: String,
+    pub cwd: PathBuf,
+    pub model_settings: ModelSettings,
+    pub approval_policy: ApprovalPolicy,
+    pub sandbox_policy: SandboxPolicy,
+}
+
+/// Settings that persist from turn to turn and that ops may change.
+#[derive(Debug, Clone)]
+struct Settings {
+    model: String,
+    effort: Option<ReasoningEffort>,
+    approval_policy: ApprovalPolicy,
+    sandbox_policy: SandboxPolicy,
+    cwd: PathBuf,
+}
+
+struct State {
+    history: Vec<ResponseItem>,
+    settings: Settings,
+    token_info: TokenUsageInfo,
+    /// Whether the environment context has been recorded in this session.
+    context_recorded: bool,
+}
+
+pub struct Session {
+    id: String,
+    forked_from_id: Option<String>,
+    config: Config,
+    client: ModelClient,
+    events: EventSender,
+    rollout: RolloutRecorder,
+    approvals: Approvals,
+    processes: Arc<ProcessRegistry>,
+    tools: Vec<Value>,
+    base_instructions: String,
+    default_shell: String,
+    state: Mutex<State>,
+}
+
+/// How a session comes to be.
+pub enum Origin {
+    New,
+    Resumed(LoadedRollout),
+    Forked {
+        source: LoadedRollout,
+        before_user_message: Option<usize>,
+    },
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Session {
+    /// Creates the session (writing a fork's copied history right away).
+    pub async fn create(
+        config: Config,
+        events: EventSender,
+        origin: Origin,
+    ) -> Result<Arc<Self>, ModelError> {
+        let base_instructions = config
+            .base_instructions_override
+            .clone()
+            .unwrap_or_else(|| BASE_INSTRUCTIONS.to_string());
+        let (id, forked_from_id, history, rollout, context_recorded, copy_to_new_file) =
+            match origin {
+                Origin::Resumed(loaded) => {
+                    let recorder = RolloutRecorder::append(loaded.path.clone(), loaded.line_count);
+                    let recorded = !loaded.history.is_empty();
+                    (
+                        loaded.session_id,
+                        loaded.forked_from_id,
+                        loaded.history,
+                        recorder,
+                        recorded,
+                        false,
+                    )
+                }
+                Origin::New | Origin::Forked { .. } => {
+                    let (forked_from_id, history) = match origin {
+                        Origin::Forked {
+                            source,
+                            before_user_message,
+                        } => (
+                            Some(source.session_id),
+                            cut_history(source.history, before_user_message),
+                        ),
+                        _ => (None, Vec::new()),
+                    };
+                    let id = uuid::Uuid::now_v7().to_string();
+                    let path = rollout::rollout_path(&config.codex_home, Local::now(), &id);
+                    let meta = SessionMeta {
+                        id: id.clone(),
+                        session_id: id.clone(),
+                        timestamp: rollout::timestamp_now(),
+                        cwd: config.cwd.clone(),
+                        originator: "zspark".to_string(),
+                        cli_version: env!("CARGO_PKG_VERSION").to_string(),
+                        source: config.session_source.as_rollout_str().to_string(),
+                        model_provider: config.model_provider_id.clone(),
+                        forked_from_id: forked_from_id.clone(),
+                        base_instructions: rollout::BaseInstructions {
+                            text: base_instructions.clone(),
+                        },
+                        git: rollout::git_info(&config.cwd).await,
+                    };
+                    let recorder =
+                        RolloutRecorder::create(path, RolloutRecord::SessionMeta(Box::new(meta)));
+                    let recorded = !history.is_empty();
+                    (id, forked_from_id, history, recorder, recorded, true)
+                }
+            };
+        let client = ModelClient::new(
+            config.model_provider_id.clone(),
+            config.model_provider.clone(),
+            config.env.clone(),
+            config.codex_home.clone(),
+            id.clone(),
+        )?;
+        let settings = Settings {
+            model: config.model.clone(),
+            effort: config.model_reasoning_effort,
+            approval_policy: config.approval_policy,
+            sandbox_policy: config.sandbox_policy.clone(),
+            cwd: config.cwd.clone(),
+        };
+        let session = Arc::new(Self {
+            approvals: Approvals::with_prefixes(execpolicy::load_allowed_prefixes(
+                &config.codex_home,
+            )),
+            tools: tool_specs(config.unified_exec, config.apply_patch_freeform),
+            default_shell: default_shell(&config.env),
+            id,
+            forked_from_id,
+            client,
+            events,
+            rollout,
+            processes: Arc::new(ProcessRegistry::default()),
+            base_instructions,
+            state: Mutex::new(State {
+                history: Vec::new(),
+                settings,
+                token_info: TokenUsageInfo {
+                    model_context_window: config.model_context_window,
+                    ..TokenUsageInfo::default()
+                },
+                context_recorded,
+            }),
+            config,
+        });
+        if copy_to_new_file {
+            session.record_items(&history).await;
+        } else {
+            lock(&session.state).history = history;
+        }
+        Ok(session)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn events(&self) -> &EventSender {
+        &self.events
+    }
+
+    pub fn approvals(&self) -> &Approvals {
+        &self.approvals
+    }
+
+    pub fn processes(&self) -> &Arc<ProcessRegistry> {
+        &self.processes
+    }
+
+    pub fn default_shell(&self) -> String {
+        self.default_shell.clone()
+    }
+
+    /// The environment commands run with: the shell policy applied, provider keys
+    /// removed.
+    pub fn command_env(&self) -> Env {
+        self.config
+            .shell_environment_policy
+            .build(&self.config.env, &self.config.secret_env_names())
+    }
+
+    /// The `SessionConfigured` event for this session.
+    pub fn configured_event(&self) -> EventMsg {
+        let state = lock(&self.state);
+        EventMsg::SessionConfigured(SessionConfiguredEvent {
+            session_id: self.id.clone(),
+            forked_from_id: self.forked_from_id.clone(),
+            model: state.settings.model.clone(),
+            model_provider_id: self.config.model_provider_id.clone(),
+            wire_api: self.config.model_provider.wire_api,
+            cwd: state.settings.cwd.clone(),
+            approval_policy: state.settings.approval_policy,
+            sandbox_policy: state.settings.sandbox_policy.clone(),
+            reasoning_effort: state.settings.effort,
+            model_context_window: state.token_info.model_context_window,
+            rollout_path: self.rollout.path().to_path_buf(),
+            history: state.history.clone(),
+        })
+    }
+
+    /// Applies `overrides` and returns the context for a new turn.
+    pub fn begin_turn(&self, submission_id: &str, overrides: TurnOverrides) -> TurnContext {
+        let mut state = lock(&self.state);
+        let settings = &mut state.settings;
+        if let Some(model) = overrides.model {
+            settings.model = model;
+        }
+        if let Some(effort) = overrides.effort {
+            settings.effort = Some(effort);
+        }
+        if let Some(policy) = overrides.approval_policy {
+            settings.approval_policy = policy;
+        }
+        if let Some(sandbox) = overrides.sandbox_policy {
+            settings.sandbox_policy = sandbox;
+        }
+        if let Some(cwd) = overrides.cwd {
+            settings.cwd = cwd;
+        }
+        TurnContext {
+            submission_id: submission_id.to_string(),
+            turn_id: uuid::Uuid::now_v7().to_string(),
+            cwd: settings.cwd.clone(),
+            model_settings: ModelSettings {
+                model: settings.model.clone(),
+                effort: settings.effort,
+                summary: self.config.model_reasoning_summary,
+                verbosity: self.config.model_verbosity,
+            },
+            approval_policy: settings.approval_policy,
+            sandbox_policy: settings.sandbox_policy.clone(),
+        }
+    }
+
+    /// The environment context message, when the session has not recorded it yet.
+    fn take_initial_context(&self, turn: &TurnContext) -> Vec<ResponseItem> {
+        let mut state = lock(&self.state);
+        if state.context_recorded {
+            return Vec::new();
+        }
+        state.context_recorded = true;
+        let now = Local::now();
+        let timezone = self
+            .config
+            .env
+            .get("TZ")
+            .cloned()
+            .unwrap_or_else(|| now.format("%:z").to_string());
+        vec![instructions::environment_context(
+            &turn.cwd,
+            &self.default_shell,
+            turn.approval_policy,
+            &turn.sandbox_policy,
+            &now.format("%Y-%m-%d").to_string(),
+            &timezone,
+        )]
+    }
+
+    /// Appends items to the history and the rollout.
+    pub async fn record_items(&self, items: &[ResponseItem]) {
+        lock(&self.state).history.extend(items.iter().cloned());
+        for item in items {
+            if let Ok(value) = serde_json::to_value(item) {
+                self.rollout
+                    .record(RolloutRecord::ResponseItem(value))
+                    .await;
+            }
+        }
+    }
+
+    /// Records an `event_msg` line in the rollout.
+    pub async fn record_event(&self, kind: &str, fields: Value) {
+        let mut payload = json!({"type": kind});
+        if let (Value::Object(target), Value::Object(fields)) = (&mut payload, fields) {
+            target.extend(fields);
+        }
+        self.rollout.record(RolloutRecord::EventMsg(payload)).await;
+    }
+
+    async fn record_turn_context(&self, turn: &TurnContext) {
+        let payload = json!({
+            "turn_id": turn.turn_id,
+            "cwd": turn.cwd,
+            "approval_policy": turn.approval_policy,
+            "sandbox_policy": turn.sandbox_policy,
+            "model": turn.model_settings.model,
+            "effort": turn.model_settings.effort,
+            "summary": turn.model_settings.summary,
+        });
+        self.rollout
+            .record(RolloutRecord::TurnContext(payload))
+            .await;
+    }
+
+    /// The request for the next sampling step.
+    fn prompt(&self) -> Prompt {
+        Prompt {
+            base_instructions: self.base_instructions.clone(),
+            input: lock(&self.state).history.clone(),
+            tools: self.tools.clone(),
+        }
+    }
+
+    /// Adds a request's usage and returns the updated totals.
+    fn add_usage(&self, usage: &TokenUsage) -> TokenUsageInfo {
+        let mut state = lock(&self.state);
+        state.token_info.total_token_usage.add(usage);
+        state.token_info.last_token_usage = *usage;
+        state.token_info
+    }
+
+    /// Gives every tool call in the history that has no output an "aborted" output, so
+    /// the next request is valid. Returns the outputs added.
+    pub async fn close_open_calls(&self, reason: &str) {
+        let added = close_open_calls(&lock(&self.state).history, reason);
+        self.record_items(&added).await;
+    }
+
+    /// Drops the last `num_turns` user turns; returns the remaining history.
+    pub async fn rollback(&self, num_turns: usize) -> Vec<ResponseItem> {
+        let history = {
+            let mut state = lock(&self.state);
+            rollout::drop_last_user_turns(&mut state.history, num_turns);
+            state.history.clone()
+        };
+        self.record_event("thread_rolled_back", json!({"num_turns": num_turns}))
+            .await;
+        history
+    }
+
+    /// Allows `prefix` from now on and saves it in `$CODEX_HOME/rules`.
+    pub async fn remember_command_prefix(&self, prefix: Vec<String>) {
+        self.approvals.allow_prefix(prefix.clone());
+        let home = self.config.codex_home.clone();
+        let saved =
+            tokio::task::spawn_blocking(move || execpolicy::append_allowed_prefix(&home, &prefix))
+                .await;
+        if let Ok(Err(error)) | Err(error) = saved.map_err(std::io::Error::other) {
+            self.events
+                .send(
+                    "",
+                    EventMsg::Warning {
+                        message: format!(
+                            "the command prefix is allowed for this session but could not be saved in {}: {error}",
+                            execpolicy::rules_file(&self.config.codex_home).display()
+                        ),
+                    },
+                )
+                .await;
+        }
+    }
+
+    /// Ends the session: kills processes and flushes the rollout.
+    pub async fn shutdown(&self) -> Result<(), String> {
+        self.approvals.cancel_all();
+        self.processes.kill_all();
+        self.rollout.flush().await
+    }
+}
+
+/// The history of a fork: everything, or everything before the n-th user message.
+fn cut_history(
+    mut history: Vec<ResponseItem>,
+    before_user_message: Option<usize>,
+) -> Vec<ResponseItem> {
+    if let Some(n) = before_user_message
+        && let Some((cut, _)) = history
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| rollout::is_user_turn_message(item))
+            .nth(n)
+    {
+        history.truncate(cut);
+    }
+    history
+}
+
+/// `$SHELL`, or bash/sh on Unix and PowerShell on Windows.
+fn default_shell(env: &Env) -> String {
+    if let Some(shell) = env.get("SHELL").filter(|shell| !shell.trim().is_empty()) {
+        return shell.clone();
+    }
+    if cfg!(windows) {
+        return "powershell.exe".to_string();
+    }
+    if std::path::Path::new("/bin/bash").exists() {
+        "/bin/bash".to_string()
+    } else {
+        "/bin/sh".to_string()
+    }
+}

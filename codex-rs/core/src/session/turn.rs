@@ -1,0 +1,372 @@
+//! One turn: record the user's input, then sample the model until it answers without
+//! calling tools. Tool calls run in parallel while the answer streams; their outputs go
+//! back in the next request. Retries follow the provider's retry budgets with
+//! exponential backoff.
+
+use std::time::Duration;
+
+use codex_protocol::items::ReasoningSummary;
+use codex_protocol::{AbortReason, EventMsg, InputItem, ResponseItem, RetryInfo, Role};
+use futures::stream::{FuturesOrdered, StreamExt};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::{Session, TurnContext, user_message_from_input};
+use crate::client::{ModelError, ResponseEvent, RetryClass};
+use crate::tools::{TurnCancelled, dispatch};
+
+/// Output given to tool calls left unanswered when a turn stops.
+pub const ABORTED_OUTPUT: &str = "aborted: the user stopped the turn before this finished";
+
+/// How a turn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    Completed { last_agent_message: Option<String> },
+    Aborted(AbortReason),
+    Failed(String),
+}
+
+/// Runs a turn until it ends or `cancel` fires, and reports the end.
+pub async fn run_turn(
+    session: &Session,
+    turn: TurnContext,
+    input: Vec<InputItem>,
+    cancel: CancellationToken,
+    cancel_reason: impl Fn() -> AbortReason,
+) -> TurnOutcome {
+    let outcome = tokio::select! {
+        outcome = turn_body(session, &turn, input) => outcome,
+        _ = cancel.cancelled() => TurnOutcome::Aborted(cancel_reason()),
+    };
+    finish(session, &turn, &outcome).await;
+    outcome
+}
+
+async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
+    let id = &turn.submission_id;
+    match outcome {
+        TurnOutcome::Completed { last_agent_message } => {
+            session
+                .record_event(
+                    "task_complete",
+                    json!({"turn_id": turn.turn_id, "last_agent_message": last_agent_message}),
+                )
+                .await;
+            session
+                .events
+                .send(
+                    id,
+                    EventMsg::TurnComplete {
+                        turn_id: turn.turn_id.clone(),
+                        last_agent_message: last_agent_message.clone(),
+                    },
+                )
+                .await;
+        }
+        TurnOutcome::Aborted(reason) => {
+            session.approvals.cancel_all();
+            session.close_open_calls(ABORTED_OUTPUT).await;
+            session
+                .record_event(
+                    "turn_aborted",
+                    json!({"turn_id": turn.turn_id, "reason": reason}),
+                )
+                .await;
+            session
+                .events
+                .send(
+                    id,
+                    EventMsg::TurnAborted {
+                        turn_id: turn.turn_id.clone(),
+                        reason: *reason,
+                    },
+                )
+                .await;
+        }
+        TurnOutcome::Failed(message) => {
+            session
+                .close_open_calls("the turn failed before this finished")
+                .await;
+            session
+                .record_event("error", json!({"message": message}))
+                .await;
+            session
+                .events
+                .send(
+                    id,
+                    EventMsg::TurnFailed {
+                        turn_id: turn.turn_id.clone(),
+                        message: message.clone(),
+                    },
+                )
+                .await;
+        }
+    }
+}
+
+async fn turn_body(session: &Session, turn: &TurnContext, input: Vec<InputItem>) -> TurnOutcome {
+    let id = &turn.submission_id;
+    let (message, text, images, warnings) = user_message_from_input(&input, &turn.cwd).await;
+    for warning in warnings {
+        session
+            .events
+            .send(id, EventMsg::Warning { message: warning })
+            .await;
+    }
+    let context = session.take_initial_context(turn);
+    session.record_turn_context(turn).await;
+    session
+        .record_event(
+            "task_started",
+            json!({"turn_id": turn.turn_id, "model_context_window": session.config.model_context_window}),
+        )
+        .await;
+    session
+        .events
+        .send(
+            id,
+            EventMsg::TurnStarted {
+                turn_id: turn.turn_id.clone(),
+                model_context_window: session.config.model_context_window,
+            },
+        )
+        .await;
+    session.record_items(&context).await;
+    session
+        .record_event("user_message", json!({"message": text, "images": images}))
+        .await;
+    session
+        .events
+        .send(
+            id,
+            EventMsg::UserMessage {
+                message: text,
+                images,
+            },
+        )
+        .await;
+    session.record_items(&[message]).await;
+
+    let provider = session.client.provider();
+    let mut request_retries = 0;
+    let mut stream_retries = 0;
+    let mut last_agent_message = None;
+    loop {
+        match sample(session, turn).await {
+            Ok(Sampled {
+                follow_up,
+                agent_message,
+            }) => {
+                if agent_message.is_some() {
+                    last_agent_message = agent_message;
+                }
+                if !follow_up {
+                    return TurnOutcome::Completed { last_agent_message };
+                }
+                request_retries = 0;
+                stream_retries = 0;
+            }
+            Err(SampleError::Cancelled) => return TurnOutcome::Aborted(AbortReason::Cancelled),
+            Err(SampleError::Model(error)) => {
+                let (attempt, budget) = match error.retry_class() {
+                    RetryClass::Never => return TurnOutcome::Failed(error.to_string()),
+                    RetryClass::Request => {
+                        request_retries += 1;
+                        (request_retries, provider.request_max_retries())
+                    }
+                    RetryClass::Stream => {
+                        stream_retries += 1;
+                        (stream_retries, provider.stream_max_retries())
+                    }
+                };
+                if attempt > budget {
+                    return TurnOutcome::Failed(format!(
+                        "{error} (gave up after {budget} retries)"
+                    ));
+                }
+                let delay = error.retry_after().unwrap_or_else(|| backoff(attempt));
+                session
+                    .events
+                    .send(
+                        id,
+                        EventMsg::Error {
+                            message: error.to_string(),
+                            will_retry: Some(RetryInfo {
+                                attempt,
+                                max_attempts: budget,
+                                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                            }),
+                        },
+                    )
+                    .await;
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// 200 ms doubled per attempt, capped at a minute, with up to 10% jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base_ms = 200u64
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+        .min(60_000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| u64::from(elapsed.subsec_nanos()))
+        .unwrap_or(0);
+    Duration::from_millis(base_ms + nanos % (base_ms / 10 + 1))
+}
+
+struct Sampled {
+    /// Tools were called, so the model must be asked again with their outputs.
+    follow_up: bool,
+    agent_message: Option<String>,
+}
+
+enum SampleError {
+    Model(ModelError),
+    Cancelled,
+}
+
+/// One model request: stream the answer, run its tool calls (in parallel, while the
+/// answer still streams), record everything.
+async fn sample(session: &Session, turn: &TurnContext) -> Result<Sampled, SampleError> {
+    let prompt = session.prompt();
+    let mut stream = session
+        .client
+        .stream(&prompt, &turn.model_settings)
+        .await
+        .map_err(SampleError::Model)?;
+    let mut running = FuturesOrdered::new();
+    let mut outputs = Vec::new();
+    let mut follow_up = false;
+    let mut agent_message = None;
+    let mut stream_error = None;
+    let mut streaming = true;
+    while streaming {
+        tokio::select! {
+            Some(result) = running.next(), if !running.is_empty() => match result {
+                Ok(output) => outputs.push(output),
+                Err(TurnCancelled) => return Err(SampleError::Cancelled),
+            },
+            event = stream.next() => match event {
+                None => streaming = false,
+                Some(Err(error)) => {
+                    stream_error = Some(error);
+                    streaming = false;
+                }
+                Some(Ok(event)) => match handle_event(session, turn, event).await {
+                    Handled::Continue => {}
+                    Handled::AgentMessage(text) => agent_message = Some(text),
+                    Handled::ToolCall(item) => {
+                        follow_up = true;
+                        running.push_back(async move { dispatch(session, turn, &item).await });
+                    }
+                    Handled::Completed => streaming = false,
+                },
+            },
+        }
+    }
+    // Finish every call that started, even when the stream broke, so the history a
+    // retry sends has an output for each call.
+    while let Some(result) = running.next().await {
+        match result {
+            Ok(output) => outputs.push(output),
+            Err(TurnCancelled) => return Err(SampleError::Cancelled),
+        }
+    }
+    session.record_items(&outputs).await;
+    if let Some(error) = stream_error {
+        return Err(SampleError::Model(error));
+    }
+    Ok(Sampled {
+        follow_up,
+        agent_message,
+    })
+}
+
+/// What one stream event means for the sampling loop.
+enum Handled {
+    Continue,
+    AgentMessage(String),
+    ToolCall(ResponseItem),
+    Completed,
+}
+
+/// Emits and records one stream event.
+async fn handle_event(session: &Session, turn: &TurnContext, event: ResponseEvent) -> Handled {
+    let id = &turn.submission_id;
+    match event {
+        ResponseEvent::OutputTextDelta(delta) => {
+            session
+                .events
+                .send(id, EventMsg::AgentMessageDelta { delta })
+                .await;
+            Handled::Continue
+        }
+        ResponseEvent::ReasoningSummaryDelta(delta)
+        | ResponseEvent::ReasoningContentDelta(delta) => {
+            session
+                .events
+                .send(id, EventMsg::AgentReasoningDelta { delta })
+                .await;
+            Handled::Continue
+        }
+        ResponseEvent::OutputItemDone(item) => {
+            session.record_items(std::slice::from_ref(&item)).await;
+            match &item {
+                ResponseItem::Message {
+                    role: Role::Assistant,
+                    ..
+                } => {
+                    let text = item.message_text().unwrap_or_default();
+                    session
+                        .record_event("agent_message", json!({"message": text}))
+                        .await;
+                    session
+                        .events
+                        .send(
+                            id,
+                            EventMsg::AgentMessage {
+                                message: text.clone(),
+                            },
+                        )
+                        .await;
+                    Handled::AgentMessage(text)
+                }
+                ResponseItem::Reasoning { summary, .. } => {
+                    let text = summary
+                        .iter()
+                        .map(|ReasoningSummary::SummaryText { text }| text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n\n");
+                    if !text.is_empty() {
+                        session
+                            .record_event("agent_reasoning", json!({"text": text}))
+                            .await;
+                        session
+                            .events
+                            .send(id, EventMsg::AgentReasoning { text })
+                            .await;
+                    }
+                    Handled::Continue
+                }
+                ResponseItem::FunctionCall { .. } | ResponseItem::CustomToolCall { .. } => {
+                    Handled::ToolCall(item)
+                }
+                _ => Handled::Continue,
+            }
+        }
+        ResponseEvent::Completed { usage, .. } => {
+            if let Some(usage) = usage {
+                let info = session.add_usage(&usage);
+                session
+                    .record_event("token_count", json!({"info": info}))
+                    .await;
+                session.events.send(id, EventMsg::TokenCount { info }).await;
+            }
+            Handled::Completed
+        }
+        ResponseEvent::Created | ResponseEvent::ReasoningSummaryPartAdded => Handled::Continue,
+    }
+}

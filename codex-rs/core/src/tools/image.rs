@@ -1,0 +1,87 @@
+//! `view_image`: attach a local image to the conversation so the model can see it.
+
+use base64::Engine;
+use codex_protocol::{ContentItem, EventMsg, ToolOutput};
+use serde::Deserialize;
+
+use super::Invocation;
+
+/// Images larger than this are refused rather than sent.
+pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+pub struct ViewImageArgs {
+    path: String,
+}
+
+pub async fn view_image(invocation: &Invocation<'_>, args: ViewImageArgs) -> ToolOutput {
+    let path = invocation.turn.cwd.join(&args.path);
+    match image_data_url(&path).await {
+        Ok(url) => {
+            invocation
+                .session
+                .events()
+                .send(
+                    &invocation.turn.submission_id,
+                    EventMsg::ViewImage {
+                        call_id: invocation.call_id.to_string(),
+                        path: path.clone(),
+                    },
+                )
+                .await;
+            ToolOutput::Content(vec![
+                ContentItem::InputText {
+                    text: format!("attached image {}", path.display()),
+                },
+                ContentItem::InputImage {
+                    image_url: url,
+                    detail: None,
+                },
+            ])
+        }
+        Err(message) => ToolOutput::Text(format!("view_image failed: {message}")),
+    }
+}
+
+/// The file at `path` as a `data:` URL, checking that it is a supported image of
+/// reasonable size.
+pub async fn image_data_url(path: &std::path::Path) -> Result<String, String> {
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    if metadata.len() > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "{} is {} MB; images up to {} MB can be attached",
+            path.display(),
+            metadata.len() / (1024 * 1024),
+            MAX_IMAGE_BYTES / (1024 * 1024)
+        ));
+    }
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let mime = image_mime(&bytes)
+        .ok_or_else(|| format!("{} is not a PNG, JPEG, GIF or WebP image", path.display()))?;
+    Ok(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    ))
+}
+
+/// The media type of an image, from its first bytes.
+pub fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
