@@ -184,6 +184,12 @@ impl Session {
         });
         if copy_to_new_file {
             session.record_items(&history).await;
+            // A fork is announced with its file; make sure the file is there.
+            if !history.is_empty()
+                && let Err(message) = session.rollout.flush().await
+            {
+                session.events.send("", EventMsg::Warning { message }).await;
+            }
         } else {
             lock(&session.state).history = history;
         }

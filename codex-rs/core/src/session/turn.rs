@@ -42,24 +42,38 @@ pub async fn run_turn(
     outcome
 }
 
+/// Records the end of the turn, makes sure the rollout holds everything of it, then
+/// announces the end.
 async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
     let id = &turn.submission_id;
+    record_end(session, turn, outcome).await;
+    if let Err(message) = session.rollout.flush().await {
+        session.events.send(id, EventMsg::Warning { message }).await;
+    }
+    let end = match outcome {
+        TurnOutcome::Completed { last_agent_message } => EventMsg::TurnComplete {
+            turn_id: turn.turn_id.clone(),
+            last_agent_message: last_agent_message.clone(),
+        },
+        TurnOutcome::Aborted(reason) => EventMsg::TurnAborted {
+            turn_id: turn.turn_id.clone(),
+            reason: *reason,
+        },
+        TurnOutcome::Failed(message) => EventMsg::TurnFailed {
+            turn_id: turn.turn_id.clone(),
+            message: message.clone(),
+        },
+    };
+    session.events.send(id, end).await;
+}
+
+async fn record_end(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
     match outcome {
         TurnOutcome::Completed { last_agent_message } => {
             session
                 .record_event(
                     "task_complete",
                     json!({"turn_id": turn.turn_id, "last_agent_message": last_agent_message}),
-                )
-                .await;
-            session
-                .events
-                .send(
-                    id,
-                    EventMsg::TurnComplete {
-                        turn_id: turn.turn_id.clone(),
-                        last_agent_message: last_agent_message.clone(),
-                    },
                 )
                 .await;
         }
@@ -72,16 +86,6 @@ async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
                     json!({"turn_id": turn.turn_id, "reason": reason}),
                 )
                 .await;
-            session
-                .events
-                .send(
-                    id,
-                    EventMsg::TurnAborted {
-                        turn_id: turn.turn_id.clone(),
-                        reason: *reason,
-                    },
-                )
-                .await;
         }
         TurnOutcome::Failed(message) => {
             session
@@ -89,16 +93,6 @@ async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
                 .await;
             session
                 .record_event("error", json!({"message": message}))
-                .await;
-            session
-                .events
-                .send(
-                    id,
-                    EventMsg::TurnFailed {
-                        turn_id: turn.turn_id.clone(),
-                        message: message.clone(),
-                    },
-                )
                 .await;
         }
     }
