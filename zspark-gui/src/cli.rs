@@ -17,19 +17,13 @@ pub enum Command {
     /// Run the shared-workspace server (workspaces, sessions, activity, artifacts).
     Serve(ServeArgs),
     /// Run one agent task headless in the current directory and print its events.
-    Exec(ExecArgs),
+    Exec(Box<codex_exec::ExecArgs>),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
     Bridge(BridgeArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {}
-
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// The task for the agent.
-    pub prompt: Option<String>,
-}
 
 #[derive(Debug, Args)]
 pub struct BridgeArgs {}

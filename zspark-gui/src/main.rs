@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match cli.command {
         None => open_desktop(),
         Some(Command::Serve(_)) => not_in_this_build("serve", "zspark-server"),
-        Some(Command::Exec(_)) => not_in_this_build("exec", "codex-core"),
+        Some(Command::Exec(args)) => exec(*args),
         Some(Command::Bridge(_)) => not_in_this_build("bridge", "zspark-bridge"),
     }
 }
@@ -43,6 +43,31 @@ fn open_desktop() -> ExitCode {
          Run `zspark --help` for the commands it has.",
     );
     ExitCode::from(2)
+}
+
+fn exec(args: codex_exec::ExecArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            report(&format!(
+                "zspark exec: could not start the async runtime: {error}"
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    let process = match codex_exec::Process::current() {
+        Ok(process) => process,
+        Err(error) => {
+            report(&format!(
+                "zspark exec: cannot read the current directory: {error}"
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(codex_exec::run(args, process))
 }
 
 fn not_in_this_build(command: &str, crate_name: &str) -> ExitCode {

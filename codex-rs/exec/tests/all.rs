@@ -1,0 +1,240 @@
+//! `zspark exec` run in-process against the scripted model server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap is a failed test"
+)]
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use codex_core::config::Env;
+use codex_exec::{ExecArgs, Process, run};
+use codex_test_support::{Reply, ScriptedModelServer, Turn};
+use serde_json::{Value, json};
+
+/// `zspark exec` arguments as a user types them.
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    exec: ExecArgs,
+}
+
+struct Setup {
+    server: ScriptedModelServer,
+    home: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+fn setup(turns: Vec<Turn>) -> Setup {
+    let server = ScriptedModelServer::start(turns).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config = format!(
+        "model = \"gpt-5.1-codex\"\nmodel_provider = \"mock\"\napproval_policy = \"never\"\nsandbox_mode = \"danger-full-access\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\nrequest_max_retries = 0\n",
+        server.base_url()
+    );
+    std::fs::write(home.path().join("config.toml"), config).unwrap();
+    Setup { server, home, work }
+}
+
+fn env(home: &Path) -> Env {
+    Env::from([
+        ("CODEX_HOME".to_string(), home.display().to_string()),
+        ("MOCK_KEY".to_string(), "sk-test".to_string()),
+        ("SHELL".to_string(), "/bin/bash".to_string()),
+        (
+            "PATH".to_string(),
+            std::env::var("PATH").unwrap_or_default(),
+        ),
+    ])
+}
+
+struct Outcome {
+    code: ExitCode,
+    stdout: String,
+    stderr: String,
+}
+
+async fn exec(setup: &Setup, args: &[&str]) -> Outcome {
+    let mut argv = vec!["exec"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let process = Process {
+        env: env(setup.home.path()),
+        cwd: setup.work.path().to_path_buf(),
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        interactive: false,
+        stdin_prompt: Some(String::new()),
+    };
+    let code = run(cli.exec, process).await;
+    Outcome {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn answer_on_stdout_progress_on_stderr() {
+    let setup = setup(vec![
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "echo from-tool"}).to_string(),
+            )
+            .into(),
+        Turn::text("The answer is 4."),
+    ]);
+    let outcome = exec(&setup, &["what is 2+2?"]).await;
+    assert_eq!(outcome.code, ExitCode::SUCCESS, "{}", outcome.stderr);
+    assert_eq!(outcome.stdout, "The answer is 4.\n");
+    assert!(
+        outcome.stderr.contains("model: gpt-5.1-codex"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome.stderr.contains("$ echo from-tool"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(outcome.stderr.contains("exit 0"), "{}", outcome.stderr);
+    assert_eq!(setup.server.model_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn json_mode_prints_one_event_per_line() {
+    let setup = setup(vec![Turn::text("json answer")]);
+    let outcome = exec(&setup, &["--json", "hi"]).await;
+    assert_eq!(outcome.code, ExitCode::SUCCESS);
+    let events: Vec<Value> = outcome
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|event| event["msg"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"session_configured"));
+    assert!(kinds.contains(&"agent_message"));
+    assert!(kinds.contains(&"turn_complete"));
+    assert_eq!(kinds.last(), Some(&"shutdown_complete"));
+}
+
+#[tokio::test]
+async fn a_failed_turn_exits_non_zero_with_the_reason() {
+    let setup = setup(vec![Turn::http_error(401, "Incorrect API key provided")]);
+    let outcome = exec(&setup, &["hi"]).await;
+    assert_eq!(outcome.code, ExitCode::FAILURE);
+    assert!(
+        outcome.stderr.contains("401: Incorrect API key provided"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(outcome.stdout, "");
+}
+
+#[tokio::test]
+async fn approvals_are_declined_without_a_terminal() {
+    let setup = setup(vec![
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "touch made"}).to_string(),
+            )
+            .into(),
+        Turn::text("ok"),
+    ]);
+    let outcome = exec(&setup, &["--approval", "untrusted", "make a file"]).await;
+    assert_eq!(outcome.code, ExitCode::SUCCESS);
+    assert!(
+        outcome
+            .stderr
+            .contains("Declined: approval is needed but there is no terminal"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(!setup.work.path().join("made").exists());
+}
+
+#[tokio::test]
+async fn resume_by_id_and_by_last_carries_the_history() {
+    let setup = setup(vec![
+        Turn::text("first"),
+        Turn::text("second"),
+        Turn::text("third"),
+    ]);
+    assert_eq!(exec(&setup, &["remember 7"]).await.code, ExitCode::SUCCESS);
+    let sessions = codex_core::rollout::list_sessions(setup.home.path());
+    let id = sessions[0].session_id.clone();
+    let by_id = exec(&setup, &["resume", &id[..13], "what number?"]).await;
+    assert_eq!(by_id.code, ExitCode::SUCCESS, "{}", by_id.stderr);
+    assert_eq!(by_id.stdout, "second\n");
+    let by_last = exec(&setup, &["resume", "--last", "and again?"]).await;
+    assert_eq!(by_last.code, ExitCode::SUCCESS, "{}", by_last.stderr);
+    let texts = |index: usize| -> Vec<String> {
+        setup.server.model_requests()[index]
+            .input_items()
+            .iter()
+            .filter_map(|item| item["content"][0]["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    let third = texts(2);
+    for expected in [
+        "remember 7",
+        "first",
+        "what number?",
+        "second",
+        "and again?",
+    ] {
+        assert!(
+            third.contains(&expected.to_string()),
+            "{expected} missing from {third:?}"
+        );
+    }
+    assert_eq!(
+        codex_core::rollout::list_sessions(setup.home.path()).len(),
+        1,
+        "resume appends to the same file"
+    );
+}
+
+#[tokio::test]
+async fn user_mistakes_get_clear_messages() {
+    let setup = setup(vec![]);
+    let no_prompt = exec(&setup, &[]).await;
+    assert_eq!(no_prompt.code, ExitCode::FAILURE);
+    assert!(
+        no_prompt.stderr.contains("no prompt given"),
+        "{}",
+        no_prompt.stderr
+    );
+    let unknown = exec(&setup, &["resume", "does-not-exist", "hi"]).await;
+    assert!(
+        unknown
+            .stderr
+            .contains("no session with id `does-not-exist`"),
+        "{}",
+        unknown.stderr
+    );
+    let provider = exec(&setup, &["--provider", "nowhere", "hi"]).await;
+    assert!(
+        provider.stderr.contains("unknown model provider `nowhere`"),
+        "{}",
+        provider.stderr
+    );
+    let bad_dir = exec(&setup, &["-C", "missing-dir", "hi"]).await;
+    assert!(
+        bad_dir.stderr.contains("is not a directory"),
+        "{}",
+        bad_dir.stderr
+    );
+}
