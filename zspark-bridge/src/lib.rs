@@ -1,3 +1,32 @@
-//! Responses API over Chat Completions: pure translation of requests and of streamed
-//! or JSON responses between the two wire formats, used in-process by `codex-core` and
-//! served as a proxy by `zspark bridge`.
+//! Responses API over Chat Completions.
+//!
+//! Pure translation, no I/O: [`to_chat_request`] turns a Responses request into a Chat
+//! request; [`StreamTranslator`] turns the Chat stream (one SSE `data` payload at a
+//! time) into Responses events; [`completion_to_response`] does the same for a
+//! non-streaming completion. `codex-core` uses these in-process for providers with
+//! `wire_api = "chat"`; the [`proxy`] serves them over HTTP for any Responses client.
+//! The small differences between providers live in named [`Profile`]s.
+
+mod completion;
+mod error;
+pub mod http;
+mod profile;
+pub mod proxy;
+mod request;
+pub mod sse;
+mod stream;
+
+pub use completion::completion_to_response;
+pub use error::BridgeError;
+pub use profile::{AuthStyle, PROFILES, Profile};
+pub use request::{CUSTOM_TOOL_INPUT, RequestFacts, to_chat_request};
+pub use stream::{StreamTranslator, excerpt};
+
+/// A Responses event as an SSE frame (`event:` and `data:` lines).
+pub fn sse_frame(event: &serde_json::Value) -> String {
+    let kind = event
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("message");
+    format!("event: {kind}\ndata: {event}\n\n")
+}

@@ -19,11 +19,8 @@ pub enum Command {
     /// Run one agent task headless in the current directory and print its events.
     Exec(Box<codex_exec::ExecArgs>),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
-    Bridge(BridgeArgs),
+    Bridge(zspark_bridge::proxy::BridgeArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {}
-
-#[derive(Debug, Args)]
-pub struct BridgeArgs {}

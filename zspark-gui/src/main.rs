@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         None => open_desktop(),
         Some(Command::Serve(_)) => not_in_this_build("serve", "zspark-server"),
         Some(Command::Exec(args)) => exec(*args),
-        Some(Command::Bridge(_)) => not_in_this_build("bridge", "zspark-bridge"),
+        Some(Command::Bridge(args)) => bridge(args),
     }
 }
 
@@ -46,17 +46,8 @@ fn open_desktop() -> ExitCode {
 }
 
 fn exec(args: codex_exec::ExecArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            report(&format!(
-                "zspark exec: could not start the async runtime: {error}"
-            ));
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = async_runtime("exec") else {
+        return ExitCode::FAILURE;
     };
     let process = match codex_exec::Process::current() {
         Ok(process) => process,
@@ -68,6 +59,29 @@ fn exec(args: codex_exec::ExecArgs) -> ExitCode {
         }
     };
     runtime.block_on(codex_exec::run(args, process))
+}
+
+fn bridge(args: zspark_bridge::proxy::BridgeArgs) -> ExitCode {
+    let Some(runtime) = async_runtime("bridge") else {
+        return ExitCode::FAILURE;
+    };
+    let env = std::env::vars().collect();
+    runtime.block_on(zspark_bridge::proxy::run(args, env, report))
+}
+
+fn async_runtime(command: &str) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            report(&format!(
+                "zspark {command}: could not start the async runtime: {error}"
+            ));
+            None
+        }
+    }
 }
 
 fn not_in_this_build(command: &str, crate_name: &str) -> ExitCode {

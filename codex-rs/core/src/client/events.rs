@@ -31,6 +31,11 @@ pub fn parse_event(data: &str) -> Result<Option<ResponseEvent>, ModelError> {
             excerpt(data)
         ),
     })?;
+    parse_event_value(&event)
+}
+
+/// As [`parse_event`], for an event already parsed (the in-process bridge's output).
+pub fn parse_event_value(event: &Value) -> Result<Option<ResponseEvent>, ModelError> {
     let kind = event
         .get("type")
         .and_then(Value::as_str)

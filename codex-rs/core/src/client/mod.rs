@@ -6,7 +6,6 @@
 
 mod error;
 mod events;
-mod sse;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -19,8 +18,10 @@ use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 
 pub use error::{ModelError, RetryClass, parse_retry_after};
-pub use events::{ResponseEvent, excerpt, parse_event, parse_usage};
-pub use sse::{SseDecoder, SseEvent};
+pub use events::{ResponseEvent, excerpt, parse_event, parse_event_value, parse_usage};
+
+use zspark_bridge::sse::{MAX_EVENT_BYTES, SseDecoder};
+use zspark_bridge::{AuthStyle, Profile, StreamTranslator, to_chat_request};
 
 use crate::config::{Env, ModelProviderInfo};
 use crate::model_info;
@@ -129,24 +130,51 @@ impl ModelClient {
         settings: &ModelSettings,
     ) -> Result<ResponseStream, ModelError> {
         let body = self.request_body(prompt, settings);
+        let idle_timeout = self.provider.stream_idle_timeout();
         match self.provider.wire_api {
             WireApi::Responses => {
-                let response = self.post("responses", &body).await?;
+                let response = self.post("responses", &body, AuthStyle::Bearer).await?;
                 Ok(ResponseStream::new(
                     Box::pin(response.bytes_stream()),
-                    self.provider.stream_idle_timeout(),
+                    idle_timeout,
+                    None,
                 ))
             }
-            WireApi::Chat => Err(ModelError::Unsupported {
-                message: format!(
-                    "provider `{}` uses wire_api = \"chat\", which needs zspark-bridge; this build does not include it yet. Use a provider with wire_api = \"responses\".",
-                    self.provider_id
-                ),
-            }),
+            WireApi::Chat => {
+                let profile = self.bridge_profile();
+                let (chat, facts) =
+                    to_chat_request(&body, &profile).map_err(|error| ModelError::Unsupported {
+                        message: error.to_string(),
+                    })?;
+                let response = self.post("chat/completions", &chat, profile.auth).await?;
+                let translator = StreamTranslator::new(facts.model, facts.custom_tools);
+                Ok(ResponseStream::new(
+                    Box::pin(response.bytes_stream()),
+                    idle_timeout,
+                    Some(translator),
+                ))
+            }
         }
     }
 
-    async fn post(&self, path: &str, body: &Value) -> Result<reqwest::Response, ModelError> {
+    /// The bridge profile for a chat provider: named by `bridge_profile`, or detected
+    /// from the base URL.
+    fn bridge_profile(&self) -> Profile {
+        self.provider
+            .bridge_profile
+            .as_deref()
+            .and_then(Profile::named)
+            .unwrap_or_else(|| {
+                Profile::detect(self.provider.base_url.as_deref().unwrap_or_default())
+            })
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        auth: AuthStyle,
+    ) -> Result<reqwest::Response, ModelError> {
         let base = self
             .provider
             .base_url
@@ -164,7 +192,10 @@ impl ModelClient {
             .header("thread-id", &self.session_id)
             .json(body);
         if let Some(token) = self.bearer_token()? {
-            request = request.bearer_auth(token);
+            request = match auth {
+                AuthStyle::Bearer => request.bearer_auth(token),
+                AuthStyle::ApiKeyHeader => request.header("api-key", token),
+            };
         }
         for (name, value) in self
             .provider
@@ -235,12 +266,9 @@ impl ModelClient {
     }
 }
 
-/// One HTTP client per process is enough, but building one is cheap and keeps
-/// sessions independent; rustls uses the `ring` provider.
+/// An HTTP client for model requests.
 pub fn http_client() -> Result<reqwest::Client, ModelError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(15))
+    zspark_bridge::http::client_builder()
         .build()
         .map_err(|error| ModelError::Unsupported {
             message: format!("could not set up the HTTP client: {error}"),
@@ -317,10 +345,12 @@ fn provider_error_message(body: &str) -> (String, Option<String>) {
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-/// The answer to one request, read event by event.
+/// The answer to one request, read event by event. For a chat provider the bridge's
+/// translator turns each chat chunk into Responses events first.
 pub struct ResponseStream {
     body: ByteStream,
     decoder: SseDecoder,
+    translator: Option<StreamTranslator>,
     pending: VecDeque<Result<ResponseEvent, ModelError>>,
     idle_timeout: Duration,
     completed: bool,
@@ -328,14 +358,27 @@ pub struct ResponseStream {
 }
 
 impl ResponseStream {
-    fn new(body: ByteStream, idle_timeout: Duration) -> Self {
+    fn new(body: ByteStream, idle_timeout: Duration, translator: Option<StreamTranslator>) -> Self {
         Self {
             body,
             decoder: SseDecoder::new(),
+            translator,
             pending: VecDeque::new(),
             idle_timeout,
             completed: false,
             finished: false,
+        }
+    }
+
+    /// Queues the events carried by one SSE data payload.
+    fn accept_data(&mut self, data: &str) {
+        match &mut self.translator {
+            Some(translator) => {
+                for event in translator.push_data(data) {
+                    self.pending.extend(parse_event_value(&event).transpose());
+                }
+            }
+            None => self.pending.extend(parse_event(data).transpose()),
         }
     }
 
@@ -370,12 +413,19 @@ impl ResponseStream {
                     }));
                 }
                 Ok(None) => {
-                    if self.completed {
-                        self.finished = true;
-                    } else {
-                        self.pending.push_back(Err(ModelError::Stream {
-                            message: "the stream closed before response.completed".to_string(),
-                        }));
+                    if let Some(translator) = &mut self.translator {
+                        for event in translator.finish() {
+                            self.pending.extend(parse_event_value(&event).transpose());
+                        }
+                    }
+                    if self.pending.is_empty() {
+                        if self.completed {
+                            self.finished = true;
+                        } else {
+                            self.pending.push_back(Err(ModelError::Stream {
+                                message: "the stream closed before response.completed".to_string(),
+                            }));
+                        }
                     }
                 }
                 Ok(Some(Err(error))) => {
@@ -389,15 +439,13 @@ impl ResponseStream {
                 Ok(Some(Ok(bytes))) => match self.decoder.push(&bytes) {
                     Ok(frames) => {
                         for frame in frames {
-                            if let Some(event) = parse_event(&frame.data).transpose() {
-                                self.pending.push_back(event);
-                            }
+                            self.accept_data(&frame.data);
                         }
                     }
                     Err(_) => self.pending.push_back(Err(ModelError::Stream {
                         message: format!(
                             "the provider sent an event larger than {} bytes",
-                            sse::MAX_EVENT_BYTES
+                            MAX_EVENT_BYTES
                         ),
                     })),
                 },

@@ -47,6 +47,10 @@ pub struct ModelProviderInfo {
     /// Set for OpenAI itself: a key may also come from `$CODEX_HOME/auth.json`.
     #[serde(default)]
     pub requires_openai_auth: bool,
+    /// zspark only: the `zspark-bridge` profile for a `wire_api = "chat"` provider
+    /// (deepseek, kimi, ollama, azure, ...); detected from `base_url` when absent.
+    #[serde(default)]
+    pub bridge_profile: Option<String>,
 }
 
 const DEFAULT_REQUEST_MAX_RETRIES: u32 = 4;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use codex_protocol::items::ReasoningSummary;
+use codex_protocol::items::{ReasoningContent, ReasoningSummary};
 use codex_protocol::{AbortReason, EventMsg, InputItem, ResponseItem, RetryInfo, Role};
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
@@ -328,12 +328,26 @@ async fn handle_event(session: &Session, turn: &TurnContext, event: ResponseEven
                         .await;
                     Handled::AgentMessage(text)
                 }
-                ResponseItem::Reasoning { summary, .. } => {
-                    let text = summary
+                ResponseItem::Reasoning {
+                    summary, content, ..
+                } => {
+                    // Summaries from OpenAI; raw reasoning text from chat providers.
+                    let mut text = summary
                         .iter()
                         .map(|ReasoningSummary::SummaryText { text }| text.as_str())
                         .collect::<Vec<_>>()
                         .join("\n\n");
+                    if text.is_empty() {
+                        text = content
+                            .iter()
+                            .flatten()
+                            .map(|part| match part {
+                                ReasoningContent::ReasoningText { text }
+                                | ReasoningContent::Text { text } => text.as_str(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("");
+                    }
                     if !text.is_empty() {
                         session
                             .record_event("agent_reasoning", json!({"text": text}))

@@ -2,6 +2,7 @@
 //! CODEX_HOME and working directory, and a started session.
 
 mod approvals;
+mod chat;
 mod config;
 mod interrupt;
 mod retries;
