@@ -1,4 +1,5 @@
 //! Test modules and fixture helpers.
+mod clients;
 mod completion;
 mod proxy;
 mod request;

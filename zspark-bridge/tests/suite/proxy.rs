@@ -28,13 +28,21 @@ fn config(args: &[&str], env: &[(&str, &str)]) -> Result<ProxyConfig, String> {
     ProxyConfig::from_args(&cli.bridge, &env)
 }
 
-struct Proxy {
+pub struct Proxy {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Proxy {
+    pub async fn for_upstream(
+        upstream: &ScriptedModelServer,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        proxy_for(upstream, extra, env).await
+    }
+
     async fn start(config: ProxyConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -49,7 +57,7 @@ impl Proxy {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
