@@ -109,3 +109,92 @@ fn exec_fails_with_a_clear_message_when_the_key_is_missing() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn exec_asks_on_the_terminal_and_runs_what_was_approved() {
+    use std::io::{Read, Write};
+
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call("c1", "exec_command", r#"{"cmd":"touch approved.txt"}"#)
+            .into(),
+        Turn::text("Created it."),
+    ])
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "model_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_zspark"));
+    command.args([
+        "exec",
+        "--approval",
+        "untrusted",
+        "--sandbox",
+        "danger-full-access",
+        "make the file",
+    ]);
+    command.cwd(work.path());
+    command.env("CODEX_HOME", home.path());
+    command.env("MOCK_KEY", "sk-test");
+    let mut child = pair.slave.spawn_command(command).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+
+    let (sender, receiver) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read) = reader.read(&mut buffer) {
+            if read == 0
+                || sender
+                    .send(String::from_utf8_lossy(&buffer[..read]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut screen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !screen.contains("[y]es") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no question on the terminal:\n{screen}"
+        );
+        if let Ok(text) = receiver.recv_timeout(std::time::Duration::from_millis(200)) {
+            screen.push_str(&text);
+        }
+    }
+    assert!(screen.contains("Run `touch approved.txt`?"), "{screen}");
+    assert!(
+        !work.path().join("approved.txt").exists(),
+        "nothing runs before the answer"
+    );
+    writer.write_all(b"y\n").unwrap();
+    writer.flush().unwrap();
+    let status = child.wait().unwrap();
+    while let Ok(text) = receiver.recv_timeout(std::time::Duration::from_millis(200)) {
+        screen.push_str(&text);
+    }
+    assert!(status.success(), "{screen}");
+    assert!(work.path().join("approved.txt").exists(), "{screen}");
+    assert!(screen.contains("Created it."), "{screen}");
+}

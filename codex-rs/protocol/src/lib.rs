@@ -6,6 +6,7 @@ pub mod config_types;
 pub mod items;
 pub mod plan;
 pub mod protocol;
+pub mod skills;
 
 pub use config_types::{
     ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
@@ -14,3 +15,4 @@ pub use config_types::{
 pub use items::{ContentItem, ResponseItem, Role, ToolOutput};
 pub use plan::{PlanItem, PlanUpdate, StepStatus};
 pub use protocol::*;
+pub use skills::{SkillError, SkillInfo, SkillScope};

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_types::{ApprovalPolicy, ReasoningEffort, SandboxPolicy, WireApi};
 use crate::items::ResponseItem;
 use crate::plan::PlanUpdate;
+use crate::skills::{SkillError, SkillInfo};
 
 /// A request to the runtime.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +92,19 @@ pub enum Op {
     /// [`EventMsg::Error`] while a turn runs.
     Rollback { num_turns: usize },
 
+    /// Summarise the conversation so far and continue from the summary, freeing the
+    /// context window. Runs like a turn.
+    ///
+    /// Answered by [`EventMsg::TurnStarted`], [`EventMsg::ContextCompacted`], then
+    /// [`EventMsg::TurnComplete`] (or `TurnFailed` / `TurnAborted`).
+    Compact,
+
+    /// List the skills the session can use, with the SKILL.md files that are broken.
+    /// Works before a session is started too.
+    ///
+    /// Answered by [`EventMsg::SkillsList`].
+    ListSkills,
+
     /// End the session after the running turn is aborted; flushes the rollout.
     ///
     /// Answered by [`EventMsg::ShutdownComplete`]; the event stream then ends.
@@ -129,6 +143,11 @@ pub enum InputItem {
     },
     /// A file the agent should read with its tools; named in the prompt by path.
     FileReference {
+        path: PathBuf,
+    },
+    /// A skill the user picked: its SKILL.md is added to the message in full.
+    Skill {
+        name: String,
         path: PathBuf,
     },
 }
@@ -229,6 +248,16 @@ pub enum EventMsg {
     ThreadRolledBack {
         num_turns: usize,
         history: Vec<ResponseItem>,
+    },
+    /// The history was replaced by a summary (manually or because the context window
+    /// was nearly full).
+    ContextCompacted {
+        summary: String,
+        automatic: bool,
+    },
+    SkillsList {
+        skills: Vec<SkillInfo>,
+        errors: Vec<SkillError>,
     },
     /// Something went wrong. When `will_retry` is set the runtime tries again by itself
     /// (a partial answer shown so far will be replaced).

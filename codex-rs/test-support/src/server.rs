@@ -18,6 +18,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
 
@@ -285,6 +286,9 @@ fn serve_on_own_runtime(
             }
         };
         let _ = ready.send(Ok(()));
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         tokio::select! {
             _ = axum::serve(listener, app) => {}
             _ = shutdown => {}

@@ -100,6 +100,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// The user's home directory, from the environment the runtime was given.
+    pub fn home_dir(&self) -> Option<PathBuf> {
+        home_from_env(&self.env)
+    }
+
     /// Names of environment variables holding provider secrets; commands never see them.
     pub fn secret_env_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -197,14 +202,17 @@ pub fn find_codex_home(env: &Env) -> Result<PathBuf, ConfigError> {
     {
         return Ok(PathBuf::from(home));
     }
-    let home = env
-        .get("HOME")
+    let home = home_from_env(env).ok_or(ConfigError::NoHome)?;
+    Ok(home.join(".codex"))
+}
+
+/// `HOME` (or `USERPROFILE` on Windows) from `env`, else the system's idea of it.
+fn home_from_env(env: &Env) -> Option<PathBuf> {
+    env.get("HOME")
         .or_else(|| env.get("USERPROFILE"))
         .filter(|value| !value.trim().is_empty())
         .map(PathBuf::from)
         .or_else(dirs::home_dir)
-        .ok_or(ConfigError::NoHome)?;
-    Ok(home.join(".codex"))
 }
 
 /// Loads configuration for a session in `cwd`.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use codex_protocol::{ContentItem, InputItem, ResponseItem, Role, ToolOutput};
 
+use crate::context::explicit_skill_text;
 use crate::tools::image_data_url;
 
 /// The user message for `input`, the plain text shown for it, the image URLs it
@@ -47,6 +48,10 @@ pub async fn user_message_from_input(
                     Err(message) => warnings.push(format!("the image was not attached: {message}")),
                 }
             }
+            InputItem::Skill { name, path } => match explicit_skill_text(name, path) {
+                Ok(text) => content.push(ContentItem::InputText { text }),
+                Err(message) => warnings.push(message),
+            },
             InputItem::FileReference { path } => {
                 content.push(ContentItem::InputText {
                     text: format!(

@@ -19,9 +19,11 @@ use serde_json::{Value, json};
 use crate::approvals::Approvals;
 use crate::client::{ModelClient, ModelError, ModelSettings, Prompt};
 use crate::config::{Config, Env};
+use crate::context::{self, SkillCatalog, SkillRoots, discover_skills};
 use crate::events::EventSender;
 use crate::execpolicy;
 use crate::instructions::{self, BASE_INSTRUCTIONS};
+use crate::message_history;
 use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, SessionMeta};
 use crate::tools::{ProcessRegistry, tool_specs};
 
@@ -68,6 +70,7 @@ pub struct Session {
     tools: Vec<Value>,
     base_instructions: String,
     default_shell: String,
+    skills: SkillCatalog,
     state: Mutex<State>,
 }
 
@@ -151,6 +154,14 @@ impl Session {
             config.codex_home.clone(),
             id.clone(),
         )?;
+        let skill_roots = SkillRoots::standard(
+            &config.codex_home,
+            config.home_dir().as_deref(),
+            &config.cwd,
+        );
+        let skills = tokio::task::spawn_blocking(move || discover_skills(&skill_roots))
+            .await
+            .unwrap_or_default();
         let settings = Settings {
             model: config.model.clone(),
             effort: config.model_reasoning_effort,
@@ -171,6 +182,7 @@ impl Session {
             rollout,
             processes: Arc::new(ProcessRegistry::default()),
             base_instructions,
+            skills,
             state: Mutex::new(State {
                 history: Vec::new(),
                 settings,
@@ -277,13 +289,14 @@ impl Session {
         }
     }
 
-    /// The environment context message, when the session has not recorded it yet.
-    fn take_initial_context(&self, turn: &TurnContext) -> Vec<ResponseItem> {
-        let mut state = lock(&self.state);
-        if state.context_recorded {
-            return Vec::new();
-        }
-        state.context_recorded = true;
+    pub fn skills(&self) -> &SkillCatalog {
+        &self.skills
+    }
+
+    /// The context a session starts with (developer instructions, skills, AGENTS.md,
+    /// environment) for `turn`'s settings, and warnings about the files read.
+    fn initial_context(&self, turn: &TurnContext) -> (Vec<ResponseItem>, Vec<String>) {
+        let (mut items, warnings) = context::initial_context(&self.config, &self.skills.skills);
         let now = Local::now();
         let timezone = self
             .config
@@ -291,14 +304,78 @@ impl Session {
             .get("TZ")
             .cloned()
             .unwrap_or_else(|| now.format("%:z").to_string());
-        vec![instructions::environment_context(
+        items.push(instructions::environment_context(
             &turn.cwd,
             &self.default_shell,
             turn.approval_policy,
             &turn.sandbox_policy,
             &now.format("%Y-%m-%d").to_string(),
             &timezone,
-        )]
+        ));
+        (items, warnings)
+    }
+
+    /// The initial context, when the session has not recorded it yet.
+    fn take_initial_context(&self, turn: &TurnContext) -> (Vec<ResponseItem>, Vec<String>) {
+        {
+            let mut state = lock(&self.state);
+            if state.context_recorded {
+                return (Vec::new(), Vec::new());
+            }
+            state.context_recorded = true;
+        }
+        self.initial_context(turn)
+    }
+
+    /// Whether the last request used enough of the context window to compact.
+    fn needs_compaction(&self) -> bool {
+        let state = lock(&self.state);
+        let used = state.token_info.last_token_usage.total_tokens;
+        self.config
+            .model_auto_compact_token_limit
+            .is_some_and(|limit| used > 0 && used >= limit)
+    }
+
+    /// Replaces the history with `replacement` and records the compaction.
+    async fn replace_history(&self, summary: &str, replacement: Vec<ResponseItem>) {
+        {
+            let mut state = lock(&self.state);
+            state.history = replacement.clone();
+            state.token_info.last_token_usage = TokenUsage::default();
+        }
+        let payload = json!({"message": summary, "replacement_history": replacement});
+        self.rollout.record(RolloutRecord::Compacted(payload)).await;
+    }
+
+    /// Adds the user's prompt to `$CODEX_HOME/history.jsonl` as configured.
+    async fn remember_prompt(&self, text: &str) {
+        let (home, persistence, max_bytes) = (
+            self.config.codex_home.clone(),
+            self.config.history_persistence,
+            self.config.history_max_bytes,
+        );
+        let (id, text) = (self.id.clone(), text.to_string());
+        let saved = tokio::task::spawn_blocking(move || {
+            message_history::append_prompt(&home, persistence, max_bytes, &id, &text)
+        })
+        .await;
+        if let Ok(Err(error)) = saved {
+            self.events
+                .send(
+                    "",
+                    EventMsg::Warning {
+                        message: format!(
+                            "the prompt could not be added to {}: {error}",
+                            message_history::history_file(&self.config.codex_home).display()
+                        ),
+                    },
+                )
+                .await;
+        }
+    }
+
+    pub fn history(&self) -> Vec<ResponseItem> {
+        lock(&self.state).history.clone()
     }
 
     /// Appends items to the history and the rollout.
@@ -343,6 +420,23 @@ impl Session {
             base_instructions: self.base_instructions.clone(),
             input: lock(&self.state).history.clone(),
             tools: self.tools.clone(),
+        }
+    }
+
+    /// The request asking for a compaction summary: the history, then the summary
+    /// prompt, with no tools.
+    fn compaction_prompt(&self) -> Prompt {
+        let instruction = self
+            .config
+            .compact_prompt
+            .clone()
+            .unwrap_or_else(|| context::compact::SUMMARY_PROMPT.to_string());
+        let mut input = lock(&self.state).history.clone();
+        input.push(ResponseItem::user_text(instruction));
+        Prompt {
+            base_instructions: self.base_instructions.clone(),
+            input,
+            tools: Vec::new(),
         }
     }
 

@@ -5,14 +5,15 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use codex_protocol::{AbortReason, EventMsg, InputItem, Op, Submission, TurnOverrides};
+use codex_protocol::{AbortReason, EventMsg, Op, Submission, TurnOverrides};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::turn::run_turn;
+use super::turn::{TurnInput, run_turn};
 use super::{Origin, Session};
 use crate::config::Config;
+use crate::context::{SkillRoots, discover_skills};
 use crate::events::EventSender;
 use crate::rollout::load_rollout;
 
@@ -31,7 +32,7 @@ impl RunningTurn {
 
 struct QueuedTurn {
     submission_id: String,
-    items: Vec<InputItem>,
+    input: TurnInput,
     overrides: TurnOverrides,
 }
 
@@ -89,12 +90,37 @@ pub async fn run(
                             }).await;
                             continue;
                         };
-                        let turn = QueuedTurn { submission_id: id, items, overrides };
+                        let turn = QueuedTurn { submission_id: id, input: TurnInput::User(items), overrides };
                         if running.is_some() {
                             queued.push_back(turn);
                         } else {
                             running = Some(start_turn(active.clone(), turn, done_tx.clone()));
                         }
+                    }
+                    Op::Compact => {
+                        let Some(active) = &session else {
+                            events.send(&id, EventMsg::Error {
+                                message: "no session to compact".to_string(),
+                                will_retry: None,
+                            }).await;
+                            continue;
+                        };
+                        let turn = QueuedTurn { submission_id: id, input: TurnInput::Compact, overrides: TurnOverrides::default() };
+                        if running.is_some() {
+                            queued.push_back(turn);
+                        } else {
+                            running = Some(start_turn(active.clone(), turn, done_tx.clone()));
+                        }
+                    }
+                    Op::ListSkills => {
+                        let catalog = match &session {
+                            Some(active) => active.skills().clone(),
+                            None => {
+                                let roots = SkillRoots::standard(&config.codex_home, config.home_dir().as_deref(), &config.cwd);
+                                tokio::task::spawn_blocking(move || discover_skills(&roots)).await.unwrap_or_default()
+                            }
+                        };
+                        events.send(&id, EventMsg::SkillsList { skills: catalog.skills, errors: catalog.errors }).await;
                     }
                     Op::Interrupt => {
                         queued.clear();
@@ -165,7 +191,7 @@ fn start_turn(session: Arc<Session>, turn: QueuedTurn, done: mpsc::Sender<()>) -
         let reason = reason.clone();
         async move {
             let context = session.begin_turn(&turn.submission_id, turn.overrides);
-            run_turn(&session, context, turn.items, cancel, || {
+            run_turn(&session, context, turn.input, cancel, || {
                 *reason.lock().unwrap_or_else(PoisonError::into_inner)
             })
             .await;

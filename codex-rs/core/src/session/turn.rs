@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Session, TurnContext, user_message_from_input};
 use crate::client::{ModelError, ResponseEvent, RetryClass};
+use crate::context::compact::compacted_history;
 use crate::tools::{TurnCancelled, dispatch};
 
 /// Output given to tool calls left unanswered when a turn stops.
@@ -30,7 +31,7 @@ pub enum TurnOutcome {
 pub async fn run_turn(
     session: &Session,
     turn: TurnContext,
-    input: Vec<InputItem>,
+    input: TurnInput,
     cancel: CancellationToken,
     cancel_reason: impl Fn() -> AbortReason,
 ) -> TurnOutcome {
@@ -98,16 +99,40 @@ async fn record_end(session: &Session, turn: &TurnContext, outcome: &TurnOutcome
     }
 }
 
-async fn turn_body(session: &Session, turn: &TurnContext, input: Vec<InputItem>) -> TurnOutcome {
+/// What a turn does.
+pub enum TurnInput {
+    /// Answer the user.
+    User(Vec<InputItem>),
+    /// Compact the conversation (the `Compact` op).
+    Compact,
+}
+
+async fn turn_body(session: &Session, turn: &TurnContext, input: TurnInput) -> TurnOutcome {
     let id = &turn.submission_id;
-    let (message, text, images, warnings) = user_message_from_input(&input, &turn.cwd).await;
-    for warning in warnings {
+    let started = EventMsg::TurnStarted {
+        turn_id: turn.turn_id.clone(),
+        model_context_window: session.config.model_context_window,
+    };
+    let items = match input {
+        TurnInput::Compact => {
+            session.events.send(id, started).await;
+            return match compact(session, turn, false).await {
+                Ok(()) => TurnOutcome::Completed {
+                    last_agent_message: None,
+                },
+                Err(outcome) => outcome,
+            };
+        }
+        TurnInput::User(items) => items,
+    };
+    let (message, text, images, warnings) = user_message_from_input(&items, &turn.cwd).await;
+    let (context, context_warnings) = session.take_initial_context(turn);
+    for warning in warnings.into_iter().chain(context_warnings) {
         session
             .events
             .send(id, EventMsg::Warning { message: warning })
             .await;
     }
-    let context = session.take_initial_context(turn);
     session.record_turn_context(turn).await;
     session
         .record_event(
@@ -115,20 +140,12 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: Vec<InputItem>)
             json!({"turn_id": turn.turn_id, "model_context_window": session.config.model_context_window}),
         )
         .await;
-    session
-        .events
-        .send(
-            id,
-            EventMsg::TurnStarted {
-                turn_id: turn.turn_id.clone(),
-                model_context_window: session.config.model_context_window,
-            },
-        )
-        .await;
+    session.events.send(id, started).await;
     session.record_items(&context).await;
     session
         .record_event("user_message", json!({"message": text, "images": images}))
         .await;
+    session.remember_prompt(&text).await;
     session
         .events
         .send(
@@ -141,12 +158,14 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: Vec<InputItem>)
         .await;
     session.record_items(&[message]).await;
 
-    let provider = session.client.provider();
-    let mut request_retries = 0;
-    let mut stream_retries = 0;
     let mut last_agent_message = None;
     loop {
-        match sample(session, turn).await {
+        if session.needs_compaction()
+            && let Err(outcome) = compact(session, turn, true).await
+        {
+            return outcome;
+        }
+        match with_retries(session, turn, || sample(session, turn)).await {
             Ok(Sampled {
                 follow_up,
                 agent_message,
@@ -157,46 +176,127 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: Vec<InputItem>)
                 if !follow_up {
                     return TurnOutcome::Completed { last_agent_message };
                 }
-                request_retries = 0;
-                stream_retries = 0;
             }
-            Err(SampleError::Cancelled) => return TurnOutcome::Aborted(AbortReason::Cancelled),
-            Err(SampleError::Model(error)) => {
-                let (attempt, budget) = match error.retry_class() {
-                    RetryClass::Never => return TurnOutcome::Failed(error.to_string()),
-                    RetryClass::Request => {
-                        request_retries += 1;
-                        (request_retries, provider.request_max_retries())
-                    }
-                    RetryClass::Stream => {
-                        stream_retries += 1;
-                        (stream_retries, provider.stream_max_retries())
-                    }
-                };
-                if attempt > budget {
-                    return TurnOutcome::Failed(format!(
-                        "{error} (gave up after {budget} retries)"
-                    ));
-                }
-                let delay = error.retry_after().unwrap_or_else(|| backoff(attempt));
-                session
-                    .events
-                    .send(
-                        id,
-                        EventMsg::Error {
-                            message: error.to_string(),
-                            will_retry: Some(RetryInfo {
-                                attempt,
-                                max_attempts: budget,
-                                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                            }),
-                        },
-                    )
-                    .await;
-                tokio::time::sleep(delay).await;
-            }
+            Err(outcome) => return outcome,
         }
     }
+}
+
+/// Runs `attempt` until it succeeds, retrying within the provider's budgets (request
+/// and stream errors counted apart) with backoff, and reporting each retry.
+async fn with_retries<T, F>(
+    session: &Session,
+    turn: &TurnContext,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, TurnOutcome>
+where
+    F: std::future::Future<Output = Result<T, SampleError>>,
+{
+    let provider = session.client.provider();
+    let mut request_retries = 0;
+    let mut stream_retries = 0;
+    loop {
+        let error = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(SampleError::Cancelled) => {
+                return Err(TurnOutcome::Aborted(AbortReason::Cancelled));
+            }
+            Err(SampleError::Model(error)) => error,
+        };
+        let (count, budget) = match error.retry_class() {
+            RetryClass::Never => return Err(TurnOutcome::Failed(error.to_string())),
+            RetryClass::Request => {
+                request_retries += 1;
+                (request_retries, provider.request_max_retries())
+            }
+            RetryClass::Stream => {
+                stream_retries += 1;
+                (stream_retries, provider.stream_max_retries())
+            }
+        };
+        if count > budget {
+            return Err(TurnOutcome::Failed(format!(
+                "{error} (gave up after {budget} retries)"
+            )));
+        }
+        let delay = error.retry_after().unwrap_or_else(|| backoff(count));
+        session
+            .events
+            .send(
+                &turn.submission_id,
+                EventMsg::Error {
+                    message: error.to_string(),
+                    will_retry: Some(RetryInfo {
+                        attempt: count,
+                        max_attempts: budget,
+                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    }),
+                },
+            )
+            .await;
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Asks the model for a summary and replaces the history with initial context, the
+/// user's messages and the summary.
+async fn compact(
+    session: &Session,
+    turn: &TurnContext,
+    automatic: bool,
+) -> Result<(), TurnOutcome> {
+    let summary = with_retries(session, turn, || summarize(session, turn)).await?;
+    let (initial, _) = session.initial_context(turn);
+    let replacement = compacted_history(&initial, &session.history(), &summary);
+    session.replace_history(&summary, replacement).await;
+    session
+        .events
+        .send(
+            &turn.submission_id,
+            EventMsg::ContextCompacted { summary, automatic },
+        )
+        .await;
+    Ok(())
+}
+
+/// One summary request; the summary is the text of the model's answer.
+async fn summarize(session: &Session, turn: &TurnContext) -> Result<String, SampleError> {
+    let prompt = session.compaction_prompt();
+    let mut stream = session
+        .client
+        .stream(&prompt, &turn.model_settings)
+        .await
+        .map_err(SampleError::Model)?;
+    let mut summary = String::new();
+    while let Some(event) = stream.next().await {
+        match event.map_err(SampleError::Model)? {
+            ResponseEvent::OutputItemDone(
+                item @ ResponseItem::Message {
+                    role: Role::Assistant,
+                    ..
+                },
+            ) => {
+                summary.push_str(&item.message_text().unwrap_or_default());
+            }
+            ResponseEvent::Completed { usage, .. } => {
+                if let Some(usage) = usage {
+                    let info = session.add_usage(&usage);
+                    session
+                        .events
+                        .send(&turn.submission_id, EventMsg::TokenCount { info })
+                        .await;
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    if summary.trim().is_empty() {
+        return Err(SampleError::Model(ModelError::Stream {
+            message: "the model answered the compaction request without a summary".to_string(),
+        }));
+    }
+    Ok(summary)
 }
 
 /// 200 ms doubled per attempt, capped at a minute, with up to 10% jitter.

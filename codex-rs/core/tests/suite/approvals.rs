@@ -172,3 +172,143 @@ async fn patches_outside_the_workspace_ask_first() {
     assert!(!target.exists());
     assert!(output_for(&harness.server.model_requests()[1], "p1").contains("declined this patch"));
 }
+
+#[tokio::test]
+async fn never_runs_everything_without_asking() {
+    let mut harness = Harness::with(
+        vec![
+            Reply::new()
+                .function_call(
+                    "c1",
+                    "exec_command",
+                    json!({"cmd": "rm victim.txt"}).to_string(),
+                )
+                .into(),
+            Turn::text("done"),
+        ],
+        "approval_policy = \"never\"",
+    )
+    .await;
+    std::fs::write(harness.work_path().join("victim.txt"), "x").unwrap();
+    let events = harness.turn("remove it").await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EventMsg::ExecApprovalRequest(_)))
+    );
+    assert!(!harness.work_path().join("victim.txt").exists());
+}
+
+#[tokio::test]
+async fn a_remembered_prefix_is_saved_and_allows_later_commands_in_new_sessions() {
+    let touch = |id: &str, file: &str| -> Turn {
+        Reply::new()
+            .function_call(
+                id,
+                "exec_command",
+                json!({"cmd": format!("touch {file}")}).to_string(),
+            )
+            .into()
+    };
+    let mut harness = Harness::with(
+        vec![touch("c1", "one"), touch("c2", "two"), Turn::text("ok")],
+        "approval_policy = \"untrusted\"",
+    )
+    .await;
+    harness.submit_turn("make files").await;
+    let asked = harness
+        .until(|e| matches!(e, EventMsg::ExecApprovalRequest(_)))
+        .await;
+    let Some(EventMsg::ExecApprovalRequest(request)) = asked.last() else {
+        unreachable!()
+    };
+    let prefix = vec!["/bin/bash".to_string(), "-lc".to_string()];
+    assert_eq!(request.command[..2], prefix[..]);
+    harness
+        .codex
+        .submit(Op::ExecApproval {
+            call_id: request.call_id.clone(),
+            decision: ReviewDecision::AcceptWithExecpolicyAmendment {
+                prefix: prefix.clone(),
+            },
+        })
+        .await
+        .unwrap();
+    let rest = harness.until_turn_end().await;
+    assert!(
+        !rest
+            .iter()
+            .any(|e| matches!(e, EventMsg::ExecApprovalRequest(_))),
+        "the second command matched the prefix"
+    );
+    assert!(harness.work_path().join("one").exists() && harness.work_path().join("two").exists());
+    let rules = std::fs::read_to_string(harness.home.path().join("rules/default.rules")).unwrap();
+    assert_eq!(
+        rules,
+        "prefix_rule(pattern=[\"/bin/bash\", \"-lc\"], decision=\"allow\")\n"
+    );
+
+    let super::Harness {
+        server, home, work, ..
+    } = harness;
+    server.push_turns([touch("c3", "three"), Turn::text("ok")]);
+    let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
+    let mut next = Harness::begin(server, home, work, loaded, Op::StartSession).await;
+    let events = next.turn("again").await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EventMsg::ExecApprovalRequest(_))),
+        "the saved rule applies in a new session"
+    );
+    assert!(next.work_path().join("three").exists());
+}
+
+#[tokio::test]
+async fn an_accepted_patch_under_a_read_only_sandbox_is_applied() {
+    let patch = "*** Begin Patch\n*** Add File: approved.txt\n+yes\n*** End Patch";
+    let mut harness = Harness::with(
+        vec![
+            Reply::new()
+                .custom_tool_call("p1", "apply_patch", patch)
+                .into(),
+            Turn::text("ok"),
+        ],
+        "approval_policy = \"on-request\"\nsandbox_mode = \"read-only\"",
+    )
+    .await;
+    harness.submit_turn("write").await;
+    let asked = harness
+        .until(|e| matches!(e, EventMsg::ApplyPatchApprovalRequest(_)))
+        .await;
+    let Some(EventMsg::ApplyPatchApprovalRequest(request)) = asked.last() else {
+        unreachable!()
+    };
+    assert!(
+        request
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("outside the writable roots")
+    );
+    harness
+        .codex
+        .submit(Op::PatchApproval {
+            call_id: request.call_id.clone(),
+            decision: ReviewDecision::Accept,
+        })
+        .await
+        .unwrap();
+    let events = harness.until_turn_end().await;
+    assert!(events.iter().any(|e| matches!(
+        e,
+        EventMsg::PatchApplyBegin {
+            auto_approved: false,
+            ..
+        }
+    )));
+    assert_eq!(
+        std::fs::read_to_string(harness.work_path().join("approved.txt")).unwrap(),
+        "yes\n"
+    );
+}

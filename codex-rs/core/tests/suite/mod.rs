@@ -3,10 +3,13 @@
 
 mod approvals;
 mod chat;
+mod compaction;
 mod config;
+mod context;
 mod interrupt;
 mod retries;
 mod rollout;
+mod skills;
 mod tools;
 mod turn;
 
