@@ -1,6 +1,6 @@
 //! Command-line definition of `zspark` (clap derive).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 /// zspark: an open, self-hostable agent desktop with a Codex-compatible runtime.
 ///
@@ -15,12 +15,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the shared-workspace server (workspaces, sessions, activity, artifacts).
-    Serve(ServeArgs),
+    #[cfg(feature = "server")]
+    Serve(zspark_server::ServeArgs),
+    /// Run the shared-workspace server (not included in this build).
+    #[cfg(not(feature = "server"))]
+    Serve(NoServer),
     /// Run one agent task headless in the current directory and print its events.
     Exec(Box<codex_exec::ExecArgs>),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
     Bridge(zspark_bridge::proxy::BridgeArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct ServeArgs {}
+/// Arguments of `serve` in a build without the server.
+#[cfg(not(feature = "server"))]
+#[derive(Debug, clap::Args)]
+pub struct NoServer {}

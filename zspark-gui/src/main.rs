@@ -16,7 +16,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => open_desktop(),
-        Some(Command::Serve(_)) => not_in_this_build("serve", "zspark-server"),
+        #[cfg(feature = "server")]
+        Some(Command::Serve(args)) => serve(args),
+        #[cfg(not(feature = "server"))]
+        Some(Command::Serve(_)) => {
+            report(
+                "zspark serve: this build has no server (it was built without the `server` feature).",
+            );
+            ExitCode::from(2)
+        }
         Some(Command::Exec(args)) => exec(*args),
         Some(Command::Bridge(args)) => bridge(args),
     }
@@ -84,11 +92,32 @@ fn async_runtime(command: &str) -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn not_in_this_build(command: &str, crate_name: &str) -> ExitCode {
-    report(&format!(
-        "zspark {command}: this command is wired to `{crate_name}`, which this version does not include yet."
-    ));
-    ExitCode::from(2)
+#[cfg(feature = "server")]
+fn serve(args: zspark_server::ServeArgs) -> ExitCode {
+    let Some(runtime) = async_runtime("serve") else {
+        return ExitCode::FAILURE;
+    };
+    init_logging();
+    runtime.block_on(zspark_server::run(args, report))
+}
+
+/// Logs on stderr for the server, one line per request with its id: plain text, or
+/// JSON with `ZSPARK_LOG_FORMAT=json`. `RUST_LOG` picks the level (info by default).
+#[cfg(feature = "server")]
+fn init_logging() {
+    use std::io::IsTerminal;
+
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = if std::env::var("ZSPARK_LOG_FORMAT").is_ok_and(|format| format == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 #[allow(clippy::print_stderr, reason = "the binary reports its own errors")]

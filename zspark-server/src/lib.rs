@@ -1,2 +1,219 @@
-//! `zspark serve`: the self-hosted shared-workspace server (axum router, sqlx storage on
-//! SQLite or PostgreSQL, artifacts, collaboration).
+//! `zspark serve`: the self-hosted shared-workspace server. Workspaces with members and
+//! roles, sessions holding the conversation items their runtimes recorded, an activity
+//! feed and artifacts, stored through sqlx on SQLite (default) or PostgreSQL.
+//!
+//! [`router`] builds the whole API from an [`AppState`], so tests drive it without a
+//! socket; [`serve`] runs it with graceful shutdown. The OpenAPI document at
+//! `/openapi.json` is generated from the handlers.
+
+mod auth;
+pub mod config;
+mod db;
+mod error;
+mod extract;
+mod ratelimit;
+mod request_id;
+mod routes;
+mod state;
+mod storage;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use sqlx::Row;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use config::{IdentityMode, ServeArgs, ServerConfig};
+pub use db::Backend;
+pub use state::AppState;
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::ratelimit::RateLimiter;
+use crate::state::{Identity, Inner};
+use crate::storage::ArtifactStore;
+
+/// Largest JSON body (item batches are the big ones).
+const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "zspark server",
+    description = "Shared workspaces for zspark: members and roles, sessions with their conversation items, activity, artifacts. Every /v1 route needs authentication."
+))]
+struct ApiDoc;
+
+/// Opens the database (migrating it) and the artifact store, and sweeps files left
+/// without a row by an interrupted upload.
+pub async fn open(config: ServerConfig) -> Result<AppState, String> {
+    let identity = match &config.identity {
+        IdentityMode::Development => Identity::Development,
+        IdentityMode::Unconfigured => Identity::Unconfigured,
+        IdentityMode::Entra(_) => {
+            return Err("Entra ID token validation is not part of this build yet; run with --dev on loopback for now".to_string());
+        }
+    };
+    let db = Db::connect(&config.database_url).await?;
+    let artifacts = ArtifactStore::open(&config.artifact_dir).map_err(|error| {
+        format!(
+            "cannot use the artifact directory {}: {error}",
+            config.artifact_dir.display()
+        )
+    })?;
+    let known: HashSet<String> = sqlx::query("SELECT storage_key FROM artifacts")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(|error| format!("cannot read artifacts: {error}"))?
+        .iter()
+        .filter_map(|row| row.try_get("storage_key").ok())
+        .collect();
+    let swept = artifacts
+        .sweep_orphans(&known)
+        .map_err(|error| format!("cannot check the artifact directory: {error}"))?;
+    if swept > 0 {
+        tracing::warn!(
+            files = swept,
+            "removed artifact files left by interrupted uploads"
+        );
+    }
+    let limiter = RateLimiter::new(config.rate_limit_window, config.rate_limit_max);
+    Ok(AppState {
+        inner: Arc::new(Inner {
+            config,
+            db,
+            artifacts,
+            limiter,
+            identity,
+        }),
+    })
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::api())
+        .split_for_parts();
+    let document = Arc::new(document);
+    let cors = cors_layer(&state.config.cors_origins);
+    Router::new()
+        .merge(routes::health_routes())
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .merge(api)
+        .fallback(|| async {
+            ApiError::NotFound("no such route; the API is described at /openapi.json".to_string())
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed(
+                "this route does not take that method; see /openapi.json".to_string(),
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .layer(cors)
+        .with_state(state)
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static("x-content-sha256"),
+            request_id::HEADER,
+        ])
+        .expose_headers([request_id::HEADER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then lets running requests finish.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `zspark serve`: resolves the arguments, opens everything, serves until Ctrl-C or
+/// SIGTERM.
+pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process::ExitCode {
+    let outcome = async {
+        let config = ServerConfig::from_args(&args)?;
+        let listen = config.listen;
+        let backend = if config.database_url.starts_with("sqlite:") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        let identity = match &config.identity {
+            IdentityMode::Development => "development identities (X-Domain-User)",
+            IdentityMode::Entra(_) => "Entra ID",
+            IdentityMode::Unconfigured => {
+                "no identity provider: /v1 answers 503 until one is configured"
+            }
+        };
+        let state = open(config).await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
+        report(&format!(
+            "zspark serve: listening on http://{listen} ({backend}; {identity})"
+        ));
+        serve_on(listener, state, shutdown_signal())
+            .await
+            .map_err(|error| error.to_string())
+    }
+    .await;
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            report(&format!("zspark serve: {message}"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

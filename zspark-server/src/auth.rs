@@ -1,0 +1,126 @@
+//! [`AuthUser`]: the authenticated caller, extracted before any handler runs, with the
+//! per-principal rate limit applied. Roles inside a workspace are checked by
+//! [`require_role`].
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, Row};
+use utoipa::ToSchema;
+use zspark_auth::Principal;
+
+use crate::db::placeholders;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, Identity};
+
+/// The development identity header.
+pub const DEV_HEADER: &str = "x-domain-user";
+
+pub struct AuthUser(pub Principal);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = match &state.identity {
+            Identity::Development => {
+                let name = parts
+                    .headers
+                    .get(DEV_HEADER)
+                    .ok_or_else(|| ApiError::Unauthenticated {
+                        message:
+                            "development mode: send your user name in the X-Domain-User header"
+                                .to_string(),
+                        challenge: None,
+                    })?
+                    .to_str()
+                    .map_err(|_| {
+                        ApiError::BadRequest(
+                            "X-Domain-User must be printable ASCII or UTF-8 text".to_string(),
+                        )
+                    })?;
+                Principal::development(name).map_err(ApiError::BadRequest)?
+            }
+            Identity::Unconfigured => {
+                return Err(ApiError::Unavailable(
+                    "this server has no identity provider: set ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID and ZSPARK_AUTHORITY for Entra ID, or run `zspark serve --dev` on loopback for local development".to_string(),
+                ));
+            }
+        };
+        state
+            .limiter
+            .check(&principal.key)
+            .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+        Ok(Self(principal))
+    }
+}
+
+/// A member's role; each includes the ones below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Editor => "editor",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "viewer" => Some(Self::Viewer),
+            "editor" => Some(Self::Editor),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// The caller's role in `workspace_id` (through their own key or a group), if any.
+pub async fn role_in(
+    state: &AppState,
+    workspace_id: &str,
+    user: &Principal,
+) -> ApiResult<Option<Role>> {
+    let keys = user.access_keys();
+    let sql = format!(
+        "SELECT role FROM members WHERE workspace_id = $1 AND principal IN ({})",
+        placeholders(2, keys.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(workspace_id);
+    for key in &keys {
+        query = query.bind(key);
+    }
+    let rows = query.fetch_all(&state.db.pool).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| row.try_get::<String, _>("role").ok())
+        .filter_map(|role| Role::parse(&role))
+        .max())
+}
+
+/// The caller's role, if it is at least `minimum`. A caller who is not a member gets
+/// 404 (they do not learn the workspace exists); a member with too low a role, 403.
+pub async fn require_role(
+    state: &AppState,
+    workspace_id: &str,
+    user: &Principal,
+    minimum: Role,
+) -> ApiResult<Role> {
+    match role_in(state, workspace_id, user).await? {
+        None => Err(ApiError::not_found("the workspace")),
+        Some(role) if role < minimum => Err(ApiError::Forbidden(format!(
+            "this needs the {} role in the workspace; you are {}",
+            minimum.as_str(),
+            role.as_str()
+        ))),
+        Some(role) => Ok(role),
+    }
+}

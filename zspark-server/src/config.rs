@@ -1,0 +1,265 @@
+//! `zspark serve` settings: clap arguments, each also read from a `ZSPARK_*`
+//! environment variable, resolved into [`ServerConfig`].
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Run the shared-workspace server: workspaces, members, sessions with their
+/// conversation items, activity and artifacts, on SQLite (default) or PostgreSQL.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Use 0.0.0.0 to accept connections from other machines
+    /// (only with Entra ID configured).
+    #[arg(long, env = "ZSPARK_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+
+    /// Port to listen on.
+    #[arg(long, env = "ZSPARK_PORT", default_value_t = 8787)]
+    pub port: u16,
+
+    /// Directory for the SQLite database and artifacts.
+    #[arg(long, env = "ZSPARK_DATA_DIR", default_value = "zspark-data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://…` for PostgreSQL; default is SQLite in the data directory.
+    #[arg(long, env = "ZSPARK_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Where uploaded artifacts are stored (default: <data-dir>/artifacts).
+    #[arg(long, env = "ZSPARK_ARTIFACT_STORAGE_DIR")]
+    pub artifact_storage_dir: Option<PathBuf>,
+
+    /// The public URL clients reach this server at (used in links).
+    #[arg(long, env = "ZSPARK_SERVER_URL")]
+    pub server_url: Option<String>,
+
+    /// Browser origins allowed to call the API (comma-separated; none by default).
+    #[arg(long, env = "ZSPARK_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Rate-limit window in milliseconds.
+    #[arg(long, env = "ZSPARK_RATE_LIMIT_WINDOW_MS", default_value_t = 60_000)]
+    pub rate_limit_window_ms: u64,
+
+    /// Requests allowed per principal in each window.
+    #[arg(long, env = "ZSPARK_RATE_LIMIT_MAX", default_value_t = 600)]
+    pub rate_limit_max: u32,
+
+    /// Largest artifact accepted, in MiB.
+    #[arg(long, env = "ZSPARK_MAX_ARTIFACT_MIB", default_value_t = 1024)]
+    pub max_artifact_mib: u64,
+
+    /// Development mode: trust the `X-Domain-User` header as the caller's identity.
+    /// Only on loopback and only without Entra settings.
+    #[arg(long, env = "ZSPARK_DEV")]
+    pub dev: bool,
+
+    /// Entra ID tenant id (with client id and authority, turns on token checks).
+    #[arg(long, env = "ZSPARK_TENANT_ID")]
+    pub tenant_id: Option<String>,
+
+    /// Entra ID application (client) id of this API.
+    #[arg(long, env = "ZSPARK_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Scope a token must carry, e.g. api://<client-id>/access_as_user.
+    #[arg(long, env = "ZSPARK_API_SCOPE")]
+    pub api_scope: Option<String>,
+
+    /// Entra authority, e.g. https://login.microsoftonline.com/<tenant-id>.
+    #[arg(long, env = "ZSPARK_AUTHORITY")]
+    pub authority: Option<String>,
+}
+
+/// How callers are identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityMode {
+    /// `X-Domain-User` is trusted (development only).
+    Development,
+    /// Entra ID bearer tokens.
+    Entra(EntraSettings),
+    /// Nothing is configured: every authenticated route answers 503 with the reason.
+    Unconfigured,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraSettings {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub api_scope: Option<String>,
+    pub authority: String,
+}
+
+/// Resolved server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub artifact_dir: PathBuf,
+    pub server_url: Option<String>,
+    pub cors_origins: Vec<String>,
+    pub rate_limit_window: Duration,
+    pub rate_limit_max: u32,
+    pub max_artifact_bytes: u64,
+    pub identity: IdentityMode,
+}
+
+impl ServerConfig {
+    /// Checks the arguments and says what to change when they do not fit together.
+    pub fn from_args(args: &ServeArgs) -> Result<Self, String> {
+        let listen = SocketAddr::new(args.host, args.port);
+        let entra_fields = [&args.tenant_id, &args.client_id, &args.authority];
+        let entra_given =
+            entra_fields.iter().any(|field| field.is_some()) || args.api_scope.is_some();
+        let identity = match (args.dev, entra_given) {
+            (true, true) => {
+                return Err("--dev (ZSPARK_DEV) cannot be combined with Entra settings: unset ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID, ZSPARK_API_SCOPE and ZSPARK_AUTHORITY, or drop --dev".to_string());
+            }
+            (true, false) if !args.host.is_loopback() => {
+                return Err(format!(
+                    "--dev trusts the X-Domain-User header, so it only runs on loopback; {} is reachable from other machines. Use --host 127.0.0.1 or configure Entra ID",
+                    args.host
+                ));
+            }
+            (true, false) => IdentityMode::Development,
+            (false, true) => match (&args.tenant_id, &args.client_id, &args.authority) {
+                (Some(tenant_id), Some(client_id), Some(authority)) => {
+                    IdentityMode::Entra(EntraSettings {
+                        tenant_id: tenant_id.clone(),
+                        client_id: client_id.clone(),
+                        api_scope: args.api_scope.clone(),
+                        authority: authority.trim_end_matches('/').to_string(),
+                    })
+                }
+                _ => {
+                    return Err("Entra ID needs all of ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID and ZSPARK_AUTHORITY".to_string());
+                }
+            },
+            (false, false) => IdentityMode::Unconfigured,
+        };
+        let database_url = match &args.database_url {
+            Some(url)
+                if url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:") =>
+            {
+                url.clone()
+            }
+            Some(url) => {
+                return Err(format!(
+                    "unsupported database URL `{}`: use postgres://… or sqlite:…",
+                    redact_url(url)
+                ));
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                args.data_dir.join("zspark.db").display()
+            ),
+        };
+        Ok(Self {
+            listen,
+            data_dir: args.data_dir.clone(),
+            database_url,
+            artifact_dir: args
+                .artifact_storage_dir
+                .clone()
+                .unwrap_or_else(|| args.data_dir.join("artifacts")),
+            server_url: args.server_url.clone(),
+            cors_origins: args
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            rate_limit_window: Duration::from_millis(args.rate_limit_window_ms.max(1)),
+            rate_limit_max: args.rate_limit_max.max(1),
+            max_artifact_bytes: args.max_artifact_mib.max(1).saturating_mul(1024 * 1024),
+            identity,
+        })
+    }
+}
+
+/// A database URL with its password hidden, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn resolve(args: &[&str]) -> Result<ServerConfig, String> {
+        let mut argv = vec!["serve"];
+        argv.extend_from_slice(args);
+        ServerConfig::from_args(&Cli::try_parse_from(argv).unwrap().serve)
+    }
+
+    #[test]
+    fn identity_rules() {
+        assert_eq!(
+            resolve(&["--dev"]).unwrap().identity,
+            IdentityMode::Development
+        );
+        assert!(
+            resolve(&["--dev", "--host", "0.0.0.0"])
+                .unwrap_err()
+                .contains("only runs on loopback")
+        );
+        assert!(
+            resolve(&["--dev", "--tenant-id", "t"])
+                .unwrap_err()
+                .contains("cannot be combined")
+        );
+        assert!(
+            resolve(&["--tenant-id", "t"])
+                .unwrap_err()
+                .contains("needs all of")
+        );
+        assert_eq!(resolve(&[]).unwrap().identity, IdentityMode::Unconfigured);
+        let entra = resolve(&[
+            "--tenant-id",
+            "t",
+            "--client-id",
+            "c",
+            "--authority",
+            "https://login.microsoftonline.com/t/",
+        ])
+        .unwrap();
+        assert!(
+            matches!(entra.identity, IdentityMode::Entra(EntraSettings { ref authority, .. }) if authority == "https://login.microsoftonline.com/t")
+        );
+    }
+
+    #[test]
+    fn database_urls() {
+        let default = resolve(&["--data-dir", "/srv/z"]).unwrap();
+        assert_eq!(default.database_url, "sqlite:///srv/z/zspark.db?mode=rwc");
+        assert_eq!(default.artifact_dir, PathBuf::from("/srv/z/artifacts"));
+        let bad = resolve(&["--database-url", "mysql://u:secret@h/db"]).unwrap_err();
+        assert!(
+            bad.contains("mysql://u:***@h/db") && !bad.contains("secret"),
+            "{bad}"
+        );
+    }
+}

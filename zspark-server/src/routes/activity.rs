@@ -1,0 +1,107 @@
+//! The activity feed: who did what in a workspace, written in the same transaction as
+//! the change it describes; listed newest first (viewer).
+
+use axum::extract::State;
+use serde::Serialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Page, PageQuery, WorkspacePath};
+use crate::auth::{AuthUser, Role, require_role};
+use crate::db::{now_ms, rfc3339};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, parse_id};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_activity))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Activity {
+    pub id: String,
+    pub actor: String,
+    /// `created`, `renamed`, `deleted`, `forked`, `appended`, `added`, `removed`, ...
+    pub verb: String,
+    /// `workspace`, `member`, `session` or `artifact`.
+    pub object_type: String,
+    pub object_id: Option<String>,
+    /// One readable sentence.
+    pub summary: String,
+    pub at: String,
+}
+
+/// Records an activity entry inside the caller's transaction.
+pub async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    actor: &str,
+    verb: &str,
+    object_type: &str,
+    object_id: Option<&str>,
+    summary: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO activity (id, workspace_id, actor, verb, object_type, object_id, summary, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(workspace_id)
+    .bind(actor)
+    .bind(verb)
+    .bind(object_type)
+    .bind(object_id)
+    .bind(summary)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Who did what, newest first.
+#[utoipa::path(get, path = "/v1/workspaces/{workspace_id}/activity", params(WorkspacePath, PageQuery),
+    responses((status = 200, body = Page<Activity>), (status = 404, body = ErrorBody)))]
+pub async fn list_activity(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(path): ApiPath<WorkspacePath>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<axum::Json<Page<Activity>>> {
+    let workspace_id = parse_id(&path.workspace_id, "workspace")?;
+    require_role(&state, &workspace_id, &user, Role::Viewer).await?;
+    // Entry ids are UUIDv7, so they order by time; the cursor is the last id.
+    let before = match page.cursor.as_deref() {
+        Some(cursor) => parse_id(cursor, "cursor").map_err(|_| {
+            ApiError::BadRequest(
+                "the cursor is not one this server gave out; start the list again without it"
+                    .to_string(),
+            )
+        })?,
+        None => String::new(),
+    };
+    let limit = page.limit();
+    let rows = sqlx::query(
+        "SELECT id, actor, verb, object_type, object_id, summary, at FROM activity WHERE workspace_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(&workspace_id)
+    .bind(&before)
+    .bind(limit + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        entries.push(Activity {
+            id: row.try_get("id")?,
+            actor: row.try_get("actor")?,
+            verb: row.try_get("verb")?,
+            object_type: row.try_get("object_type")?,
+            object_id: row.try_get("object_id")?,
+            summary: row.try_get("summary")?,
+            at: rfc3339(row.try_get("at")?),
+        });
+    }
+    Ok(axum::Json(Page::from_rows(entries, limit, |entry| {
+        entry.id.clone()
+    })))
+}

@@ -1,0 +1,36 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::db::Db;
+use crate::ratelimit::RateLimiter;
+use crate::storage::ArtifactStore;
+
+/// How callers are identified, resolved at start-up.
+pub enum Identity {
+    Development,
+    /// No identity provider: authenticated routes answer 503 saying what to configure.
+    Unconfigured,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: ServerConfig,
+    pub db: Db,
+    pub artifacts: ArtifactStore,
+    pub limiter: RateLimiter,
+    pub identity: Identity,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
