@@ -66,6 +66,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // The standard parser replaces invalid UTF-8 silently; refuse it instead.
+        if let Some(query) = parts.uri.query()
+            && query
+                .split('&')
+                .flat_map(|pair| pair.split('='))
+                .any(|part| {
+                    percent_encoding::percent_decode_str(&part.replace('+', " "))
+                        .decode_utf8()
+                        .is_err()
+                })
+        {
+            return Err(ApiError::BadRequest(
+                "the query string is not valid UTF-8 once decoded".to_string(),
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| Self(value))
