@@ -63,7 +63,10 @@ class Sampler:
 
     def run(self):
         while self.running:
-            self.peak = max(self.peak, rss_kib(self.pid))
+            try:
+                self.peak = max(self.peak, rss_kib(self.pid))
+            except FileNotFoundError:
+                return
             time.sleep(0.02)
 
     def stop(self):
@@ -136,7 +139,7 @@ def run_backend(zspark, database_url, seconds, connections, work):
         sampler = Sampler(server.pid)
         started = time.perf_counter()
         uploaded = subprocess.run(["curl", "-s", "-f", "-X", "POST", "-H", f"x-domain-user: {USER}",
-                                   "-H", "content-type: application/octet-stream", "--data-binary", f"@{big}",
+                                   "-H", "content-type: application/octet-stream", "-T", str(big),
                                    f"{base}{ws}/artifacts?name=big.bin"], capture_output=True, text=True, check=True)
         upload_s = time.perf_counter() - started
         upload_peak = sampler.stop()
@@ -155,7 +158,18 @@ def run_backend(zspark, database_url, seconds, connections, work):
         server.wait(timeout=30)
 
 
-APPEND_LUA = """
+# wrk.format uses the headers it is given instead of the command line's (-H), so the
+# scripts copy those (the identity header among them) and add a content type.
+HEADERS_LUA = """
+function with_content_type(content_type)
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["content-type"] = content_type
+  return headers
+end
+"""
+
+APPEND_LUA = HEADERS_LUA + """
 local sessions = {SESSIONS}
 local counter = 0
 local next_seq = 0
@@ -166,7 +180,7 @@ end
 request = function()
   local session = sessions[(index - 1) % #sessions + 1]
   local body = '{"expected_seq":' .. next_seq .. ',"items":[{"type":"message","role":"user","content":[{"type":"input_text","text":"load"}]}]}'
-  return wrk.format("POST", "WS/sessions/" .. session .. "/items", {["content-type"] = "application/json"}, body)
+  return wrk.format("POST", "WS/sessions/" .. session .. "/items", with_content_type("application/json"), body)
 end
 response = function(status, headers, body)
   if status == 200 then
@@ -178,10 +192,10 @@ response = function(status, headers, body)
 end
 """
 
-UPLOAD_LUA = """
+UPLOAD_LUA = HEADERS_LUA + """
 local payload = string.rep("z", 64 * 1024)
 request = function()
-  return wrk.format("POST", nil, {["content-type"] = "application/octet-stream"}, payload)
+  return wrk.format("POST", nil, with_content_type("application/octet-stream"), payload)
 end
 """
 
