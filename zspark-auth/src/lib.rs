@@ -1,6 +1,24 @@
 //! Microsoft Entra ID (global, Azure China, US Gov) and plain OIDC: access-token
 //! validation for `zspark serve` and sign-in with token caching for the desktop.
 
+mod authority;
+mod keys;
 mod principal;
+mod validator;
 
+pub use authority::{Authority, Cloud, is_loopback_host};
+pub use keys::KeyCacheOptions;
 pub use principal::{Principal, is_principal_key};
+pub use validator::{DEFAULT_SCOPE, TokenError, TokenValidator, ValidatorSettings};
+
+/// An HTTP client for talking to identity providers (rustls with the ring provider,
+/// no redirects followed: a provider endpoint that redirects is misconfigured).
+pub fn http_client() -> Result<reqwest::Client, String> {
+    // Installing fails only when a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| format!("cannot build an HTTP client: {error}"))
+}

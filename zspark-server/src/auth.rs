@@ -3,11 +3,12 @@
 //! [`require_role`].
 
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 use utoipa::ToSchema;
-use zspark_auth::Principal;
+use zspark_auth::{Principal, TokenError};
 
 use crate::db::placeholders;
 use crate::error::{ApiError, ApiResult};
@@ -41,6 +42,24 @@ impl FromRequestParts<AppState> for AuthUser {
                     })?;
                 Principal::development(name).map_err(ApiError::BadRequest)?
             }
+            Identity::Entra(validator) => {
+                let token = bearer_token(parts)?;
+                validator.validate(token).await.map_err(|error| {
+                    // The request span carries the request id; the token itself is never logged.
+                    tracing::warn!(class = error.class(), reason = %error.message(), "refused an access token");
+                    match error {
+                        TokenError::Unavailable(_) => ApiError::Unavailable(error.message()),
+                        _ => ApiError::Unauthenticated {
+                            message: error.message(),
+                            challenge: Some(format!(
+                                "Bearer realm=\"zspark\", error=\"{}\", error_description=\"{}\"",
+                                if error == TokenError::MissingScope { "insufficient_scope" } else { "invalid_token" },
+                                error.class()
+                            )),
+                        },
+                    }
+                })?
+            }
             Identity::Unconfigured => {
                 return Err(ApiError::Unavailable(
                     "this server has no identity provider: set ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID and ZSPARK_AUTHORITY for Entra ID, or run `zspark serve --dev` on loopback for local development".to_string(),
@@ -52,6 +71,29 @@ impl FromRequestParts<AppState> for AuthUser {
             .check(&principal.key)
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
         Ok(Self(principal))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let missing = || ApiError::Unauthenticated {
+        message: "send an Entra ID access token in the Authorization header: Bearer <token>"
+            .to_string(),
+        challenge: Some("Bearer realm=\"zspark\"".to_string()),
+    };
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(missing()),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use zspark_auth::ValidatorSettings;
 
 /// Run the shared-workspace server: workspaces, members, sessions with their
 /// conversation items, activity and artifacts, on SQLite (default) or PostgreSQL.
@@ -72,6 +73,10 @@ pub struct ServeArgs {
     /// Entra authority, e.g. https://login.microsoftonline.com/<tenant-id>.
     #[arg(long, env = "ZSPARK_AUTHORITY")]
     pub authority: Option<String>,
+
+    /// App roles that admit app-only (daemon) tokens, comma-separated; none by default.
+    #[arg(long, env = "ZSPARK_API_ROLES", value_delimiter = ',')]
+    pub api_roles: Vec<String>,
 }
 
 /// How callers are identified.
@@ -80,17 +85,9 @@ pub enum IdentityMode {
     /// `X-Domain-User` is trusted (development only).
     Development,
     /// Entra ID bearer tokens.
-    Entra(EntraSettings),
+    Entra(ValidatorSettings),
     /// Nothing is configured: every authenticated route answers 503 with the reason.
     Unconfigured,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntraSettings {
-    pub tenant_id: String,
-    pub client_id: String,
-    pub api_scope: Option<String>,
-    pub authority: String,
 }
 
 /// Resolved server settings.
@@ -128,10 +125,16 @@ impl ServerConfig {
             (true, false) => IdentityMode::Development,
             (false, true) => match (&args.tenant_id, &args.client_id, &args.authority) {
                 (Some(tenant_id), Some(client_id), Some(authority)) => {
-                    IdentityMode::Entra(EntraSettings {
+                    IdentityMode::Entra(ValidatorSettings {
                         tenant_id: tenant_id.clone(),
                         client_id: client_id.clone(),
                         api_scope: args.api_scope.clone(),
+                        allowed_roles: args
+                            .api_roles
+                            .iter()
+                            .map(|role| role.trim().to_string())
+                            .filter(|role| !role.is_empty())
+                            .collect(),
                         authority: authority.trim_end_matches('/').to_string(),
                     })
                 }
@@ -247,7 +250,7 @@ mod tests {
         ])
         .unwrap();
         assert!(
-            matches!(entra.identity, IdentityMode::Entra(EntraSettings { ref authority, .. }) if authority == "https://login.microsoftonline.com/t")
+            matches!(entra.identity, IdentityMode::Entra(ValidatorSettings { ref authority, .. }) if authority == "https://login.microsoftonline.com/t")
         );
     }
 

@@ -30,6 +30,7 @@ use sqlx::Row;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use zspark_auth::{KeyCacheOptions, TokenValidator};
 
 pub use config::{IdentityMode, ServeArgs, ServerConfig};
 pub use db::Backend;
@@ -57,8 +58,11 @@ pub async fn open(config: ServerConfig) -> Result<AppState, String> {
     let identity = match &config.identity {
         IdentityMode::Development => Identity::Development,
         IdentityMode::Unconfigured => Identity::Unconfigured,
-        IdentityMode::Entra(_) => {
-            return Err("Entra ID token validation is not part of this build yet; run with --dev on loopback for now".to_string());
+        IdentityMode::Entra(settings) => {
+            let http = zspark_auth::http_client()?;
+            let validator = TokenValidator::new(settings, http, KeyCacheOptions::default())
+                .map_err(|error| format!("Entra ID settings: {error}"))?;
+            Identity::Entra(Arc::new(validator))
         }
     };
     let db = Db::connect(&config.database_url).await?;

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use zspark_auth::TokenValidator;
+
 use crate::config::ServerConfig;
 use crate::db::Db;
 use crate::ratelimit::RateLimiter;
@@ -10,6 +12,8 @@ use crate::storage::ArtifactStore;
 /// How callers are identified, resolved at start-up.
 pub enum Identity {
     Development,
+    /// Bearer access tokens checked against Entra ID (or another OpenID provider).
+    Entra(Arc<TokenValidator>),
     /// No identity provider: authenticated routes answer 503 saying what to configure.
     Unconfigured,
 }

@@ -9,6 +9,9 @@
 //! Every request is recorded for assertions, and requests whose tool calls and outputs
 //! do not pair up are refused with a 400, as the real APIs do.
 //!
+//! [`issuer`] is the other edge nobody here can reach: a token issuer (discovery
+//! document, JWKS, RSA keys) for the access-token validation tests.
+//!
 //! ```no_run
 //! use codex_test_support::{Reply, ScriptedModelServer, Turn};
 //!
@@ -22,6 +25,7 @@
 //! ```
 
 pub mod chat_wire;
+pub mod issuer;
 pub mod responses_wire;
 mod script;
 mod server;

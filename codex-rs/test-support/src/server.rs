@@ -150,10 +150,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A running scripted model server; see the module docs.
 pub struct ScriptedModelServer {
-    addr: SocketAddr,
+    background: BackgroundServer,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl ScriptedModelServer {
@@ -168,9 +166,6 @@ impl ScriptedModelServer {
     }
 
     fn start_with(options: ServerOptions) -> io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             turns: Mutex::new(options.turns.into()),
             repeat: options.repeat,
@@ -178,31 +173,21 @@ impl ScriptedModelServer {
             requests: Mutex::new(Vec::new()),
             request_arrived: Notify::new(),
         });
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let thread = std::thread::Builder::new()
-            .name("scripted-model-server".into())
-            .spawn(move || serve_on_own_runtime(listener, app, shutdown_rx, ready_tx))?;
-        ready_rx.recv().map_err(|_| {
-            io::Error::other("scripted model server thread exited during start-up")
-        })??;
         Ok(Self {
-            addr,
+            background: BackgroundServer::start("scripted-model-server", app)?,
             shared,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
         })
     }
 
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.background.addr
     }
 
     /// The base URL a provider configuration points at: `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("http://{}/v1", self.background.addr)
     }
 
     /// Every request received so far, in arrival order.
@@ -249,7 +234,36 @@ impl ScriptedModelServer {
     }
 }
 
-impl Drop for ScriptedModelServer {
+/// An axum app served on loopback from a thread with its own runtime, so sync and
+/// async tests alike can use it; stopped when dropped.
+pub(crate) struct BackgroundServer {
+    pub(crate) addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundServer {
+    pub(crate) fn start(name: &str, app: Router) -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown_tx, shutdown_rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || serve_on_own_runtime(listener, app, shutdown_rx, ready_tx))?;
+        ready_rx
+            .recv()
+            .map_err(|_| io::Error::other(format!("{name} thread exited during start-up")))??;
+        Ok(Self {
+            addr,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for BackgroundServer {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

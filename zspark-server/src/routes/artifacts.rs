@@ -294,10 +294,9 @@ pub async fn download_artifact(
                 "artifact {artifact_id} has a row but no file: {error}"
             ))
         })?;
-    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        file,
-        DOWNLOAD_CHUNK_BYTES,
-    )));
+    let mut response = Response::new(Body::from_stream(
+        tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK_BYTES),
+    ));
     let headers = response.headers_mut();
     let value = |text: String| {
         HeaderValue::from_str(&text).map_err(|error| ApiError::Internal(error.to_string()))

@@ -3,6 +3,7 @@
 mod access;
 mod artifacts;
 mod bad_input;
+mod entra;
 mod http;
 mod resources;
 
@@ -123,16 +124,18 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestServer {
-    /// Starts a development-mode server on a fresh database; `None` when PostgreSQL was
-    /// asked for and is not available here.
+    /// Starts a server on a fresh database, in development mode unless `extra_args`
+    /// configure Entra ID; `None` when PostgreSQL was asked for and is not available.
     pub async fn start(backend: Backend, extra_args: &[&str]) -> Option<Self> {
         let data_dir = tempfile::tempdir().unwrap();
         let mut args = vec![
             "serve".to_string(),
-            "--dev".into(),
             "--data-dir".into(),
             data_dir.path().display().to_string(),
         ];
+        if !extra_args.contains(&"--authority") {
+            args.push("--dev".into());
+        }
         let mut database = None;
         if backend == Backend::Postgres {
             sqlx::any::install_default_drivers();

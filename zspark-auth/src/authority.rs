@@ -1,0 +1,270 @@
+//! An identity provider's authority URL: which cloud it belongs to, where its OpenID
+//! discovery document lives, and which token issuers it may sign for.
+//!
+//! Entra ID authorities (global, Azure China, US Gov) have fixed issuer forms for v1
+//! and v2 tokens. Any other authority is a plain OpenID provider (a local one for
+//! development and tests); its issuer is the one its discovery document names.
+
+use std::net::IpAddr;
+
+use reqwest::Url;
+
+/// The cloud an authority belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cloud {
+    /// `login.microsoftonline.com`.
+    Global,
+    /// Azure China (21Vianet): `login.partner.microsoftonline.cn`, legacy `login.chinacloudapi.cn`.
+    China,
+    /// Azure US Government: `login.microsoftonline.us`.
+    UsGovernment,
+    /// Any other OpenID provider.
+    Generic,
+}
+
+impl Cloud {
+    fn of_host(host: &str) -> Self {
+        match host {
+            "login.microsoftonline.com" => Self::Global,
+            "login.partner.microsoftonline.cn" | "login.chinacloudapi.cn" => Self::China,
+            "login.microsoftonline.us" => Self::UsGovernment,
+            _ => Self::Generic,
+        }
+    }
+
+    pub fn is_entra(self) -> bool {
+        self != Self::Generic
+    }
+}
+
+/// A checked authority for one tenant.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    base: Url,
+    cloud: Cloud,
+    tenant_id: String,
+}
+
+/// Tenant aliases that stand for many tenants; a server must name its own.
+const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "organizations", "consumers"];
+
+impl Authority {
+    /// Checks `authority` for `tenant_id`: `https` (plain `http` only on loopback), no
+    /// query or fragment, and for Entra clouds a path that names this very tenant.
+    pub fn parse(authority: &str, tenant_id: &str) -> Result<Self, String> {
+        let tenant_id = tenant_id.trim();
+        if tenant_id.is_empty() || tenant_id.contains(['/', '?', '#']) {
+            return Err(format!(
+                "tenant id {tenant_id:?} is not a tenant id; use the Directory (tenant) ID from the Entra admin center"
+            ));
+        }
+        let base = Url::parse(authority.trim().trim_end_matches('/'))
+            .map_err(|error| format!("authority {authority:?} is not a URL: {error}"))?;
+        let host = base
+            .host_str()
+            .ok_or_else(|| format!("authority {authority:?} has no host"))?
+            .to_ascii_lowercase();
+        match base.scheme() {
+            "https" => {}
+            "http" if is_loopback_host(&host) => {}
+            "http" => {
+                return Err(format!(
+                    "authority {authority:?} uses plain http; that is accepted only on loopback (for local identity providers). Use https"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "authority {authority:?} has scheme {other}; use https"
+                ));
+            }
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(format!(
+                "authority {authority:?} must not carry a query or fragment"
+            ));
+        }
+        let cloud = Cloud::of_host(&host);
+        if cloud.is_entra() {
+            let segment = base
+                .path_segments()
+                .and_then(|mut segments| segments.next())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if MULTI_TENANT_ALIASES.contains(&segment.as_str()) {
+                return Err(format!(
+                    "authority {authority:?} names the multi-tenant alias {segment:?}; a server must use its own tenant: https://{host}/{tenant_id}"
+                ));
+            }
+            if segment != tenant_id.to_ascii_lowercase() {
+                return Err(format!(
+                    "authority {authority:?} does not name tenant {tenant_id}; use https://{host}/{tenant_id}"
+                ));
+            }
+        }
+        Ok(Self {
+            base,
+            cloud,
+            tenant_id: tenant_id.to_string(),
+        })
+    }
+
+    pub fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The authority URL without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// The OpenID issuer URL to discover: Entra's v2 endpoint, or the authority itself.
+    pub fn issuer_url(&self) -> String {
+        if self.cloud.is_entra() {
+            format!("{}/v2.0", self.as_str())
+        } else {
+            self.as_str().to_string()
+        }
+    }
+
+    /// Where the discovery document is.
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.issuer_url())
+    }
+
+    /// The issuers a token may name, v2 and v1 forms. Empty for a generic provider,
+    /// whose issuer comes from its discovery document.
+    pub fn entra_issuers(&self) -> Vec<String> {
+        let tid = &self.tenant_id;
+        match self.cloud {
+            Cloud::Global => vec![
+                format!("https://login.microsoftonline.com/{tid}/v2.0"),
+                format!("https://sts.windows.net/{tid}/"),
+            ],
+            Cloud::China => vec![
+                format!("https://login.partner.microsoftonline.cn/{tid}/v2.0"),
+                format!("https://login.chinacloudapi.cn/{tid}/v2.0"),
+                format!("https://sts.chinacloudapi.cn/{tid}/"),
+            ],
+            // US Government v1 tokens are issued by the same STS host as global ones.
+            Cloud::UsGovernment => vec![
+                format!("https://login.microsoftonline.us/{tid}/v2.0"),
+                format!("https://sts.windows.net/{tid}/"),
+            ],
+            Cloud::Generic => Vec::new(),
+        }
+    }
+
+    /// Whether `url` (an issuer or key-set address from discovery) is served from this
+    /// authority's origin: scheme, host and port.
+    pub fn same_origin(&self, url: &str) -> bool {
+        Url::parse(url).is_ok_and(|url| url.origin() == self.base.origin())
+    }
+}
+
+/// `localhost` or a loopback IP literal.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    #[test]
+    fn entra_clouds_and_their_issuers() {
+        let global =
+            Authority::parse(&format!("https://login.microsoftonline.com/{TID}/"), TID).unwrap();
+        assert_eq!(global.cloud(), Cloud::Global);
+        assert_eq!(
+            global.discovery_url(),
+            format!(
+                "https://login.microsoftonline.com/{TID}/v2.0/.well-known/openid-configuration"
+            )
+        );
+        assert!(
+            global
+                .entra_issuers()
+                .contains(&format!("https://sts.windows.net/{TID}/"))
+        );
+
+        let china = Authority::parse(
+            &format!("https://login.partner.microsoftonline.cn/{TID}"),
+            TID,
+        )
+        .unwrap();
+        assert_eq!(china.cloud(), Cloud::China);
+        assert_eq!(
+            china.entra_issuers(),
+            [
+                format!("https://login.partner.microsoftonline.cn/{TID}/v2.0"),
+                format!("https://login.chinacloudapi.cn/{TID}/v2.0"),
+                format!("https://sts.chinacloudapi.cn/{TID}/"),
+            ]
+        );
+        let gov =
+            Authority::parse(&format!("https://login.microsoftonline.us/{TID}"), TID).unwrap();
+        assert_eq!(gov.cloud(), Cloud::UsGovernment);
+        assert_eq!(
+            gov.entra_issuers()[0],
+            format!("https://login.microsoftonline.us/{TID}/v2.0")
+        );
+    }
+
+    #[test]
+    fn refuses_authorities_that_would_weaken_the_check() {
+        let cases = [
+            ("http://login.microsoftonline.com/t", "plain http"),
+            (
+                "https://login.microsoftonline.com/common",
+                "multi-tenant alias",
+            ),
+            (
+                "https://login.microsoftonline.com/other-tenant",
+                "does not name tenant",
+            ),
+            ("https://idp.example.com/?x=1", "query"),
+            ("ftp://idp.example.com", "scheme"),
+            ("not a url", "not a URL"),
+        ];
+        for (authority, expected) in cases {
+            let error = Authority::parse(authority, "t").unwrap_err();
+            assert!(error.contains(expected), "{authority}: {error}");
+        }
+        assert!(Authority::parse("https://x", "a/b").is_err());
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback_and_generic_discovery() {
+        for local in [
+            "http://127.0.0.1:9000",
+            "http://localhost:9000/",
+            "http://[::1]:1",
+        ] {
+            let authority = Authority::parse(local, "t").unwrap();
+            assert_eq!(authority.cloud(), Cloud::Generic);
+            assert!(authority.entra_issuers().is_empty());
+            assert_eq!(
+                authority.discovery_url(),
+                format!(
+                    "{}/.well-known/openid-configuration",
+                    local.trim_end_matches('/')
+                )
+            );
+        }
+        assert!(Authority::parse("http://10.0.0.1:9000", "t").is_err());
+        let local = Authority::parse("http://127.0.0.1:9000", "t").unwrap();
+        assert!(local.same_origin("http://127.0.0.1:9000/jwks"));
+        assert!(!local.same_origin("http://127.0.0.1:9001/jwks"));
+        assert!(!local.same_origin("https://127.0.0.1:9000/jwks"));
+    }
+}
