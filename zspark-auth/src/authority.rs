@@ -49,8 +49,8 @@ pub struct Authority {
 const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "organizations", "consumers"];
 
 impl Authority {
-    /// Checks `authority` for `tenant_id`: `https` (plain `http` only on loopback), no
-    /// query or fragment, and for Entra clouds a path that names this very tenant.
+    /// Checks `authority` for a server of `tenant_id`: [`Authority::parse_any`]'s
+    /// rules, and for Entra clouds a path that names this very tenant.
     pub fn parse(authority: &str, tenant_id: &str) -> Result<Self, String> {
         let tenant_id = tenant_id.trim();
         if tenant_id.is_empty() || tenant_id.contains(['/', '?', '#']) {
@@ -58,6 +58,29 @@ impl Authority {
                 "tenant id {tenant_id:?} is not a tenant id; use the Directory (tenant) ID from the Entra admin center"
             ));
         }
+        let mut parsed = Self::parse_any(authority)?;
+        if parsed.cloud.is_entra() {
+            let host = parsed.base.host_str().unwrap_or_default();
+            let segment = parsed.tenant_id.to_ascii_lowercase();
+            if MULTI_TENANT_ALIASES.contains(&segment.as_str()) {
+                return Err(format!(
+                    "authority {authority:?} names the multi-tenant alias {segment:?}; a server must use its own tenant: https://{host}/{tenant_id}"
+                ));
+            }
+            if segment != tenant_id.to_ascii_lowercase() {
+                return Err(format!(
+                    "authority {authority:?} does not name tenant {tenant_id}; use https://{host}/{tenant_id}"
+                ));
+            }
+        }
+        parsed.tenant_id = tenant_id.to_string();
+        Ok(parsed)
+    }
+
+    /// Checks `authority` as a client signing in sees it: `https` (plain `http` only on
+    /// loopback), no query or fragment. For Entra clouds the tenant is the first path
+    /// segment (which may be an alias such as `organizations`).
+    pub fn parse_any(authority: &str) -> Result<Self, String> {
         let base = Url::parse(authority.trim().trim_end_matches('/'))
             .map_err(|error| format!("authority {authority:?} is not a URL: {error}"))?;
         let host = base
@@ -84,27 +107,23 @@ impl Authority {
             ));
         }
         let cloud = Cloud::of_host(&host);
-        if cloud.is_entra() {
-            let segment = base
-                .path_segments()
+        let tenant_id = if cloud.is_entra() {
+            base.path_segments()
                 .and_then(|mut segments| segments.next())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if MULTI_TENANT_ALIASES.contains(&segment.as_str()) {
-                return Err(format!(
-                    "authority {authority:?} names the multi-tenant alias {segment:?}; a server must use its own tenant: https://{host}/{tenant_id}"
-                ));
-            }
-            if segment != tenant_id.to_ascii_lowercase() {
-                return Err(format!(
-                    "authority {authority:?} does not name tenant {tenant_id}; use https://{host}/{tenant_id}"
-                ));
-            }
-        }
+                .filter(|segment| !segment.is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "authority {authority:?} names no tenant; use https://{host}/<tenant-id>"
+                    )
+                })?
+                .to_string()
+        } else {
+            String::new()
+        };
         Ok(Self {
             base,
             cloud,
-            tenant_id: tenant_id.to_string(),
+            tenant_id,
         })
     }
 

@@ -4,6 +4,8 @@
 mod authority;
 mod keys;
 mod principal;
+#[cfg(feature = "desktop")]
+pub mod signin;
 mod validator;
 
 pub use authority::{Authority, Cloud, is_loopback_host};

@@ -6,6 +6,7 @@ mod bad_input;
 mod entra;
 mod http;
 mod resources;
+mod sign_in;
 
 use std::time::Duration;
 
