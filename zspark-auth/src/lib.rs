@@ -1,6 +1,7 @@
 //! Microsoft Entra ID (global, Azure China, US Gov) and plain OIDC: access-token
 //! validation for `zspark serve` and sign-in with token caching for the desktop.
 
+mod accepted;
 mod authority;
 mod keys;
 mod principal;
@@ -23,4 +24,13 @@ pub fn http_client() -> Result<reqwest::Client, String> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|error| format!("cannot build an HTTP client: {error}"))
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
 }

@@ -11,14 +11,18 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::accepted::AcceptedTokens;
 use crate::authority::Authority;
 use crate::keys::{KeyCache, KeyCacheOptions, KeyError};
 use crate::principal::Principal;
+use crate::unix_now;
 
 /// Longest token accepted (Entra tokens with many groups stay well below).
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Clock skew allowed on `exp` and `nbf`.
 const LEEWAY: Duration = Duration::from_secs(60);
+/// Validated tokens remembered at most (a few MiB).
+const ACCEPTED_CAPACITY: usize = 10_000;
 /// The scope required when none is configured, as Entra's "Expose an API" suggests.
 pub const DEFAULT_SCOPE: &str = "access_as_user";
 
@@ -103,6 +107,7 @@ impl TokenError {
 /// The claims read from a verified token.
 #[derive(Debug, Deserialize)]
 struct AccessClaims {
+    exp: i64,
     tid: Option<String>,
     oid: Option<String>,
     #[serde(default)]
@@ -126,6 +131,7 @@ pub struct TokenValidator {
     scope_name: String,
     allowed_roles: Vec<String>,
     keys: KeyCache,
+    accepted: AcceptedTokens,
 }
 
 impl TokenValidator {
@@ -162,6 +168,7 @@ impl TokenValidator {
             audiences: [client_id.clone(), format!("api://{client_id}")],
             scope_name,
             allowed_roles: settings.allowed_roles.clone(),
+            accepted: AcceptedTokens::new(ACCEPTED_CAPACITY),
         })
     }
 
@@ -181,6 +188,11 @@ impl TokenValidator {
                 "it is longer than {MAX_TOKEN_BYTES} bytes"
             )));
         }
+        let digest = AcceptedTokens::digest(token);
+        let now = unix_now();
+        if let Some(principal) = self.accepted.get(&digest, now) {
+            return Ok(principal);
+        }
         let kid = pinned_key_id(token)?;
         let key = self.keys.key(&kid).await.map_err(|error| match error {
             KeyError::Unknown => TokenError::UnknownKey,
@@ -198,7 +210,10 @@ impl TokenValidator {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
             .map_err(|error| classify(error.kind()))?
             .claims;
-        self.check_claims(claims)
+        let expires_at = claims.exp.saturating_add(LEEWAY.as_secs().cast_signed());
+        let principal = self.check_claims(claims)?;
+        self.accepted.insert(digest, principal.clone(), expires_at);
+        Ok(principal)
     }
 
     fn allowed_issuers(&self) -> Vec<String> {

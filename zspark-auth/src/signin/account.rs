@@ -6,8 +6,8 @@ use tokio::sync::Mutex;
 
 use super::{
     AccountInfo, DeviceCodePrompt, OidcClient, OpenBrowser, SecretLocation, TokenStore, Tokens,
-    unix_now,
 };
+use crate::unix_now;
 
 /// Refresh this long before the access token expires.
 const REFRESH_MARGIN_SECS: i64 = 5 * 60;

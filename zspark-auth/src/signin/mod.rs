@@ -26,6 +26,7 @@ pub use account::{Account, SignInError};
 pub use store::{KEYCHAIN_SERVICE, SecretLocation, TokenStore};
 
 use crate::authority::Authority;
+use crate::unix_now;
 use http::{OidcHttp, describe};
 
 /// How long the browser may take to come back.
@@ -336,12 +337,4 @@ impl OidcClient {
             account,
         })
     }
-}
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
