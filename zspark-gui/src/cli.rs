@@ -24,6 +24,9 @@ pub enum Command {
     Exec(Box<codex_exec::ExecArgs>),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
     Bridge(zspark_bridge::proxy::BridgeArgs),
+    /// Sign in to a shared-workspace server's identity provider (Entra ID or OpenID).
+    #[cfg(feature = "desktop")]
+    Auth(crate::auth_command::AuthArgs),
 }
 
 /// Arguments of `serve` in a build without the server.

@@ -1,7 +1,9 @@
 //! The `zspark` command. With no subcommand it opens the desktop; `serve`, `exec` and
 //! `bridge` run the shared-workspace server, one headless agent task and the
-//! Responses-over-Chat proxy.
+//! Responses-over-Chat proxy; `auth` signs in to a server's identity provider.
 
+#[cfg(feature = "desktop")]
+mod auth_command;
 mod cli;
 #[cfg(feature = "desktop")]
 mod desktop;
@@ -27,6 +29,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Exec(args)) => exec(*args),
         Some(Command::Bridge(args)) => bridge(args),
+        #[cfg(feature = "desktop")]
+        Some(Command::Auth(args)) => auth(args),
     }
 }
 
@@ -75,6 +79,14 @@ fn bridge(args: zspark_bridge::proxy::BridgeArgs) -> ExitCode {
     };
     let env = std::env::vars().collect();
     runtime.block_on(zspark_bridge::proxy::run(args, env, report))
+}
+
+#[cfg(feature = "desktop")]
+fn auth(args: auth_command::AuthArgs) -> ExitCode {
+    let Some(runtime) = async_runtime("auth") else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(auth_command::run(args, report))
 }
 
 fn async_runtime(command: &str) -> Option<tokio::runtime::Runtime> {

@@ -18,7 +18,7 @@ fn help_lists_the_subcommands_and_version_prints() {
     let help = zspark().arg("--help").output().unwrap();
     assert!(help.status.success());
     let text = String::from_utf8(help.stdout).unwrap();
-    for command in ["serve", "exec", "bridge"] {
+    for command in ["serve", "exec", "bridge", "auth"] {
         assert!(
             text.contains(&format!("  {command} ")),
             "{command} missing:\n{text}"
@@ -197,4 +197,53 @@ fn exec_asks_on_the_terminal_and_runs_what_was_approved() {
     assert!(status.success(), "{screen}");
     assert!(work.path().join("approved.txt").exists(), "{screen}");
     assert!(screen.contains("Created it."), "{screen}");
+}
+
+#[test]
+fn auth_says_what_is_missing_and_refuses_unsafe_authorities() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = zspark()
+            .arg("auth")
+            .args(args)
+            .env_remove("ZSPARK_SIGNIN_AUTHORITY")
+            .env_remove("ZSPARK_SIGNIN_CLIENT_ID")
+            .env_remove("ZSPARK_SIGNIN_SCOPE")
+            .arg("--token-dir")
+            .arg(home.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, text) = run(&["status"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("set --authority, --client-id and --scope"),
+        "{text}"
+    );
+    let settings = ["--client-id", "c", "--scope", "api://a/access_as_user"];
+    let (code, text) = run(&[
+        &["login", "--authority", "http://idp.example.com/t"][..],
+        &settings,
+    ]
+    .concat());
+    assert_eq!(code, Some(1));
+    assert!(text.contains("plain http"), "{text}");
+    let (code, text) = run(&[
+        &[
+            "logout",
+            "--authority",
+            "https://login.microsoftonline.com/t",
+        ][..],
+        &settings,
+    ]
+    .concat());
+    assert_eq!(
+        (code, text.trim()),
+        (Some(0), "signed out"),
+        "nothing to forget is fine"
+    );
 }
