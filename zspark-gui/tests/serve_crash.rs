@@ -182,13 +182,24 @@ fn run_crash_test(database_url: Option<&str>) {
         );
         assert_eq!(&sha256(&response.bytes().unwrap()), digest, "and intact");
     }
-    let listed: Value = get(format!("{ws}/artifacts?limit=200")).json().unwrap();
-    let rows: Vec<String> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap().to_string())
-        .collect();
+    let mut rows: Vec<String> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = get(format!("{ws}/artifacts?limit=200{cursor}"))
+            .json()
+            .unwrap();
+        rows.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
     for id in &rows {
         assert_eq!(
             get(format!("{ws}/artifacts/{id}")).status(),
@@ -208,14 +219,20 @@ fn run_crash_test(database_url: Option<&str>) {
         "no partial upload is left"
     );
 
-    let items: Value = get(format!("{ws}/sessions/{session}/items?limit=1000"))
-        .json()
-        .unwrap();
-    let stored_items: Vec<(i64, String)> = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
+    let mut stored_items: Vec<(i64, String)> = Vec::new();
+    let items = loop {
+        let after = stored_items
+            .last()
+            .map(|(seq, _)| format!("&after={seq}"))
+            .unwrap_or_default();
+        let page: Value = get(format!("{ws}/sessions/{session}/items?limit=1000{after}"))
+            .json()
+            .unwrap();
+        let batch = page["items"].as_array().unwrap();
+        if batch.is_empty() {
+            break page;
+        }
+        stored_items.extend(batch.iter().map(|i| {
             (
                 i["seq"].as_i64().unwrap(),
                 i["payload"]["content"][0]["text"]
@@ -223,8 +240,8 @@ fn run_crash_test(database_url: Option<&str>) {
                     .unwrap()
                     .to_string(),
             )
-        })
-        .collect();
+        }));
+    };
     let seqs: Vec<i64> = stored_items.iter().map(|(seq, _)| *seq).collect();
     assert_eq!(
         seqs,

@@ -225,6 +225,20 @@ async fn account_for(provider: &Provider, dir: &std::path::Path) -> Account {
     Account::restore(client, store).unwrap()
 }
 
+/// A server that takes `provider`'s tokens for the test API.
+async fn server_trusting(provider: &Provider) -> TestServer {
+    let authority = provider.issuer.as_str();
+    let args = [
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        API,
+        "--authority",
+        authority,
+    ];
+    TestServer::start(Backend::Sqlite, &args).await.unwrap()
+}
+
 async fn status_with(server: &TestServer, token: &str) -> (u16, serde_json::Value) {
     let response = server
         .raw()
@@ -243,19 +257,7 @@ async fn desktop_sign_in_against_a_real_provider_is_accepted_by_the_server() {
         return;
     };
     let provider = start_provider(&dir, "alice-oid").await;
-    let server = TestServer::start(
-        Backend::Sqlite,
-        &[
-            "--tenant-id",
-            TENANT,
-            "--client-id",
-            API,
-            "--authority",
-            &provider.issuer,
-        ],
-    )
-    .await
-    .unwrap();
+    let server = server_trusting(&provider).await;
     let store_dir = tempfile::tempdir().unwrap();
     let account = account_for(&provider, store_dir.path()).await;
     assert!(account.signed_in().await.is_none());
@@ -303,19 +305,7 @@ async fn device_code_sign_in_against_a_real_provider() {
         return;
     };
     let provider = start_provider(&dir, "bob-oid").await;
-    let server = TestServer::start(
-        Backend::Sqlite,
-        &[
-            "--tenant-id",
-            TENANT,
-            "--client-id",
-            API,
-            "--authority",
-            &provider.issuer,
-        ],
-    )
-    .await
-    .unwrap();
+    let server = server_trusting(&provider).await;
     let store_dir = tempfile::tempdir().unwrap();
     let account = account_for(&provider, store_dir.path()).await;
     let (browser, _) = TestBrowser::new();
