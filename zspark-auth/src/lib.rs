@@ -1,5 +1,6 @@
 //! Microsoft Entra ID (global, Azure China, US Gov) and plain OIDC: access-token
-//! validation for `zspark serve` and sign-in with token caching for the desktop.
+//! validation for `zspark serve` ([`TokenValidator`]) and, with the `desktop` feature,
+//! sign-in with refresh and a keychain token store ([`signin`]).
 
 mod accepted;
 mod authority;
@@ -15,12 +16,14 @@ pub use principal::{Principal, is_principal_key};
 pub use validator::{DEFAULT_SCOPE, TokenError, TokenValidator, ValidatorSettings};
 
 /// An HTTP client for talking to identity providers (rustls with the ring provider,
-/// no redirects followed: a provider endpoint that redirects is misconfigured).
+/// no redirects followed: a provider endpoint that redirects is misconfigured; no call
+/// waits longer than 30 s).
 pub fn http_client() -> Result<reqwest::Client, String> {
     // Installing fails only when a provider is already installed, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|error| format!("cannot build an HTTP client: {error}"))
