@@ -3,11 +3,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use codex_protocol::{Event, Op, SandboxPolicy, Submission};
+use codex_protocol::{Event, Op, Submission};
 use tokio::sync::mpsc;
 
 use crate::config::{Config, LoadedConfig};
 use crate::events::{EVENT_QUEUE_CAPACITY, EventSender};
+use crate::sandbox::Enforcer;
 use crate::session::runner;
 
 /// Submissions waiting for the session loop; a full queue makes `submit` wait.
@@ -117,10 +118,5 @@ impl Codex {
 }
 
 fn sandbox_warning(config: &Config) -> Option<String> {
-    (!matches!(config.sandbox_policy, SandboxPolicy::DangerFullAccess)).then(|| {
-        format!(
-            "sandbox mode `{}` is not enforced by the operating system in this build: commands run with your full permissions. Use approval_policy = \"untrusted\" to review every command.",
-            config.sandbox_policy.mode().as_str()
-        )
-    })
+    Enforcer::detect(&config.env).warning(&config.sandbox_policy)
 }

@@ -16,6 +16,7 @@ mod message_history;
 pub mod model_info;
 pub mod rollout;
 pub mod safety;
+pub mod sandbox;
 mod session;
 mod tools;
 

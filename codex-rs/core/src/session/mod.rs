@@ -25,6 +25,7 @@ use crate::execpolicy;
 use crate::instructions::{self, BASE_INSTRUCTIONS};
 use crate::message_history;
 use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, SessionMeta};
+use crate::sandbox::Enforcer;
 use crate::tools::{ProcessRegistry, tool_specs};
 
 pub use history::{close_open_calls, user_message_from_input};
@@ -70,6 +71,7 @@ pub struct Session {
     tools: Vec<Value>,
     base_instructions: String,
     default_shell: String,
+    sandbox: Enforcer,
     skills: SkillCatalog,
     state: Mutex<State>,
 }
@@ -175,6 +177,7 @@ impl Session {
             )),
             tools: tool_specs(config.unified_exec, config.apply_patch_freeform),
             default_shell: default_shell(&config.env),
+            sandbox: Enforcer::detect(&config.env),
             id,
             forked_from_id,
             client,
@@ -222,6 +225,11 @@ impl Session {
 
     pub fn processes(&self) -> &Arc<ProcessRegistry> {
         &self.processes
+    }
+
+    /// What enforces the sandbox for this session's commands.
+    pub fn sandbox(&self) -> &Enforcer {
+        &self.sandbox
     }
 
     pub fn default_shell(&self) -> String {

@@ -15,6 +15,7 @@ use super::process::{DeltaTarget, ExitInfo, ProcessHandle, SpawnRequest};
 use super::truncate::{estimate_tokens, truncate_middle};
 use super::{CommandApproval, Invocation, TurnCancelled, approve_command};
 use crate::events::EventSender;
+use crate::sandbox::denial_note;
 
 const DEFAULT_YIELD_MS: u64 = 10_000;
 const DEFAULT_POLL_YIELD_MS: u64 = 250;
@@ -130,7 +131,7 @@ pub async fn exec_command(
         Err(message) => return Ok(message),
     };
     let escalation = args.sandbox_permissions == Some(SandboxPermissions::RequireEscalated);
-    if let CommandApproval::Denied(message) = approve_command(
+    let approved_by_user = match approve_command(
         invocation,
         &argv,
         escalation,
@@ -139,8 +140,12 @@ pub async fn exec_command(
     )
     .await?
     {
-        return Ok(message);
-    }
+        CommandApproval::Denied(message) => return Ok(message),
+        CommandApproval::Granted { by_user } => by_user,
+    };
+    let sandbox = &invocation.turn.sandbox_policy;
+    let outside_sandbox = escalation && approved_by_user;
+    let sandboxed = session.sandbox().enforces(sandbox) && !outside_sandbox;
 
     let registry = session.processes();
     let process_id = registry.allocate_id();
@@ -163,10 +168,13 @@ pub async fn exec_command(
             }),
         )
         .await;
+    let env = session.command_env();
     let request = SpawnRequest {
-        argv,
+        argv: session
+            .sandbox()
+            .wrap(sandbox, &cwd, &env, argv, outside_sandbox),
         cwd,
-        env: session.command_env(),
+        env,
         tty: args.tty.unwrap_or(false),
     };
     let deltas = DeltaTarget {
@@ -200,10 +208,14 @@ pub async fn exec_command(
         Some(info) => {
             end.report(Some(info), handle.started.elapsed(), handle.transcript())
                 .await;
+            let note = sandboxed
+                .then(|| denial_note(sandbox, info.code, &output))
+                .flatten()
+                .unwrap_or_default();
             Ok(format_output(
                 handle.started.elapsed(),
                 Status::Exited(info),
-                &output,
+                &format!("{output}{note}"),
                 max_tokens,
             ))
         }

@@ -141,7 +141,9 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &str) -> Result<T, String> {
 
 /// The user's answer to running a command.
 pub enum CommandApproval {
-    Granted,
+    /// Run it; `by_user` when the user approved this very request (which is what lets
+    /// an escalation run outside the sandbox).
+    Granted { by_user: bool },
     /// Not run; the text is what the model is told.
     Denied(String),
 }
@@ -163,7 +165,7 @@ pub async fn approve_command(
         approvals.command_allowed(command),
     );
     let CommandAssessment::Ask { reason } = assessment else {
-        return Ok(CommandApproval::Granted);
+        return Ok(CommandApproval::Granted { by_user: false });
     };
     let request = EventMsg::ExecApprovalRequest(ExecApprovalRequestEvent {
         call_id: invocation.call_id.to_string(),
@@ -182,14 +184,14 @@ pub async fn approve_command(
         )
         .await;
     match decision {
-        ReviewDecision::Accept => Ok(CommandApproval::Granted),
+        ReviewDecision::Accept => Ok(CommandApproval::Granted { by_user: true }),
         ReviewDecision::AcceptForSession => {
             approvals.allow_command_for_session(command);
-            Ok(CommandApproval::Granted)
+            Ok(CommandApproval::Granted { by_user: true })
         }
         ReviewDecision::AcceptWithExecpolicyAmendment { prefix } => {
             invocation.session.remember_command_prefix(prefix).await;
-            Ok(CommandApproval::Granted)
+            Ok(CommandApproval::Granted { by_user: true })
         }
         ReviewDecision::Decline => Ok(CommandApproval::Denied(
             "The user declined to run this command. Do not retry it; ask the user or try another way."

@@ -11,6 +11,7 @@ use super::exec::{EndReporter, KillOnDrop, SandboxPermissions};
 use super::process::{DeltaTarget, ProcessHandle, SpawnRequest};
 use super::truncate::truncate_middle;
 use super::{CommandApproval, Invocation, TurnCancelled, approve_command};
+use crate::sandbox::denial_note;
 use codex_protocol::{EventMsg, ExecCommandBeginEvent};
 
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -110,7 +111,7 @@ async fn run(
         ));
     }
     let escalation = sandbox_permissions == Some(SandboxPermissions::RequireEscalated);
-    if let CommandApproval::Denied(message) = approve_command(
+    let approved_by_user = match approve_command(
         invocation,
         &argv,
         escalation,
@@ -119,8 +120,12 @@ async fn run(
     )
     .await?
     {
-        return Ok(answer(&message, -1, Duration::ZERO));
-    }
+        CommandApproval::Denied(message) => return Ok(answer(&message, -1, Duration::ZERO)),
+        CommandApproval::Granted { by_user } => by_user,
+    };
+    let sandbox = &invocation.turn.sandbox_policy;
+    let outside_sandbox = escalation && approved_by_user;
+    let sandboxed = invocation.session.sandbox().enforces(sandbox) && !outside_sandbox;
     let session = invocation.session;
     let submission_id = invocation.turn.submission_id.clone();
     let end = EndReporter {
@@ -147,10 +152,13 @@ async fn run(
         submission_id,
         call_id: invocation.call_id.to_string(),
     };
+    let env = session.command_env();
     let request = SpawnRequest {
-        argv,
+        argv: session
+            .sandbox()
+            .wrap(sandbox, &cwd, &env, argv, outside_sandbox),
         cwd,
-        env: session.command_env(),
+        env,
         tty: false,
     };
     let handle = match ProcessHandle::spawn(request, Some(deltas)) {
@@ -185,7 +193,15 @@ async fn run(
         );
         return Ok(answer(&message, TIMEOUT_EXIT_CODE, elapsed));
     }
-    Ok(answer(&transcript, exit.code.unwrap_or(-1), elapsed))
+    let note = sandboxed
+        .then(|| denial_note(sandbox, exit.code, &transcript))
+        .flatten()
+        .unwrap_or_default();
+    Ok(answer(
+        &format!("{transcript}{note}"),
+        exit.code.unwrap_or(-1),
+        elapsed,
+    ))
 }
 
 fn answer(output: &str, exit_code: i32, duration: Duration) -> String {

@@ -9,6 +9,7 @@ mod context;
 mod interrupt;
 mod retries;
 mod rollout;
+mod sandbox;
 mod skills;
 mod tools;
 mod turn;

@@ -1,0 +1,184 @@
+//! Operating-system enforcement of the sandbox policy for every command the agent
+//! runs (`exec_command`, `shell`). [`Enforcer::detect`] finds what this machine can
+//! enforce with; [`Enforcer::wrap`] turns a command line into one that runs inside the
+//! sandbox. Where nothing can enforce the policy, the session says so at start and
+//! commands run with the user's permissions: never silently.
+//!
+//! - Linux: bubblewrap (`bwrap` on `PATH`): see [`bubblewrap`].
+//! - macOS and Windows: not enforced yet (said at start).
+
+mod bubblewrap;
+
+use std::path::{Path, PathBuf};
+
+use codex_protocol::SandboxPolicy;
+
+use crate::config::Env;
+
+/// What enforces the sandbox on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enforcer {
+    Bubblewrap(PathBuf),
+    /// Nothing: the reason says what is missing.
+    Unavailable(String),
+}
+
+impl Enforcer {
+    /// Looks for an enforcement mechanism, using the session's `PATH`.
+    pub fn detect(env: &Env) -> Self {
+        if !cfg!(target_os = "linux") {
+            return Self::Unavailable(format!(
+                "OS sandbox enforcement is not built for {} yet",
+                std::env::consts::OS
+            ));
+        }
+        let path = env
+            .get("PATH")
+            .map_or("/usr/local/bin:/usr/bin:/bin", String::as_str);
+        std::env::split_paths(path)
+            .map(|dir| dir.join("bwrap"))
+            .find(|candidate| candidate.is_file())
+            .map_or_else(
+                || {
+                    Self::Unavailable(
+                        "bubblewrap (`bwrap`) is not installed; install it (e.g. `apt install bubblewrap`) to have commands sandboxed".to_string(),
+                    )
+                },
+                Self::Bubblewrap,
+            )
+    }
+
+    /// Whether commands under `policy` run inside an OS sandbox.
+    pub fn enforces(&self, policy: &SandboxPolicy) -> bool {
+        !matches!(policy, SandboxPolicy::DangerFullAccess) && matches!(self, Self::Bubblewrap(_))
+    }
+
+    /// The start-up warning when `policy` asks for a sandbox this machine cannot give.
+    pub fn warning(&self, policy: &SandboxPolicy) -> Option<String> {
+        match (policy, self) {
+            (SandboxPolicy::DangerFullAccess, _) | (_, Self::Bubblewrap(_)) => None,
+            (_, Self::Unavailable(reason)) => Some(format!(
+                "sandbox mode `{}` is not enforced: {reason}. Commands run with your full permissions; use approval_policy = \"untrusted\" to review every command.",
+                policy.mode().as_str()
+            )),
+        }
+    }
+
+    /// `argv` as it must be spawned under `policy` from `cwd`. `outside` runs it
+    /// unsandboxed (an escalation the user approved).
+    pub fn wrap(
+        &self,
+        policy: &SandboxPolicy,
+        cwd: &Path,
+        env: &Env,
+        argv: Vec<String>,
+        outside: bool,
+    ) -> Vec<String> {
+        match self {
+            Self::Bubblewrap(program) if self.enforces(policy) && !outside => {
+                bubblewrap::command_line(program, policy, cwd, env, argv)
+            }
+            _ => argv,
+        }
+    }
+}
+
+/// Messages with which a command fails when the sandbox stopped it.
+const DENIAL_SIGNS: [&str; 4] = [
+    "Read-only file system",
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+    "Could not resolve host",
+];
+
+/// A note for the model when a sandboxed command failed in a way the sandbox causes,
+/// so it can ask to run the command outside it (under `on-request`).
+pub fn denial_note(policy: &SandboxPolicy, exit_code: Option<i32>, output: &str) -> Option<String> {
+    let failed = exit_code != Some(0);
+    let denied = DENIAL_SIGNS.iter().any(|sign| output.contains(sign))
+        || output.contains("connect: Connection refused") && !network_allowed(policy);
+    (failed && denied).then(|| {
+        format!(
+            "\n[The sandbox ({}) blocked this command: it may write only inside the writable roots{}. If the task needs it, run it again with sandbox_permissions = \"require_escalated\" and a justification, so the user can approve running it outside the sandbox.]",
+            policy.mode().as_str(),
+            if network_allowed(policy) { "" } else { " and has no network" }
+        )
+    })
+}
+
+fn network_allowed(policy: &SandboxPolicy) -> bool {
+    match policy {
+        SandboxPolicy::ReadOnly => false,
+        SandboxPolicy::WorkspaceWrite { network_access, .. } => *network_access,
+        SandboxPolicy::DangerFullAccess => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace_write() -> SandboxPolicy {
+        SandboxPolicy::WorkspaceWrite {
+            writable_roots: Vec::new(),
+            network_access: false,
+            exclude_tmpdir_env_var: false,
+            exclude_slash_tmp: false,
+        }
+    }
+
+    #[test]
+    fn wrapping_follows_the_policy_and_escalations() {
+        let enforcer = Enforcer::Bubblewrap(PathBuf::from("/usr/bin/bwrap"));
+        let argv = vec!["bash".to_string(), "-c".to_string(), "true".to_string()];
+        let env = Env::new();
+        let cwd = Path::new("/work");
+        let wrapped = enforcer.wrap(&workspace_write(), cwd, &env, argv.clone(), false);
+        assert_eq!(wrapped[0], "/usr/bin/bwrap");
+        assert!(wrapped.ends_with(&argv));
+        assert_eq!(
+            enforcer.wrap(&workspace_write(), cwd, &env, argv.clone(), true),
+            argv
+        );
+        assert_eq!(
+            enforcer.wrap(
+                &SandboxPolicy::DangerFullAccess,
+                cwd,
+                &env,
+                argv.clone(),
+                false
+            ),
+            argv
+        );
+        let missing = Enforcer::Unavailable("no bwrap".into());
+        assert_eq!(
+            missing.wrap(&workspace_write(), cwd, &env, argv.clone(), false),
+            argv
+        );
+        assert!(
+            missing
+                .warning(&workspace_write())
+                .unwrap()
+                .contains("no bwrap")
+        );
+        assert_eq!(missing.warning(&SandboxPolicy::DangerFullAccess), None);
+        assert_eq!(enforcer.warning(&SandboxPolicy::ReadOnly), None);
+    }
+
+    #[test]
+    fn denials_are_recognised_only_for_failures() {
+        let policy = workspace_write();
+        let note = denial_note(
+            &policy,
+            Some(1),
+            "touch: cannot touch '/x': Read-only file system",
+        );
+        assert!(note.unwrap().contains("require_escalated"));
+        assert_eq!(denial_note(&policy, Some(0), "Read-only file system"), None);
+        assert_eq!(
+            denial_note(&policy, Some(1), "No such file or directory"),
+            None
+        );
+        assert!(denial_note(&policy, Some(7), "bash: connect: Connection refused").is_some());
+    }
+}
