@@ -5,9 +5,11 @@
 //! commands run with the user's permissions: never silently.
 //!
 //! - Linux: bubblewrap (`bwrap` on `PATH`): see [`bubblewrap`].
-//! - macOS and Windows: not enforced yet (said at start).
+//! - macOS: `sandbox-exec` with a generated Seatbelt profile: see [`seatbelt`].
+//! - Windows: not enforced yet (said at start); the plan is in `docs/sandbox.md`.
 
 mod bubblewrap;
+mod seatbelt;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,7 @@ use crate::config::Env;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enforcer {
     Bubblewrap(PathBuf),
+    Seatbelt(PathBuf),
     /// Nothing: the reason says what is missing.
     Unavailable(String),
 }
@@ -26,9 +29,17 @@ pub enum Enforcer {
 impl Enforcer {
     /// Looks for an enforcement mechanism, using the session's `PATH`.
     pub fn detect(env: &Env) -> Self {
+        if cfg!(target_os = "macos") {
+            let program = PathBuf::from("/usr/bin/sandbox-exec");
+            return if program.is_file() {
+                Self::Seatbelt(program)
+            } else {
+                Self::Unavailable("/usr/bin/sandbox-exec is missing".to_string())
+            };
+        }
         if !cfg!(target_os = "linux") {
             return Self::Unavailable(format!(
-                "OS sandbox enforcement is not built for {} yet",
+                "OS sandbox enforcement is not built for {} yet (see docs/sandbox.md)",
                 std::env::consts::OS
             ));
         }
@@ -56,7 +67,9 @@ impl Enforcer {
     /// The start-up warning when `policy` asks for a sandbox this machine cannot give.
     pub fn warning(&self, policy: &SandboxPolicy) -> Option<String> {
         match (policy, self) {
-            (SandboxPolicy::DangerFullAccess, _) | (_, Self::Bubblewrap(_)) => None,
+            (SandboxPolicy::DangerFullAccess, _) | (_, Self::Bubblewrap(_) | Self::Seatbelt(_)) => {
+                None
+            }
             (_, Self::Unavailable(reason)) => Some(format!(
                 "sandbox mode `{}` is not enforced: {reason}. Commands run with your full permissions; use approval_policy = \"untrusted\" to review every command.",
                 policy.mode().as_str()
@@ -74,18 +87,21 @@ impl Enforcer {
         argv: Vec<String>,
         outside: bool,
     ) -> Vec<String> {
+        if !self.enforces(policy) || outside {
+            return argv;
+        }
         match self {
-            Self::Bubblewrap(program) if self.enforces(policy) && !outside => {
-                bubblewrap::command_line(program, policy, cwd, env, argv)
-            }
-            _ => argv,
+            Self::Bubblewrap(program) => bubblewrap::command_line(program, policy, cwd, env, argv),
+            Self::Seatbelt(program) => seatbelt::command_line(program, policy, cwd, env, argv),
+            Self::Unavailable(_) => argv,
         }
     }
 }
 
 /// Messages with which a command fails when the sandbox stopped it.
-const DENIAL_SIGNS: [&str; 4] = [
+const DENIAL_SIGNS: [&str; 5] = [
     "Read-only file system",
+    "Operation not permitted",
     "Network is unreachable",
     "Temporary failure in name resolution",
     "Could not resolve host",

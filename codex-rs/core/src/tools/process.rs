@@ -22,8 +22,9 @@ use crate::events::EventSender;
 /// Output kept per process for the model and for the end event (head and tail each).
 const CAPTURE_LIMIT: usize = 512 * 1024;
 /// After the process exits, how long to wait for its output pipes to close (a
-/// background child may hold them open).
-const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// background child may hold them open). Generous, so a loaded machine does not lose
+/// the last output of a command that simply exited.
+const DRAIN_GRACE: Duration = Duration::from_millis(1000);
 
 /// What to run.
 #[derive(Debug, Clone)]
