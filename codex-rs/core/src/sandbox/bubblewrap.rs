@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use codex_protocol::SandboxPolicy;
 
+use super::{existing_writable_roots, network_allowed};
 use crate::config::Env;
-use crate::safety::{PROTECTED_SUBDIRS, writable_roots};
+use crate::safety::PROTECTED_SUBDIRS;
 
 pub fn command_line(
     program: &Path,
@@ -35,10 +36,7 @@ pub fn command_line(
         let path = path.display().to_string();
         line.extend([option.to_string(), path.clone(), path]);
     };
-    let roots: Vec<PathBuf> = writable_roots(policy, cwd, env)
-        .into_iter()
-        .filter_map(|root| root.canonicalize().ok())
-        .collect();
+    let roots: Vec<PathBuf> = existing_writable_roots(policy, cwd, env);
     for root in &roots {
         bind("--bind", root);
     }
@@ -50,13 +48,7 @@ pub fn command_line(
             }
         }
     }
-    let network = matches!(
-        policy,
-        SandboxPolicy::WorkspaceWrite {
-            network_access: true,
-            ..
-        }
-    );
+    let network = network_allowed(policy);
     if !network {
         line.push("--unshare-net".into());
     }

@@ -122,6 +122,14 @@ pub fn denial_note(policy: &SandboxPolicy, exit_code: Option<i32>, output: &str)
     })
 }
 
+/// The writable roots of `policy` that exist, with symlinks resolved.
+fn existing_writable_roots(policy: &SandboxPolicy, cwd: &Path, env: &Env) -> Vec<PathBuf> {
+    crate::safety::writable_roots(policy, cwd, env)
+        .into_iter()
+        .filter_map(|root| root.canonicalize().ok())
+        .collect()
+}
+
 fn network_allowed(policy: &SandboxPolicy) -> bool {
     match policy {
         SandboxPolicy::ReadOnly => false,

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use codex_protocol::SandboxPolicy;
 
+use super::{existing_writable_roots, network_allowed};
 use crate::config::Env;
-use crate::safety::{PROTECTED_SUBDIRS, writable_roots};
+use crate::safety::PROTECTED_SUBDIRS;
 
 /// What every command may do, whatever the policy.
 const BASE_RULES: &str = r#"(version 1)
@@ -45,10 +46,7 @@ const NETWORK_RULES: &str = r#"(allow network-outbound)
 pub fn profile(policy: &SandboxPolicy, cwd: &Path, env: &Env) -> (String, Vec<(String, PathBuf)>) {
     let mut text = String::from(BASE_RULES);
     let mut parameters = Vec::new();
-    let roots: Vec<PathBuf> = writable_roots(policy, cwd, env)
-        .into_iter()
-        .filter_map(|root| root.canonicalize().ok())
-        .collect();
+    let roots: Vec<PathBuf> = existing_writable_roots(policy, cwd, env);
     if !roots.is_empty() {
         text.push_str("(allow file-write*\n");
         for (index, root) in roots.iter().enumerate() {
@@ -70,13 +68,7 @@ pub fn profile(policy: &SandboxPolicy, cwd: &Path, env: &Env) -> (String, Vec<(S
         }
         text.push_str(")\n");
     }
-    let network = matches!(
-        policy,
-        SandboxPolicy::WorkspaceWrite {
-            network_access: true,
-            ..
-        }
-    );
+    let network = network_allowed(policy);
     if network {
         text.push_str(NETWORK_RULES);
     }
