@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use codex_protocol::{Event, Op, Submission};
 use tokio::sync::mpsc;
 
-use crate::config::{Config, LoadedConfig};
+use crate::config::LoadedConfig;
 use crate::events::{EVENT_QUEUE_CAPACITY, EventSender};
-use crate::sandbox::Enforcer;
 use crate::session::runner;
 
 /// Submissions waiting for the session loop; a full queue makes `submit` wait.
@@ -71,11 +70,7 @@ impl Codex {
     /// must be `StartSession`, `ResumeSession` or `ForkSession`. Configuration warnings
     /// are delivered as `Warning` events after `SessionConfigured`.
     pub fn spawn(loaded: LoadedConfig) -> Self {
-        let LoadedConfig {
-            config,
-            mut warnings,
-        } = loaded;
-        warnings.extend(sandbox_warning(&config));
+        let LoadedConfig { config, warnings } = loaded;
         let (submission_tx, submission_rx) = mpsc::channel(SUBMISSION_QUEUE_CAPACITY);
         let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         tokio::spawn(runner::run(
@@ -115,8 +110,4 @@ impl Codex {
     pub fn into_parts(self) -> (Submitter, mpsc::Receiver<Event>) {
         (self.submitter, self.events)
     }
-}
-
-fn sandbox_warning(config: &Config) -> Option<String> {
-    Enforcer::detect(&config.env).warning(&config.sandbox_policy)
 }

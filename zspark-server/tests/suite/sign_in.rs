@@ -91,13 +91,10 @@ struct TestBrowser {
 
 impl TestBrowser {
     fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<Url>) {
-        let _ = zspark_auth::http_client();
         let (opened, requests) = tokio::sync::mpsc::unbounded_channel();
         let browser = Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            // Redirects are followed by hand, to keep the cookies of each hop.
+            http: zspark_auth::http_client().unwrap(),
             cookies: Arc::default(),
             opened,
         };

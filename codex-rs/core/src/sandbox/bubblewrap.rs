@@ -48,8 +48,7 @@ pub fn command_line(
             }
         }
     }
-    let network = network_allowed(policy);
-    if !network {
+    if !network_allowed(policy) {
         line.push("--unshare-net".into());
     }
     line.push("--chdir".into());

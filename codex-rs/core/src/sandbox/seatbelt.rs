@@ -68,8 +68,7 @@ pub fn profile(policy: &SandboxPolicy, cwd: &Path, env: &Env) -> (String, Vec<(S
         }
         text.push_str(")\n");
     }
-    let network = network_allowed(policy);
-    if network {
+    if network_allowed(policy) {
         text.push_str(NETWORK_RULES);
     }
     (text, parameters)

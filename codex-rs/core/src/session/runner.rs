@@ -74,7 +74,8 @@ pub async fn run(
                         match open_session(&config, &events, op).await {
                             Ok(created) => {
                                 events.send(&id, created.configured_event()).await;
-                                for message in pending_warnings.take().unwrap_or_default() {
+                                let sandbox_warning = created.sandbox().warning(&config.sandbox_policy);
+                                for message in pending_warnings.take().unwrap_or_default().into_iter().chain(sandbox_warning) {
                                     events.send(&id, EventMsg::Warning { message }).await;
                                 }
                                 session = Some(created);

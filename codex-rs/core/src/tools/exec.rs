@@ -131,7 +131,7 @@ pub async fn exec_command(
         Err(message) => return Ok(message),
     };
     let escalation = args.sandbox_permissions == Some(SandboxPermissions::RequireEscalated);
-    let approved_by_user = match approve_command(
+    let outside_sandbox = match approve_command(
         invocation,
         &argv,
         escalation,
@@ -141,10 +141,9 @@ pub async fn exec_command(
     .await?
     {
         CommandApproval::Denied(message) => return Ok(message),
-        CommandApproval::Granted { by_user } => by_user,
+        CommandApproval::Granted { outside_sandbox } => outside_sandbox,
     };
     let sandbox = &invocation.turn.sandbox_policy;
-    let outside_sandbox = escalation && approved_by_user;
     let sandboxed = session.sandbox().enforces(sandbox) && !outside_sandbox;
 
     let registry = session.processes();

@@ -141,9 +141,9 @@ fn parse<T: serde::de::DeserializeOwned>(arguments: &str) -> Result<T, String> {
 
 /// The user's answer to running a command.
 pub enum CommandApproval {
-    /// Run it; `by_user` when the user approved this very request (which is what lets
-    /// an escalation run outside the sandbox).
-    Granted { by_user: bool },
+    /// Run it; outside the sandbox only for an escalation the user approved in
+    /// answer to this very request.
+    Granted { outside_sandbox: bool },
     /// Not run; the text is what the model is told.
     Denied(String),
 }
@@ -165,7 +165,9 @@ pub async fn approve_command(
         approvals.command_allowed(command),
     );
     let CommandAssessment::Ask { reason } = assessment else {
-        return Ok(CommandApproval::Granted { by_user: false });
+        return Ok(CommandApproval::Granted {
+            outside_sandbox: false,
+        });
     };
     let request = EventMsg::ExecApprovalRequest(ExecApprovalRequestEvent {
         call_id: invocation.call_id.to_string(),
@@ -183,15 +185,18 @@ pub async fn approve_command(
             request,
         )
         .await;
+    let approved = CommandApproval::Granted {
+        outside_sandbox: escalation_requested,
+    };
     match decision {
-        ReviewDecision::Accept => Ok(CommandApproval::Granted { by_user: true }),
+        ReviewDecision::Accept => Ok(approved),
         ReviewDecision::AcceptForSession => {
             approvals.allow_command_for_session(command);
-            Ok(CommandApproval::Granted { by_user: true })
+            Ok(approved)
         }
         ReviewDecision::AcceptWithExecpolicyAmendment { prefix } => {
             invocation.session.remember_command_prefix(prefix).await;
-            Ok(CommandApproval::Granted { by_user: true })
+            Ok(approved)
         }
         ReviewDecision::Decline => Ok(CommandApproval::Denied(
             "The user declined to run this command. Do not retry it; ask the user or try another way."

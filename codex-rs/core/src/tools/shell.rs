@@ -111,7 +111,7 @@ async fn run(
         ));
     }
     let escalation = sandbox_permissions == Some(SandboxPermissions::RequireEscalated);
-    let approved_by_user = match approve_command(
+    let outside_sandbox = match approve_command(
         invocation,
         &argv,
         escalation,
@@ -121,10 +121,9 @@ async fn run(
     .await?
     {
         CommandApproval::Denied(message) => return Ok(answer(&message, -1, Duration::ZERO)),
-        CommandApproval::Granted { by_user } => by_user,
+        CommandApproval::Granted { outside_sandbox } => outside_sandbox,
     };
     let sandbox = &invocation.turn.sandbox_policy;
-    let outside_sandbox = escalation && approved_by_user;
     let sandboxed = invocation.session.sandbox().enforces(sandbox) && !outside_sandbox;
     let session = invocation.session;
     let submission_id = invocation.turn.submission_id.clone();
