@@ -23,7 +23,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 pub use account::{Account, SignInError};
-pub use store::{KEYCHAIN_SERVICE, SecretLocation, TokenStore};
+pub use store::{KEYCHAIN_SERVICE, SecretLocation, SecretStore, TokenStore};
 
 use crate::authority::Authority;
 use crate::unix_now;

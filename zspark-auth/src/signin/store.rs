@@ -1,4 +1,4 @@
-//! Where signed-in tokens are kept between runs: the OS keychain (macOS Keychain,
+//! Where secrets (signed-in tokens, provider API keys) are kept between runs: the OS keychain (macOS Keychain,
 //! Windows Credential Manager, the Secret Service on Linux). Where no keychain is
 //! available (a headless Linux box, CI), a file only the user can read, and the caller
 //! is told so it can show a warning.
@@ -20,26 +20,25 @@ pub enum SecretLocation {
     File(PathBuf),
 }
 
-/// The tokens of one account (one authority and client).
-pub struct TokenStore {
+/// One secret (an API key, a token set) under one account name, in the keychain or,
+/// without one, in a user-only file in the fallback directory.
+pub struct SecretStore {
     account: String,
     fallback_file: PathBuf,
     use_keychain: bool,
 }
 
-impl TokenStore {
-    /// A store for the account `authority` + `client_id`, falling back to a file in
-    /// `fallback_dir` when there is no keychain.
-    pub fn new(authority: &str, client_id: &str, fallback_dir: &Path) -> Self {
-        let account = format!("signin:{authority}:{client_id}");
+impl SecretStore {
+    /// The secret filed as `account`; the fallback file's name is derived from it.
+    pub fn new(account: &str, fallback_dir: &Path) -> Self {
         let digest = Sha256::digest(account.as_bytes());
         let name: String = digest[..12]
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
         Self {
-            fallback_file: fallback_dir.join(format!("signin-{name}.json")),
-            account,
+            fallback_file: fallback_dir.join(format!("secret-{name}.json")),
+            account: account.to_string(),
             use_keychain: true,
         }
     }
@@ -57,40 +56,38 @@ impl TokenStore {
         match keyring::Entry::new(KEYCHAIN_SERVICE, &self.account) {
             Ok(entry) => Some(entry),
             Err(error) => {
-                tracing::warn!(%error, "no OS keychain; signed-in tokens go to a user-only file");
+                tracing::warn!(%error, "no OS keychain; secrets go to a user-only file");
                 None
             }
         }
     }
 
-    pub fn save(&self, tokens: &Tokens) -> Result<SecretLocation, String> {
-        let text = serde_json::to_string(tokens)
-            .map_err(|error| format!("cannot encode the tokens: {error}"))?;
+    pub fn save(&self, secret: &str) -> Result<SecretLocation, String> {
         if let Some(entry) = self.keychain_entry() {
-            match entry.set_password(&text) {
+            match entry.set_password(secret) {
                 Ok(()) => {
                     // A copy left in the fallback file from a keychain-less run goes.
                     let _ = std::fs::remove_file(&self.fallback_file);
                     return Ok(SecretLocation::Keychain);
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "the OS keychain refused the tokens; using a user-only file");
+                    tracing::warn!(%error, "the OS keychain refused a secret; using a user-only file");
                 }
             }
         }
-        write_private_file(&self.fallback_file, text.as_bytes())?;
+        write_private_file(&self.fallback_file, secret.as_bytes())?;
         Ok(SecretLocation::File(self.fallback_file.clone()))
     }
 
-    /// The saved tokens, if any. Unreadable saved data is reported, not ignored.
-    pub fn load(&self) -> Result<Option<Tokens>, String> {
+    /// The saved secret, if any.
+    pub fn load(&self) -> Result<Option<String>, String> {
         if let Some(entry) = self.keychain_entry()
-            && let Ok(text) = entry.get_password()
+            && let Ok(secret) = entry.get_password()
         {
-            return decode(&text).map(Some);
+            return Ok(Some(secret));
         }
         match std::fs::read_to_string(&self.fallback_file) {
-            Ok(text) => decode(&text).map(Some),
+            Ok(secret) => Ok(Some(secret)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(format!(
                 "cannot read {}: {error}",
@@ -99,7 +96,7 @@ impl TokenStore {
         }
     }
 
-    /// Forgets the tokens everywhere they may be.
+    /// Forgets the secret everywhere it may be.
     pub fn delete(&self) -> Result<(), String> {
         if let Some(entry) = self.keychain_entry() {
             let _ = entry.delete_credential();
@@ -115,6 +112,44 @@ impl TokenStore {
     }
 }
 
+/// The tokens of one account (one authority and client).
+pub struct TokenStore {
+    secret: SecretStore,
+}
+
+impl TokenStore {
+    /// A store for the account `authority` + `client_id`, falling back to a file in
+    /// `fallback_dir` when there is no keychain.
+    pub fn new(authority: &str, client_id: &str, fallback_dir: &Path) -> Self {
+        Self {
+            secret: SecretStore::new(&format!("signin:{authority}:{client_id}"), fallback_dir),
+        }
+    }
+
+    /// The same store without the keychain (tests, or a user who opts out).
+    pub fn file_only(self) -> Self {
+        Self {
+            secret: self.secret.file_only(),
+        }
+    }
+
+    pub fn save(&self, tokens: &Tokens) -> Result<SecretLocation, String> {
+        let text = serde_json::to_string(tokens)
+            .map_err(|error| format!("cannot encode the tokens: {error}"))?;
+        self.secret.save(&text)
+    }
+
+    /// The saved tokens, if any. Unreadable saved data is reported, not ignored.
+    pub fn load(&self) -> Result<Option<Tokens>, String> {
+        self.secret.load()?.map(|text| decode(&text)).transpose()
+    }
+
+    /// Forgets the tokens everywhere they may be.
+    pub fn delete(&self) -> Result<(), String> {
+        self.secret.delete()
+    }
+}
+
 fn decode(text: &str) -> Result<Tokens, String> {
     serde_json::from_str(text).map_err(|error| {
         format!("the saved sign-in cannot be read ({error}); sign in again to replace it")
@@ -127,7 +162,7 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
-    let temporary = path.with_extension("json.tmp");
+    let temporary = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -1,0 +1,597 @@
+//! [`Engine`]: the handle a front-end holds. It owns a small tokio runtime on its own
+//! threads; the front-end sends [`EngineCommand`]s without blocking and drains
+//! [`EngineEvent`]s once per frame, and the engine calls the injected waker after every
+//! event so a reactive UI repaints only when something happened. Streaming deltas are
+//! merged before they are sent, so a fast model does not flood the UI with events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_core::config::Env;
+use codex_core::rollout::load_rollout;
+use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, load_config};
+use codex_protocol::{ApprovalPolicy, Event, EventMsg, Op, SandboxMode};
+use tokio::sync::{mpsc, oneshot};
+use zspark_auth::signin::SecretLocation;
+
+use crate::catalogue::SessionCatalogue;
+use crate::providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
+
+/// Called after each event; a GUI passes `ctx.request_repaint()`.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Commands waiting for the engine; a full queue makes [`Engine::send`] refuse.
+const COMMAND_QUEUE_CAPACITY: usize = 64;
+/// Events waiting for the front-end.
+const EVENT_QUEUE_CAPACITY: usize = 1024;
+/// Events handed out per [`Engine::poll`], so one frame stays short.
+const EVENTS_PER_POLL: usize = 512;
+/// How long closing the engine waits for the session to stop its commands.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// What the engine needs from the process it runs in.
+#[derive(Debug, Clone)]
+pub struct EngineSetup {
+    pub codex_home: PathBuf,
+    /// The environment sessions start with (stored API keys are added to it).
+    pub env: Env,
+    pub secrets: SecretBackend,
+}
+
+/// Settings a session starts with; `None` means "as `config.toml` says".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionSettings {
+    /// A `[profiles.<id>]` to use (a provider and its model).
+    pub profile: Option<String>,
+    pub model: Option<String>,
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub sandbox_mode: Option<SandboxMode>,
+}
+
+/// How a session begins.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionStart {
+    New,
+    Resume {
+        rollout_path: PathBuf,
+    },
+    Fork {
+        rollout_path: PathBuf,
+        before_user_message: Option<usize>,
+    },
+}
+
+/// What a front-end asks of the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineCommand {
+    /// Re-read the local sessions; answered by [`EngineEvent::Sessions`].
+    RefreshSessions,
+    /// Read the provider profiles; answered by [`EngineEvent::Providers`].
+    LoadProviders,
+    /// Save a profile (and its key, when given); answered by
+    /// [`EngineEvent::ProviderSaved`] or [`EngineEvent::ProviderError`], then
+    /// [`EngineEvent::Providers`].
+    SaveProvider {
+        profile: ProviderProfile,
+        api_key: Option<String>,
+        make_default: bool,
+    },
+    RemoveProvider {
+        id: String,
+    },
+    /// Close the current session (if any) and open another. `cwd` defaults to the
+    /// folder a resumed session ran in. Answered by [`EngineEvent::SessionOpening`],
+    /// then the runtime's events tagged with the new session number, or
+    /// [`EngineEvent::SessionFailed`].
+    OpenSession {
+        start: SessionStart,
+        cwd: Option<PathBuf>,
+        settings: SessionSettings,
+    },
+    /// Pass an op (a turn, an interrupt, an approval, a rollback) to the current
+    /// session; [`EngineEvent::Problem`] when there is none.
+    Submit(Op),
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    Sessions(SessionCatalogue),
+    Providers(Result<ProviderList, String>),
+    ProviderSaved {
+        id: String,
+        /// Where the key went, when one was given.
+        key_location: Option<SecretLocation>,
+    },
+    ProviderError(String),
+    SessionOpening {
+        session: u64,
+        cwd: PathBuf,
+    },
+    /// The session could not start (no provider, a bad config, a missing folder, a
+    /// corrupt rollout); the message says what to do.
+    SessionFailed {
+        session: u64,
+        message: String,
+    },
+    /// An event of session number `session`.
+    Runtime {
+        session: u64,
+        event: Event,
+    },
+    /// Session `session`'s loop has ended.
+    SessionEnded {
+        session: u64,
+    },
+    /// A command could not be carried out.
+    Problem(String),
+}
+
+/// Why [`Engine::send`] refused a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The queue is full; try again on a later frame.
+    Busy,
+    /// The engine has stopped.
+    Stopped,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Busy => "the engine is busy; try again",
+            Self::Stopped => "the engine has stopped; restart zspark",
+        })
+    }
+}
+
+enum Control {
+    Command(EngineCommand),
+    Quit(oneshot::Sender<()>),
+}
+
+/// The running engine.
+pub struct Engine {
+    commands: mpsc::Sender<Control>,
+    events: mpsc::Receiver<EngineEvent>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Engine {
+    /// Starts the engine's threads. The waker is called after every event.
+    pub fn start(setup: EngineSetup, waker: Waker) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("zspark-engine")
+            .enable_all()
+            .build()?;
+        let (command_tx, command_rx) = mpsc::channel(COMMAND_QUEUE_CAPACITY);
+        let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
+        let outbox = Outbox {
+            tx: event_tx,
+            waker,
+        };
+        runtime.spawn(run(setup, command_rx, outbox));
+        Ok(Self {
+            commands: command_tx,
+            events: event_rx,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Queues `command` without blocking.
+    pub fn send(&self, command: EngineCommand) -> Result<(), SendError> {
+        self.commands
+            .try_send(Control::Command(command))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SendError::Busy,
+                mpsc::error::TrySendError::Closed(_) => SendError::Stopped,
+            })
+    }
+
+    /// The events that arrived since the last call (a bounded number; the waker has
+    /// been called for the rest).
+    pub fn poll(&mut self) -> Vec<EngineEvent> {
+        let mut events = Vec::new();
+        while events.len() < EVENTS_PER_POLL {
+            match self.events.try_recv() {
+                Ok(event) => events.push(event),
+                Err(_) => break,
+            }
+        }
+        events
+    }
+
+    /// Whether more events are waiting than the last poll handed out.
+    pub fn has_pending_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Waits (blocking) up to `timeout` for the next event. For tests and headless
+    /// embedders; a GUI uses [`Engine::poll`].
+    pub fn wait_event(&mut self, timeout: Duration) -> Option<EngineEvent> {
+        let runtime = self.runtime.as_ref()?;
+        let events = &mut self.events;
+        runtime.block_on(async { tokio::time::timeout(timeout, events.recv()).await.ok()? })
+    }
+}
+
+impl Drop for Engine {
+    /// Stops the current session (killing its commands, flushing its rollout) before
+    /// the threads go.
+    fn drop(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        let (done_tx, done_rx) = oneshot::channel();
+        if self.commands.try_send(Control::Quit(done_tx)).is_ok() {
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, done_rx).await;
+            });
+        }
+        runtime.shutdown_timeout(Duration::from_millis(200));
+    }
+}
+
+/// Sends events and wakes the front-end.
+#[derive(Clone)]
+struct Outbox {
+    tx: mpsc::Sender<EngineEvent>,
+    waker: Waker,
+}
+
+impl Outbox {
+    async fn send(&self, event: EngineEvent) {
+        if self.tx.send(event).await.is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+struct ActiveSession {
+    submitter: Submitter,
+    ended: oneshot::Receiver<()>,
+}
+
+async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: Outbox) {
+    let providers = ProviderStore::new(setup.codex_home.clone(), setup.secrets);
+    let mut current: Option<ActiveSession> = None;
+    let mut next_number = 0;
+    while let Some(control) = commands.recv().await {
+        let command = match control {
+            Control::Command(command) => command,
+            Control::Quit(done) => {
+                if let Some(session) = current.take() {
+                    close(session).await;
+                }
+                let _ = done.send(());
+                return;
+            }
+        };
+        match command {
+            EngineCommand::RefreshSessions => {
+                let codex_home = setup.codex_home.clone();
+                let outbox = outbox.clone();
+                tokio::spawn(async move {
+                    let catalogue =
+                        tokio::task::spawn_blocking(move || SessionCatalogue::load(&codex_home))
+                            .await
+                            .unwrap_or_default();
+                    outbox.send(EngineEvent::Sessions(catalogue)).await;
+                });
+            }
+            EngineCommand::LoadProviders => {
+                let list = blocking(&providers, |store| store.list()).await;
+                outbox.send(EngineEvent::Providers(list)).await;
+            }
+            EngineCommand::SaveProvider {
+                profile,
+                api_key,
+                make_default,
+            } => {
+                let id = profile.id.clone();
+                let saved = blocking(&providers, move |store| {
+                    store.save(&profile, api_key.as_deref(), make_default)
+                })
+                .await;
+                outbox
+                    .send(match saved {
+                        Ok(key_location) => EngineEvent::ProviderSaved { id, key_location },
+                        Err(message) => EngineEvent::ProviderError(message),
+                    })
+                    .await;
+                let list = blocking(&providers, |store| store.list()).await;
+                outbox.send(EngineEvent::Providers(list)).await;
+            }
+            EngineCommand::RemoveProvider { id } => {
+                if let Err(message) = blocking(&providers, move |store| store.remove(&id)).await {
+                    outbox.send(EngineEvent::ProviderError(message)).await;
+                }
+                let list = blocking(&providers, |store| store.list()).await;
+                outbox.send(EngineEvent::Providers(list)).await;
+            }
+            EngineCommand::OpenSession {
+                start,
+                cwd,
+                settings,
+            } => {
+                if let Some(session) = current.take() {
+                    close(session).await;
+                }
+                next_number += 1;
+                current = open(
+                    next_number,
+                    &setup,
+                    &providers,
+                    start,
+                    cwd,
+                    settings,
+                    &outbox,
+                )
+                .await;
+            }
+            EngineCommand::Submit(op) => {
+                let sent = match &current {
+                    Some(session) => session.submitter.submit(op).await.is_ok(),
+                    None => false,
+                };
+                if !sent {
+                    outbox
+                        .send(EngineEvent::Problem(
+                            "No session is open: start a new session or pick one from the list."
+                                .to_string(),
+                        ))
+                        .await;
+                }
+            }
+        }
+    }
+    if let Some(session) = current.take() {
+        close(session).await;
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &ProviderStore,
+    work: impl FnOnce(&ProviderStore) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || work(&store))
+        .await
+        .unwrap_or_else(|error| Err(format!("the provider settings task failed: {error}")))
+}
+
+/// Asks the session to shut down and waits (briefly) until it has.
+async fn close(session: ActiveSession) {
+    if session.submitter.submit(Op::Shutdown).await.is_ok() {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, session.ended).await;
+    }
+}
+
+async fn open(
+    number: u64,
+    setup: &EngineSetup,
+    providers: &ProviderStore,
+    start: SessionStart,
+    cwd: Option<PathBuf>,
+    settings: SessionSettings,
+    outbox: &Outbox,
+) -> Option<ActiveSession> {
+    let prepared = {
+        let setup = setup.clone();
+        let providers = providers.clone();
+        let start = start.clone();
+        tokio::task::spawn_blocking(move || prepare(&setup, &providers, &start, cwd, settings))
+            .await
+            .unwrap_or_else(|error| Err(format!("preparing the session failed: {error}")))
+    };
+    let (loaded, cwd) = match prepared {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            outbox
+                .send(EngineEvent::SessionFailed {
+                    session: number,
+                    message,
+                })
+                .await;
+            return None;
+        }
+    };
+    outbox
+        .send(EngineEvent::SessionOpening {
+            session: number,
+            cwd,
+        })
+        .await;
+    let (submitter, events) = Codex::spawn(loaded).into_parts();
+    let op = match start {
+        SessionStart::New => Op::StartSession,
+        SessionStart::Resume { rollout_path } => Op::ResumeSession { rollout_path },
+        SessionStart::Fork {
+            rollout_path,
+            before_user_message,
+        } => Op::ForkSession {
+            rollout_path,
+            before_user_message,
+        },
+    };
+    if submitter.submit(op).await.is_err() {
+        outbox
+            .send(EngineEvent::SessionFailed {
+                session: number,
+                message: "the session stopped before it started".to_string(),
+            })
+            .await;
+        return None;
+    }
+    let (ended_tx, ended) = oneshot::channel();
+    tokio::spawn(forward(number, events, outbox.clone(), ended_tx));
+    Some(ActiveSession { submitter, ended })
+}
+
+/// Loads the configuration for a session in `cwd` (or the resumed session's folder).
+fn prepare(
+    setup: &EngineSetup,
+    providers: &ProviderStore,
+    start: &SessionStart,
+    cwd: Option<PathBuf>,
+    settings: SessionSettings,
+) -> Result<(codex_core::LoadedConfig, PathBuf), String> {
+    let recorded_cwd = match start {
+        SessionStart::New => None,
+        SessionStart::Resume { rollout_path } | SessionStart::Fork { rollout_path, .. } => {
+            let rollout = load_rollout(rollout_path).map_err(|error| {
+                format!("This session cannot be opened: {error}. Other sessions are unaffected.")
+            })?;
+            rollout.cwd
+        }
+    };
+    let cwd = cwd
+        .or(recorded_cwd)
+        .ok_or_else(|| "Choose a folder for the session to work in.".to_string())?;
+    if !cwd.is_dir() {
+        return Err(format!(
+            "The folder {} does not exist any more. Choose another folder to continue this session in.",
+            cwd.display()
+        ));
+    }
+    let overrides = ConfigOverrides {
+        model: settings.model,
+        profile: settings.profile,
+        approval_policy: settings.approval_policy,
+        sandbox_mode: settings.sandbox_mode,
+        ..ConfigOverrides::default()
+    };
+    let env = providers.env_with_keys(&setup.env);
+    let loaded = load_config(
+        &setup.codex_home,
+        &cwd,
+        &overrides,
+        env,
+        SessionSource::Desktop,
+    )
+    .map_err(|error| format!("{error}. Open Settings → Providers to fix it."))?;
+    Ok((loaded, cwd))
+}
+
+/// Passes a session's events on, merging runs of streaming deltas.
+async fn forward(
+    number: u64,
+    mut events: mpsc::Receiver<Event>,
+    outbox: Outbox,
+    ended: oneshot::Sender<()>,
+) {
+    let mut held: Option<Event> = None;
+    loop {
+        let mut event = match held.take() {
+            Some(event) => event,
+            None => match events.recv().await {
+                Some(event) => event,
+                None => break,
+            },
+        };
+        while let Ok(next) = events.try_recv() {
+            if let Some(next) = merge_delta(&mut event, next) {
+                held = Some(next);
+                break;
+            }
+        }
+        outbox
+            .send(EngineEvent::Runtime {
+                session: number,
+                event,
+            })
+            .await;
+    }
+    outbox
+        .send(EngineEvent::SessionEnded { session: number })
+        .await;
+    let _ = ended.send(());
+}
+
+/// Appends `next` to `event` when both are deltas of the same stream; otherwise gives
+/// `next` back.
+fn merge_delta(event: &mut Event, next: Event) -> Option<Event> {
+    if event.id != next.id {
+        return Some(next);
+    }
+    match (&mut event.msg, next.msg) {
+        (EventMsg::AgentMessageDelta { delta }, EventMsg::AgentMessageDelta { delta: more })
+        | (
+            EventMsg::AgentReasoningDelta { delta },
+            EventMsg::AgentReasoningDelta { delta: more },
+        ) => {
+            delta.push_str(&more);
+            None
+        }
+        (
+            EventMsg::ExecCommandOutputDelta {
+                call_id,
+                stream,
+                chunk,
+            },
+            EventMsg::ExecCommandOutputDelta {
+                call_id: next_call,
+                stream: next_stream,
+                chunk: more,
+            },
+        ) if *call_id == next_call && *stream == next_stream => {
+            chunk.push_str(&more);
+            None
+        }
+        (_, msg) => Some(Event { id: next.id, msg }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use codex_protocol::OutputStream;
+
+    use super::*;
+
+    fn event(msg: EventMsg) -> Event {
+        Event {
+            id: "1".into(),
+            msg,
+        }
+    }
+
+    #[test]
+    fn deltas_of_one_stream_merge_and_others_do_not() {
+        let mut first = event(EventMsg::AgentMessageDelta {
+            delta: "Hel".into(),
+        });
+        assert!(
+            merge_delta(
+                &mut first,
+                event(EventMsg::AgentMessageDelta { delta: "lo".into() })
+            )
+            .is_none()
+        );
+        assert_eq!(
+            first.msg,
+            EventMsg::AgentMessageDelta {
+                delta: "Hello".into()
+            }
+        );
+
+        let reasoning = event(EventMsg::AgentReasoningDelta { delta: "x".into() });
+        assert_eq!(merge_delta(&mut first, reasoning.clone()), Some(reasoning));
+
+        let output = |call: &str, chunk: &str| {
+            event(EventMsg::ExecCommandOutputDelta {
+                call_id: call.into(),
+                stream: OutputStream::Stdout,
+                chunk: chunk.into(),
+            })
+        };
+        let mut out = output("a", "1");
+        assert!(merge_delta(&mut out, output("a", "2")).is_none());
+        assert_eq!(out, output("a", "12"));
+        assert_eq!(
+            merge_delta(&mut out, output("b", "3")),
+            Some(output("b", "3"))
+        );
+    }
+}
