@@ -5,8 +5,6 @@
 #[cfg(feature = "desktop")]
 mod auth_command;
 mod cli;
-#[cfg(feature = "desktop")]
-mod desktop;
 
 use std::process::ExitCode;
 
@@ -36,7 +34,7 @@ fn main() -> ExitCode {
 
 #[cfg(feature = "desktop")]
 fn open_desktop() -> ExitCode {
-    match desktop::run() {
+    match zspark_gui::desktop::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             report(&format!(

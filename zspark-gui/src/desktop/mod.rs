@@ -1,10 +1,24 @@
-//! The egui/eframe desktop: window set-up and the application shell.
+//! The egui/eframe desktop: window set-up, the application, its views and the design
+//! system. The runtime runs in-process on the engine's own threads (see
+//! `zspark_core::Engine`); the UI thread only sends commands and drains events.
 
 mod app;
+mod commands;
+mod prefs;
+mod shortcuts;
 mod theme;
+mod transcript;
+mod views;
+
+pub use app::{DesktopApp, DesktopSetup};
+pub use prefs::{FolderPolicy, Prefs, ThemeChoice};
+
+use zspark_core::{EngineSetup, SecretBackend};
 
 /// Opens the desktop window and runs until it is closed.
-pub fn run() -> eframe::Result {
+pub fn run() -> Result<(), String> {
+    let env: codex_core::config::Env = std::env::vars().collect();
+    let codex_home = codex_core::find_codex_home(&env).map_err(|error| error.to_string())?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("zspark")
@@ -15,9 +29,21 @@ pub fn run() -> eframe::Result {
     eframe::run_native(
         "zspark",
         options,
-        Box::new(|creation| {
-            theme::install(&creation.egui_ctx);
-            Ok(Box::new(app::DesktopApp::default()))
+        Box::new(move |creation| {
+            let prefs = creation
+                .storage
+                .and_then(|storage| eframe::get_value(storage, prefs::STORAGE_KEY))
+                .unwrap_or_default();
+            let setup = DesktopSetup {
+                engine: EngineSetup {
+                    codex_home,
+                    env,
+                    secrets: SecretBackend::Keychain,
+                },
+                prefs,
+            };
+            Ok(Box::new(DesktopApp::new(&creation.egui_ctx, setup)?))
         }),
     )
+    .map_err(|error| error.to_string())
 }

@@ -1,0 +1,71 @@
+//! Everything a view or a keyboard shortcut can ask for. Views push these; the app
+//! applies them in one place after the frame's drawing, so no view mutates state that
+//! another view is reading.
+
+use std::path::PathBuf;
+
+use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode};
+use zspark_core::ProviderProfile;
+
+use super::prefs::ThemeChoice;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiCommand {
+    /// Show the "new session" dialog.
+    AskNewSession,
+    /// Start a session in `folder`.
+    NewSession {
+        folder: PathBuf,
+    },
+    /// Open a stored session.
+    Resume {
+        rollout_path: PathBuf,
+    },
+    /// Branch the current session before its `before_user_message`-th user message.
+    Fork {
+        before_user_message: Option<usize>,
+    },
+    /// Send the composer's text (with the profile's model unless `model` is picked).
+    Send,
+    /// Stop the running turn.
+    Interrupt,
+    /// Answer an approval card.
+    Answer {
+        call_id: String,
+        patch: bool,
+        decision: ReviewDecision,
+    },
+    /// Put the user message at item `index` back into the composer and drop it (and
+    /// everything after it) when the edited text is sent.
+    EditFrom {
+        index: usize,
+    },
+    /// Run the last user turn again after a failure.
+    Retry,
+    /// Put text on the clipboard.
+    Copy(String),
+    /// Change the current folder's approval policy or sandbox mode.
+    SetApproval(Option<ApprovalPolicy>),
+    SetSandbox(Option<SandboxMode>),
+    /// Use another model from the next turn on.
+    PickModel(String),
+    /// Use another profile for new sessions (and the next resume).
+    PickProfile(String),
+    OpenSettings,
+    CloseSettings,
+    SaveProvider {
+        profile: ProviderProfile,
+        api_key: Option<String>,
+        make_default: bool,
+    },
+    RemoveProvider {
+        id: String,
+    },
+    FinishOnboarding,
+    SetTheme(ThemeChoice),
+    ToggleSidebar,
+    ToggleDetails,
+    FocusSearch,
+    RefreshSessions,
+    DismissBanner,
+}

@@ -1,0 +1,104 @@
+//! What the desktop remembers between runs apart from the runtime's own data: panel
+//! layout, theme, recent folders, the profile last used, and the approval policy and
+//! sandbox mode chosen for each workspace folder. Stored by eframe; every field has a
+//! default so an older or damaged file never stops the app.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use codex_protocol::{ApprovalPolicy, SandboxMode};
+use serde::{Deserialize, Serialize};
+
+/// The eframe storage key.
+pub const STORAGE_KEY: &str = "zspark-desktop";
+/// Recent folders kept for the "new session" dialog.
+const RECENT_FOLDERS: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    pub sidebar_open: bool,
+    pub details_open: bool,
+    pub theme: ThemeChoice,
+    /// Set once the user has been through the first-run screen.
+    pub onboarded: bool,
+    pub recent_folders: Vec<PathBuf>,
+    pub last_profile: Option<String>,
+    pub folder_policies: BTreeMap<PathBuf, FolderPolicy>,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self {
+            sidebar_open: true,
+            details_open: true,
+            theme: ThemeChoice::System,
+            onboarded: false,
+            recent_folders: Vec::new(),
+            last_profile: None,
+            folder_policies: BTreeMap::new(),
+        }
+    }
+}
+
+impl Prefs {
+    /// Moves `folder` to the front of the recent folders.
+    pub fn remember_folder(&mut self, folder: &Path) {
+        self.recent_folders.retain(|known| known != folder);
+        self.recent_folders.insert(0, folder.to_path_buf());
+        self.recent_folders.truncate(RECENT_FOLDERS);
+    }
+
+    pub fn policy_for(&self, folder: &Path) -> FolderPolicy {
+        self.folder_policies
+            .get(folder)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// The approval policy and sandbox mode for one folder; `None` follows `config.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FolderPolicy {
+    pub approval: Option<ApprovalPolicy>,
+    pub sandbox: Option<SandboxMode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    System,
+    Light,
+    Dark,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_folders_stay_unique_newest_first_and_bounded() {
+        let mut prefs = Prefs::default();
+        for n in 0..10 {
+            prefs.remember_folder(Path::new(&format!("/p/{n}")));
+        }
+        prefs.remember_folder(Path::new("/p/5"));
+        assert_eq!(prefs.recent_folders.len(), RECENT_FOLDERS);
+        assert_eq!(prefs.recent_folders[0], PathBuf::from("/p/5"));
+        assert_eq!(
+            prefs
+                .recent_folders
+                .iter()
+                .filter(|f| *f == Path::new("/p/5"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn damaged_or_partial_stored_prefs_fall_back_to_defaults() {
+        let partial: Prefs = serde_json::from_str(r#"{"sidebar_open": false}"#).unwrap();
+        assert!(!partial.sidebar_open && partial.details_open);
+        assert!(serde_json::from_str::<Prefs>("[1,2]").is_err());
+    }
+}

@@ -1,0 +1,454 @@
+//! The desktop driven through its accessibility tree (egui_kittest) against a scripted
+//! model server: the real app, the real engine and runtime, real files in a temporary
+//! `CODEX_HOME`. First run to first answer, approving and denying commands, a diff,
+//! interrupting, resuming a past session, editing a provider, and a failed turn that
+//! is retried.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap is a failed test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use codex_protocol::{ApprovalPolicy, SandboxMode};
+use codex_test_support::{Reply, ScriptedModelServer, Turn};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serde_json::json;
+use zspark_core::{EngineSetup, SecretBackend};
+use zspark_gui::desktop::{DesktopApp, DesktopSetup, FolderPolicy, Prefs};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The app, built on the harness's first frame (it needs the harness's context).
+struct Slot {
+    setup: Option<DesktopSetup>,
+    app: Option<DesktopApp>,
+}
+
+struct Desk {
+    harness: Harness<'static, Slot>,
+    codex_home: PathBuf,
+    workspace: PathBuf,
+    _dirs: tempfile::TempDir,
+}
+
+impl Desk {
+    /// A desktop on a fresh `CODEX_HOME` holding `config` (if any), remembering the
+    /// workspace folder.
+    fn open(config: Option<String>, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
+        let dirs = tempfile::tempdir().unwrap();
+        let root = dirs.path().canonicalize().unwrap();
+        let codex_home = root.join("codex-home");
+        let workspace = root.join("workspace");
+        std::fs::create_dir_all(&codex_home).unwrap();
+        std::fs::create_dir_all(&workspace).unwrap();
+        if let Some(config) = config {
+            std::fs::write(codex_home.join("config.toml"), config).unwrap();
+        }
+        let mut desk = Self::reopen(&codex_home, &workspace, prefs);
+        desk._dirs = dirs;
+        desk
+    }
+
+    /// A desktop on an existing `CODEX_HOME` (a second run of the app).
+    fn reopen(codex_home: &Path, workspace: &Path, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
+        let mut stored = Prefs::default();
+        stored.remember_folder(workspace);
+        prefs(&mut stored, workspace);
+        let setup = DesktopSetup {
+            engine: EngineSetup {
+                codex_home: codex_home.to_path_buf(),
+                env: [
+                    ("HOME".to_string(), codex_home.display().to_string()),
+                    (
+                        "PATH".to_string(),
+                        std::env::var("PATH").unwrap_or_default(),
+                    ),
+                ]
+                .into(),
+                secrets: SecretBackend::FileOnly,
+            },
+            prefs: stored,
+        };
+        let harness = Harness::builder()
+            .with_size([1280.0, 900.0])
+            .build_ui_state(
+                |ui, slot: &mut Slot| {
+                    if slot.app.is_none() {
+                        let setup = slot.setup.take().expect("setup is used once");
+                        slot.app = Some(DesktopApp::new(ui.ctx(), setup).unwrap());
+                    }
+                    slot.app.as_mut().unwrap().show(ui);
+                },
+                Slot {
+                    setup: Some(setup),
+                    app: None,
+                },
+            );
+        Self {
+            harness,
+            codex_home: codex_home.to_path_buf(),
+            workspace: workspace.to_path_buf(),
+            _dirs: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Steps frames until a label containing `text` shows, or fails naming it.
+    fn wait_for(&mut self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            self.harness.step();
+            if self
+                .harness
+                .query_all_by_label_contains(text)
+                .next()
+                .is_some()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "no label containing {text:?} appeared within {WAIT:?}; {}",
+            self.describe()
+        );
+    }
+
+    /// Steps frames until `done` holds.
+    fn wait_until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            self.harness.step();
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("{what} did not happen within {WAIT:?}; {}", self.describe());
+    }
+
+    /// The banner and the last conversation items, for failure messages.
+    fn describe(&self) -> String {
+        let app = self.app();
+        let items = app
+            .session
+            .as_ref()
+            .map(|session| {
+                let items = &session.transcript.items;
+                format!("{:#?}", &items[items.len().saturating_sub(4)..])
+            })
+            .unwrap_or_else(|| "no session".to_string());
+        format!("banner: {:?}; last items: {items}", app.view.banner)
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.step();
+    }
+
+    fn type_into(&mut self, field: &str, text: &str) {
+        self.harness.get_by_label(field).focus();
+        self.harness.step();
+        self.harness.get_by_label(field).type_text(text);
+        self.harness.step();
+    }
+
+    /// Types `text` into the composer and presses Send.
+    fn send(&mut self, text: &str) {
+        self.wait_until("the session is ready", |desk| {
+            desk.app()
+                .session
+                .as_ref()
+                .is_some_and(|session| session.configured.is_some() && !session.is_running())
+        });
+        self.type_into("Message", text);
+        self.click("Send");
+    }
+
+    fn start_session_in_workspace(&mut self) {
+        self.wait_for("New session");
+        self.harness
+            .get_all_by_label("New session")
+            .next()
+            .unwrap()
+            .click();
+        self.harness.step();
+        self.wait_for("The agent works in this folder");
+        self.click("Start");
+    }
+
+    fn app(&self) -> &DesktopApp {
+        self.harness.state().app.as_ref().unwrap()
+    }
+
+    /// Runs until idle and checks every input is labelled.
+    fn settle(&mut self) {
+        let _ = self.harness.try_run();
+        self.harness.check_accessibility();
+    }
+}
+
+/// A `config.toml` whose default profile talks to `server`.
+fn config_for(server: &ScriptedModelServer) -> String {
+    format!(
+        "# kept by the test\nprofile = \"scripted\"\n\n[model_providers.scripted]\nname = \"Scripted\"\nbase_url = \"{}\"\nrequest_max_retries = 0\nstream_max_retries = 0\n\n[profiles.scripted]\nmodel_provider = \"scripted\"\nmodel = \"scripted-model\"\n",
+        server.base_url()
+    )
+}
+
+fn onboarded(prefs: &mut Prefs, _: &Path) {
+    prefs.onboarded = true;
+}
+
+#[test]
+fn first_run_leads_to_provider_setup_and_a_streamed_first_answer() {
+    let server = ScriptedModelServer::start([Reply::new()
+        .message("Hello from the scripted model")
+        .delta_chars(4)
+        .into()])
+    .unwrap();
+    let mut desk = Desk::open(None, |_, _| {});
+    desk.wait_for("Welcome to zspark");
+    desk.wait_for("Add the model provider");
+    desk.settle();
+    desk.type_into("Id", "scripted");
+    desk.type_into("Name", "Scripted");
+    desk.type_into("Base URL", &server.base_url());
+    desk.type_into("Model", "scripted-model");
+    desk.type_into("API key", "sk-first-run-0001");
+    desk.click("Save provider");
+    desk.wait_for("Found in your Codex configuration: Scripted");
+    desk.click("Choose a folder and start");
+    desk.wait_for("The agent works in this folder");
+    desk.click("Start");
+    desk.send("hi");
+    desk.wait_for("Hello from the scripted model");
+    desk.wait_until("the turn ends", |desk| {
+        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+    });
+    desk.settle();
+
+    let request = &server.model_requests()[0];
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer sk-first-run-0001")
+    );
+    let config = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert!(config.contains("[model_providers.scripted]"), "{config}");
+    assert!(
+        !config.contains("sk-first-run"),
+        "the key must not be in config.toml"
+    );
+    // The new session shows up in the sidebar under its folder.
+    desk.wait_until("the sidebar lists the session", |desk| {
+        desk.app().catalogue.len() == 1
+    });
+    assert_eq!(
+        desk.app().catalogue.groups[0].folder.as_deref(),
+        Some(desk.workspace.as_path())
+    );
+}
+
+#[test]
+fn approve_and_deny_commands_and_review_a_diff() {
+    let patch = "*** Begin Patch\n*** Add File: notes.md\n+hello from a diff\n*** End Patch\n";
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "touch approved.txt"}).to_string(),
+            )
+            .into(),
+        Reply::new()
+            .function_call(
+                "c2",
+                "exec_command",
+                json!({"cmd": "touch denied.txt"}).to_string(),
+            )
+            .into(),
+        Reply::new()
+            .function_call("c3", "apply_patch", json!({"input": patch}).to_string())
+            .into(),
+        Turn::text("All done"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.folder_policies.insert(
+            workspace.to_path_buf(),
+            FolderPolicy {
+                approval: Some(ApprovalPolicy::Untrusted),
+                sandbox: Some(SandboxMode::DangerFullAccess),
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("make some files");
+
+    desk.wait_for("Run this command?");
+    desk.wait_for("touch approved.txt");
+    desk.settle();
+    desk.click("Approve");
+    desk.wait_for("✔ 0");
+    assert!(desk.workspace.join("approved.txt").exists());
+
+    desk.wait_for("touch denied.txt");
+    // Answered from the keyboard: N denies.
+    desk.harness.key_press(egui::Key::N);
+    desk.wait_for("Denied");
+
+    desk.wait_for("Apply these changes?");
+    desk.wait_for("+hello from a diff");
+    desk.click("Approve for session");
+    desk.wait_for("All done");
+    assert!(
+        !desk.workspace.join("denied.txt").exists(),
+        "a denied command ran"
+    );
+    assert_eq!(
+        std::fs::read_to_string(desk.workspace.join("notes.md")).unwrap(),
+        "hello from a diff\n"
+    );
+    desk.wait_for("Edited notes.md  +1 −0");
+    assert_eq!(server.model_requests().len(), 4);
+}
+
+#[test]
+fn interrupting_stops_a_running_command() {
+    let server = ScriptedModelServer::start([Reply::new()
+        .function_call("c1", "exec_command", json!({"cmd": "sleep 30"}).to_string())
+        .into()])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.folder_policies.insert(
+            workspace.to_path_buf(),
+            FolderPolicy {
+                approval: Some(ApprovalPolicy::Never),
+                sandbox: Some(SandboxMode::DangerFullAccess),
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("wait a while");
+    desk.wait_for("$ sleep 30");
+    let started = Instant::now();
+    desk.click("Stop");
+    desk.wait_for("Stopped.");
+    desk.wait_until("the turn ends", |desk| {
+        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the command was not stopped"
+    );
+    desk.wait_for("Send");
+}
+
+#[test]
+fn a_past_session_resumes_from_the_sidebar_even_after_its_folder_moved() {
+    let server = ScriptedModelServer::start([
+        Turn::text("The first answer"),
+        Turn::text("The follow-up answer"),
+    ])
+    .unwrap();
+    let mut first = Desk::open(Some(config_for(&server)), onboarded);
+    first.start_session_in_workspace();
+    first.send("first question");
+    first.wait_for("The first answer");
+    first.wait_until("the turn ends", |desk| {
+        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+    });
+    let (codex_home, workspace) = (first.codex_home.clone(), first.workspace.clone());
+    let dirs = std::mem::replace(&mut first._dirs, tempfile::tempdir().unwrap());
+    drop(first);
+
+    // The project moved: the session's folder is gone.
+    let moved = workspace.with_file_name("workspace-moved");
+    std::fs::rename(&workspace, &moved).unwrap();
+
+    let mut second = Desk::reopen(&codex_home, &moved, onboarded);
+    second.wait_for("first question");
+    second.wait_for("(folder missing)");
+    second.settle();
+    second.click("first question");
+    second.wait_for("does not exist any more");
+    second.type_into("Folder", &moved.display().to_string());
+    second.click("Start");
+    second.wait_for("The first answer");
+    second.send("and then?");
+    second.wait_for("The follow-up answer");
+    let inputs = server.model_requests()[1].input_items();
+    let texts = serde_json::to_string(&inputs).unwrap();
+    assert!(
+        texts.contains("first question") && texts.contains("The first answer"),
+        "the resumed turn did not carry the history: {texts}"
+    );
+    drop(second);
+    drop(dirs);
+}
+
+#[test]
+fn a_provider_is_edited_in_settings_and_bad_input_is_explained() {
+    let server = ScriptedModelServer::start([]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    desk.wait_for("Settings");
+    desk.click("⚙ Settings");
+    desk.wait_for("Scripted");
+    desk.click("Scripted");
+    desk.type_into("Name", " (edited)");
+    desk.type_into("Extra headers", "X-Team: desk");
+    desk.settle();
+    desk.click("Save provider");
+    desk.wait_for("Saved scripted.");
+    let config = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert!(config.contains("name = \"Scripted (edited)\""), "{config}");
+    assert!(config.contains("X-Team"), "{config}");
+    assert!(
+        config.contains("# kept by the test"),
+        "comments are kept: {config}"
+    );
+    assert!(
+        config.contains("request_max_retries = 0"),
+        "other keys are kept: {config}"
+    );
+
+    desk.click("+ Add provider");
+    desk.type_into("Id", "bad id");
+    desk.type_into("Base URL", "not a url");
+    desk.click("Save provider");
+    desk.wait_for("id: use letters");
+    desk.wait_for("base URL: use an http(s) URL");
+    let after = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert_eq!(after, config, "a refused profile changes nothing");
+}
+
+#[test]
+fn a_rejected_key_shows_the_error_and_retry_runs_the_turn_again() {
+    let server = ScriptedModelServer::start([
+        Turn::http_error(401, "Incorrect API key provided"),
+        Turn::text("Works now"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    desk.start_session_in_workspace();
+    desk.send("hello?");
+    desk.wait_for("Something went wrong");
+    desk.wait_for("Incorrect API key provided");
+    desk.settle();
+    desk.click("Retry");
+    desk.wait_for("Works now");
+    let retried = server.model_requests()[1].input_items();
+    let users = retried
+        .iter()
+        .filter(|item| item["role"] == "user" && item.to_string().contains("hello?"))
+        .count();
+    assert_eq!(
+        users, 1,
+        "the retried turn holds the message once: {retried:?}"
+    );
+}
