@@ -16,9 +16,9 @@ Usage:
   python3 zspark-gui/benches/desktop_window.py idle \
       --zspark target/release/zspark --bare target/release/examples/bare_window
   python3 zspark-gui/benches/desktop_window.py screenshot \
-      --zspark target/release/zspark --out zspark.png
-Needs Xvfb (and ImageMagick's `import` for screenshots):
-  apt-get install -y xvfb imagemagick
+      --zspark target/release/zspark --open-session --out zspark.png
+Needs Xvfb (and ImageMagick's `import` and xdotool for screenshots):
+  apt-get install -y xvfb imagemagick xdotool
 """
 
 import argparse
@@ -81,6 +81,20 @@ def seeded_home(root):
              "payload": {"type": "message", "role": "assistant",
                          "content": [{"type": "output_text", "text": "Done."}]}},
         ]
+        if n == 2:
+            lines[2:2] = [
+                {"timestamp": "2026-11-24T10:00:01.500Z", "type": "response_item",
+                 "payload": {"type": "function_call", "name": "exec_command", "call_id": "call_1",
+                             "arguments": json.dumps({"cmd": "cargo test"})}},
+                {"timestamp": "2026-11-24T10:00:01.800Z", "type": "response_item",
+                 "payload": {"type": "function_call_output", "call_id": "call_1",
+                             "output": "Process exited with code 0\nOutput:\nrunning 12 tests\n"
+                                       "test result: ok. 12 passed; 0 failed"}},
+            ]
+            lines[-1]["payload"]["content"][0]["text"] = (
+                "All **12 tests** pass. The parser change is in `src/parse.rs`:\n\n"
+                "```rust\nfn parse(input: &str) -> Result<Ast, Error> {\n    Parser::new(input).run()\n}\n```\n\n"
+                "| Suite | Tests |\n|---|---|\n| unit | 9 |\n| integration | 3 |\n")
         with open(path, "w") as rollout:
             rollout.write("".join(json.dumps(line) + "\n" for line in lines))
     storage = os.path.join(home, ".local", "share", "zspark")
@@ -163,6 +177,11 @@ def screenshot(args):
                                        stderr=subprocess.DEVNULL)
             try:
                 time.sleep(args.settle)
+                if args.open_session:
+                    # The newest session is the first row under the folder in the sidebar.
+                    subprocess.run(["xdotool", "mousemove", "80", "162", "click", "1"],
+                                   env={**env}, check=True)
+                    time.sleep(2.0)
                 subprocess.run(["import", "-display", args.display, "-window", "root", args.out], check=True)
                 print(f"saved {args.out}")
             finally:
@@ -187,6 +206,8 @@ def main():
     shot_parser.add_argument("--out", default="zspark-desktop.png")
     shot_parser.add_argument("--settle", type=float, default=4.0)
     shot_parser.add_argument("--display", default=":98")
+    shot_parser.add_argument("--open-session", action="store_true",
+                             help="click the newest session first (needs xdotool)")
     args = parser.parse_args()
     if args.command == "idle":
         idle(args)

@@ -169,13 +169,17 @@ impl DesktopApp {
         );
         views::draw(self, ui);
         let commands = std::mem::take(&mut self.commands);
+        if !commands.is_empty() {
+            // The next frame shows what the commands changed.
+            ui.ctx().request_repaint();
+        }
         for command in commands {
             self.apply(ui.ctx(), command);
         }
     }
 
     /// Queues a command from a view.
-    pub fn push(&mut self, command: UiCommand) {
+    pub(crate) fn push(&mut self, command: UiCommand) {
         self.commands.push(command);
     }
 

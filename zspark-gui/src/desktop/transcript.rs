@@ -547,7 +547,14 @@ fn recorded_output(text: String) -> (String, Option<i32>) {
         return (output.to_string(), code);
     }
     let code = exit_code_in(&text);
-    (text, code)
+    // `exec_command` answers with a header (wall time, status, token count) before
+    // `Output:`; the card shows the status itself.
+    let body = match text.split_once("\nOutput:\n") {
+        Some((header, body)) if header.lines().count() <= 6 => body.to_string(),
+        _ if text.starts_with("Output:\n") => text["Output:\n".len()..].to_string(),
+        _ => text,
+    };
+    (body, code)
 }
 
 /// The exit code a recorded tool output reports (`Exit code: N` / `Process exited with
@@ -699,7 +706,7 @@ mod tests {
             },
             ResponseItem::FunctionCallOutput {
                 call_id: "c1".into(),
-                output: "Process exited with code 101\nOutput:\nfailed".into(),
+                output: "Wall time: 0.2 seconds\nProcess exited with code 101\nOriginal token count: 1\nOutput:\nfailed".into(),
             },
             ResponseItem::assistant_text("One test fails."),
         ];
@@ -716,8 +723,12 @@ mod tests {
             panic!("a command card");
         };
         assert_eq!(
-            (run.command_line.as_str(), run.exit_code),
-            ("cargo test", Some(101))
+            (
+                run.command_line.as_str(),
+                run.exit_code,
+                run.output.as_str()
+            ),
+            ("cargo test", Some(101), "failed")
         );
         assert_eq!(transcript.items[2], agent("One test fails.", false));
         assert_eq!(transcript.user_turns_from(0), 1);

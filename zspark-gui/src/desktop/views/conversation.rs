@@ -54,10 +54,17 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     composer::show(ui, app, out);
     let Some(session) = &app.session else { return };
     let running = session.turn_started;
-    egui::ScrollArea::vertical()
+    let jump_id = ui.make_persistent_id("jump-to-latest");
+    let mut scroll = egui::ScrollArea::vertical()
         .auto_shrink([false, false])
-        .stick_to_bottom(true)
-        .show(ui, |ui| {
+        .stick_to_bottom(true);
+    if ui
+        .data_mut(|data| data.remove_temp::<bool>(jump_id))
+        .is_some()
+    {
+        scroll = scroll.vertical_scroll_offset(f32::MAX);
+    }
+    let output = scroll.show(ui, |ui| {
             let width = ui.available_width().min(theme::CONTENT_WIDTH);
             let margin = ((ui.available_width() - width) / 2.0).max(0.0);
             ui.horizontal(|ui| {
@@ -106,6 +113,19 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                 });
             });
         });
+    let hidden_below =
+        output.content_size.y - (output.state.clamped_offset().y + output.inner_rect.height());
+    if hidden_below > theme::SPACE * 8.0 {
+        // The user scrolled up: offer the way back instead of pulling the view down.
+        egui::Area::new(jump_id)
+            .fixed_pos(output.inner_rect.center_bottom() - egui::vec2(60.0, 40.0))
+            .show(ui.ctx(), |ui| {
+                if theme::primary_button(ui, "Jump to latest").clicked() {
+                    ui.data_mut(|data| data.insert_temp(jump_id, true));
+                    ui.ctx().request_repaint();
+                }
+            });
+    }
 }
 
 /// The model for the next turns: the session's, or one of the profiles' models.

@@ -57,7 +57,8 @@ pub fn show(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
     theme::section_heading(ui, "Safety");
     let policy = app.prefs.policy_for(&session.cwd);
     let mut approval = policy.approval;
-    egui::ComboBox::from_label("Approvals")
+    let label = ui.label(theme::muted("Approvals"));
+    egui::ComboBox::from_id_salt("approvals")
         .selected_text(match approval {
             Some(chosen) => chosen.as_str().to_string(),
             None => format!("{} (config)", configured.approval_policy.as_str()),
@@ -66,12 +67,15 @@ pub fn show(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
             for (value, label) in APPROVALS {
                 ui.selectable_value(&mut approval, value, label);
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
     if approval != policy.approval {
         out.push(UiCommand::SetApproval(approval));
     }
     let mut sandbox = policy.sandbox;
-    egui::ComboBox::from_label("Sandbox")
+    let label = ui.label(theme::muted("Sandbox"));
+    egui::ComboBox::from_id_salt("sandbox")
         .selected_text(match sandbox {
             Some(chosen) => chosen.as_str().to_string(),
             None => format!("{} (config)", configured.sandbox_policy.mode().as_str()),
@@ -80,7 +84,9 @@ pub fn show(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
             for (value, label) in SANDBOXES {
                 ui.selectable_value(&mut sandbox, value, label);
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
     if sandbox != policy.sandbox {
         out.push(UiCommand::SetSandbox(sandbox));
     }

@@ -37,12 +37,14 @@ pub fn draw(app: &mut DesktopApp, ui: &mut egui::Ui) {
         egui::Panel::left("sidebar")
             .resizable(true)
             .default_size(theme::SIDEBAR_WIDTH)
+            .min_size(theme::SIDEBAR_WIDTH * 0.8)
             .show(ui, |ui| sidebar::show(ui, app, &mut out));
     }
     if app.prefs.details_open && !onboarding {
         egui::Panel::right("details")
             .resizable(true)
             .default_size(theme::DETAILS_WIDTH)
+            .min_size(theme::DETAILS_WIDTH * 0.8)
             .show(ui, |ui| details::show(ui, app, &mut out));
     }
     egui::CentralPanel::default().show(ui, |ui| {

@@ -116,6 +116,33 @@ pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut V
         if let Some(problem) = &dialog.problem {
             ui.colored_label(theme::DANGER, problem);
         }
+        if let Some(list) = app
+            .providers
+            .as_ref()
+            .filter(|list| !list.profiles.is_empty())
+        {
+            let current = app
+                .prefs
+                .last_profile
+                .clone()
+                .filter(|id| list.get(id).is_some())
+                .or_else(|| list.default_profile.clone())
+                .unwrap_or_default();
+            let mut picked = current.clone();
+            egui::ComboBox::from_label("Provider")
+                .selected_text(
+                    list.get(&current)
+                        .map_or("As config.toml says", |p| p.name.as_str()),
+                )
+                .show_ui(ui, |ui| {
+                    for profile in &list.profiles {
+                        ui.selectable_value(&mut picked, profile.id.clone(), &profile.name);
+                    }
+                });
+            if picked != current {
+                out.push(UiCommand::PickProfile(picked));
+            }
+        }
         if !recent.is_empty() {
             theme::section_heading(ui, "Recent folders");
             for folder in &recent {
