@@ -105,10 +105,18 @@ def seeded_home(root):
     return home, codex_home
 
 
-def measure(command, env, settle, window):
+def open_newest_session(env):
+    """Clicks the newest session: the first row under the folder in the sidebar."""
+    subprocess.run(["xdotool", "mousemove", "80", "162", "click", "1"], env=env, check=True)
+    time.sleep(2.0)
+
+
+def measure(command, env, settle, window, open_session):
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         time.sleep(settle)
+        if open_session:
+            open_newest_session(env)
         if process.poll() is not None:
             raise RuntimeError(f"{command[0]} exited: {process.stderr.read().decode()[-2000:]}")
         start_cpu = cpu_seconds(process.pid)
@@ -150,7 +158,8 @@ def idle(args):
                     home, codex_home = seeded_home(root)
                     command = [args.zspark] if name == "zspark" else [args.bare]
                     env = environment(home, codex_home, args.display)
-                    results[name].append(measure(command, env, args.settle, args.window))
+                    open_session = args.open_session and name == "zspark"
+                    results[name].append(measure(command, env, args.settle, args.window, open_session))
                     print(name, results[name][-1], flush=True)
     finally:
         xvfb.terminate()
@@ -178,10 +187,7 @@ def screenshot(args):
             try:
                 time.sleep(args.settle)
                 if args.open_session:
-                    # The newest session is the first row under the folder in the sidebar.
-                    subprocess.run(["xdotool", "mousemove", "80", "162", "click", "1"],
-                                   env={**env}, check=True)
-                    time.sleep(2.0)
+                    open_newest_session(env)
                 subprocess.run(["import", "-display", args.display, "-window", "root", args.out], check=True)
                 print(f"saved {args.out}")
             finally:
@@ -201,6 +207,8 @@ def main():
     idle_parser.add_argument("--settle", type=float, default=5.0)
     idle_parser.add_argument("--window", type=float, default=20.0)
     idle_parser.add_argument("--display", default=":97")
+    idle_parser.add_argument("--open-session", action="store_true",
+                             help="measure zspark with the newest session open (needs xdotool)")
     shot_parser = commands.add_parser("screenshot", help="save a screenshot of the desktop")
     shot_parser.add_argument("--zspark", required=True)
     shot_parser.add_argument("--out", default="zspark-desktop.png")
