@@ -13,6 +13,15 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // `zspark __landlock-sandbox …`: the runtime runs commands through this binary when
+    // bubblewrap is missing (see codex_core::sandbox::landlock).
+    #[cfg(target_os = "linux")]
+    {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if let Some(code) = codex_core::sandbox::landlock::run_as_helper(&args) {
+            return code;
+        }
+    }
     let cli = Cli::parse();
     match cli.command {
         None => open_desktop(),

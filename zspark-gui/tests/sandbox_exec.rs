@@ -51,7 +51,9 @@ fn marks(base: &Path) -> Vec<(&'static str, bool)> {
     ]
 }
 
-fn run_attacks(sandbox: &str) -> (Vec<(&'static str, bool)>, String) {
+/// Runs the attacks through `zspark exec` under `sandbox`; with `path`, the session's
+/// `PATH` is that directory alone.
+fn run_attacks(sandbox: &str, path: Option<&Path>) -> (Vec<(&'static str, bool)>, String) {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().canonicalize().unwrap();
     for dir in ["workspace/.git", "outside", "home", "codex-home"] {
@@ -82,7 +84,11 @@ fn run_attacks(sandbox: &str) -> (Vec<(&'static str, bool)>, String) {
         ),
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zspark"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_zspark"));
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let output = command
         .args(["exec", "--approval", "never", "--sandbox", sandbox, "try"])
         .current_dir(base.join("workspace"))
         .env("CODEX_HOME", base.join("codex-home"))
@@ -107,7 +113,7 @@ fn zspark_exec_contains_every_attack_under_workspace_write() {
     if !bubblewrap_installed() {
         return;
     }
-    let (marks, told) = run_attacks("workspace-write");
+    let (marks, told) = run_attacks("workspace-write", None);
     for (attack, happened) in marks {
         assert!(!happened, "workspace-write let it happen: {attack}");
     }
@@ -119,8 +125,41 @@ fn zspark_exec_allows_every_attack_under_danger_full_access() {
     if !bubblewrap_installed() {
         return;
     }
-    let (marks, _) = run_attacks("danger-full-access");
+    let (marks, _) = run_attacks("danger-full-access", None);
     for (attack, happened) in marks {
         assert!(happened, "danger-full-access blocked: {attack}");
     }
+}
+
+#[test]
+fn zspark_exec_falls_back_to_landlock_without_bubblewrap() {
+    if !codex_core::sandbox::landlock::supported() {
+        assert!(
+            std::env::var("ZSPARK_REQUIRE_SANDBOX").as_deref() != Ok("1"),
+            "ZSPARK_REQUIRE_SANDBOX=1 but this kernel has no Landlock"
+        );
+        eprintln!("skipping: this kernel has no Landlock");
+        return;
+    }
+    // A PATH with the shell and the tools the attacks use, and no bwrap.
+    let tools = tempfile::tempdir().unwrap();
+    for tool in ["bash", "rm", "sleep"] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|dir| Path::new(dir).join(tool))
+            .find(|candidate| candidate.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, tools.path().join(tool)).unwrap();
+    }
+    let (marks, told) = run_attacks("workspace-write", Some(tools.path()));
+    for (attack, happened) in marks {
+        // Landlock only grants: .git inside the workspace stays writable (said at start).
+        let expected = attack == "wrote into .git";
+        assert_eq!(happened, expected, "under Landlock: {attack}");
+    }
+    assert!(told.contains("Permission denied"), "{told}");
+    assert!(
+        told.contains("require_escalated"),
+        "the model hears how to escalate: {told}"
+    );
 }

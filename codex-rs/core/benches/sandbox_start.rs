@@ -1,5 +1,7 @@
 //! What the sandbox costs a command: the time to start and finish `true` (and a
-//! small shell script) directly and inside the sandbox, alternating, on one machine.
+//! small shell script) directly and inside the sandbox, alternating, on one machine;
+//! for bubblewrap when it is installed and for the Landlock fallback when the kernel
+//! has Landlock.
 //!
 //! `cargo bench -p codex-core --bench sandbox_start [-- --runs 200]`
 //!
@@ -10,7 +12,7 @@
     reason = "a benchmark prints its numbers"
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use codex_core::config::Env;
@@ -45,14 +47,34 @@ fn summary(mut samples: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.1), at(0.9))
 }
 
+/// The enforcers this machine has: bubblewrap (as detected) and Landlock.
+fn enforcers(env: &Env) -> Vec<Enforcer> {
+    let mut found = Vec::new();
+    match Enforcer::detect(env) {
+        bubblewrap @ Enforcer::Bubblewrap(_) => found.push(bubblewrap),
+        _ => println!("bubblewrap: not installed, not measured"),
+    }
+    #[cfg(target_os = "linux")]
+    if codex_core::sandbox::landlock::supported() {
+        found.push(Enforcer::Landlock(PathBuf::from(env!(
+            "CARGO_BIN_EXE_codex-landlock-helper"
+        ))));
+    } else {
+        println!("Landlock: not supported by this kernel, not measured");
+    }
+    found
+}
+
 fn main() {
     let mut env = Env::new();
     env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
-    let enforcer = Enforcer::detect(&env);
-    if let Enforcer::Unavailable(reason) = &enforcer {
-        println!("cannot measure: {reason}");
-        return;
+    let runs = runs();
+    for enforcer in enforcers(&env) {
+        measure(&enforcer, &env, runs);
     }
+}
+
+fn measure(enforcer: &Enforcer, env: &Env, runs: usize) {
     let workspace = tempfile::tempdir().expect("a workspace");
     let cwd = workspace.path();
     let policy = SandboxPolicy::WorkspaceWrite {
@@ -72,10 +94,9 @@ fn main() {
             ],
         ),
     ];
-    let runs = runs();
     println!("{runs} runs each, alternating; {enforcer:?}");
     for (label, argv) in commands {
-        let sandboxed = enforcer.wrap(&policy, cwd, &env, argv.clone(), false);
+        let sandboxed = enforcer.wrap(&policy, cwd, env, argv.clone(), false);
         let (mut direct, mut inside) = (Vec::new(), Vec::new());
         for _ in 0..runs {
             direct.push(time_ms(&argv, cwd));

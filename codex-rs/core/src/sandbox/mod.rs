@@ -4,11 +4,14 @@
 //! sandbox. Where nothing can enforce the policy, the session says so at start and
 //! commands run with the user's permissions: never silently.
 //!
-//! - Linux: bubblewrap (`bwrap` on `PATH`): see [`bubblewrap`].
+//! - Linux: bubblewrap (`bwrap` on `PATH`): see [`bubblewrap`]; without it, Landlock
+//!   and seccomp applied by the `zspark` binary as a helper: see [`landlock`].
 //! - macOS: `sandbox-exec` with a generated Seatbelt profile: see [`seatbelt`].
 //! - Windows: not enforced yet (said at start); the plan is in `docs/sandbox.md`.
 
 mod bubblewrap;
+#[cfg(target_os = "linux")]
+pub mod landlock;
 mod seatbelt;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +24,8 @@ use crate::config::Env;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enforcer {
     Bubblewrap(PathBuf),
+    /// Landlock and seccomp, applied by this helper program (`zspark`).
+    Landlock(PathBuf),
     Seatbelt(PathBuf),
     /// Nothing: the reason says what is missing.
     Unavailable(String),
@@ -46,22 +51,41 @@ impl Enforcer {
         let path = env
             .get("PATH")
             .map_or("/usr/local/bin:/usr/bin:/bin", String::as_str);
-        std::env::split_paths(path)
+        if let Some(bwrap) = std::env::split_paths(path)
             .map(|dir| dir.join("bwrap"))
             .find(|candidate| candidate.is_file())
-            .map_or_else(
-                || {
-                    Self::Unavailable(
-                        "bubblewrap (`bwrap`) is not installed; install it (e.g. `apt install bubblewrap`) to have commands sandboxed".to_string(),
-                    )
-                },
-                Self::Bubblewrap,
-            )
+        {
+            return Self::Bubblewrap(bwrap);
+        }
+        Self::landlock_fallback(env)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn landlock_fallback(env: &Env) -> Self {
+        let missing = "bubblewrap (`bwrap`) is not installed; install it (e.g. `apt install bubblewrap`) to have commands sandboxed";
+        if !landlock::supported() {
+            return Self::Unavailable(format!("{missing}, and this kernel has no Landlock"));
+        }
+        match sandbox_helper(env) {
+            Some(helper) => Self::Landlock(helper),
+            None => Self::Unavailable(format!(
+                "{missing}, and no Landlock helper was found (set ZSPARK_SANDBOX_HELPER to the zspark binary)"
+            )),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn landlock_fallback(_env: &Env) -> Self {
+        Self::Unavailable("bubblewrap (`bwrap`) is not installed".to_string())
     }
 
     /// Whether commands under `policy` run inside an OS sandbox.
     pub fn enforces(&self, policy: &SandboxPolicy) -> bool {
-        !matches!(policy, SandboxPolicy::DangerFullAccess) && matches!(self, Self::Bubblewrap(_))
+        !matches!(policy, SandboxPolicy::DangerFullAccess)
+            && matches!(
+                self,
+                Self::Bubblewrap(_) | Self::Landlock(_) | Self::Seatbelt(_)
+            )
     }
 
     /// The start-up warning when `policy` asks for a sandbox this machine cannot give.
@@ -70,6 +94,15 @@ impl Enforcer {
             (SandboxPolicy::DangerFullAccess, _) | (_, Self::Bubblewrap(_) | Self::Seatbelt(_)) => {
                 None
             }
+            (_, Self::Landlock(_)) => Some(format!(
+                "bubblewrap is not installed, so commands run under Landlock and seccomp instead: sandbox mode `{}` limits writes to the writable roots{}, but `.git`, `.codex` and `.agents` inside them stay writable. Install bubblewrap (e.g. `apt install bubblewrap`) for the full sandbox.",
+                policy.mode().as_str(),
+                if network_allowed(policy) {
+                    ""
+                } else {
+                    " and takes the network away"
+                }
+            )),
             (_, Self::Unavailable(reason)) => Some(format!(
                 "sandbox mode `{}` is not enforced: {reason}. Commands run with your full permissions; use approval_policy = \"untrusted\" to review every command.",
                 policy.mode().as_str()
@@ -92,16 +125,39 @@ impl Enforcer {
         }
         match self {
             Self::Bubblewrap(program) => bubblewrap::command_line(program, policy, cwd, env, argv),
+            #[cfg(target_os = "linux")]
+            Self::Landlock(helper) => landlock::command_line(helper, policy, cwd, env, argv),
+            #[cfg(not(target_os = "linux"))]
+            Self::Landlock(_) => argv,
             Self::Seatbelt(program) => seatbelt::command_line(program, policy, cwd, env, argv),
             Self::Unavailable(_) => argv,
         }
     }
 }
 
+/// The program that applies the Landlock fallback: `ZSPARK_SANDBOX_HELPER` from the
+/// session's environment, else this process's own binary when it is `zspark` (which
+/// answers to [`landlock::HELPER_ARG`]).
+#[cfg(target_os = "linux")]
+fn sandbox_helper(env: &Env) -> Option<PathBuf> {
+    if let Some(helper) = env
+        .get("ZSPARK_SANDBOX_HELPER")
+        .filter(|path| !path.is_empty())
+    {
+        return Some(PathBuf::from(helper)).filter(|path| path.is_file());
+    }
+    std::env::current_exe().ok().filter(|exe| {
+        exe.file_stem()
+            .and_then(|stem| stem.to_str())
+            .is_some_and(|stem| stem.starts_with("zspark"))
+    })
+}
+
 /// Messages with which a command fails when the sandbox stopped it.
-const DENIAL_SIGNS: [&str; 5] = [
+const DENIAL_SIGNS: [&str; 6] = [
     "Read-only file system",
     "Operation not permitted",
+    "Permission denied",
     "Network is unreachable",
     "Temporary failure in name resolution",
     "Could not resolve host",

@@ -187,6 +187,72 @@ fn danger_full_access_and_network_access_allow_what_they_say() {
     assert!(scene.run(&enforcer, &workspace_write(true), &connect));
 }
 
+/// The Landlock fallback through this crate's helper program, when the kernel has it.
+fn landlock() -> Option<Enforcer> {
+    if !codex_core::sandbox::landlock::supported() {
+        assert!(
+            std::env::var("ZSPARK_REQUIRE_SANDBOX").as_deref() != Ok("1"),
+            "ZSPARK_REQUIRE_SANDBOX=1 but this kernel has no Landlock"
+        );
+        #[allow(clippy::print_stderr, reason = "a skipped test says why")]
+        {
+            eprintln!("skipping the Landlock tests: this kernel has no Landlock");
+        }
+        return None;
+    }
+    Some(Enforcer::Landlock(PathBuf::from(env!(
+        "CARGO_BIN_EXE_codex-landlock-helper"
+    ))))
+}
+
+#[test]
+fn without_bubblewrap_landlock_is_found_and_its_limits_are_said() {
+    let Some(Enforcer::Landlock(helper)) = landlock() else {
+        return;
+    };
+    let mut env = Env::new();
+    env.insert("PATH".into(), "/nonexistent".into());
+    env.insert("ZSPARK_SANDBOX_HELPER".into(), helper.display().to_string());
+    let found = Enforcer::detect(&env);
+    assert_eq!(found, Enforcer::Landlock(helper));
+    let warning = found.warning(&workspace_write(false)).unwrap();
+    assert!(
+        warning.contains(".git") && warning.contains("Install bubblewrap"),
+        "{warning}"
+    );
+    env.insert("ZSPARK_SANDBOX_HELPER".into(), "/nonexistent/zspark".into());
+    assert!(matches!(Enforcer::detect(&env), Enforcer::Unavailable(_)));
+}
+
+#[test]
+fn the_landlock_fallback_blocks_every_attack_but_writes_into_git() {
+    let Some(enforcer) = landlock() else {
+        return;
+    };
+    for policy in [workspace_write(false), SandboxPolicy::ReadOnly] {
+        let scene = Scene::new();
+        for (name, script, succeeded) in scene.attacks() {
+            scene.run(&enforcer, &policy, &script);
+            // Landlock rules only grant, so .git inside a writable root stays writable.
+            let expected = name.contains(".git") && policy != SandboxPolicy::ReadOnly;
+            assert_eq!(succeeded(), expected, "{}: {name}", policy.mode().as_str());
+        }
+        let wrote_inside = scene.run(&enforcer, &policy, "echo x > inside.txt");
+        assert_eq!(wrote_inside, policy != SandboxPolicy::ReadOnly);
+        assert!(scene.run(&enforcer, &policy, "cat ../home/keep.txt"));
+        assert!(
+            scene.run(&enforcer, &policy, "echo quiet > /dev/null"),
+            "/dev/null stays writable"
+        );
+    }
+    let scene = Scene::new();
+    let port = scene.listener.local_addr().unwrap().port();
+    let connect = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+    assert!(scene.run(&enforcer, &workspace_write(true), &connect));
+    assert!(scene.run(&enforcer, &workspace_write(false), "exit 0"));
+    assert!(!scene.run(&enforcer, &workspace_write(false), "exit 3"));
+}
+
 fn exec_call(id: &str, arguments: serde_json::Value) -> Turn {
     Reply::new()
         .function_call(id, "exec_command", arguments.to_string())
