@@ -1,15 +1,19 @@
 //! What the desktop and other embedders drive: an [`Engine`] handle over the runtime's
 //! queue pair (commands in, events out, a waker after each event), the local session
-//! catalogue, and provider profiles with their keys. Shared workspaces and artifacts
-//! join it as the desktop grows.
+//! catalogue, provider profiles with their keys, attachments going in and artifacts
+//! coming out. Shared workspaces join it as the desktop grows.
 
+pub mod artifacts;
+pub mod attachments;
 pub mod catalogue;
 pub mod engine;
 pub mod providers;
 
+pub use artifacts::{Artifact, ArtifactKind, Launcher, Preview, SystemLauncher};
+pub use attachments::{Attachment, AttachmentKind};
 pub use catalogue::{FolderGroup, SessionCatalogue};
 pub use engine::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, SendError, SessionSettings, SessionStart,
-    Waker,
+    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, SendError, SessionSettings,
+    SessionStart, Waker,
 };
 pub use providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};

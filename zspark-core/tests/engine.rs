@@ -1,28 +1,35 @@
 //! The engine against a scripted model server: a profile saved through the engine is
 //! what the session uses (its key arrives as the bearer token), a turn streams and
 //! completes, the session is listed and resumes with its history, and a deleted folder
-//! or a corrupt rollout is a clear failure rather than a hang.
+//! or a corrupt rollout is a clear failure rather than a hang; the files a turn wrote
+//! come back as artifacts that open and save only inside the session's folder;
+//! attachments and skills are prepared off the caller's thread.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a failed unwrap is a failed test"
 )]
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codex_protocol::{EventMsg, InputItem, Op, TurnOverrides, WireApi};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
 use zspark_core::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, ProviderProfile, SecretBackend,
-    SessionSettings, SessionStart,
+    ArtifactKind, AttachmentKind, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
+    Launcher, Preview, ProviderProfile, SecretBackend, SessionSettings, SessionStart,
+    SystemLauncher,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn engine(codex_home: &Path) -> (Engine, Arc<AtomicUsize>) {
+    engine_with(codex_home, Arc::new(SystemLauncher))
+}
+
+fn engine_with(codex_home: &Path, launcher: Arc<dyn Launcher>) -> (Engine, Arc<AtomicUsize>) {
     let wakes = Arc::new(AtomicUsize::new(0));
     let counter = wakes.clone();
     let engine = Engine::start(
@@ -30,6 +37,7 @@ fn engine(codex_home: &Path) -> (Engine, Arc<AtomicUsize>) {
             codex_home: codex_home.to_path_buf(),
             env: [("HOME".to_string(), codex_home.display().to_string())].into(),
             secrets: SecretBackend::FileOnly,
+            launcher,
         },
         Arc::new(move || {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -237,4 +245,225 @@ fn a_deleted_folder_or_a_corrupt_rollout_fails_with_a_next_step() {
         _ => None,
     });
     assert!(problem.contains("No session is open"), "{problem}");
+}
+
+/// Records what it was asked to open or reveal instead of launching anything.
+#[derive(Debug, Default)]
+struct RecordingLauncher {
+    asked: Mutex<Vec<(&'static str, PathBuf)>>,
+}
+
+impl Launcher for RecordingLauncher {
+    fn open(&self, path: &Path) -> Result<(), String> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push(("open", path.to_path_buf()));
+        Ok(())
+    }
+
+    fn reveal(&self, path: &Path) -> Result<(), String> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push(("reveal", path.to_path_buf()));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_turn_reports_the_files_it_wrote_and_they_open_and_save_only_inside_the_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path().canonicalize().unwrap();
+    let workspace = root.join("workspace");
+    let elsewhere = root.join("elsewhere");
+    std::fs::create_dir_all(workspace.join("out")).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(workspace.join("before.txt"), "written before the turn").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(workspace.join("before.txt"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    std::fs::write(elsewhere.join("private.txt"), "not for the agent").unwrap();
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                serde_json::json!({
+                    "cmd": "printf 'city,people\\nOslo,700000\\n' > out/report.csv && echo hi > notes.md"
+                })
+                .to_string(),
+            )
+            .into(),
+        Turn::text("Wrote a report"),
+    ])
+    .unwrap();
+    let launcher = Arc::new(RecordingLauncher::default());
+    let (mut engine, _) = engine_with(home.path(), launcher.clone());
+    engine
+        .send(EngineCommand::SaveProvider {
+            profile: profile(server.base_url()),
+            api_key: Some("sk-files".into()),
+            make_default: true,
+        })
+        .unwrap();
+    wait_for(&mut engine, |event| match event {
+        EngineEvent::ProviderSaved { .. } => Some(()),
+        EngineEvent::ProviderError(message) => panic!("{message}"),
+        _ => None,
+    });
+    engine
+        .send(EngineCommand::OpenSession {
+            start: SessionStart::New,
+            cwd: Some(workspace.clone()),
+            settings: SessionSettings {
+                approval_policy: Some(codex_protocol::ApprovalPolicy::Never),
+                sandbox_mode: Some(codex_protocol::SandboxMode::DangerFullAccess),
+                ..SessionSettings::default()
+            },
+        })
+        .unwrap();
+    engine
+        .send(EngineCommand::Submit(text_turn("write a report")))
+        .unwrap();
+    let artifacts = wait_for(&mut engine, |event| match event {
+        EngineEvent::Artifacts { artifacts, .. } => Some(artifacts.clone()),
+        EngineEvent::SessionFailed { message, .. } => panic!("{message}"),
+        _ => None,
+    });
+    let mut paths: Vec<PathBuf> = artifacts.iter().map(|a| a.path.clone()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [workspace.join("notes.md"), workspace.join("out/report.csv")],
+        "only what the turn wrote"
+    );
+    let report = artifacts
+        .iter()
+        .find(|artifact| artifact.path.ends_with("report.csv"))
+        .unwrap();
+    assert_eq!(report.kind, ArtifactKind::Table);
+    assert_eq!(
+        report.preview,
+        Preview::Table {
+            rows: vec![
+                vec!["city".to_string(), "people".to_string()],
+                vec!["Oslo".to_string(), "700000".to_string()],
+            ],
+            more: false
+        }
+    );
+
+    for command in [
+        FileCommand::Open {
+            workspace: workspace.clone(),
+            path: workspace.join("out/../out/report.csv"),
+        },
+        FileCommand::Reveal {
+            workspace: workspace.clone(),
+            path: workspace.join("notes.md"),
+        },
+        FileCommand::Open {
+            workspace: workspace.clone(),
+            path: elsewhere.join("private.txt"),
+        },
+    ] {
+        engine.send(EngineCommand::File(command)).unwrap();
+    }
+    let refused = wait_for(&mut engine, |event| match event {
+        EngineEvent::Problem(message) => Some(message.clone()),
+        _ => None,
+    });
+    assert!(
+        refused.contains("outside the session's folder"),
+        "{refused}"
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while launcher.asked.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut asked = launcher.asked.lock().unwrap().clone();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            ("open", workspace.join("out/report.csv")),
+            ("reveal", workspace.join("notes.md")),
+        ],
+        "real paths, and nothing outside the folder"
+    );
+
+    engine
+        .send(EngineCommand::File(FileCommand::SaveAs {
+            workspace: workspace.clone(),
+            path: workspace.join("out/report.csv"),
+            destination: elsewhere.join("report copy.csv"),
+        }))
+        .unwrap();
+    let saved = wait_for(&mut engine, |event| match event {
+        EngineEvent::FileSaved { destination } => Some(destination.clone()),
+        EngineEvent::Problem(message) => panic!("{message}"),
+        _ => None,
+    });
+    assert_eq!(
+        std::fs::read_to_string(saved).unwrap(),
+        "city,people\nOslo,700000\n"
+    );
+}
+
+#[test]
+fn attachments_and_skills_are_prepared_by_the_engine() {
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path().canonicalize().unwrap();
+    let workspace = root.join("workspace");
+    std::fs::create_dir_all(workspace.join(".git")).unwrap();
+    let skills = workspace.join(".codex/skills");
+    std::fs::create_dir_all(skills.join("slides")).unwrap();
+    std::fs::create_dir_all(skills.join("broken")).unwrap();
+    std::fs::write(
+        skills.join("slides/SKILL.md"),
+        "---\nname: slides\ndescription: Make a slide deck\n---\nSteps.\n",
+    )
+    .unwrap();
+    std::fs::write(skills.join("broken/SKILL.md"), "no front matter here\n").unwrap();
+    std::fs::write(root.join("photo.png"), b"\x89PNG\r\n\x1a\nrest").unwrap();
+    let (mut engine, _) = engine(home.path());
+
+    engine
+        .send(EngineCommand::File(FileCommand::Attach {
+            workspace: workspace.clone(),
+            files: vec![root.join("photo.png"), root.clone()],
+        }))
+        .unwrap();
+    let attached = wait_for(&mut engine, |event| match event {
+        EngineEvent::Attached(results) => Some(results.clone()),
+        _ => None,
+    });
+    let image = attached[0].as_ref().unwrap();
+    assert_eq!(image.kind, AttachmentKind::Image);
+    assert!(
+        image
+            .path
+            .starts_with(workspace.join(".zspark/attachments"))
+    );
+    assert!(attached[1].as_ref().unwrap_err().contains("is a folder"));
+
+    engine
+        .send(EngineCommand::File(FileCommand::ListSkills {
+            cwd: workspace.clone(),
+        }))
+        .unwrap();
+    let catalog = wait_for(&mut engine, |event| match event {
+        EngineEvent::Skills { catalog, .. } => Some(catalog.clone()),
+        _ => None,
+    });
+    let names: Vec<&str> = catalog.skills.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"slides"), "{names:?}");
+    assert_eq!(catalog.errors.len(), 1, "{:?}", catalog.errors);
+    assert!(catalog.errors[0].path.ends_with("broken/SKILL.md"));
 }

@@ -1,15 +1,19 @@
 //! The desktop driven through its accessibility tree (egui_kittest) against a scripted
 //! model server: the real app, the real engine and runtime, real files in a temporary
 //! `CODEX_HOME`. First run to first answer, approving and denying commands, a diff,
-//! interrupting, resuming a past session, editing a provider, and a failed turn that
-//! is retried.
+//! interrupting, resuming a past session, editing a provider, a failed turn that is
+//! retried; attaching files (dialog, drop, paste) and seeing them in the model's
+//! request, artifact cards and "save as", the skills panel, and a long session that
+//! lays out only what is in view.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a failed unwrap is a failed test"
 )]
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use codex_protocol::{ApprovalPolicy, SandboxMode};
@@ -17,10 +21,45 @@ use codex_test_support::{Reply, ScriptedModelServer, Turn};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
-use zspark_core::{EngineSetup, SecretBackend};
-use zspark_gui::desktop::{DesktopApp, DesktopSetup, FolderPolicy, Prefs};
+use zspark_core::{EngineSetup, Launcher, SecretBackend};
+use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs};
 
 const WAIT: Duration = Duration::from_secs(30);
+
+/// File dialogs that answer from a script: the next files to pick, the next place to
+/// save to.
+#[derive(Default)]
+struct ScriptedDialogs {
+    picks: Mutex<VecDeque<Vec<PathBuf>>>,
+    saves: Mutex<VecDeque<PathBuf>>,
+}
+
+impl FileDialogs for ScriptedDialogs {
+    fn pick_files(&self, _start_in: &Path) -> Vec<PathBuf> {
+        self.picks.lock().unwrap().pop_front().unwrap_or_default()
+    }
+
+    fn save_file(&self, _start_in: &Path, _file_name: &str) -> Option<PathBuf> {
+        self.saves.lock().unwrap().pop_front()
+    }
+}
+
+/// Records what the desktop asked the system to open instead of opening it.
+#[derive(Debug, Default)]
+struct RecordingLauncher {
+    opened: Mutex<Vec<PathBuf>>,
+}
+
+impl Launcher for RecordingLauncher {
+    fn open(&self, path: &Path) -> Result<(), String> {
+        self.opened.lock().unwrap().push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn reveal(&self, path: &Path) -> Result<(), String> {
+        self.open(path)
+    }
+}
 
 /// The app, built on the harness's first frame (it needs the harness's context).
 struct Slot {
@@ -32,6 +71,8 @@ struct Desk {
     harness: Harness<'static, Slot>,
     codex_home: PathBuf,
     workspace: PathBuf,
+    dialogs: Arc<ScriptedDialogs>,
+    launcher: Arc<RecordingLauncher>,
     _dirs: tempfile::TempDir,
 }
 
@@ -58,6 +99,8 @@ impl Desk {
         let mut stored = Prefs::default();
         stored.remember_folder(workspace);
         prefs(&mut stored, workspace);
+        let dialogs = Arc::new(ScriptedDialogs::default());
+        let launcher = Arc::new(RecordingLauncher::default());
         let setup = DesktopSetup {
             engine: EngineSetup {
                 codex_home: codex_home.to_path_buf(),
@@ -70,8 +113,10 @@ impl Desk {
                 ]
                 .into(),
                 secrets: SecretBackend::FileOnly,
+                launcher: launcher.clone(),
             },
             prefs: stored,
+            dialogs: dialogs.clone(),
         };
         let harness = Harness::builder()
             .with_size([1280.0, 900.0])
@@ -92,6 +137,8 @@ impl Desk {
             harness,
             codex_home: codex_home.to_path_buf(),
             workspace: workspace.to_path_buf(),
+            dialogs,
+            launcher,
             _dirs: tempfile::tempdir().unwrap(),
         }
     }
@@ -145,6 +192,8 @@ impl Desk {
     }
 
     fn click(&mut self, label: &str) {
+        // A frame first, so a layout that just changed has settled where the click lands.
+        self.harness.step();
         self.harness.get_by_label(label).click();
         self.harness.step();
     }
@@ -450,5 +499,293 @@ fn a_rejected_key_shows_the_error_and_retry_runs_the_turn_again() {
     assert_eq!(
         users, 1,
         "the retried turn holds the message once: {retried:?}"
+    );
+}
+
+/// A file dropped on the window, as eframe reports it.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|error| error.to_string())
+    }
+}
+
+/// A desktop whose folder lets the agent run commands without asking.
+fn unattended(prefs: &mut Prefs, workspace: &Path) {
+    prefs.onboarded = true;
+    prefs.folder_policies.insert(
+        workspace.to_path_buf(),
+        FolderPolicy {
+            approval: Some(ApprovalPolicy::Never),
+            sandbox: Some(SandboxMode::DangerFullAccess),
+        },
+    );
+}
+
+/// The content parts of the last user message in a recorded request.
+fn last_user_content(request: &codex_test_support::RecordedRequest) -> Vec<serde_json::Value> {
+    request
+        .input_items()
+        .into_iter()
+        .rev()
+        .find(|item| item["role"] == "user")
+        .and_then(|item| item["content"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
+    let server = ScriptedModelServer::start([Turn::text("Got them")]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    let outside = desk.workspace.with_file_name("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("notes.txt"), "meeting notes").unwrap();
+    std::fs::write(outside.join("photo.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    std::fs::write(desk.workspace.join("data.csv"), "a,b\n").unwrap();
+    desk.dialogs
+        .picks
+        .lock()
+        .unwrap()
+        .push_back(vec![outside.join("notes.txt"), outside.join("photo.png")]);
+    desk.start_session_in_workspace();
+    desk.wait_until("the session is ready", |desk| {
+        desk.app()
+            .session
+            .as_ref()
+            .is_some_and(|session| session.configured.is_some())
+    });
+
+    desk.click("📎 Attach");
+    desk.wait_for("notes.txt · 13 B");
+    desk.wait_for("photo.png");
+    desk.harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(desk.workspace.join("data.csv"))));
+    desk.wait_for("data.csv");
+    desk.harness
+        .event(egui::Event::PasteImage(Arc::new(egui::ColorImage::filled(
+            [3, 2],
+            egui::Color32::RED,
+        ))));
+    desk.wait_for("pasted-image.png");
+    desk.settle();
+    desk.click("Remove data.csv");
+    assert_eq!(desk.app().view.attachments.len(), 3);
+
+    desk.send("what is in these?");
+    desk.wait_for("Got them");
+    let content = last_user_content(&server.model_requests()[0]);
+    let texts: Vec<&str> = content
+        .iter()
+        .filter_map(|part| part["text"].as_str())
+        .collect();
+    let copied = desk.workspace.join(".zspark/attachments/notes.txt");
+    assert_eq!(texts[0], "what is in these?");
+    assert!(
+        texts
+            .iter()
+            .any(|text| text.contains(&format!("path=\"{}\"", copied.display()))),
+        "the file is named by its copy in the folder: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|text| text.contains("data.csv")),
+        "a removed attachment is not sent"
+    );
+    let images: Vec<&str> = content
+        .iter()
+        .filter_map(|part| part["image_url"].as_str())
+        .collect();
+    assert_eq!(
+        images.len(),
+        2,
+        "the photo and the pasted image: {content:?}"
+    );
+    assert!(
+        images
+            .iter()
+            .all(|url| url.starts_with("data:image/png;base64,"))
+    );
+    assert_eq!(std::fs::read_to_string(copied).unwrap(), "meeting notes");
+    desk.wait_for("📄 notes.txt");
+    desk.wait_for("🖼 2 image(s)");
+    assert!(
+        desk.app().view.attachments.is_empty(),
+        "sent attachments are cleared"
+    );
+}
+
+#[test]
+fn a_file_the_agent_wrote_gets_a_card_with_a_preview_and_save_as_copies_it() {
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "printf 'city,people\\nOslo,700000\\n' > report.csv"}).to_string(),
+            )
+            .into(),
+        Turn::text("Report ready"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), unattended);
+    let elsewhere = desk.workspace.with_file_name("downloads");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    desk.start_session_in_workspace();
+    desk.send("make a report");
+    desk.wait_for("Files from this turn (1)");
+    desk.wait_for("Oslo");
+    desk.wait_for("700000");
+    desk.settle();
+
+    desk.dialogs
+        .saves
+        .lock()
+        .unwrap()
+        .push_back(elsewhere.join("saved report.csv"));
+    desk.harness
+        .get_all_by_label("Save report.csv as…")
+        .next()
+        .unwrap()
+        .click();
+    desk.wait_for("Saved a copy to");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("saved report.csv")).unwrap(),
+        "city,people\nOslo,700000\n"
+    );
+    desk.harness
+        .get_all_by_label("Open report.csv")
+        .next()
+        .unwrap()
+        .click();
+    desk.wait_until("the system is asked to open the report", |desk| {
+        !desk.launcher.opened.lock().unwrap().is_empty()
+    });
+    assert_eq!(
+        *desk.launcher.opened.lock().unwrap(),
+        [desk.workspace.join("report.csv")]
+    );
+}
+
+#[test]
+fn the_skills_panel_lists_skills_and_broken_ones_and_a_picked_skill_is_sent() {
+    let server = ScriptedModelServer::start([Turn::text("Notes taken")]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    let write_skill = |dir: PathBuf, text: &str| {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("SKILL.md"), text).unwrap();
+    };
+    write_skill(
+        desk.workspace.join(".codex/skills/slides"),
+        "---\nname: slides\ndescription: Build a slide deck\n---\nMake slides.\n",
+    );
+    write_skill(
+        desk.workspace.join(".codex/skills/broken"),
+        "no front matter at all\n",
+    );
+    write_skill(
+        desk.codex_home.join("skills/notes"),
+        "---\nname: notes\ndescription: Take tidy meeting notes\n---\nWrite notes in the house style.\n",
+    );
+    desk.start_session_in_workspace();
+    desk.wait_for("Build a slide deck");
+    desk.wait_for("Take tidy meeting notes");
+    desk.wait_for("broken/SKILL.md");
+    desk.settle();
+
+    desk.type_into("Search skills", "meeting");
+    desk.wait_until("the search hides other skills", |desk| {
+        desk.harness
+            .query_all_by_label_contains("Build a slide deck")
+            .next()
+            .is_none()
+    });
+    desk.click("Use notes");
+    desk.wait_for("✨ notes");
+    desk.send("summarise the meeting");
+    desk.wait_for("Notes taken");
+    let texts: Vec<String> = last_user_content(&server.model_requests()[0])
+        .iter()
+        .filter_map(|part| part["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(texts[0], "summarise the meeting");
+    assert!(
+        texts[1].starts_with("<skill>\n<name>notes</name>")
+            && texts[1].contains("Write notes in the house style."),
+        "{texts:?}"
+    );
+    assert!(desk.app().view.skill.is_none(), "the skill is used once");
+}
+
+/// Writes a stored session of `turns` question/answer pairs in `workspace`.
+fn long_rollout(codex_home: &Path, workspace: &Path, turns: usize) {
+    let dir = codex_home.join("sessions/2026/11/30");
+    std::fs::create_dir_all(&dir).unwrap();
+    let id = "0190b5f2-7c4a-7d1e-9a53-3c2f0b6e4d99";
+    let mut lines = vec![json!({
+        "timestamp": "2026-11-30T10:00:00.000Z",
+        "type": "session_meta",
+        "payload": {"id": id, "timestamp": "2026-11-30T10:00:00.000Z", "cwd": workspace,
+                    "originator": "zspark", "cli_version": "0.1.0", "source": "exec",
+                    "model_provider": "scripted"}
+    })];
+    for n in 0..turns {
+        for (role, kind, text) in [
+            ("user", "input_text", format!("question {n}")),
+            (
+                "assistant",
+                "output_text",
+                format!("answer {n}: **done**, see `item {n}`"),
+            ),
+        ] {
+            lines.push(json!({
+                "timestamp": "2026-11-30T10:00:01.000Z",
+                "type": "response_item",
+                "payload": {"type": "message", "role": role,
+                            "content": [{"type": kind, "text": text}]}
+            }));
+        }
+    }
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(
+        dir.join(format!("rollout-2026-11-30T10-00-00-{id}.jsonl")),
+        text,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_ten_thousand_item_session_lays_out_only_what_is_in_view() {
+    let server = ScriptedModelServer::start([]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    long_rollout(&desk.codex_home, &desk.workspace, 5_000);
+    desk.click("⟳");
+    desk.wait_for("question 0");
+    desk.click("question 0");
+    desk.wait_for("answer 4999");
+    assert_eq!(
+        desk.app().session.as_ref().unwrap().transcript.items.len(),
+        10_000
+    );
+    for _ in 0..5 {
+        desk.harness.step();
+    }
+    let laid_out = desk.harness.query_all_by_label_contains("answer ").count();
+    assert!(
+        (1..100).contains(&laid_out),
+        "{laid_out} answers were laid out; only those in view should be"
+    );
+    assert!(
+        desk.harness
+            .query_all_by_label_contains("answer 0:")
+            .next()
+            .is_none(),
+        "the first answer is far out of view"
     );
 }

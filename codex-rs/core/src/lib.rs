@@ -25,3 +25,6 @@ pub use config::{
     Config, ConfigError, ConfigOverrides, Env, LoadedConfig, SessionSource, find_codex_home,
     load_config,
 };
+pub use session::{UserMessageParts, user_message_parts};
+/// What the runtime accepts as an image input, for front-ends that check before sending.
+pub use tools::{MAX_IMAGE_BYTES, image_mime};

@@ -204,6 +204,12 @@ pub enum EventMsg {
         message: String,
         #[serde(default)]
         images: Vec<String>,
+        /// Files attached by reference.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<PathBuf>,
+        /// Skills the user picked for this message.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<String>,
     },
     AgentMessageDelta {
         delta: String,

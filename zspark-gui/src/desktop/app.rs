@@ -1,32 +1,40 @@
 //! The application: holds the engine handle, what the engine has reported (sessions,
-//! providers, the open session's conversation) and the transient view state. Each
-//! frame it drains the engine's events, lets the views draw and collect commands, and
-//! then applies those commands in one place. The UI thread never waits on the engine.
+//! providers, skills, the open session's conversation and files) and the transient
+//! view state. Each frame it drains the engine's events and the file dialogs' answers,
+//! lets the views draw and collect commands, and then applies those commands in one
+//! place. The UI thread never waits on the engine, the disk or a dialog.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use codex_core::context::SkillCatalog;
 use codex_protocol::{
     EventMsg, InputItem, Op, ReviewDecision, SandboxMode, SandboxPolicy, SessionConfiguredEvent,
-    TokenUsageInfo, TurnOverrides,
+    SkillInfo, TokenUsageInfo, TurnOverrides,
 };
 use zspark_auth::signin::SecretLocation;
 use zspark_core::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, ProviderList, SessionCatalogue,
-    SessionSettings, SessionStart,
+    Artifact, Attachment, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
+    ProviderList, SessionCatalogue, SessionSettings, SessionStart,
 };
 
 use super::commands::UiCommand;
+use super::dialogs::{DialogAnswer, DialogRunner, FileDialogs};
 use super::prefs::Prefs;
-use super::shortcuts;
-use super::theme;
 use super::transcript::{Item, Transcript};
-use super::views;
+use super::views::conversation::HeightCache;
+use super::{file_input, shortcuts, theme, views};
+
+/// Attachments one message may carry.
+pub const MAX_ATTACHMENTS: usize = 20;
 
 /// What the app is started with.
 pub struct DesktopSetup {
     pub engine: EngineSetup,
     pub prefs: Prefs,
+    /// The file dialogs ([`super::NativeDialogs`] in the real app).
+    pub dialogs: Arc<dyn FileDialogs>,
 }
 
 /// The session shown in the conversation area.
@@ -44,6 +52,8 @@ pub struct SessionView {
     pub pending_overrides: TurnOverrides,
     /// What the last turn was given, for "retry".
     pub last_input: Option<Vec<InputItem>>,
+    /// The files this session's turns produced, newest first, one entry per path.
+    pub artifacts: Vec<Artifact>,
 }
 
 impl SessionView {
@@ -58,6 +68,16 @@ impl SessionView {
             model_override: None,
             pending_overrides: TurnOverrides::default(),
             last_input: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    /// Adds a turn's artifacts to the session's files (newest first, no repeats).
+    fn add_artifacts(&mut self, artifacts: &[Artifact]) {
+        self.artifacts
+            .retain(|known| !artifacts.iter().any(|new| new.path == known.path));
+        for artifact in artifacts.iter().rev() {
+            self.artifacts.insert(0, artifact.clone());
         }
     }
 
@@ -102,7 +122,17 @@ pub struct ViewState {
     pub settings_open: bool,
     pub provider_form: views::settings::ProviderForm,
     pub banner: Option<Banner>,
-    pub markdown: egui_commonmark::CommonMarkCache,
+    /// Markdown resources and image previews kept between frames.
+    pub caches: views::cards::Caches,
+    /// Files ready to go with the next message.
+    pub attachments: Vec<Attachment>,
+    /// Files being prepared by the engine.
+    pub attaching: usize,
+    /// The skill picked for the next message.
+    pub skill: Option<SkillInfo>,
+    pub skill_search: String,
+    /// Measured heights of conversation items, so only visible ones are laid out.
+    pub heights: HeightCache,
 }
 
 pub struct FolderDialog {
@@ -112,12 +142,20 @@ pub struct FolderDialog {
     pub continue_session: Option<PathBuf>,
 }
 
+/// The skills found for a folder.
+pub struct SkillList {
+    pub cwd: PathBuf,
+    pub catalog: SkillCatalog,
+}
+
 pub struct DesktopApp {
     engine: Engine,
+    dialogs: DialogRunner,
     pub prefs: Prefs,
     pub home: Option<PathBuf>,
     pub catalogue: SessionCatalogue,
     pub providers: Option<ProviderList>,
+    pub skills: Option<SkillList>,
     pub session: Option<SessionView>,
     pub view: ViewState,
     commands: Vec<UiCommand>,
@@ -135,10 +173,12 @@ impl DesktopApp {
         theme::install(ctx, setup.prefs.theme);
         let mut app = Self {
             engine,
+            dialogs: DialogRunner::new(setup.dialogs),
             prefs: setup.prefs,
             home,
             catalogue: SessionCatalogue::default(),
             providers: None,
+            skills: None,
             session: None,
             view: ViewState::default(),
             commands: Vec::new(),
@@ -152,6 +192,9 @@ impl DesktopApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         for event in self.engine.poll() {
             self.handle(event);
+        }
+        for answer in self.dialogs.answers() {
+            self.dialog_answered(answer);
         }
         if self.engine.has_pending_events() {
             ui.ctx().request_repaint();
@@ -167,6 +210,7 @@ impl DesktopApp {
             running,
             &mut self.commands,
         );
+        file_input::collect(ui.ctx(), &mut self.commands);
         views::draw(self, ui);
         let commands = std::mem::take(&mut self.commands);
         if !commands.is_empty() {
@@ -234,9 +278,16 @@ impl DesktopApp {
             EngineEvent::ProviderError(message) => self.view.provider_form.error = Some(message),
             EngineEvent::SessionOpening { session, cwd } => {
                 self.prefs.remember_folder(&cwd);
+                if self.skills.as_ref().is_none_or(|skills| skills.cwd != cwd) {
+                    self.send(EngineCommand::File(FileCommand::ListSkills {
+                        cwd: cwd.clone(),
+                    }));
+                }
                 self.session = Some(SessionView::new(session, cwd));
                 self.view.edit_rollback = None;
                 self.view.focus_composer = true;
+                self.view.attachments.clear();
+                self.view.heights = HeightCache::default();
             }
             EngineEvent::SessionFailed { message, .. } => {
                 self.session = None;
@@ -255,8 +306,86 @@ impl DesktopApp {
                     view.turn_started = None;
                 }
             }
+            EngineEvent::Artifacts {
+                session, artifacts, ..
+            } => {
+                if let Some(view) = self.session.as_mut().filter(|view| view.number == session) {
+                    view.add_artifacts(&artifacts);
+                    view.transcript.items.push(Item::Artifacts(artifacts));
+                }
+            }
+            EngineEvent::Attached(results) => {
+                self.view.attaching = self.view.attaching.saturating_sub(results.len());
+                let mut problems = Vec::new();
+                for result in results {
+                    match result {
+                        Ok(attachment) if self.view.attachments.len() < MAX_ATTACHMENTS => {
+                            self.view.attachments.push(attachment);
+                        }
+                        Ok(attachment) => problems.push(format!(
+                            "{} was not attached: a message takes at most {MAX_ATTACHMENTS} files.",
+                            attachment.name
+                        )),
+                        Err(problem) => problems.push(problem),
+                    }
+                }
+                if !problems.is_empty() {
+                    self.banner(Tone::Warning, problems.join(" "));
+                }
+            }
+            EngineEvent::FileSaved { destination } => self.banner(
+                Tone::Info,
+                format!("Saved a copy to {}.", destination.display()),
+            ),
+            EngineEvent::Skills { cwd, catalog } => self.skills = Some(SkillList { cwd, catalog }),
             EngineEvent::Problem(message) => self.banner(Tone::Warning, message),
         }
+    }
+
+    fn dialog_answered(&mut self, answer: DialogAnswer) {
+        match answer {
+            DialogAnswer::Attach(files) => self.attach(files),
+            DialogAnswer::SaveTo {
+                artifact,
+                destination: Some(destination),
+            } => {
+                if let Some(view) = &self.session {
+                    let workspace = view.cwd.clone();
+                    self.send(EngineCommand::File(FileCommand::SaveAs {
+                        workspace,
+                        path: artifact,
+                        destination,
+                    }));
+                }
+            }
+            DialogAnswer::SaveTo {
+                destination: None, ..
+            } => {}
+            DialogAnswer::Unavailable => self.banner(
+                Tone::Warning,
+                "No file dialog could be shown (on Linux it needs xdg-desktop-portal). Drop files onto the window to attach them.",
+            ),
+        }
+    }
+
+    /// Asks the engine to prepare `files` for the next message.
+    fn attach(&mut self, files: Vec<PathBuf>) {
+        if files.is_empty() {
+            return;
+        }
+        let Some(view) = &self.session else {
+            self.banner(
+                Tone::Info,
+                "Open or start a session first; attachments go to its folder.",
+            );
+            return;
+        };
+        self.view.attaching += files.len();
+        let workspace = view.cwd.clone();
+        self.send(EngineCommand::File(FileCommand::Attach {
+            workspace,
+            files,
+        }));
     }
 
     fn settings_for(&self, folder: &Path, profile: Option<String>) -> SessionSettings {
@@ -487,12 +616,88 @@ impl DesktopApp {
             }
             UiCommand::RefreshSessions => self.send(EngineCommand::RefreshSessions),
             UiCommand::DismissBanner => self.view.banner = None,
+            UiCommand::AttachFiles => match &self.session {
+                Some(view) => self.dialogs.pick_files(ctx, view.cwd.clone()),
+                None => self.banner(
+                    Tone::Info,
+                    "Open or start a session first; attachments go to its folder.",
+                ),
+            },
+            UiCommand::AttachPaths(files) => self.attach(files),
+            UiCommand::PasteImage(image) => self.attach_pasted(&image),
+            UiCommand::RemoveAttachment(index) => {
+                if index < self.view.attachments.len() {
+                    self.view.attachments.remove(index);
+                }
+            }
+            UiCommand::UseSkill(skill) => {
+                self.view.skill = Some(skill);
+                self.view.focus_composer = true;
+            }
+            UiCommand::ClearSkill => self.view.skill = None,
+            UiCommand::RefreshSkills => {
+                if let Some(view) = &self.session {
+                    let cwd = view.cwd.clone();
+                    self.send(EngineCommand::File(FileCommand::ListSkills { cwd }));
+                }
+            }
+            UiCommand::OpenArtifact(path) => {
+                if let Some(view) = &self.session {
+                    let workspace = view.cwd.clone();
+                    self.send(EngineCommand::File(FileCommand::Open { workspace, path }));
+                }
+            }
+            UiCommand::RevealArtifact(path) => {
+                if let Some(view) = &self.session {
+                    let workspace = view.cwd.clone();
+                    self.send(EngineCommand::File(FileCommand::Reveal { workspace, path }));
+                }
+            }
+            UiCommand::SaveArtifactAs(path) => {
+                let start_in = self
+                    .home
+                    .as_ref()
+                    .map(|home| home.join("Downloads"))
+                    .filter(|downloads| downloads.is_dir())
+                    .or_else(|| self.home.clone())
+                    .unwrap_or_default();
+                self.dialogs.save_file(ctx, path, start_in);
+            }
         }
     }
 
+    /// Sends a pasted image to the engine to be saved as a PNG attachment.
+    fn attach_pasted(&mut self, image: &egui::ColorImage) {
+        let Some(view) = &self.session else {
+            self.banner(
+                Tone::Info,
+                "Open or start a session first; pasted images go to its folder.",
+            );
+            return;
+        };
+        let rgba: Vec<u8> = image
+            .pixels
+            .iter()
+            .flat_map(|pixel| pixel.to_srgba_unmultiplied())
+            .collect();
+        let (Ok(width), Ok(height)) = (u32::try_from(image.width()), u32::try_from(image.height()))
+        else {
+            return;
+        };
+        self.view.attaching += 1;
+        let workspace = view.cwd.clone();
+        self.send(EngineCommand::File(FileCommand::AttachPastedImage {
+            workspace,
+            name: "pasted-image.png".to_string(),
+            width,
+            height,
+            rgba: rgba.into(),
+        }));
+    }
+
     fn send_composer(&mut self) {
-        let text = self.view.composer.trim().to_string();
-        if text.is_empty() {
+        let mut text = self.view.composer.trim().to_string();
+        if text.is_empty() && self.view.attachments.is_empty() && self.view.skill.is_none() {
             return;
         }
         let Some(view) = &self.session else {
@@ -512,8 +717,38 @@ impl DesktopApp {
         if let Some(num_turns) = self.view.edit_rollback.take().filter(|turns| *turns > 0) {
             self.submit(Op::Rollback { num_turns });
         }
+        if self.view.attaching > 0 {
+            self.banner(
+                Tone::Info,
+                "Attachments are still being prepared; send again in a moment.",
+            );
+            return;
+        }
+        let skill = self.view.skill.take();
+        if text.is_empty()
+            && let Some(skill) = &skill
+        {
+            // A message must start with the user's words to be shown as theirs.
+            text = skill
+                .default_prompt
+                .clone()
+                .unwrap_or_else(|| format!("Use the {} skill.", skill.name));
+        }
+        let mut items = Vec::new();
+        if !text.is_empty() {
+            items.push(InputItem::Text { text });
+        }
+        items.extend(skill.map(|skill| InputItem::Skill {
+            name: skill.name,
+            path: skill.path,
+        }));
+        items.extend(
+            std::mem::take(&mut self.view.attachments)
+                .iter()
+                .map(Attachment::input_item),
+        );
         self.view.composer.clear();
-        self.start_turn(vec![InputItem::Text { text }]);
+        self.start_turn(items);
     }
 
     fn start_turn(&mut self, items: Vec<InputItem>) {

@@ -3,8 +3,9 @@
 //! another view is reading.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode};
+use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
 use zspark_core::ProviderProfile;
 
 use super::prefs::ThemeChoice;
@@ -68,4 +69,21 @@ pub enum UiCommand {
     FocusSearch,
     RefreshSessions,
     DismissBanner,
+    /// Open the file dialog to attach files to the next message.
+    AttachFiles,
+    /// Attach these files (dropped on the window).
+    AttachPaths(Vec<PathBuf>),
+    /// Attach a pasted image.
+    PasteImage(Arc<egui::ColorImage>),
+    RemoveAttachment(usize),
+    /// Send the next message with this skill.
+    UseSkill(SkillInfo),
+    ClearSkill,
+    RefreshSkills,
+    /// Open an artifact with the system's application for it.
+    OpenArtifact(PathBuf),
+    /// Show an artifact in the file manager.
+    RevealArtifact(PathBuf),
+    /// Ask where to save a copy of an artifact, then save it there.
+    SaveArtifactAs(PathBuf),
 }

@@ -4,16 +4,21 @@
 
 mod app;
 mod commands;
+mod dialogs;
+mod file_input;
 mod prefs;
 mod shortcuts;
 mod theme;
 mod transcript;
 mod views;
 
-pub use app::{DesktopApp, DesktopSetup};
+pub use app::{DesktopApp, DesktopSetup, MAX_ATTACHMENTS};
+pub use dialogs::{FileDialogs, NativeDialogs};
 pub use prefs::{FolderPolicy, Prefs, ThemeChoice};
 
-use zspark_core::{EngineSetup, SecretBackend};
+use std::sync::Arc;
+
+use zspark_core::{EngineSetup, SecretBackend, SystemLauncher};
 
 /// Opens the desktop window and runs until it is closed.
 pub fn run() -> Result<(), String> {
@@ -39,8 +44,10 @@ pub fn run() -> Result<(), String> {
                     codex_home,
                     env,
                     secrets: SecretBackend::Keychain,
+                    launcher: Arc::new(SystemLauncher),
                 },
                 prefs,
+                dialogs: Arc::new(NativeDialogs),
             };
             Ok(Box::new(DesktopApp::new(&creation.egui_ctx, setup)?))
         }),

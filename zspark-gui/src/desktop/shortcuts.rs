@@ -1,6 +1,6 @@
 //! Keyboard shortcuts, mapped to the same commands the buttons send: Ctrl/Cmd+N new
 //! session, Ctrl/Cmd+Enter send, Esc stop, Ctrl/Cmd+K search, Ctrl/Cmd+, settings,
-//! Ctrl/Cmd+B sidebar, Ctrl/Cmd+J details; Y / A / N answer a waiting approval
+//! Ctrl/Cmd+B sidebar, Ctrl/Cmd+J details, Ctrl/Cmd+O attach files; Y / A / N answer a waiting approval
 //! (approve, approve for the session, deny) when no text field has the focus.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -8,13 +8,14 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use super::app::decision_for_key;
 use super::commands::UiCommand;
 
-const BINDINGS: [(Key, UiCommand); 6] = [
+const BINDINGS: [(Key, UiCommand); 7] = [
     (Key::N, UiCommand::AskNewSession),
     (Key::Enter, UiCommand::Send),
     (Key::K, UiCommand::FocusSearch),
     (Key::Comma, UiCommand::OpenSettings),
     (Key::B, UiCommand::ToggleSidebar),
     (Key::J, UiCommand::ToggleDetails),
+    (Key::O, UiCommand::AttachFiles),
 ];
 
 /// Adds the commands of this frame's shortcuts to `commands`. `approval` is the

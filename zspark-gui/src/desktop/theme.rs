@@ -27,6 +27,53 @@ const BODY: f32 = 14.0;
 const HEADING: f32 = 18.0;
 const TITLE: f32 = 22.0;
 
+/// The icons the views use, all drawn from egui's bundled fonts (a missing glyph
+/// would show as a box; the test below checks every one).
+pub mod icon {
+    pub const ATTACH: &str = "📎";
+    pub const IMAGE: &str = "🖼";
+    pub const FILE: &str = "📄";
+    pub const SKILL: &str = "✨";
+    pub const REMOVE: &str = "×";
+    pub const DOCUMENT: &str = "📝";
+    pub const TABLE: &str = "📊";
+    pub const SLIDES: &str = "📽";
+    pub const PDF: &str = "📕";
+    pub const ARCHIVE: &str = "🗄";
+    pub const OTHER_FILE: &str = "📦";
+    pub const WARNING: &str = "⚠";
+    pub const REFRESH: &str = "⟳";
+    pub const SETTINGS: &str = "⚙";
+    pub const SUCCEEDED: &str = "✔";
+    pub const FAILED: &str = "✖";
+    pub const STEP_DONE: &str = "☑";
+    pub const STEP_ACTIVE: &str = "◑";
+    pub const STEP_PENDING: &str = "☐";
+
+    #[cfg(test)]
+    pub const ALL: [&str; 19] = [
+        ATTACH,
+        IMAGE,
+        FILE,
+        SKILL,
+        REMOVE,
+        DOCUMENT,
+        TABLE,
+        SLIDES,
+        PDF,
+        ARCHIVE,
+        OTHER_FILE,
+        WARNING,
+        REFRESH,
+        SETTINGS,
+        SUCCEEDED,
+        FAILED,
+        STEP_DONE,
+        STEP_ACTIVE,
+        STEP_PENDING,
+    ];
+}
+
 /// Applies the theme choice, the type scale and spacing to `ctx`.
 pub fn install(ctx: &egui::Context, theme: ThemeChoice) {
     ctx.set_theme(match theme {
@@ -189,4 +236,75 @@ pub fn meter(ui: &mut egui::Ui, fraction: f32, label: &str) {
             .fill(colour)
             .text(RichText::new(label).small()),
     );
+}
+
+/// A removable tag (an attachment, the picked skill); true when its ✕ was clicked.
+/// `remove` names the ✕ for screen readers and tests.
+pub fn chip(ui: &mut egui::Ui, text: &str, remove: &str) -> bool {
+    let visuals = ui.visuals();
+    Frame::new()
+        .fill(visuals.faint_bg_color)
+        .stroke(Stroke::new(
+            1.0,
+            visuals.widgets.noninteractive.bg_stroke.color,
+        ))
+        .corner_radius(CornerRadius::same(12))
+        .inner_margin(Margin::symmetric(8, 2))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(text).small());
+                ui.add(egui::Button::new(RichText::new(icon::REMOVE).small()).frame(false))
+                    .on_hover_text(remove)
+                    .accessible_name(remove)
+                    .clicked()
+            })
+            .inner
+        })
+        .inner
+}
+
+/// The highlighted place where dragged files will land.
+pub fn drop_target(ui: &mut egui::Ui, text: &str) {
+    Frame::new()
+        .fill(ACCENT.gamma_multiply(0.12))
+        .stroke(Stroke::new(1.5, ACCENT))
+        .corner_radius(CornerRadius::same(8))
+        .inner_margin(Margin::same(16))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.vertical_centered(|ui| ui.label(RichText::new(text).color(ACCENT).strong()));
+        });
+}
+
+/// An image scaled to fit `max_width`, never enlarged.
+pub fn thumbnail(ui: &mut egui::Ui, texture: &egui::TextureHandle, max_width: f32) {
+    let size = texture.size_vec2();
+    let scale = (max_width / size.x).min(1.0);
+    ui.add(
+        egui::Image::new(texture)
+            .fit_to_exact_size(size * scale)
+            .corner_radius(CornerRadius::same(6)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_icon_has_a_glyph_in_the_bundled_fonts() {
+        let ctx = egui::Context::default();
+        install(&ctx, ThemeChoice::Light);
+        let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+        output.textures_delta.clear();
+        let missing: Vec<&str> = icon::ALL
+            .into_iter()
+            .filter(|glyph| {
+                !ctx.fonts_mut(|fonts| {
+                    fonts.has_glyphs(&FontId::new(BODY, FontFamily::Proportional), glyph)
+                })
+            })
+            .collect();
+        assert!(missing.is_empty(), "no glyph for {missing:?}");
+    }
 }

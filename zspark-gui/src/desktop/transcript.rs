@@ -1,16 +1,16 @@
 //! The conversation as the desktop shows it: a list of items (messages, reasoning,
-//! commands with their output, file changes, plans, approval requests, errors) built
-//! from the runtime's events as they stream, or from a resumed session's history.
-//! Pure data: the views read it, nothing here draws.
+//! commands with their output, file changes, plans, approval requests, errors, the
+//! files a turn produced) built from the runtime's events as they stream, or from a
+//! resumed session's history. Pure data: the views read it, nothing here draws.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use codex_core::rollout::is_user_turn_message;
-use codex_protocol::{
-    ContentItem, EventMsg, FileChange, PlanUpdate, ResponseItem, ReviewDecision, Role,
-};
+use codex_core::user_message_parts;
+use codex_protocol::{EventMsg, FileChange, PlanUpdate, ResponseItem, ReviewDecision, Role};
+use zspark_core::Artifact;
 
 /// One thing in the conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,10 @@ pub enum Item {
     User {
         text: String,
         images: usize,
+        /// Files attached by reference.
+        files: Vec<PathBuf>,
+        /// Skills picked for the message.
+        skills: Vec<String>,
     },
     Agent {
         text: String,
@@ -38,6 +42,8 @@ pub enum Item {
     Notice {
         message: String,
     },
+    /// The files a turn created or changed.
+    Artifacts(Vec<Artifact>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,12 +147,12 @@ impl Transcript {
                     content,
                     ..
                 } if is_user_turn_message(item) => {
+                    let parts = user_message_parts(content);
                     transcript.items.push(Item::User {
-                        text: item.message_text().unwrap_or_default(),
-                        images: content
-                            .iter()
-                            .filter(|part| matches!(part, ContentItem::InputImage { .. }))
-                            .count(),
+                        text: parts.text,
+                        images: parts.images,
+                        files: parts.files,
+                        skills: parts.skills,
                     });
                 }
                 ResponseItem::Message {
@@ -166,10 +172,11 @@ impl Transcript {
                         )
                         .collect::<Vec<_>>()
                         .join("\n\n");
+                    // Finished, so later reasoning does not continue it.
                     transcript.items.push(Item::Reasoning {
                         text,
                         started: None,
-                        duration: None,
+                        duration: Some(Duration::ZERO),
                     });
                 }
                 ResponseItem::FunctionCall {
@@ -210,9 +217,16 @@ impl Transcript {
     /// Folds one runtime event into the conversation.
     pub fn apply(&mut self, msg: &EventMsg) {
         match msg {
-            EventMsg::UserMessage { message, images } => self.items.push(Item::User {
+            EventMsg::UserMessage {
+                message,
+                images,
+                files,
+                skills,
+            } => self.items.push(Item::User {
                 text: message.clone(),
                 images: images.len(),
+                files: files.clone(),
+                skills: skills.clone(),
             }),
             EventMsg::AgentMessageDelta { delta } => match self.items.last_mut() {
                 Some(Item::Agent {
@@ -588,6 +602,8 @@ mod tests {
         transcript.apply(&EventMsg::UserMessage {
             message: "hi".into(),
             images: vec![],
+            files: vec![],
+            skills: vec![],
         });
         transcript.apply(&EventMsg::AgentMessageDelta {
             delta: "Hel".into(),
@@ -716,7 +732,9 @@ mod tests {
             transcript.items[0],
             Item::User {
                 text: "run the tests".into(),
-                images: 0
+                images: 0,
+                files: vec![],
+                skills: vec![],
             }
         );
         let Item::Command(run) = &transcript.items[1] else {
@@ -731,6 +749,50 @@ mod tests {
             ("cargo test", Some(101), "failed")
         );
         assert_eq!(transcript.items[2], agent("One test fails.", false));
+
+        let attached = Transcript::from_history(&[
+            ResponseItem::Message {
+                id: None,
+                role: Role::User,
+                content: vec![
+                    codex_protocol::ContentItem::InputText {
+                        text: "summarise".into(),
+                    },
+                    codex_protocol::ContentItem::InputText {
+                        text: "<attached_file path=\"/w/notes.txt\">The user attached this file; read it with your tools if it is relevant.</attached_file>".into(),
+                    },
+                ],
+            },
+            ResponseItem::Reasoning {
+                id: String::new(),
+                summary: vec![
+                    codex_protocol::items::ReasoningSummary::SummaryText {
+                        text: "thinking".into(),
+                    },
+                ],
+                content: None,
+                encrypted_content: None,
+            },
+        ]);
+        assert_eq!(
+            attached.items[0],
+            Item::User {
+                text: "summarise".into(),
+                images: 0,
+                files: vec![PathBuf::from("/w/notes.txt")],
+                skills: vec![],
+            }
+        );
+        assert!(
+            matches!(
+                attached.items[1],
+                Item::Reasoning {
+                    duration: Some(_),
+                    ..
+                }
+            ),
+            "recorded reasoning is finished"
+        );
         assert_eq!(transcript.user_turns_from(0), 1);
         assert_eq!(transcript.user_messages_before(2), 1);
     }

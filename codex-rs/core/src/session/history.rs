@@ -1,23 +1,41 @@
-//! Turning user input into a conversation item, and keeping the history valid when a
-//! turn stops half-way.
+//! Turning user input into a conversation item (and a recorded one back into what the
+//! user sent), and keeping the history valid when a turn stops half-way.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use codex_protocol::{ContentItem, InputItem, ResponseItem, Role, ToolOutput};
 
 use crate::context::explicit_skill_text;
 use crate::tools::image_data_url;
 
-/// The user message for `input`, the plain text shown for it, the image URLs it
-/// carries, and warnings about input that could not be used (an unreadable image).
-pub async fn user_message_from_input(
-    input: &[InputItem],
-    cwd: &Path,
-) -> (ResponseItem, String, Vec<String>, Vec<String>) {
+/// What the model is told about a file attached by reference.
+const ATTACHED_FILE_NOTE: &str =
+    "The user attached this file; read it with your tools if it is relevant.";
+
+/// A turn's input as one user message, with what front-ends show of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserInput {
+    pub message: ResponseItem,
+    /// The typed text alone.
+    pub text: String,
+    /// The images, as URLs (`data:` URLs for local files).
+    pub images: Vec<String>,
+    /// Files attached by reference, as the model was given them.
+    pub files: Vec<PathBuf>,
+    /// Skills the user picked.
+    pub skills: Vec<String>,
+    /// Input that could not be used (an unreadable image or skill).
+    pub warnings: Vec<String>,
+}
+
+/// The user message for `input`; relative paths are taken from `cwd`.
+pub async fn user_message_from_input(input: &[InputItem], cwd: &Path) -> UserInput {
     let mut content = Vec::new();
     let mut text = String::new();
     let mut images = Vec::new();
+    let mut files = Vec::new();
+    let mut skills = Vec::new();
     let mut warnings = Vec::new();
     for item in input {
         match item {
@@ -49,25 +67,84 @@ pub async fn user_message_from_input(
                 }
             }
             InputItem::Skill { name, path } => match explicit_skill_text(name, path) {
-                Ok(text) => content.push(ContentItem::InputText { text }),
+                Ok(text) => {
+                    skills.push(name.clone());
+                    content.push(ContentItem::InputText { text });
+                }
                 Err(message) => warnings.push(message),
             },
             InputItem::FileReference { path } => {
+                let path = cwd.join(path);
                 content.push(ContentItem::InputText {
                     text: format!(
-                        "<attached_file path=\"{}\">The user attached this file; read it with your tools if it is relevant.</attached_file>",
-                        cwd.join(path).display()
+                        "<attached_file path=\"{}\">{ATTACHED_FILE_NOTE}</attached_file>",
+                        path.display()
                     ),
                 });
+                files.push(path);
             }
         }
     }
-    let message = ResponseItem::Message {
-        id: None,
-        role: Role::User,
-        content,
-    };
-    (message, text, images, warnings)
+    UserInput {
+        message: ResponseItem::Message {
+            id: None,
+            role: Role::User,
+            content,
+        },
+        text,
+        images,
+        files,
+        skills,
+        warnings,
+    }
+}
+
+/// What a recorded user message held, for showing it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserMessageParts {
+    /// The typed text, without the notes for attached files and picked skills.
+    pub text: String,
+    pub images: usize,
+    pub files: Vec<PathBuf>,
+    pub skills: Vec<String>,
+}
+
+/// Splits a recorded user message's content into what the user typed and attached.
+pub fn user_message_parts(content: &[ContentItem]) -> UserMessageParts {
+    let mut parts = UserMessageParts::default();
+    for item in content {
+        match item {
+            ContentItem::InputImage { .. } => parts.images += 1,
+            ContentItem::InputText { text } | ContentItem::OutputText { text } => {
+                if let Some(path) = attached_file_path(text) {
+                    parts.files.push(path);
+                } else if let Some(name) = picked_skill_name(text) {
+                    parts.skills.push(name);
+                } else {
+                    if !parts.text.is_empty() {
+                        parts.text.push('\n');
+                    }
+                    parts.text.push_str(text);
+                }
+            }
+        }
+    }
+    parts
+}
+
+fn attached_file_path(text: &str) -> Option<PathBuf> {
+    let path = text
+        .strip_prefix("<attached_file path=\"")?
+        .strip_suffix("</attached_file>")?
+        .strip_suffix(ATTACHED_FILE_NOTE)?
+        .strip_suffix("\">")?;
+    Some(PathBuf::from(path))
+}
+
+fn picked_skill_name(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("<skill>\n<name>")?;
+    let (name, _) = rest.split_once("</name>")?;
+    Some(name.to_string())
 }
 
 /// Outputs for every tool call in `history` that has none, saying why.
@@ -133,12 +210,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn input_items_become_one_user_message() {
+    async fn input_items_become_one_user_message_and_split_back() {
         let dir = tempfile::tempdir().unwrap();
-        let (message, text, images, warnings) = user_message_from_input(
+        let skill = dir.path().join("SKILL.md");
+        std::fs::write(&skill, "---\nname: deck\ndescription: d\n---\nbody").unwrap();
+        let input = user_message_from_input(
             &[
                 InputItem::Text {
                     text: "look".into(),
+                },
+                InputItem::Skill {
+                    name: "deck".into(),
+                    path: skill,
                 },
                 InputItem::Image {
                     image_url: "data:image/png;base64,AA==".into(),
@@ -147,19 +230,30 @@ mod tests {
                     path: "missing.png".into(),
                 },
                 InputItem::FileReference {
-                    path: "notes.txt".into(),
+                    path: "notes \"v2\".txt".into(),
                 },
             ],
             dir.path(),
         )
         .await;
-        assert_eq!(text, "look");
-        assert_eq!(images, ["data:image/png;base64,AA=="]);
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
-        let ResponseItem::Message { content, .. } = message else {
+        assert_eq!(input.text, "look");
+        assert_eq!(input.images, ["data:image/png;base64,AA=="]);
+        assert_eq!(input.files, [dir.path().join("notes \"v2\".txt")]);
+        assert_eq!(input.skills, ["deck"]);
+        assert_eq!(input.warnings.len(), 1, "{:?}", input.warnings);
+        let ResponseItem::Message { content, .. } = &input.message else {
             panic!()
         };
-        assert_eq!(content.len(), 3);
-        assert!(content[2].text().unwrap().contains("notes.txt"));
+        assert_eq!(content.len(), 4);
+        assert!(content[3].text().unwrap().contains("notes \"v2\".txt"));
+        assert_eq!(
+            user_message_parts(content),
+            UserMessageParts {
+                text: "look".into(),
+                images: 1,
+                files: input.files.clone(),
+                skills: vec!["deck".into()],
+            }
+        );
     }
 }

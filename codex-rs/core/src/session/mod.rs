@@ -28,7 +28,9 @@ use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, Sessio
 use crate::sandbox::Enforcer;
 use crate::tools::{ProcessRegistry, tool_specs};
 
-pub use history::{close_open_calls, user_message_from_input};
+pub use history::{
+    UserInput, UserMessageParts, close_open_calls, user_message_from_input, user_message_parts,
+};
 
 /// The settings of one turn, fixed when it starts.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{Session, TurnContext, user_message_from_input};
+use super::{Session, TurnContext, UserInput, user_message_from_input};
 use crate::client::{ModelError, ResponseEvent, RetryClass};
 use crate::context::compact::compacted_history;
 use crate::tools::{TurnCancelled, dispatch};
@@ -125,7 +125,14 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: TurnInput) -> T
         }
         TurnInput::User(items) => items,
     };
-    let (message, text, images, warnings) = user_message_from_input(&items, &turn.cwd).await;
+    let UserInput {
+        message,
+        text,
+        images,
+        files,
+        skills,
+        warnings,
+    } = user_message_from_input(&items, &turn.cwd).await;
     let (context, context_warnings) = session.take_initial_context(turn);
     for warning in warnings.into_iter().chain(context_warnings) {
         session
@@ -153,6 +160,8 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: TurnInput) -> T
             EventMsg::UserMessage {
                 message: text,
                 images,
+                files,
+                skills,
             },
         )
         .await;

@@ -19,7 +19,7 @@ use codex_protocol::{
 };
 
 pub use exec::ProcessRegistry;
-pub use image::image_data_url;
+pub use image::{MAX_IMAGE_BYTES, image_data_url, image_mime};
 pub use specs::tool_specs;
 
 use crate::safety::{CommandAssessment, assess_command};

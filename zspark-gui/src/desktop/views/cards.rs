@@ -1,14 +1,19 @@
 //! One card per conversation item: the user's bubble (edit, fork, copy), the agent's
 //! markdown, reasoning folded as "Thought for N s", commands with status, exit code,
 //! duration and folded output, file changes with +/− counts and a coloured diff,
-//! the plan as a checklist, approval cards with their four answers, errors with retry.
+//! the plan as a checklist, approval cards with their four answers, errors with retry,
+//! and the files a turn produced with their previews and actions.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use egui::{Color32, RichText};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 
 use codex_protocol::{ReviewDecision, StepStatus};
+use zspark_core::attachments::human_size;
+use zspark_core::{Artifact, ArtifactKind, Preview};
 
 use super::super::commands::UiCommand;
 use super::super::theme;
@@ -20,6 +25,49 @@ use super::super::transcript::{
 const FOLDED_OUTPUT_LINES: usize = 6;
 /// Characters of output drawn at most (the rest is available through Copy).
 const MAX_DRAWN_OUTPUT: usize = 64 * 1024;
+/// Artifacts listed on a turn's card before "Show all".
+const FOLDED_ARTIFACTS: usize = 6;
+/// The widest an image preview is drawn.
+const THUMBNAIL_WIDTH: f32 = 360.0;
+
+/// What drawing the conversation keeps between frames: parsed markdown resources and
+/// image previews uploaded to the GPU (by artifact path and modification time).
+#[derive(Default)]
+pub struct Caches {
+    pub markdown: CommonMarkCache,
+    thumbnails: HashMap<PathBuf, (SystemTime, egui::TextureHandle)>,
+}
+
+impl Caches {
+    /// The texture for an artifact's image preview, uploaded on first use.
+    fn thumbnail(
+        &mut self,
+        ctx: &egui::Context,
+        artifact: &Artifact,
+    ) -> Option<egui::TextureHandle> {
+        let Preview::Image(thumbnail) = &artifact.preview else {
+            return None;
+        };
+        if let Some((modified, texture)) = self.thumbnails.get(&artifact.path)
+            && *modified == artifact.modified
+        {
+            return Some(texture.clone());
+        }
+        let size = [thumbnail.width as usize, thumbnail.height as usize];
+        if size[0] * size[1] * 4 != thumbnail.rgba.len() {
+            return None;
+        }
+        let image = egui::ColorImage::from_rgba_unmultiplied(size, &thumbnail.rgba);
+        let texture = ctx.load_texture(
+            artifact.path.display().to_string(),
+            image,
+            egui::TextureOptions::LINEAR,
+        );
+        self.thumbnails
+            .insert(artifact.path.clone(), (artifact.modified, texture.clone()));
+        Some(texture)
+    }
+}
 
 /// Where an item sits.
 #[derive(Clone, Copy)]
@@ -33,26 +81,34 @@ pub struct Place<'a> {
 
 pub fn item(
     ui: &mut egui::Ui,
-    markdown: &mut CommonMarkCache,
+    caches: &mut Caches,
     item: &Item,
     place: Place<'_>,
     transcript: &Transcript,
     out: &mut Vec<UiCommand>,
 ) {
     match item {
-        Item::User { text, images } => user(ui, text, *images, place, transcript, out),
+        Item::User { .. } => user(ui, item, place, transcript, out),
         Item::Agent { text, streaming } => {
-            CommonMarkViewer::new().show(ui, markdown, text);
+            CommonMarkViewer::new().show(ui, &mut caches.markdown, text);
             if *streaming {
                 ui.label(RichText::new("…").color(theme::ACCENT));
             } else if theme::subtle_button(ui, "Copy").clicked() {
                 out.push(UiCommand::Copy(text.clone()));
             }
         }
-        Item::Reasoning { text, duration, .. } => {
-            let heading = match duration {
-                Some(duration) => format!("Thought for {} s", duration.as_secs().max(1)),
-                None => "Thinking…".to_string(),
+        Item::Reasoning {
+            text,
+            started,
+            duration,
+        } => {
+            let heading = match (started, duration) {
+                (_, None) => "Thinking…".to_string(),
+                // Recorded reasoning: how long it took is not known.
+                (None, Some(_)) => "Thought".to_string(),
+                (Some(_), Some(duration)) => {
+                    format!("Thought for {} s", duration.as_secs().max(1))
+                }
             };
             egui::CollapsingHeader::new(theme::muted(heading))
                 .id_salt(("reasoning", place.index))
@@ -70,9 +126,11 @@ pub fn item(
             }
             for step in &plan.plan {
                 let (mark, colour) = match step.status {
-                    StepStatus::Completed => ("☑", theme::SUCCESS),
-                    StepStatus::InProgress => ("◑", theme::ACCENT),
-                    StepStatus::Pending => ("☐", ui.visuals().weak_text_color()),
+                    StepStatus::Completed => (theme::icon::STEP_DONE, theme::SUCCESS),
+                    StepStatus::InProgress => (theme::icon::STEP_ACTIVE, theme::ACCENT),
+                    StepStatus::Pending => {
+                        (theme::icon::STEP_PENDING, ui.visuals().weak_text_color())
+                    }
                 };
                 ui.horizontal(|ui| {
                     ui.colored_label(colour, mark);
@@ -102,23 +160,48 @@ pub fn item(
         Item::Notice { message } => {
             ui.label(theme::muted(message.clone()));
         }
+        Item::Artifacts(artifacts) => artifacts_card(ui, caches, artifacts, place, out),
     }
 }
 
 fn user(
     ui: &mut egui::Ui,
-    text: &str,
-    images: usize,
+    item: &Item,
     place: Place<'_>,
     transcript: &Transcript,
     out: &mut Vec<UiCommand>,
 ) {
+    let Item::User {
+        text,
+        images,
+        files,
+        skills,
+    } = item
+    else {
+        return;
+    };
     ui.with_layout(egui::Layout::top_down(egui::Align::Max), |ui| {
         theme::bubble(ui, |ui| {
             ui.set_max_width(ui.available_width() * 0.8);
-            ui.label(text);
-            if images > 0 {
-                ui.label(theme::muted(format!("{images} image(s) attached")));
+            if !text.is_empty() {
+                ui.label(text);
+            }
+            let mut attached: Vec<String> = skills
+                .iter()
+                .map(|name| format!("{} {name}", theme::icon::SKILL))
+                .collect();
+            attached.extend(files.iter().map(|file| {
+                let name = file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |name| name.to_string_lossy().to_string(),
+                );
+                format!("{} {name}", theme::icon::FILE)
+            }));
+            if *images > 0 {
+                attached.push(format!("{} {images} image(s)", theme::icon::IMAGE));
+            }
+            if !attached.is_empty() {
+                ui.label(theme::muted(attached.join("   ")));
             }
         });
         if !place.running {
@@ -145,6 +228,132 @@ fn user(
     });
 }
 
+/// The files a turn produced: each with its kind, size, actions and a preview.
+fn artifacts_card(
+    ui: &mut egui::Ui,
+    caches: &mut Caches,
+    artifacts: &[Artifact],
+    place: Place<'_>,
+    out: &mut Vec<UiCommand>,
+) {
+    theme::card(ui, |ui| {
+        ui.label(RichText::new(format!("Files from this turn ({})", artifacts.len())).strong());
+        let id = ui.make_persistent_id(("artifacts", place.index));
+        let mut expanded = ui.data(|data| data.get_temp::<bool>(id).unwrap_or(false));
+        let shown = if expanded {
+            artifacts.len()
+        } else {
+            FOLDED_ARTIFACTS
+        };
+        for artifact in artifacts.iter().take(shown) {
+            ui.separator();
+            artifact_row(ui, artifact, place.cwd, out);
+            preview(ui, caches, artifact);
+        }
+        if artifacts.len() > FOLDED_ARTIFACTS {
+            let label = if expanded {
+                "Show fewer".to_string()
+            } else {
+                format!("Show all {} files", artifacts.len())
+            };
+            if theme::subtle_button(ui, &label).clicked() {
+                expanded = !expanded;
+                ui.data_mut(|data| data.insert_temp(id, expanded));
+            }
+        }
+    });
+}
+
+/// One artifact: icon, path (relative to the session's folder), kind and size, and
+/// Open / Save as… / Show in folder.
+pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mut Vec<UiCommand>) {
+    let shown_path = artifact.path.strip_prefix(cwd).unwrap_or(&artifact.path);
+    let name = artifact.name();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "{} {}",
+            kind_icon(artifact.kind),
+            shown_path.display()
+        ))
+        .on_hover_text(artifact.path.display().to_string());
+        ui.label(theme::muted(format!(
+            "{} · {}",
+            artifact.kind.label(),
+            human_size(artifact.size)
+        )));
+        let path = || artifact.path.clone();
+        if theme::subtle_button(ui, "Open")
+            .accessible_name(format!("Open {name}"))
+            .on_hover_text("Open with the system's application")
+            .clicked()
+        {
+            out.push(UiCommand::OpenArtifact(path()));
+        }
+        if theme::subtle_button(ui, "Save as…")
+            .accessible_name(format!("Save {name} as…"))
+            .clicked()
+        {
+            out.push(UiCommand::SaveArtifactAs(path()));
+        }
+        if theme::subtle_button(ui, "Show in folder")
+            .accessible_name(format!("Show {name} in folder"))
+            .clicked()
+        {
+            out.push(UiCommand::RevealArtifact(path()));
+        }
+    });
+}
+
+fn preview(ui: &mut egui::Ui, caches: &mut Caches, artifact: &Artifact) {
+    match &artifact.preview {
+        Preview::None => {}
+        Preview::Image(_) => {
+            if let Some(texture) = caches.thumbnail(ui.ctx(), artifact) {
+                theme::thumbnail(ui, &texture, THUMBNAIL_WIDTH);
+            }
+        }
+        Preview::Text { text, more } => {
+            ui.label(RichText::new(text).monospace().small());
+            if *more {
+                ui.label(theme::muted("…"));
+            }
+        }
+        Preview::Table { rows, more } => {
+            egui::ScrollArea::horizontal()
+                .id_salt(("table", &artifact.path))
+                .show(ui, |ui| {
+                    egui::Grid::new(("table-grid", &artifact.path))
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for (row_index, row) in rows.iter().enumerate() {
+                                for cell in row {
+                                    let text = RichText::new(cell).small();
+                                    ui.label(if row_index == 0 { text.strong() } else { text });
+                                }
+                                ui.end_row();
+                            }
+                        });
+                });
+            if *more {
+                ui.label(theme::muted("… more rows"));
+            }
+        }
+    }
+}
+
+fn kind_icon(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::Document => theme::icon::DOCUMENT,
+        ArtifactKind::Spreadsheet | ArtifactKind::Table => theme::icon::TABLE,
+        ArtifactKind::Presentation => theme::icon::SLIDES,
+        ArtifactKind::Pdf => theme::icon::PDF,
+        ArtifactKind::Image => theme::icon::IMAGE,
+        ArtifactKind::Archive => theme::icon::ARCHIVE,
+        ArtifactKind::Text => theme::icon::FILE,
+        ArtifactKind::Other => theme::icon::OTHER_FILE,
+    }
+}
+
 fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Vec<UiCommand>) {
     theme::card(ui, |ui| {
         ui.horizontal(|ui| {
@@ -159,8 +368,12 @@ fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Vec<
                     ui.colored_label(theme::WARNING, "stopped");
                 } else {
                     match run.exit_code {
-                        Some(0) => ui.colored_label(theme::SUCCESS, "✔ 0"),
-                        Some(code) => ui.colored_label(theme::DANGER, format!("✖ {code}")),
+                        Some(0) => ui
+                            .colored_label(theme::SUCCESS, format!("{} 0", theme::icon::SUCCEEDED)),
+                        Some(code) => ui.colored_label(
+                            theme::DANGER,
+                            format!("{} {code}", theme::icon::FAILED),
+                        ),
                         None => ui.label(theme::muted("?")),
                     };
                 }

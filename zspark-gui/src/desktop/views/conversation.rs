@@ -1,13 +1,74 @@
 //! The centre: a header (folder, session title, model picker), the conversation at a
 //! readable width that follows new output unless the user scrolled up, the live status
 //! line while a turn runs, and the composer pinned at the bottom.
+//!
+//! Only the items in view are laid out: each item's height is measured when it is
+//! drawn and estimated until then, so a session of ten thousand items costs a frame
+//! about what a short one does.
 
 use egui::RichText;
 
 use super::super::app::DesktopApp;
 use super::super::commands::UiCommand;
 use super::super::theme;
+use super::super::transcript::Item;
 use super::{cards, composer};
+
+/// The gap after each item.
+const ITEM_GAP: f32 = theme::SPACE * 3.0;
+
+/// Measured heights of the conversation's items (each with the gap after it) at one
+/// width; `None` until the item has been drawn.
+#[derive(Default)]
+pub struct HeightCache {
+    width: f32,
+    heights: Vec<Option<f32>>,
+}
+
+impl HeightCache {
+    /// Forgets heights measured at another width, and those of items that are gone.
+    fn prepare(&mut self, width: f32, items: usize) {
+        if (self.width - width).abs() > 0.5 {
+            self.heights.clear();
+            self.width = width;
+        }
+        self.heights.resize(items, None);
+    }
+
+    /// Where each item starts, from the top of the list, and the list's full height.
+    fn offsets(&self, items: &[Item]) -> (Vec<f32>, f32) {
+        let mut offsets = Vec::with_capacity(items.len());
+        let mut y = 0.0;
+        for (item, measured) in items.iter().zip(&self.heights) {
+            offsets.push(y);
+            y += measured.unwrap_or_else(|| estimated_height(item, self.width));
+        }
+        (offsets, y)
+    }
+}
+
+/// A guess at an item's height before it is first drawn, from its text.
+fn estimated_height(item: &Item, width: f32) -> f32 {
+    const LINE: f32 = 18.0;
+    let lines = |text: &str| -> f32 {
+        let per_line = (width / 7.5).max(20.0);
+        text.lines()
+            .map(|line| (line.chars().count() as f32 / per_line).ceil().max(1.0))
+            .sum()
+    };
+    let body = match item {
+        Item::User { text, .. } => 40.0 + lines(text) * LINE,
+        Item::Agent { text, .. } => 8.0 + lines(text) * LINE,
+        Item::Reasoning { .. } | Item::Notice { .. } => LINE,
+        Item::Command(run) => 56.0 + (run.output.lines().count().min(6) as f32) * 15.0,
+        Item::Patch(patch) => 32.0 + patch.files.len() as f32 * 28.0,
+        Item::Plan(plan) => 48.0 + plan.plan.len() as f32 * 26.0,
+        Item::Approval(_) => 140.0,
+        Item::Error { message } => 80.0 + lines(message) * LINE,
+        Item::Artifacts(artifacts) => 48.0 + artifacts.len().min(6) as f32 * 60.0,
+    };
+    body + ITEM_GAP
+}
 
 pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     let Some(session) = &app.session else {
@@ -64,55 +125,73 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     {
         scroll = scroll.vertical_scroll_offset(f32::MAX);
     }
-    let output = scroll.show(ui, |ui| {
-            let width = ui.available_width().min(theme::CONTENT_WIDTH);
-            let margin = ((ui.available_width() - width) / 2.0).max(0.0);
-            ui.horizontal(|ui| {
-                ui.add_space(margin);
-                ui.vertical(|ui| {
-                    ui.set_width(width);
-                    ui.add_space(theme::SPACE * 4.0);
-                    if session.configured.is_none() {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label("Opening the session…");
-                        });
-                    } else if session.transcript.items.is_empty() {
-                        theme::empty_state(
-                            ui,
-                            "Ask the agent to do something in this folder. It asks before running anything the sandbox would block.",
-                        );
-                    }
-                    let last = session.transcript.items.len().saturating_sub(1);
-                    for (index, item) in session.transcript.items.iter().enumerate() {
-                        cards::item(
-                            ui,
-                            &mut app.view.markdown,
-                            item,
-                            cards::Place {
-                                index,
-                                is_last: index == last,
-                                running: running.is_some(),
-                                cwd: &session.cwd,
-                            },
-                            &session.transcript,
-                            out,
-                        );
-                        ui.add_space(theme::SPACE * 3.0);
-                    }
-                    if let Some(started) = running {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(theme::muted(format!(
-                                "Working… {} s · Esc to stop",
-                                started.elapsed().as_secs()
-                            )));
-                        });
-                    }
-                    ui.add_space(theme::SPACE * 4.0);
-                });
+    let items = &session.transcript.items;
+    let output = scroll.show_viewport(ui, |ui, viewport| {
+        let width = ui.available_width().min(theme::CONTENT_WIDTH);
+        let margin = ((ui.available_width() - width) / 2.0).max(0.0);
+        let heights = &mut app.view.heights;
+        heights.prepare(width, items.len());
+        let (offsets, list_height) = heights.offsets(items);
+        let top = theme::SPACE * 4.0;
+        // The items overlapping the viewport (given in the content's coordinates).
+        let first = offsets
+            .partition_point(|start| top + start < viewport.min.y)
+            .saturating_sub(1);
+        let end = offsets.partition_point(|start| top + start <= viewport.max.y);
+        ui.horizontal(|ui| {
+            ui.add_space(margin);
+            ui.vertical(|ui| {
+                ui.set_width(width);
+                ui.add_space(top);
+                if session.configured.is_none() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Opening the session…");
+                    });
+                } else if items.is_empty() {
+                    theme::empty_state(
+                        ui,
+                        "Ask the agent to do something in this folder. It asks before running anything the sandbox would block.",
+                    );
+                }
+                ui.add_space(offsets.get(first).copied().unwrap_or_default());
+                let last = items.len().saturating_sub(1);
+                for (index, item) in items.iter().enumerate().take(end).skip(first) {
+                    let item_top = ui.cursor().min.y;
+                    cards::item(
+                        ui,
+                        &mut app.view.caches,
+                        item,
+                        cards::Place {
+                            index,
+                            is_last: index == last,
+                            running: running.is_some(),
+                            cwd: &session.cwd,
+                        },
+                        &session.transcript,
+                        out,
+                    );
+                    ui.add_space(ITEM_GAP);
+                    app.view.heights.heights[index] = Some(ui.cursor().min.y - item_top);
+                }
+                let below = match offsets.get(end) {
+                    Some(start) => list_height - start,
+                    None => 0.0,
+                };
+                ui.add_space(below);
+                if let Some(started) = running {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(theme::muted(format!(
+                            "Working… {} s · Esc to stop",
+                            started.elapsed().as_secs()
+                        )));
+                    });
+                }
+                ui.add_space(theme::SPACE * 4.0);
             });
         });
+    });
     let hidden_below =
         output.content_size.y - (output.state.clamped_offset().y + output.inner_rect.height());
     if hidden_below > theme::SPACE * 8.0 {

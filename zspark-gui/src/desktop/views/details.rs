@@ -1,12 +1,18 @@
 //! The right panel: the open session's facts (folder, model, provider, wire API),
 //! the sandbox mode and approval policy for its folder (changeable, remembered per
-//! folder), token usage and how much of the context window is left.
+//! folder), token usage and how much of the context window is left, the files its
+//! turns produced, and the skills its folder offers (searchable, with the broken ones
+//! and why).
 
-use codex_protocol::{ApprovalPolicy, SandboxMode, WireApi};
+use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
 
 use super::super::app::DesktopApp;
 use super::super::commands::UiCommand;
 use super::super::theme;
+use super::cards;
+
+/// Files listed in the panel before "and N more".
+const LISTED_FILES: usize = 20;
 
 const APPROVALS: [(Option<ApprovalPolicy>, &str); 4] = [
     (
@@ -31,7 +37,17 @@ const SANDBOXES: [(Option<SandboxMode>, &str); 4] = [
     (None, "As config.toml says"),
 ];
 
-pub fn show(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
+pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            session_facts(ui, app, out);
+            files(ui, app, out);
+            skills(ui, app, out);
+        });
+}
+
+fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
     theme::section_heading(ui, "Session");
     let Some(session) = &app.session else {
         theme::empty_state(ui, "No session open.");
@@ -116,5 +132,109 @@ pub fn show(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
                 None => theme::fact(ui, "Context window", "unknown for this model"),
             }
         }
+    }
+}
+
+fn files(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
+    let Some(session) = &app.session else { return };
+    theme::section_heading(ui, "Files");
+    if session.artifacts.is_empty() {
+        theme::empty_state(
+            ui,
+            "Files the agent creates or changes appear here, ready to open or save.",
+        );
+        return;
+    }
+    for artifact in session.artifacts.iter().take(LISTED_FILES) {
+        cards::artifact_row(ui, artifact, &session.cwd, out);
+    }
+    if session.artifacts.len() > LISTED_FILES {
+        ui.label(theme::muted(format!(
+            "and {} more; see the conversation",
+            session.artifacts.len() - LISTED_FILES
+        )));
+    }
+}
+
+fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+    if app.session.is_none() {
+        return;
+    }
+    ui.horizontal(|ui| {
+        theme::section_heading(ui, "Skills");
+        if theme::subtle_button(ui, theme::icon::REFRESH)
+            .on_hover_text("Look for skills again")
+            .accessible_name("Refresh skills")
+            .clicked()
+        {
+            out.push(UiCommand::RefreshSkills);
+        }
+    });
+    let Some(list) = &app.skills else {
+        ui.spinner();
+        return;
+    };
+    let catalog = &list.catalog;
+    if catalog.skills.is_empty() && catalog.errors.is_empty() {
+        theme::empty_state(
+            ui,
+            "No skills found. Put a folder with a SKILL.md in ~/.codex/skills or .codex/skills in your project.",
+        );
+        return;
+    }
+    ui.add(
+        egui::TextEdit::singleline(&mut app.view.skill_search)
+            .hint_text("Search skills")
+            .desired_width(f32::INFINITY),
+    )
+    .accessible_name("Search skills");
+    let query = app.view.skill_search.trim().to_lowercase();
+    let matches = |text: &str| query.is_empty() || text.to_lowercase().contains(&query);
+    let mut shown = 0;
+    for skill in &catalog.skills {
+        let title = skill.display_name.as_deref().unwrap_or(&skill.name);
+        let description = skill
+            .short_description
+            .as_deref()
+            .unwrap_or(&skill.description);
+        if !(matches(title) || matches(&skill.name) || matches(description)) {
+            continue;
+        }
+        shown += 1;
+        theme::card(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(egui::RichText::new(title).strong());
+                ui.label(theme::muted(scope_label(skill.scope)));
+            });
+            ui.label(egui::RichText::new(description).small());
+            if ui
+                .button("Use")
+                .on_hover_text("Send the next message with this skill")
+                .accessible_name(format!("Use {}", skill.name))
+                .clicked()
+            {
+                out.push(UiCommand::UseSkill(skill.clone()));
+            }
+        });
+    }
+    if shown == 0 && !catalog.skills.is_empty() {
+        theme::empty_state(ui, "No skill matches the search.");
+    }
+    for error in &catalog.errors {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(theme::WARNING, theme::icon::WARNING);
+            ui.label(
+                egui::RichText::new(format!("{}: {}", error.path.display(), error.message)).small(),
+            );
+        });
+    }
+}
+
+fn scope_label(scope: SkillScope) -> &'static str {
+    match scope {
+        SkillScope::Repo => "project",
+        SkillScope::User => "yours",
+        SkillScope::System => "system",
+        SkillScope::Admin => "admin",
     }
 }

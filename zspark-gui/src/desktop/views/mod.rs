@@ -1,9 +1,9 @@
 //! The views: each draws one part of the window from the app's state and pushes
 //! [`UiCommand`]s for what the user asked; none changes domain state itself.
 
-mod cards;
+pub mod cards;
 mod composer;
-mod conversation;
+pub mod conversation;
 mod details;
 mod first_run;
 pub mod settings;

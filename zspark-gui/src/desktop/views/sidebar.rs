@@ -19,7 +19,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
         {
             out.push(UiCommand::AskNewSession);
         }
-        if theme::subtle_button(ui, "⟳")
+        if theme::subtle_button(ui, theme::icon::REFRESH)
             .on_hover_text("Refresh the session list")
             .clicked()
         {
@@ -38,7 +38,11 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     }
     egui::Panel::bottom("sidebar-bottom").show(ui, |ui| {
         ui.add_space(theme::SPACE);
-        if ui.button("⚙ Settings").on_hover_text("Ctrl+,").clicked() {
+        if ui
+            .button(format!("{} Settings", theme::icon::SETTINGS))
+            .on_hover_text("Ctrl+,")
+            .clicked()
+        {
             out.push(UiCommand::OpenSettings);
         }
         ui.add_space(theme::SPACE);

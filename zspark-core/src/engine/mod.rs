@@ -3,18 +3,31 @@
 //! [`EngineEvent`]s once per frame, and the engine calls the injected waker after every
 //! event so a reactive UI repaints only when something happened. Streaming deltas are
 //! merged before they are sent, so a fast model does not flood the UI with events.
+//! When a turn ends, the files it produced are reported as artifacts.
+//!
+//! - [`forward`]: a session's events on their way out, and the artifact scan.
+//! - [`files`]: attachments, artifact actions and skills, off the run loop.
+
+mod files;
+mod forward;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use codex_core::config::Env;
+use codex_core::context::SkillCatalog;
 use codex_core::rollout::load_rollout;
 use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, load_config};
-use codex_protocol::{ApprovalPolicy, Event, EventMsg, Op, SandboxMode};
+use codex_protocol::{ApprovalPolicy, Event, Op, SandboxMode};
 use tokio::sync::{mpsc, oneshot};
 use zspark_auth::signin::SecretLocation;
 
+pub use files::FileCommand;
+use forward::{TurnClock, forward};
+
+use crate::artifacts::{Artifact, Launcher};
+use crate::attachments::Attachment;
 use crate::catalogue::SessionCatalogue;
 use crate::providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
 
@@ -37,6 +50,8 @@ pub struct EngineSetup {
     /// The environment sessions start with (stored API keys are added to it).
     pub env: Env,
     pub secrets: SecretBackend,
+    /// Opens artifacts with the system's applications.
+    pub launcher: Arc<dyn Launcher>,
 }
 
 /// Settings a session starts with; `None` means "as `config.toml` says".
@@ -92,6 +107,8 @@ pub enum EngineCommand {
     /// Pass an op (a turn, an interrupt, an approval, a rollback) to the current
     /// session; [`EngineEvent::Problem`] when there is none.
     Submit(Op),
+    /// Attachments, artifacts and skills.
+    File(FileCommand),
 }
 
 /// What the engine reports.
@@ -123,6 +140,24 @@ pub enum EngineEvent {
     /// Session `session`'s loop has ended.
     SessionEnded {
         session: u64,
+    },
+    /// The files turn `turn_id` created or changed, newest first; sent after the
+    /// turn's last runtime event, and only when there are some.
+    Artifacts {
+        session: u64,
+        turn_id: String,
+        artifacts: Vec<Artifact>,
+    },
+    /// Attachments prepared, or why each could not be.
+    Attached(Vec<Result<Attachment, String>>),
+    /// An artifact was saved where the user asked.
+    FileSaved {
+        destination: PathBuf,
+    },
+    /// The skills sessions in `cwd` can use, and the broken SKILL.md files.
+    Skills {
+        cwd: PathBuf,
+        catalog: SkillCatalog,
     },
     /// A command could not be carried out.
     Problem(String),
@@ -251,6 +286,7 @@ impl Outbox {
 
 struct ActiveSession {
     submitter: Submitter,
+    clock: TurnClock,
     ended: oneshot::Receiver<()>,
 }
 
@@ -333,7 +369,12 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
             }
             EngineCommand::Submit(op) => {
                 let sent = match &current {
-                    Some(session) => session.submitter.submit(op).await.is_ok(),
+                    Some(session) => {
+                        if matches!(op, Op::UserTurn { .. }) {
+                            session.clock.start();
+                        }
+                        session.submitter.submit(op).await.is_ok()
+                    }
                     None => false,
                 };
                 if !sent {
@@ -345,6 +386,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                         .await;
                 }
             }
+            EngineCommand::File(work) => files::spawn(work, &setup, &outbox),
         }
     }
     if let Some(session) = current.take() {
@@ -426,8 +468,19 @@ async fn open(
         return None;
     }
     let (ended_tx, ended) = oneshot::channel();
-    tokio::spawn(forward(number, events, outbox.clone(), ended_tx));
-    Some(ActiveSession { submitter, ended })
+    let clock = TurnClock::default();
+    tokio::spawn(forward(
+        number,
+        events,
+        outbox.clone(),
+        clock.clone(),
+        ended_tx,
+    ));
+    Some(ActiveSession {
+        submitter,
+        clock,
+        ended,
+    })
 }
 
 /// Loads the configuration for a session in `cwd` (or the resumed session's folder).
@@ -473,125 +526,4 @@ fn prepare(
     )
     .map_err(|error| format!("{error}. Open Settings → Providers to fix it."))?;
     Ok((loaded, cwd))
-}
-
-/// Passes a session's events on, merging runs of streaming deltas.
-async fn forward(
-    number: u64,
-    mut events: mpsc::Receiver<Event>,
-    outbox: Outbox,
-    ended: oneshot::Sender<()>,
-) {
-    let mut held: Option<Event> = None;
-    loop {
-        let mut event = match held.take() {
-            Some(event) => event,
-            None => match events.recv().await {
-                Some(event) => event,
-                None => break,
-            },
-        };
-        while let Ok(next) = events.try_recv() {
-            if let Some(next) = merge_delta(&mut event, next) {
-                held = Some(next);
-                break;
-            }
-        }
-        outbox
-            .send(EngineEvent::Runtime {
-                session: number,
-                event,
-            })
-            .await;
-    }
-    outbox
-        .send(EngineEvent::SessionEnded { session: number })
-        .await;
-    let _ = ended.send(());
-}
-
-/// Appends `next` to `event` when both are deltas of the same stream; otherwise gives
-/// `next` back.
-fn merge_delta(event: &mut Event, next: Event) -> Option<Event> {
-    if event.id != next.id {
-        return Some(next);
-    }
-    match (&mut event.msg, next.msg) {
-        (EventMsg::AgentMessageDelta { delta }, EventMsg::AgentMessageDelta { delta: more })
-        | (
-            EventMsg::AgentReasoningDelta { delta },
-            EventMsg::AgentReasoningDelta { delta: more },
-        ) => {
-            delta.push_str(&more);
-            None
-        }
-        (
-            EventMsg::ExecCommandOutputDelta {
-                call_id,
-                stream,
-                chunk,
-            },
-            EventMsg::ExecCommandOutputDelta {
-                call_id: next_call,
-                stream: next_stream,
-                chunk: more,
-            },
-        ) if *call_id == next_call && *stream == next_stream => {
-            chunk.push_str(&more);
-            None
-        }
-        (_, msg) => Some(Event { id: next.id, msg }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use codex_protocol::OutputStream;
-
-    use super::*;
-
-    fn event(msg: EventMsg) -> Event {
-        Event {
-            id: "1".into(),
-            msg,
-        }
-    }
-
-    #[test]
-    fn deltas_of_one_stream_merge_and_others_do_not() {
-        let mut first = event(EventMsg::AgentMessageDelta {
-            delta: "Hel".into(),
-        });
-        assert!(
-            merge_delta(
-                &mut first,
-                event(EventMsg::AgentMessageDelta { delta: "lo".into() })
-            )
-            .is_none()
-        );
-        assert_eq!(
-            first.msg,
-            EventMsg::AgentMessageDelta {
-                delta: "Hello".into()
-            }
-        );
-
-        let reasoning = event(EventMsg::AgentReasoningDelta { delta: "x".into() });
-        assert_eq!(merge_delta(&mut first, reasoning.clone()), Some(reasoning));
-
-        let output = |call: &str, chunk: &str| {
-            event(EventMsg::ExecCommandOutputDelta {
-                call_id: call.into(),
-                stream: OutputStream::Stdout,
-                chunk: chunk.into(),
-            })
-        };
-        let mut out = output("a", "1");
-        assert!(merge_delta(&mut out, output("a", "2")).is_none());
-        assert_eq!(out, output("a", "12"));
-        assert_eq!(
-            merge_delta(&mut out, output("b", "3")),
-            Some(output("b", "3"))
-        );
-    }
 }
