@@ -16,21 +16,26 @@ pub struct FolderGroup {
 }
 
 impl FolderGroup {
-    /// The folder as the sidebar shows it: `~/…` inside `home`, else the full path.
+    /// The folder as the sidebar shows it (see [`folder_label`]).
     pub fn label(&self, home: Option<&Path>) -> String {
         match &self.folder {
             None => "Unknown folder".to_string(),
-            Some(folder) => match home.and_then(|home| folder.strip_prefix(home).ok()) {
-                Some(relative) if relative.as_os_str().is_empty() => "~".to_string(),
-                Some(relative) => format!("~/{}", relative.display()),
-                None => folder.display().to_string(),
-            },
+            Some(folder) => folder_label(folder, home),
         }
     }
 
     /// Whether the folder is gone (sessions there can be read but not continued there).
     pub fn folder_missing(&self) -> bool {
         self.folder.as_ref().is_some_and(|folder| !folder.is_dir())
+    }
+}
+
+/// A folder as people read it: `~/…` inside `home`, else the full path.
+pub fn folder_label(folder: &Path, home: Option<&Path>) -> String {
+    match home.and_then(|home| folder.strip_prefix(home).ok()) {
+        Some(relative) if relative.as_os_str().is_empty() => "~".to_string(),
+        Some(relative) => format!("~/{}", relative.display()),
+        None => folder.display().to_string(),
     }
 }
 

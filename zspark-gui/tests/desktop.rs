@@ -22,7 +22,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
 use zspark_core::{EngineSetup, Launcher, SecretBackend};
-use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs};
+use zspark_gui::desktop::{
+    DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs, ThemeChoice,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -61,6 +63,13 @@ impl Launcher for RecordingLauncher {
     }
 }
 
+/// Whether a desk draws pixels (for snapshots) or only its accessibility tree.
+#[derive(Clone, Copy)]
+enum Drawing {
+    AccessibilityOnly,
+    Pixels,
+}
+
 /// The app, built on the harness's first frame (it needs the harness's context).
 struct Slot {
     setup: Option<DesktopSetup>,
@@ -80,6 +89,19 @@ impl Desk {
     /// A desktop on a fresh `CODEX_HOME` holding `config` (if any), remembering the
     /// workspace folder.
     fn open(config: Option<String>, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
+        Self::open_drawing(config, prefs, Drawing::AccessibilityOnly)
+    }
+
+    /// Like [`Desk::open`], rendering pixels for snapshots.
+    fn open_rendered(config: Option<String>, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
+        Self::open_drawing(config, prefs, Drawing::Pixels)
+    }
+
+    fn open_drawing(
+        config: Option<String>,
+        prefs: impl FnOnce(&mut Prefs, &Path),
+        drawing: Drawing,
+    ) -> Self {
         let dirs = tempfile::tempdir().unwrap();
         let root = dirs.path().canonicalize().unwrap();
         let codex_home = root.join("codex-home");
@@ -89,13 +111,24 @@ impl Desk {
         if let Some(config) = config {
             std::fs::write(codex_home.join("config.toml"), config).unwrap();
         }
-        let mut desk = Self::reopen(&codex_home, &workspace, prefs);
+        let mut desk = Self::reopen_drawing(&codex_home, &workspace, prefs, drawing);
         desk._dirs = dirs;
         desk
     }
 
     /// A desktop on an existing `CODEX_HOME` (a second run of the app).
     fn reopen(codex_home: &Path, workspace: &Path, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
+        Self::reopen_drawing(codex_home, workspace, prefs, Drawing::AccessibilityOnly)
+    }
+
+    /// `HOME` is the folder holding `CODEX_HOME` and the workspace, so the window shows
+    /// `~/workspace` rather than a random temporary path.
+    fn reopen_drawing(
+        codex_home: &Path,
+        workspace: &Path,
+        prefs: impl FnOnce(&mut Prefs, &Path),
+        drawing: Drawing,
+    ) -> Self {
         let mut stored = Prefs::default();
         stored.remember_folder(workspace);
         prefs(&mut stored, workspace);
@@ -105,7 +138,10 @@ impl Desk {
             engine: EngineSetup {
                 codex_home: codex_home.to_path_buf(),
                 env: [
-                    ("HOME".to_string(), codex_home.display().to_string()),
+                    (
+                        "HOME".to_string(),
+                        codex_home.parent().unwrap().display().to_string(),
+                    ),
                     (
                         "PATH".to_string(),
                         std::env::var("PATH").unwrap_or_default(),
@@ -118,21 +154,23 @@ impl Desk {
             prefs: stored,
             dialogs: dialogs.clone(),
         };
-        let harness = Harness::builder()
-            .with_size([1280.0, 900.0])
-            .build_ui_state(
-                |ui, slot: &mut Slot| {
-                    if slot.app.is_none() {
-                        let setup = slot.setup.take().expect("setup is used once");
-                        slot.app = Some(DesktopApp::new(ui.ctx(), setup).unwrap());
-                    }
-                    slot.app.as_mut().unwrap().show(ui);
-                },
-                Slot {
-                    setup: Some(setup),
-                    app: None,
-                },
-            );
+        let builder = match drawing {
+            Drawing::AccessibilityOnly => Harness::builder().with_size([1280.0, 900.0]),
+            Drawing::Pixels => Harness::builder().with_size([1100.0, 720.0]).wgpu(),
+        };
+        let harness = builder.build_ui_state(
+            |ui, slot: &mut Slot| {
+                if slot.app.is_none() {
+                    let setup = slot.setup.take().expect("setup is used once");
+                    slot.app = Some(DesktopApp::new(ui.ctx(), setup).unwrap());
+                }
+                slot.app.as_mut().unwrap().show(ui);
+            },
+            Slot {
+                setup: Some(setup),
+                app: None,
+            },
+        );
         Self {
             harness,
             codex_home: codex_home.to_path_buf(),
@@ -231,6 +269,25 @@ impl Desk {
 
     fn app(&self) -> &DesktopApp {
         self.harness.state().app.as_ref().unwrap()
+    }
+
+    /// Compares the window with `tests/snapshots/<name>.png` (`UPDATE_SNAPSHOTS=1`
+    /// writes it). Without a GPU adapter to render with (software rendering needs Mesa)
+    /// it says so and skips, unless `ZSPARK_REQUIRE_SNAPSHOTS=1`.
+    fn snapshot(&mut self, name: &str) {
+        self.settle();
+        match self.harness.try_snapshot(name) {
+            Ok(()) => {}
+            Err(egui_kittest::SnapshotError::RenderError { err })
+                if std::env::var("ZSPARK_REQUIRE_SNAPSHOTS").as_deref() != Ok("1") =>
+            {
+                #[allow(clippy::print_stderr, reason = "a skipped check says why")]
+                {
+                    eprintln!("skipping the {name} snapshot: cannot render ({err})");
+                }
+            }
+            Err(error) => panic!("snapshot {name}: {error}"),
+        }
     }
 
     /// Runs until idle and checks every input is labelled.
@@ -788,4 +845,107 @@ fn a_ten_thousand_item_session_lays_out_only_what_is_in_view() {
             .is_none(),
         "the first answer is far out of view"
     );
+}
+
+/// A config whose provider is never called (a fixed address keeps the pixels fixed).
+const QUIET_CONFIG: &str = "profile = \"local\"\n\n[model_providers.local]\nname = \"Local model\"\nbase_url = \"http://127.0.0.1:9/v1\"\nwire_api = \"chat\"\n\n[profiles.local]\nmodel_provider = \"local\"\nmodel = \"qwen3-coder\"\n";
+
+/// A stored session with something of every kind: a question, reasoning, a command with
+/// its output, a change to a file and a markdown answer with a table and code.
+fn rich_rollout(codex_home: &Path, workspace: &Path) {
+    let dir = codex_home.join("sessions/2026/11/30");
+    std::fs::create_dir_all(&dir).unwrap();
+    let id = "0190b5f2-7c4a-7d1e-9a53-3c2f0b6e4d42";
+    let patch = "*** Begin Patch\n*** Update File: src/export.rs\n@@ pub fn export(rows: &[Row]) -> String {\n-    String::new()\n+    let mut out = String::from(\"city,people\\n\");\n+    for row in rows {\n+        out.push_str(&format!(\"{},{}\\n\", row.city, row.people));\n+    }\n+    out\n*** End Patch\n";
+    let answer = "## CSV export added\n\n`export()` now writes one line per city:\n\n| city | people |\n|---|---|\n| Oslo | 709 000 |\n| Bergen | 291 000 |\n\n```rust\nlet csv = export(&rows);\n```\n\nAll **3 tests** pass.";
+    let records = [
+        json!({"type": "session_meta", "payload": {"id": id, "timestamp": "2026-11-30T10:00:00.000Z",
+            "cwd": workspace, "originator": "zspark", "cli_version": "0.1.0", "source": "exec",
+            "model_provider": "local"}}),
+        json!({"type": "response_item", "payload": {"type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "Add a CSV export and run the tests"}]}}),
+        json!({"type": "response_item", "payload": {"type": "reasoning",
+            "summary": [{"type": "summary_text", "text": "The export function is a stub; fill it in, then test."}]}}),
+        json!({"type": "response_item", "payload": {"type": "custom_tool_call", "call_id": "c1",
+            "name": "apply_patch", "input": patch}}),
+        json!({"type": "response_item", "payload": {"type": "custom_tool_call_output", "call_id": "c1",
+            "output": "Success. Updated the following files:\nM src/export.rs\n"}}),
+        json!({"type": "response_item", "payload": {"type": "function_call", "call_id": "c2",
+            "name": "exec_command", "arguments": "{\"cmd\":\"cargo test\"}"}}),
+        json!({"type": "response_item", "payload": {"type": "function_call_output", "call_id": "c2",
+            "output": "Wall time: 1.9 seconds\nProcess exited with code 0\nOutput:\nrunning 3 tests\ntest export::empty ... ok\ntest export::one_city ... ok\ntest export::quoting ... ok\n\ntest result: ok. 3 passed; 0 failed\n"}}),
+        json!({"type": "response_item", "payload": {"type": "message", "role": "assistant",
+            "content": [{"type": "output_text", "text": answer}]}}),
+    ];
+    let text: String = records
+        .iter()
+        .map(|record| {
+            let mut record = record.clone();
+            record["timestamp"] = json!("2026-11-30T10:00:00.000Z");
+            format!("{record}\n")
+        })
+        .collect();
+    std::fs::write(
+        dir.join(format!("rollout-2026-11-30T10-00-00-{id}.jsonl")),
+        text,
+    )
+    .unwrap();
+}
+
+/// Skills for the snapshot's folder, one of them broken.
+fn snapshot_skills(workspace: &Path) {
+    for (name, text) in [
+        (
+            "slides",
+            "---\nname: slides\ndescription: Build a slide deck from notes\n---\n",
+        ),
+        (
+            "spreadsheets",
+            "---\nname: spreadsheets\ndescription: Create and edit .xlsx workbooks\n---\n",
+        ),
+        ("broken", "no front matter\n"),
+    ] {
+        let dir = workspace.join(".codex/skills").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("SKILL.md"), text).unwrap();
+    }
+}
+
+fn snapshot_desk(theme: ThemeChoice) -> Desk {
+    let mut desk = Desk::open_rendered(Some(QUIET_CONFIG.to_string()), |prefs, _| {
+        prefs.onboarded = true;
+        prefs.theme = theme;
+    });
+    rich_rollout(&desk.codex_home, &desk.workspace);
+    snapshot_skills(&desk.workspace);
+    std::fs::write(desk.workspace.join("notes.md"), "# Notes\n").unwrap();
+    desk.click("⟳");
+    desk.wait_for("Add a CSV export");
+    desk.click("Add a CSV export and run the tests");
+    desk.wait_for("CSV export added");
+    desk.wait_for("Build a slide deck from notes");
+    desk.harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(desk.workspace.join("notes.md"))));
+    desk.wait_for("notes.md · 8 B");
+    desk
+}
+
+#[test]
+fn snapshots_of_the_main_screens() {
+    let mut first_run = Desk::open_rendered(None, |prefs, _| prefs.theme = ThemeChoice::Light);
+    first_run.wait_for("Add the model provider");
+    first_run.snapshot("first_run");
+    drop(first_run);
+
+    let mut light = snapshot_desk(ThemeChoice::Light);
+    light.snapshot("conversation_light");
+    light.click("⚙ Settings");
+    light.wait_for("Local model");
+    light.snapshot("settings");
+    drop(light);
+
+    let mut dark = snapshot_desk(ThemeChoice::Dark);
+    dark.snapshot("conversation_dark");
 }

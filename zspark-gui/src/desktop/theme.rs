@@ -183,7 +183,30 @@ pub fn subtle_button(ui: &mut egui::Ui, text: &str) -> egui::Response {
 /// A small upper-case section heading ("LOCAL", "SHARED WORKSPACES").
 pub fn section_heading(ui: &mut egui::Ui, text: &str) {
     ui.add_space(2.0 * SPACE);
-    ui.label(RichText::new(text.to_uppercase()).small().strong().weak());
+    ui.label(section_text(text));
+}
+
+/// A section heading with a quiet action at its end (a refresh); true when clicked.
+/// `action_name` names the action for screen readers and tests.
+pub fn section_heading_with_action(
+    ui: &mut egui::Ui,
+    text: &str,
+    action: &str,
+    action_name: &str,
+) -> bool {
+    ui.add_space(2.0 * SPACE);
+    ui.horizontal(|ui| {
+        ui.label(section_text(text));
+        subtle_button(ui, action)
+            .on_hover_text(action_name)
+            .accessible_name(action_name)
+            .clicked()
+    })
+    .inner
+}
+
+fn section_text(text: &str) -> RichText {
+    RichText::new(text.to_uppercase()).small().strong().weak()
 }
 
 /// A screen title.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use codex_apply_patch::{ChunkLine, Hunk};
 use codex_core::rollout::is_user_turn_message;
 use codex_core::user_message_parts;
 use codex_protocol::{EventMsg, FileChange, PlanUpdate, ResponseItem, ReviewDecision, Role};
@@ -537,15 +538,47 @@ fn recorded_call(call_id: &str, name: &str, arguments: &str) -> Option<Item> {
     }))
 }
 
+/// A recorded `apply_patch` call as a change card: one diff per file when the patch
+/// parses, else the patch text as the model wrote it.
 fn recorded_patch(call_id: &str, patch: &str) -> Item {
-    Item::Patch(PatchItem {
-        call_id: call_id.to_string(),
-        files: vec![FileDiff::from_diff(
+    let files = match codex_apply_patch::parse_patch(patch) {
+        Ok(parsed) => parsed.hunks.iter().map(hunk_diff).collect(),
+        Err(_) => vec![FileDiff::from_diff(
             PathBuf::from("patch"),
             patch.to_string(),
         )],
+    };
+    Item::Patch(PatchItem {
+        call_id: call_id.to_string(),
+        files,
         status: PatchStatus::Recorded,
     })
+}
+
+/// One file of a parsed patch as a unified-style diff.
+fn hunk_diff(hunk: &Hunk) -> FileDiff {
+    let diff = match hunk {
+        Hunk::Add { contents, .. } => prefix_lines(contents, '+'),
+        Hunk::Delete { .. } => String::new(),
+        Hunk::Update { chunks, .. } => chunks
+            .iter()
+            .map(|chunk| {
+                let mut text = format!("@@ {}\n", chunk.context.as_deref().unwrap_or_default());
+                for line in &chunk.lines {
+                    let (sign, line) = match line {
+                        ChunkLine::Context(line) => (' ', line),
+                        ChunkLine::Remove(line) => ('-', line),
+                        ChunkLine::Add(line) => ('+', line),
+                    };
+                    text.push(sign);
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                text
+            })
+            .collect(),
+    };
+    FileDiff::from_diff(hunk.path().clone(), diff)
 }
 
 /// The output and exit code of a recorded command: `shell` answers in JSON

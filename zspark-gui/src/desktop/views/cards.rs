@@ -417,7 +417,7 @@ fn patch_card(ui: &mut egui::Ui, patch: &PatchItem, place: Place<'_>) {
                 PatchStatus::Applying => "Editing",
                 PatchStatus::Applied => "Edited",
                 PatchStatus::Failed(_) => "Could not edit",
-                PatchStatus::Recorded => "Patch",
+                PatchStatus::Recorded => "Changed",
             };
             egui::CollapsingHeader::new(diff_heading(verb, file, place.cwd))
                 .id_salt(("diff", place.index, file_index))

@@ -5,6 +5,7 @@
 //! and why).
 
 use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
+use zspark_core::catalogue::folder_label;
 
 use super::super::app::DesktopApp;
 use super::super::commands::UiCommand;
@@ -53,7 +54,11 @@ fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) 
         theme::empty_state(ui, "No session open.");
         return;
     };
-    theme::fact(ui, "Folder", session.cwd.display().to_string());
+    theme::fact(
+        ui,
+        "Folder",
+        folder_label(&session.cwd, app.home.as_deref()),
+    );
     let Some(configured) = &session.configured else {
         ui.spinner();
         return;
@@ -160,16 +165,9 @@ fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     if app.session.is_none() {
         return;
     }
-    ui.horizontal(|ui| {
-        theme::section_heading(ui, "Skills");
-        if theme::subtle_button(ui, theme::icon::REFRESH)
-            .on_hover_text("Look for skills again")
-            .accessible_name("Refresh skills")
-            .clicked()
-        {
-            out.push(UiCommand::RefreshSkills);
-        }
-    });
+    if theme::section_heading_with_action(ui, "Skills", theme::icon::REFRESH, "Refresh skills") {
+        out.push(UiCommand::RefreshSkills);
+    }
     let Some(list) = &app.skills else {
         ui.spinner();
         return;
