@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The desktop in a real window under Xvfb: its idle cost against a bare eframe window
-measured the same way (`idle`), or a screenshot anyone can look at (`screenshot`).
+measured the same way (`idle`), the time from start to its first drawn frame against the
+same bare window (`first-frame`), or a screenshot anyone can look at (`screenshot`).
 
 idle:
 Each program runs in a real window under Xvfb (software GL). After a settle period the
@@ -12,13 +13,22 @@ zspark starts on a fresh HOME whose CODEX_HOME holds one provider profile and a 
 stored sessions, with the first-run screen already passed, so the window shows the
 sidebar, an empty conversation area and the details panel.
 
+first-frame:
+Xvfb starts with a black root window. The script starts the program and grabs the
+screen (xwd) in a loop until the window's area shows more than a few colours (text drawn
+on a filled panel); the time from the program's start to that grab is its time to first
+frame (a grab takes about 10 ms, which bounds the resolution). Fresh HOME every run;
+runs alternate between the two programs.
+
 Usage:
   python3 zspark-gui/benches/desktop_window.py idle \
       --zspark target/release/zspark --bare target/release/examples/bare_window
+  python3 zspark-gui/benches/desktop_window.py first-frame \
+      --zspark target/release/zspark --bare target/release/examples/bare_window
   python3 zspark-gui/benches/desktop_window.py screenshot \
       --zspark target/release/zspark --open-session --out zspark.png
-Needs Xvfb (and ImageMagick's `import` and xdotool for screenshots):
-  apt-get install -y xvfb imagemagick xdotool
+Needs Xvfb, xwd (first-frame), and ImageMagick's `import` and xdotool (screenshots):
+  apt-get install -y xvfb x11-apps imagemagick xdotool
 """
 
 import argparse
@@ -51,7 +61,8 @@ def memory_kib(pid):
 
 
 def seeded_home(root):
-    """A HOME with a provider profile, three stored sessions and onboarded prefs."""
+    """A HOME with a provider profile, three stored sessions, two skills and onboarded
+    prefs."""
     home = os.path.join(root, "home")
     codex_home = os.path.join(home, ".codex")
     workspace = os.path.join(home, "project")
@@ -97,6 +108,12 @@ def seeded_home(root):
                 "| Suite | Tests |\n|---|---|\n| unit | 9 |\n| integration | 3 |\n")
         with open(path, "w") as rollout:
             rollout.write("".join(json.dumps(line) + "\n" for line in lines))
+    for name, description in [("slides", "Build a slide deck from notes"),
+                              ("spreadsheets", "Create and edit .xlsx workbooks")]:
+        skill_dir = os.path.join(codex_home, "skills", name)
+        os.makedirs(skill_dir)
+        with open(os.path.join(skill_dir, "SKILL.md"), "w") as skill:
+            skill.write(f"---\nname: {name}\ndescription: {description}\n---\n")
     storage = os.path.join(home, ".local", "share", "zspark")
     os.makedirs(storage)
     prefs = f'(onboarded:true,recent_folders:["{workspace}"])'
@@ -136,7 +153,7 @@ def measure(command, env, settle, window, open_session):
 def start_xvfb(display):
     if shutil.which("Xvfb") is None:
         sys.exit("Xvfb is needed: apt-get install -y xvfb")
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-br", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     return xvfb
@@ -147,7 +164,9 @@ def environment(home, codex_home, display):
             "DISPLAY": display, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
 
 
-def idle(args):
+def alternating_runs(args, measure_one):
+    """Runs `measure_one(command, env)` for zspark and the bare window, `args.runs` times
+    each, alternating which goes first, each on a fresh HOME under one Xvfb."""
     xvfb = start_xvfb(args.display)
     results = {"zspark": [], "bare eframe": []}
     try:
@@ -158,12 +177,19 @@ def idle(args):
                     home, codex_home = seeded_home(root)
                     command = [args.zspark] if name == "zspark" else [args.bare]
                     env = environment(home, codex_home, args.display)
-                    open_session = args.open_session and name == "zspark"
-                    results[name].append(measure(command, env, args.settle, args.window, open_session))
+                    results[name].append(measure_one(name, command, env))
                     print(name, results[name][-1], flush=True)
     finally:
         xvfb.terminate()
+    return results
 
+
+def idle(args):
+    def measure_one(name, command, env):
+        open_session = args.open_session and name == "zspark"
+        return measure(command, env, args.settle, args.window, open_session)
+
+    results = alternating_runs(args, measure_one)
     print(f"\n{'program':<14}{'idle CPU %':>12}{'RSS MiB':>10}{'peak MiB':>10}   (median of {args.runs})")
     for name, runs in results.items():
         def median(key):
@@ -172,6 +198,53 @@ def idle(args):
     ratio = statistics.median(r["rss_mib"] for r in results["zspark"]) / statistics.median(
         r["rss_mib"] for r in results["bare eframe"])
     print(f"\nzspark resident memory is {ratio:.2f}x the bare window's")
+
+
+def colours_on_screen(display):
+    """How many distinct colours a grid of points on the screen shows (xwd, 24-bit)."""
+    grab = subprocess.run(["xwd", "-root", "-silent", "-display", display],
+                          capture_output=True, check=True).stdout
+    header_size = int.from_bytes(grab[0:4], "big")
+    width = int.from_bytes(grab[16:20], "big")
+    height = int.from_bytes(grab[20:24], "big")
+    bytes_per_line = int.from_bytes(grab[48:52], "big")
+    colormap_entries = int.from_bytes(grab[76:80], "big")
+    pixels = grab[header_size + 12 * colormap_entries:]
+    seen = set()
+    for y in range(0, height, 8):
+        row = pixels[y * bytes_per_line:(y + 1) * bytes_per_line]
+        for x in range(0, width, 8):
+            seen.add(row[4 * x:4 * x + 3])
+    return len(seen)
+
+
+def time_to_first_frame(command, env, display, timeout=30.0):
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.monotonic() - started < timeout:
+            if colours_on_screen(display) > 4:
+                return time.monotonic() - started
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited before drawing")
+        raise RuntimeError(f"{command[0]} drew nothing within {timeout} s")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        time.sleep(0.5)
+
+
+def first_frame(args):
+    if shutil.which("xwd") is None:
+        sys.exit("xwd is needed: apt-get install -y x11-apps")
+    results = alternating_runs(
+        args, lambda name, command, env: time_to_first_frame(command, env, args.display))
+    print(f"\n{'program':<14}{'median ms':>10}{'min ms':>8}{'max ms':>8}   ({args.runs} runs)")
+    for name, runs in results.items():
+        print(f"{name:<14}{statistics.median(runs) * 1000:>10.0f}{min(runs) * 1000:>8.0f}{max(runs) * 1000:>8.0f}")
 
 
 def screenshot(args):
@@ -209,6 +282,11 @@ def main():
     idle_parser.add_argument("--display", default=":97")
     idle_parser.add_argument("--open-session", action="store_true",
                              help="measure zspark with the newest session open (needs xdotool)")
+    first_parser = commands.add_parser("first-frame", help="time to first frame against a bare eframe window")
+    first_parser.add_argument("--zspark", required=True)
+    first_parser.add_argument("--bare", required=True)
+    first_parser.add_argument("--runs", type=int, default=10)
+    first_parser.add_argument("--display", default=":96")
     shot_parser = commands.add_parser("screenshot", help="save a screenshot of the desktop")
     shot_parser.add_argument("--zspark", required=True)
     shot_parser.add_argument("--out", default="zspark-desktop.png")
@@ -219,6 +297,8 @@ def main():
     args = parser.parse_args()
     if args.command == "idle":
         idle(args)
+    elif args.command == "first-frame":
+        first_frame(args)
     else:
         screenshot(args)
 

@@ -3,311 +3,30 @@
 //! `CODEX_HOME`. First run to first answer, approving and denying commands, a diff,
 //! interrupting, resuming a past session, editing a provider, a failed turn that is
 //! retried; attaching files (dialog, drop, paste) and seeing them in the model's
-//! request, artifact cards and "save as", the skills panel, and a long session that
-//! lays out only what is in view.
+//! request, artifact cards and "save as", the skills panel, a long session that lays
+//! out only what is in view, and snapshot images of the main screens.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a failed unwrap is a failed test"
 )]
 
-use std::collections::VecDeque;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codex_protocol::{ApprovalPolicy, SandboxMode};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
-use zspark_core::{EngineSetup, Launcher, SecretBackend};
-use zspark_gui::desktop::{
-    DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs, ThemeChoice,
+use zspark_gui::desktop::{FolderPolicy, ThemeChoice};
+
+use support::{
+    Desk, DroppedPath, QUIET_CONFIG, config_for, last_user_content, long_rollout, onboarded,
+    rich_rollout, unattended,
 };
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// File dialogs that answer from a script: the next files to pick, the next place to
-/// save to.
-#[derive(Default)]
-struct ScriptedDialogs {
-    picks: Mutex<VecDeque<Vec<PathBuf>>>,
-    saves: Mutex<VecDeque<PathBuf>>,
-}
-
-impl FileDialogs for ScriptedDialogs {
-    fn pick_files(&self, _start_in: &Path) -> Vec<PathBuf> {
-        self.picks.lock().unwrap().pop_front().unwrap_or_default()
-    }
-
-    fn save_file(&self, _start_in: &Path, _file_name: &str) -> Option<PathBuf> {
-        self.saves.lock().unwrap().pop_front()
-    }
-}
-
-/// Records what the desktop asked the system to open instead of opening it.
-#[derive(Debug, Default)]
-struct RecordingLauncher {
-    opened: Mutex<Vec<PathBuf>>,
-}
-
-impl Launcher for RecordingLauncher {
-    fn open(&self, path: &Path) -> Result<(), String> {
-        self.opened.lock().unwrap().push(path.to_path_buf());
-        Ok(())
-    }
-
-    fn reveal(&self, path: &Path) -> Result<(), String> {
-        self.open(path)
-    }
-}
-
-/// Whether a desk draws pixels (for snapshots) or only its accessibility tree.
-#[derive(Clone, Copy)]
-enum Drawing {
-    AccessibilityOnly,
-    Pixels,
-}
-
-/// The app, built on the harness's first frame (it needs the harness's context).
-struct Slot {
-    setup: Option<DesktopSetup>,
-    app: Option<DesktopApp>,
-}
-
-struct Desk {
-    harness: Harness<'static, Slot>,
-    codex_home: PathBuf,
-    workspace: PathBuf,
-    dialogs: Arc<ScriptedDialogs>,
-    launcher: Arc<RecordingLauncher>,
-    _dirs: tempfile::TempDir,
-}
-
-impl Desk {
-    /// A desktop on a fresh `CODEX_HOME` holding `config` (if any), remembering the
-    /// workspace folder.
-    fn open(config: Option<String>, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
-        Self::open_drawing(config, prefs, Drawing::AccessibilityOnly)
-    }
-
-    /// Like [`Desk::open`], rendering pixels for snapshots.
-    fn open_rendered(config: Option<String>, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
-        Self::open_drawing(config, prefs, Drawing::Pixels)
-    }
-
-    fn open_drawing(
-        config: Option<String>,
-        prefs: impl FnOnce(&mut Prefs, &Path),
-        drawing: Drawing,
-    ) -> Self {
-        let dirs = tempfile::tempdir().unwrap();
-        let root = dirs.path().canonicalize().unwrap();
-        let codex_home = root.join("codex-home");
-        let workspace = root.join("workspace");
-        std::fs::create_dir_all(&codex_home).unwrap();
-        std::fs::create_dir_all(&workspace).unwrap();
-        if let Some(config) = config {
-            std::fs::write(codex_home.join("config.toml"), config).unwrap();
-        }
-        let mut desk = Self::reopen_drawing(&codex_home, &workspace, prefs, drawing);
-        desk._dirs = dirs;
-        desk
-    }
-
-    /// A desktop on an existing `CODEX_HOME` (a second run of the app).
-    fn reopen(codex_home: &Path, workspace: &Path, prefs: impl FnOnce(&mut Prefs, &Path)) -> Self {
-        Self::reopen_drawing(codex_home, workspace, prefs, Drawing::AccessibilityOnly)
-    }
-
-    /// `HOME` is the folder holding `CODEX_HOME` and the workspace, so the window shows
-    /// `~/workspace` rather than a random temporary path.
-    fn reopen_drawing(
-        codex_home: &Path,
-        workspace: &Path,
-        prefs: impl FnOnce(&mut Prefs, &Path),
-        drawing: Drawing,
-    ) -> Self {
-        let mut stored = Prefs::default();
-        stored.remember_folder(workspace);
-        prefs(&mut stored, workspace);
-        let dialogs = Arc::new(ScriptedDialogs::default());
-        let launcher = Arc::new(RecordingLauncher::default());
-        let setup = DesktopSetup {
-            engine: EngineSetup {
-                codex_home: codex_home.to_path_buf(),
-                env: [
-                    (
-                        "HOME".to_string(),
-                        codex_home.parent().unwrap().display().to_string(),
-                    ),
-                    (
-                        "PATH".to_string(),
-                        std::env::var("PATH").unwrap_or_default(),
-                    ),
-                ]
-                .into(),
-                secrets: SecretBackend::FileOnly,
-                launcher: launcher.clone(),
-            },
-            prefs: stored,
-            dialogs: dialogs.clone(),
-        };
-        let builder = match drawing {
-            Drawing::AccessibilityOnly => Harness::builder().with_size([1280.0, 900.0]),
-            Drawing::Pixels => Harness::builder().with_size([1100.0, 720.0]).wgpu(),
-        };
-        let harness = builder.build_ui_state(
-            |ui, slot: &mut Slot| {
-                if slot.app.is_none() {
-                    let setup = slot.setup.take().expect("setup is used once");
-                    slot.app = Some(DesktopApp::new(ui.ctx(), setup).unwrap());
-                }
-                slot.app.as_mut().unwrap().show(ui);
-            },
-            Slot {
-                setup: Some(setup),
-                app: None,
-            },
-        );
-        Self {
-            harness,
-            codex_home: codex_home.to_path_buf(),
-            workspace: workspace.to_path_buf(),
-            dialogs,
-            launcher,
-            _dirs: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// Steps frames until a label containing `text` shows, or fails naming it.
-    fn wait_for(&mut self, text: &str) {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            self.harness.step();
-            if self
-                .harness
-                .query_all_by_label_contains(text)
-                .next()
-                .is_some()
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!(
-            "no label containing {text:?} appeared within {WAIT:?}; {}",
-            self.describe()
-        );
-    }
-
-    /// Steps frames until `done` holds.
-    fn wait_until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            self.harness.step();
-            if done(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("{what} did not happen within {WAIT:?}; {}", self.describe());
-    }
-
-    /// The banner and the last conversation items, for failure messages.
-    fn describe(&self) -> String {
-        let app = self.app();
-        let items = app
-            .session
-            .as_ref()
-            .map(|session| {
-                let items = &session.transcript.items;
-                format!("{:#?}", &items[items.len().saturating_sub(4)..])
-            })
-            .unwrap_or_else(|| "no session".to_string());
-        format!("banner: {:?}; last items: {items}", app.view.banner)
-    }
-
-    fn click(&mut self, label: &str) {
-        // A frame first, so a layout that just changed has settled where the click lands.
-        self.harness.step();
-        self.harness.get_by_label(label).click();
-        self.harness.step();
-    }
-
-    fn type_into(&mut self, field: &str, text: &str) {
-        self.harness.get_by_label(field).focus();
-        self.harness.step();
-        self.harness.get_by_label(field).type_text(text);
-        self.harness.step();
-    }
-
-    /// Types `text` into the composer and presses Send.
-    fn send(&mut self, text: &str) {
-        self.wait_until("the session is ready", |desk| {
-            desk.app()
-                .session
-                .as_ref()
-                .is_some_and(|session| session.configured.is_some() && !session.is_running())
-        });
-        self.type_into("Message", text);
-        self.click("Send");
-    }
-
-    fn start_session_in_workspace(&mut self) {
-        self.wait_for("New session");
-        self.harness
-            .get_all_by_label("New session")
-            .next()
-            .unwrap()
-            .click();
-        self.harness.step();
-        self.wait_for("The agent works in this folder");
-        self.click("Start");
-    }
-
-    fn app(&self) -> &DesktopApp {
-        self.harness.state().app.as_ref().unwrap()
-    }
-
-    /// Compares the window with `tests/snapshots/<name>.png` (`UPDATE_SNAPSHOTS=1`
-    /// writes it). Without a GPU adapter to render with (software rendering needs Mesa)
-    /// it says so and skips, unless `ZSPARK_REQUIRE_SNAPSHOTS=1`.
-    fn snapshot(&mut self, name: &str) {
-        self.settle();
-        match self.harness.try_snapshot(name) {
-            Ok(()) => {}
-            Err(egui_kittest::SnapshotError::RenderError { err })
-                if std::env::var("ZSPARK_REQUIRE_SNAPSHOTS").as_deref() != Ok("1") =>
-            {
-                #[allow(clippy::print_stderr, reason = "a skipped check says why")]
-                {
-                    eprintln!("skipping the {name} snapshot: cannot render ({err})");
-                }
-            }
-            Err(error) => panic!("snapshot {name}: {error}"),
-        }
-    }
-
-    /// Runs until idle and checks every input is labelled.
-    fn settle(&mut self) {
-        let _ = self.harness.try_run();
-        self.harness.check_accessibility();
-    }
-}
-
-/// A `config.toml` whose default profile talks to `server`.
-fn config_for(server: &ScriptedModelServer) -> String {
-    format!(
-        "# kept by the test\nprofile = \"scripted\"\n\n[model_providers.scripted]\nname = \"Scripted\"\nbase_url = \"{}\"\nrequest_max_retries = 0\nstream_max_retries = 0\n\n[profiles.scripted]\nmodel_provider = \"scripted\"\nmodel = \"scripted-model\"\n",
-        server.base_url()
-    )
-}
-
-fn onboarded(prefs: &mut Prefs, _: &Path) {
-    prefs.onboarded = true;
-}
 
 #[test]
 fn first_run_leads_to_provider_setup_and_a_streamed_first_answer() {
@@ -559,43 +278,6 @@ fn a_rejected_key_shows_the_error_and_retry_runs_the_turn_again() {
     );
 }
 
-/// A file dropped on the window, as eframe reports it.
-#[derive(Debug)]
-struct DroppedPath(PathBuf);
-
-impl egui::DroppedFile for DroppedPath {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|error| error.to_string())
-    }
-}
-
-/// A desktop whose folder lets the agent run commands without asking.
-fn unattended(prefs: &mut Prefs, workspace: &Path) {
-    prefs.onboarded = true;
-    prefs.folder_policies.insert(
-        workspace.to_path_buf(),
-        FolderPolicy {
-            approval: Some(ApprovalPolicy::Never),
-            sandbox: Some(SandboxMode::DangerFullAccess),
-        },
-    );
-}
-
-/// The content parts of the last user message in a recorded request.
-fn last_user_content(request: &codex_test_support::RecordedRequest) -> Vec<serde_json::Value> {
-    request
-        .input_items()
-        .into_iter()
-        .rev()
-        .find(|item| item["role"] == "user")
-        .and_then(|item| item["content"].as_array().cloned())
-        .unwrap_or_default()
-}
-
 #[test]
 fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     let server = ScriptedModelServer::start([Turn::text("Got them")]).unwrap();
@@ -731,7 +413,7 @@ fn a_file_the_agent_wrote_gets_a_card_with_a_preview_and_save_as_copies_it() {
 }
 
 #[test]
-fn the_skills_panel_lists_skills_and_broken_ones_and_a_picked_skill_is_sent() {
+fn the_skills_panel_lists_skills_plugins_and_broken_ones_and_a_picked_skill_is_sent() {
     let server = ScriptedModelServer::start([Turn::text("Notes taken")]).unwrap();
     let mut desk = Desk::open(Some(config_for(&server)), onboarded);
     let write_skill = |dir: PathBuf, text: &str| {
@@ -750,9 +432,23 @@ fn the_skills_panel_lists_skills_and_broken_ones_and_a_picked_skill_is_sent() {
         desk.codex_home.join("skills/notes"),
         "---\nname: notes\ndescription: Take tidy meeting notes\n---\nWrite notes in the house style.\n",
     );
+    let plugin = desk.codex_home.join("plugins/cache/market/office/1.0.0");
+    write_skill(
+        plugin.join("skills/docx"),
+        "---\nname: docx\ndescription: Write Word documents\n---\n",
+    );
+    std::fs::create_dir_all(plugin.join(".codex-plugin")).unwrap();
+    std::fs::write(
+        plugin.join(".codex-plugin/plugin.json"),
+        r#"{"name": "office", "version": "1.0.0", "description": "Office documents"}"#,
+    )
+    .unwrap();
     desk.start_session_in_workspace();
     desk.wait_for("Build a slide deck");
     desk.wait_for("Take tidy meeting notes");
+    desk.wait_for("Write Word documents");
+    desk.wait_for("Office documents");
+    desk.wait_for("1 skill(s)");
     desk.wait_for("broken/SKILL.md");
     desk.settle();
 
@@ -778,43 +474,6 @@ fn the_skills_panel_lists_skills_and_broken_ones_and_a_picked_skill_is_sent() {
         "{texts:?}"
     );
     assert!(desk.app().view.skill.is_none(), "the skill is used once");
-}
-
-/// Writes a stored session of `turns` question/answer pairs in `workspace`.
-fn long_rollout(codex_home: &Path, workspace: &Path, turns: usize) {
-    let dir = codex_home.join("sessions/2026/11/30");
-    std::fs::create_dir_all(&dir).unwrap();
-    let id = "0190b5f2-7c4a-7d1e-9a53-3c2f0b6e4d99";
-    let mut lines = vec![json!({
-        "timestamp": "2026-11-30T10:00:00.000Z",
-        "type": "session_meta",
-        "payload": {"id": id, "timestamp": "2026-11-30T10:00:00.000Z", "cwd": workspace,
-                    "originator": "zspark", "cli_version": "0.1.0", "source": "exec",
-                    "model_provider": "scripted"}
-    })];
-    for n in 0..turns {
-        for (role, kind, text) in [
-            ("user", "input_text", format!("question {n}")),
-            (
-                "assistant",
-                "output_text",
-                format!("answer {n}: **done**, see `item {n}`"),
-            ),
-        ] {
-            lines.push(json!({
-                "timestamp": "2026-11-30T10:00:01.000Z",
-                "type": "response_item",
-                "payload": {"type": "message", "role": role,
-                            "content": [{"type": kind, "text": text}]}
-            }));
-        }
-    }
-    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
-    std::fs::write(
-        dir.join(format!("rollout-2026-11-30T10-00-00-{id}.jsonl")),
-        text,
-    )
-    .unwrap();
 }
 
 #[test]
@@ -845,51 +504,6 @@ fn a_ten_thousand_item_session_lays_out_only_what_is_in_view() {
             .is_none(),
         "the first answer is far out of view"
     );
-}
-
-/// A config whose provider is never called (a fixed address keeps the pixels fixed).
-const QUIET_CONFIG: &str = "profile = \"local\"\n\n[model_providers.local]\nname = \"Local model\"\nbase_url = \"http://127.0.0.1:9/v1\"\nwire_api = \"chat\"\n\n[profiles.local]\nmodel_provider = \"local\"\nmodel = \"qwen3-coder\"\n";
-
-/// A stored session with something of every kind: a question, reasoning, a command with
-/// its output, a change to a file and a markdown answer with a table and code.
-fn rich_rollout(codex_home: &Path, workspace: &Path) {
-    let dir = codex_home.join("sessions/2026/11/30");
-    std::fs::create_dir_all(&dir).unwrap();
-    let id = "0190b5f2-7c4a-7d1e-9a53-3c2f0b6e4d42";
-    let patch = "*** Begin Patch\n*** Update File: src/export.rs\n@@ pub fn export(rows: &[Row]) -> String {\n-    String::new()\n+    let mut out = String::from(\"city,people\\n\");\n+    for row in rows {\n+        out.push_str(&format!(\"{},{}\\n\", row.city, row.people));\n+    }\n+    out\n*** End Patch\n";
-    let answer = "## CSV export added\n\n`export()` now writes one line per city:\n\n| city | people |\n|---|---|\n| Oslo | 709 000 |\n| Bergen | 291 000 |\n\n```rust\nlet csv = export(&rows);\n```\n\nAll **3 tests** pass.";
-    let records = [
-        json!({"type": "session_meta", "payload": {"id": id, "timestamp": "2026-11-30T10:00:00.000Z",
-            "cwd": workspace, "originator": "zspark", "cli_version": "0.1.0", "source": "exec",
-            "model_provider": "local"}}),
-        json!({"type": "response_item", "payload": {"type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": "Add a CSV export and run the tests"}]}}),
-        json!({"type": "response_item", "payload": {"type": "reasoning",
-            "summary": [{"type": "summary_text", "text": "The export function is a stub; fill it in, then test."}]}}),
-        json!({"type": "response_item", "payload": {"type": "custom_tool_call", "call_id": "c1",
-            "name": "apply_patch", "input": patch}}),
-        json!({"type": "response_item", "payload": {"type": "custom_tool_call_output", "call_id": "c1",
-            "output": "Success. Updated the following files:\nM src/export.rs\n"}}),
-        json!({"type": "response_item", "payload": {"type": "function_call", "call_id": "c2",
-            "name": "exec_command", "arguments": "{\"cmd\":\"cargo test\"}"}}),
-        json!({"type": "response_item", "payload": {"type": "function_call_output", "call_id": "c2",
-            "output": "Wall time: 1.9 seconds\nProcess exited with code 0\nOutput:\nrunning 3 tests\ntest export::empty ... ok\ntest export::one_city ... ok\ntest export::quoting ... ok\n\ntest result: ok. 3 passed; 0 failed\n"}}),
-        json!({"type": "response_item", "payload": {"type": "message", "role": "assistant",
-            "content": [{"type": "output_text", "text": answer}]}}),
-    ];
-    let text: String = records
-        .iter()
-        .map(|record| {
-            let mut record = record.clone();
-            record["timestamp"] = json!("2026-11-30T10:00:00.000Z");
-            format!("{record}\n")
-        })
-        .collect();
-    std::fs::write(
-        dir.join(format!("rollout-2026-11-30T10-00-00-{id}.jsonl")),
-        text,
-    )
-    .unwrap();
 }
 
 /// Skills for the snapshot's folder, one of them broken.

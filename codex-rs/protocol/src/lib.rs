@@ -15,4 +15,4 @@ pub use config_types::{
 pub use items::{ContentItem, ResponseItem, Role, ToolOutput};
 pub use plan::{PlanItem, PlanUpdate, StepStatus};
 pub use protocol::*;
-pub use skills::{SkillError, SkillInfo, SkillScope};
+pub use skills::{PluginInfo, SkillError, SkillInfo, SkillScope};

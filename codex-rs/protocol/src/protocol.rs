@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_types::{ApprovalPolicy, ReasoningEffort, SandboxPolicy, WireApi};
 use crate::items::ResponseItem;
 use crate::plan::PlanUpdate;
-use crate::skills::{SkillError, SkillInfo};
+use crate::skills::{PluginInfo, SkillError, SkillInfo};
 
 /// A request to the runtime.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,6 +264,9 @@ pub enum EventMsg {
     SkillsList {
         skills: Vec<SkillInfo>,
         errors: Vec<SkillError>,
+        /// Installed plugins (their skills are among `skills`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        plugins: Vec<PluginInfo>,
     },
     /// Something went wrong. When `will_retry` is set the runtime tries again by itself
     /// (a partial answer shown so far will be replaced).

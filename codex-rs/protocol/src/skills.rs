@@ -13,6 +13,8 @@ pub enum SkillScope {
     Repo,
     /// `$CODEX_HOME/skills` or `~/.agents/skills`.
     User,
+    /// The `skills` folder of a plugin installed under `$CODEX_HOME/plugins`.
+    Plugin,
     /// `$CODEX_HOME/skills/.system`.
     System,
     /// `/etc/codex/skills`.
@@ -43,6 +45,18 @@ pub struct SkillInfo {
 
 fn default_true() -> bool {
     true
+}
+
+/// An installed plugin (a folder with `.codex-plugin/plugin.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The plugin's folder.
+    pub path: PathBuf,
 }
 
 /// A SKILL.md that could not be used, and why.

@@ -113,15 +113,19 @@ pub fn install(ctx: &egui::Context, theme: ThemeChoice) {
     });
 }
 
-/// A card: the frame of every conversation item but plain text.
-pub fn card<R>(ui: &mut egui::Ui, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
-    let visuals = ui.visuals();
+/// The faintly filled, thinly outlined frame of cards and chips.
+fn outlined(visuals: &egui::Visuals) -> Frame {
     Frame::new()
         .fill(visuals.faint_bg_color)
         .stroke(Stroke::new(
             1.0,
             visuals.widgets.noninteractive.bg_stroke.color,
         ))
+}
+
+/// A card: the frame of every conversation item but plain text.
+pub fn card<R>(ui: &mut egui::Ui, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    outlined(ui.visuals())
         .corner_radius(CornerRadius::same(8))
         .inner_margin(Margin::same(12))
         .show(ui, |ui| {
@@ -264,13 +268,7 @@ pub fn meter(ui: &mut egui::Ui, fraction: f32, label: &str) {
 /// A removable tag (an attachment, the picked skill); true when its ✕ was clicked.
 /// `remove` names the ✕ for screen readers and tests.
 pub fn chip(ui: &mut egui::Ui, text: &str, remove: &str) -> bool {
-    let visuals = ui.visuals();
-    Frame::new()
-        .fill(visuals.faint_bg_color)
-        .stroke(Stroke::new(
-            1.0,
-            visuals.widgets.noninteractive.bg_stroke.color,
-        ))
+    outlined(ui.visuals())
         .corner_radius(CornerRadius::same(12))
         .inner_margin(Margin::symmetric(8, 2))
         .show(ui, |ui| {

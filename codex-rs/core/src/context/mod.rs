@@ -3,6 +3,7 @@
 
 mod agents_md;
 pub mod compact;
+pub mod plugins;
 pub mod skills;
 
 use codex_protocol::{ResponseItem, SkillInfo};

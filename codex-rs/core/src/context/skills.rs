@@ -2,15 +2,18 @@
 //!
 //! Discovery searches, nearest scope first: `.codex/skills` and `.agents/skills` in each
 //! directory from the working directory up to the repository root (repo), then
-//! `$CODEX_HOME/skills` and `~/.agents/skills` (user), `$CODEX_HOME/skills/.system`
-//! (system) and `/etc/codex/skills` (admin). Hidden entries and symlinks are skipped.
+//! `$CODEX_HOME/skills` and `~/.agents/skills` (user), the skills of installed plugins
+//! (plugin, see [`super::plugins`]), `$CODEX_HOME/skills/.system` (system) and
+//! `/etc/codex/skills` (admin). Hidden entries and symlinks are skipped.
 //! A malformed file becomes an error entry, never a failure; when two skills share a
 //! name the nearer one wins and the clash is reported.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use codex_protocol::{ResponseItem, SkillError, SkillInfo, SkillScope};
+use codex_protocol::{PluginInfo, ResponseItem, SkillError, SkillInfo, SkillScope};
+
+use super::plugins::discover_plugins;
 use serde::Deserialize;
 
 const SKILL_FILE: &str = "SKILL.md";
@@ -27,12 +30,17 @@ const MAX_DEPTH: usize = 6;
 pub struct SkillCatalog {
     pub skills: Vec<SkillInfo>,
     pub errors: Vec<SkillError>,
+    /// The installed plugins (their skills are among `skills`).
+    pub plugins: Vec<PluginInfo>,
 }
 
-/// Where to look.
-#[derive(Debug, Clone)]
+/// Where to look, and the plugins found on the way.
+#[derive(Debug, Clone, Default)]
 pub struct SkillRoots {
     pub roots: Vec<(PathBuf, SkillScope)>,
+    pub plugins: Vec<PluginInfo>,
+    /// Plugin manifests that could not be used.
+    pub plugin_errors: Vec<SkillError>,
 }
 
 impl SkillRoots {
@@ -51,18 +59,37 @@ impl SkillRoots {
         if let Some(home) = home {
             roots.push((home.join(".agents").join("skills"), SkillScope::User));
         }
+        let (found, plugin_errors) = discover_plugins(codex_home);
+        let mut plugins = Vec::new();
+        for plugin in found {
+            roots.extend(
+                plugin
+                    .skill_dirs
+                    .into_iter()
+                    .map(|dir| (dir, SkillScope::Plugin)),
+            );
+            plugins.push(plugin.info);
+        }
         roots.push((
             codex_home.join("skills").join(".system"),
             SkillScope::System,
         ));
         roots.push((PathBuf::from("/etc/codex/skills"), SkillScope::Admin));
-        Self { roots }
+        Self {
+            roots,
+            plugins,
+            plugin_errors,
+        }
     }
 }
 
 /// Finds and validates every skill under `roots`.
 pub fn discover_skills(roots: &SkillRoots) -> SkillCatalog {
-    let mut catalog = SkillCatalog::default();
+    let mut catalog = SkillCatalog {
+        plugins: roots.plugins.clone(),
+        errors: roots.plugin_errors.clone(),
+        ..SkillCatalog::default()
+    };
     let mut seen_names: Vec<(String, PathBuf)> = Vec::new();
     let mut seen_files: HashSet<PathBuf> = HashSet::new();
     for (root, scope) in &roots.roots {

@@ -121,7 +121,7 @@ pub async fn run(
                                 tokio::task::spawn_blocking(move || discover_skills(&roots)).await.unwrap_or_default()
                             }
                         };
-                        events.send(&id, EventMsg::SkillsList { skills: catalog.skills, errors: catalog.errors }).await;
+                        events.send(&id, EventMsg::SkillsList { skills: catalog.skills, errors: catalog.errors, plugins: catalog.plugins }).await;
                     }
                     Op::Interrupt => {
                         queued.clear();

@@ -1,5 +1,5 @@
-//! Skills: discovery in every scope, precedence, malformed files, the summary message,
-//! explicit use, and the list over the queue pair.
+//! Skills: discovery in every scope (plugins' too), precedence, malformed files, the
+//! summary message, explicit use, and the list over the queue pair.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +61,66 @@ fn roots(tree: &Tree) -> SkillRoots {
         }
     }
     roots
+}
+
+#[test]
+fn installed_plugins_bring_their_skills_below_the_users_own() {
+    let tree = tree();
+    let plugin = tree.codex_home.join("plugins/cache/market/office/1.0.0");
+    write(
+        &plugin.join(".codex-plugin/plugin.json"),
+        r#"{"name": "office", "version": "1.0.0", "description": "Office documents"}"#,
+    );
+    skill(&plugin.join("skills"), "docx", "write Word documents");
+    skill(&plugin.join("skills"), "notes", "the plugin's notes");
+    skill(
+        &tree.home.join(".agents/skills"),
+        "notes",
+        "the user's notes",
+    );
+    write(
+        &tree
+            .codex_home
+            .join("plugins/bad/.codex-plugin/plugin.json"),
+        r#"{"version": "1"}"#,
+    );
+
+    let catalog = discover_skills(&roots(&tree));
+    let found: Vec<(&str, SkillScope, &str)> = catalog
+        .skills
+        .iter()
+        .map(|s| (s.name.as_str(), s.scope, s.description.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("notes", SkillScope::User, "the user's notes"),
+            ("docx", SkillScope::Plugin, "write Word documents"),
+        ]
+    );
+    let plugins: Vec<(&str, Option<&str>)> = catalog
+        .plugins
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_deref()))
+        .collect();
+    assert_eq!(plugins, [("office", Some("1.0.0"))]);
+    let errors: Vec<String> = catalog
+        .errors
+        .iter()
+        .map(|error| format!("{}: {}", error.path.display(), error.message))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|error| error.contains("plugins/bad") && error.contains("name")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|error| error.contains("office") && error.contains("takes precedence")),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -213,7 +273,7 @@ async fn the_session_lists_skills_tells_the_model_and_injects_a_chosen_one() {
     let listed = harness
         .until(|e| matches!(e, EventMsg::SkillsList { .. }))
         .await;
-    let Some(EventMsg::SkillsList { skills, errors }) = listed.last() else {
+    let Some(EventMsg::SkillsList { skills, errors, .. }) = listed.last() else {
         unreachable!()
     };
     assert_eq!(skills.len(), 1);

@@ -2,8 +2,9 @@
 //! the sandbox mode and approval policy for its folder (changeable, remembered per
 //! folder), token usage and how much of the context window is left, the files its
 //! turns produced, and the skills its folder offers (searchable, with the broken ones
-//! and why).
+//! and why) with the plugins they come from.
 
+use codex_core::context::SkillCatalog;
 use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
 use zspark_core::catalogue::folder_label;
 
@@ -173,6 +174,7 @@ fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
         return;
     };
     let catalog = &list.catalog;
+    plugins(ui, catalog);
     if catalog.skills.is_empty() && catalog.errors.is_empty() {
         theme::empty_state(
             ui,
@@ -228,10 +230,38 @@ fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     }
 }
 
+/// The installed plugins, each with how many of the skills are its own.
+fn plugins(ui: &mut egui::Ui, catalog: &SkillCatalog) {
+    if catalog.plugins.is_empty() {
+        return;
+    }
+    ui.label(theme::muted("Plugins"));
+    for plugin in &catalog.plugins {
+        let skills = catalog
+            .skills
+            .iter()
+            .filter(|skill| skill.path.starts_with(&plugin.path))
+            .count();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(egui::RichText::new(&plugin.name).strong());
+            if let Some(version) = &plugin.version {
+                ui.label(theme::muted(version.clone()));
+            }
+            ui.label(theme::muted(format!("{skills} skill(s)")));
+        })
+        .response
+        .on_hover_text(plugin.path.display().to_string());
+        if let Some(description) = &plugin.description {
+            ui.label(egui::RichText::new(description).small());
+        }
+    }
+}
+
 fn scope_label(scope: SkillScope) -> &'static str {
     match scope {
         SkillScope::Repo => "project",
         SkillScope::User => "yours",
+        SkillScope::Plugin => "plugin",
         SkillScope::System => "system",
         SkillScope::Admin => "admin",
     }
