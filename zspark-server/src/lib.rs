@@ -1,6 +1,7 @@
 //! `zspark serve`: the self-hosted shared-workspace server. Workspaces with members and
 //! roles, sessions holding the conversation items their runtimes recorded, an activity
-//! feed and artifacts, stored through sqlx on SQLite (default) or PostgreSQL.
+//! feed (also live, over a WebSocket) and artifacts, stored through sqlx on SQLite
+//! (default) or PostgreSQL.
 //!
 //! [`router`] builds the whole API from an [`AppState`], so tests drive it without a
 //! socket; [`serve`] runs it with graceful shutdown. The OpenAPI document at
@@ -16,6 +17,7 @@ mod request_id;
 mod routes;
 mod state;
 mod storage;
+mod tickets;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -41,6 +43,7 @@ use crate::error::ApiError;
 use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
 use crate::storage::ArtifactStore;
+use crate::tickets::TicketStore;
 
 /// Largest JSON body (item batches are the big ones).
 const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
@@ -96,6 +99,7 @@ pub async fn open(config: ServerConfig) -> Result<AppState, String> {
             artifacts,
             limiter,
             identity,
+            tickets: TicketStore::default(),
         }),
     })
 }

@@ -8,6 +8,7 @@ use crate::config::ServerConfig;
 use crate::db::Db;
 use crate::ratelimit::RateLimiter;
 use crate::storage::ArtifactStore;
+use crate::tickets::TicketStore;
 
 /// How callers are identified, resolved at start-up.
 pub enum Identity {
@@ -29,6 +30,8 @@ pub struct Inner {
     pub artifacts: ArtifactStore,
     pub limiter: RateLimiter,
     pub identity: Identity,
+    /// Tickets for WebSocket upgrades.
+    pub tickets: TicketStore,
 }
 
 impl std::ops::Deref for AppState {

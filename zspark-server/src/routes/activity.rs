@@ -19,7 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_activity))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Activity {
     pub id: String,
     pub actor: String,
@@ -89,19 +89,52 @@ pub async fn list_activity(
     .bind(limit + 1)
     .fetch_all(&state.db.pool)
     .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in rows {
-        entries.push(Activity {
-            id: row.try_get("id")?,
-            actor: row.try_get("actor")?,
-            verb: row.try_get("verb")?,
-            object_type: row.try_get("object_type")?,
-            object_id: row.try_get("object_id")?,
-            summary: row.try_get("summary")?,
-            at: rfc3339(row.try_get("at")?),
-        });
-    }
+    let entries = rows
+        .iter()
+        .map(activity_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(Page::from_rows(entries, limit, |entry| {
         entry.id.clone()
     })))
+}
+
+/// Up to `limit` entries recorded after the entry `after` (all, when it is empty),
+/// oldest first.
+pub async fn entries_after(
+    state: &AppState,
+    workspace_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Activity>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, actor, verb, object_type, object_id, summary, at FROM activity WHERE workspace_id = $1 AND id > $2 ORDER BY id ASC LIMIT $3",
+    )
+    .bind(workspace_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&state.db.pool)
+    .await?;
+    rows.iter().map(activity_from_row).collect()
+}
+
+/// The id of the newest entry, or an empty string when there is none.
+pub async fn newest_entry_id(state: &AppState, workspace_id: &str) -> Result<String, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT id FROM activity WHERE workspace_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(workspace_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    row.map_or(Ok(String::new()), |row| row.try_get("id"))
+}
+
+fn activity_from_row(row: &sqlx::any::AnyRow) -> Result<Activity, sqlx::Error> {
+    Ok(Activity {
+        id: row.try_get("id")?,
+        actor: row.try_get("actor")?,
+        verb: row.try_get("verb")?,
+        object_type: row.try_get("object_type")?,
+        object_id: row.try_get("object_id")?,
+        summary: row.try_get("summary")?,
+        at: rfc3339(row.try_get("at")?),
+    })
 }

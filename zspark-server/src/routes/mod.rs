@@ -5,6 +5,7 @@ pub mod activity;
 mod artifacts;
 mod health;
 mod items;
+mod live;
 mod members;
 mod sessions;
 mod workspaces;
@@ -29,6 +30,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(items::routes())
         .merge(activity::routes())
         .merge(artifacts::routes())
+        .merge(live::routes())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

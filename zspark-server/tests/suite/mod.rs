@@ -5,6 +5,7 @@ mod artifacts;
 mod bad_input;
 mod entra;
 mod http;
+mod live;
 mod resources;
 mod sign_in;
 

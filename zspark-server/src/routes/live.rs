@@ -1,0 +1,228 @@
+//! Live activity over a WebSocket: `GET /v1/workspaces/{id}/live` upgrades for a member
+//! (viewer or above) and then sends each new activity entry of the workspace as it is
+//! recorded, by any instance of the server (entries are read from the database, so
+//! several instances behind one load balancer all serve it).
+//!
+//! Authentication happens before the upgrade: a bearer token in the `Authorization`
+//! header, or a ticket from `POST /v1/auth/ws-ticket` in the `ticket` query parameter
+//! (browsers cannot set headers on a WebSocket). A non-member gets 404, as everywhere.
+//!
+//! Messages are JSON text frames: `{"type": "ready", "role": ...}` once, then
+//! `{"type": "activity", "entry": {...}}` per entry, oldest first. With `?after=<entry
+//! id>` the entries after that one are sent first, so a client that reconnects misses
+//! nothing. The socket is closed with code 4403 when the caller stops being a member, and
+//! a client that does not take messages for [`SEND_TIMEOUT`] is disconnected.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zspark_auth::Principal;
+
+use super::WorkspacePath;
+use super::activity::{Activity, entries_after, newest_entry_id};
+use crate::auth::{AuthUser, Role, require_role, role_in};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, parse_id};
+use crate::state::AppState;
+use crate::tickets::TICKET_LIFETIME;
+
+/// How often a connection looks for new entries (and checks membership).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Entries sent per look at most.
+const BATCH: i64 = 200;
+/// How long a send may wait for a client that does not read.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The close code for "you are no longer a member".
+const CLOSE_NOT_A_MEMBER: u16 = 4403;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_ticket))
+        .routes(routes!(live_activity))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ticket {
+    /// Pass as `?ticket=` on a WebSocket upgrade; works once.
+    pub ticket: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// A single-use ticket that authenticates one WebSocket upgrade.
+#[utoipa::path(post, path = "/v1/auth/ws-ticket",
+    responses((status = 201, body = Ticket), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn issue_ticket(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<Ticket>)> {
+    let ticket = state.tickets.issue(user).ok_or_else(|| {
+        ApiError::Unavailable("too many tickets are waiting; try again in a minute".to_string())
+    })?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(Ticket {
+            ticket,
+            expires_in: TICKET_LIFETIME.as_secs(),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveQuery {
+    /// A ticket from `POST /v1/auth/ws-ticket`, instead of an `Authorization` header.
+    pub ticket: Option<String>,
+    /// An entry id: send the entries after it first.
+    pub after: Option<String>,
+}
+
+/// The caller of a WebSocket upgrade: a ticket when the query has one, otherwise the
+/// usual bearer token (or development identity).
+pub struct LiveCaller(Principal);
+
+impl FromRequestParts<AppState> for LiveCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let query: Query<LiveQuery> = Query::try_from_uri(&parts.uri).map_err(|_| {
+            ApiError::BadRequest("the query takes `ticket` and `after`".to_string())
+        })?;
+        let Some(ticket) = &query.ticket else {
+            return AuthUser::from_request_parts(parts, state)
+                .await
+                .map(|AuthUser(user)| Self(user));
+        };
+        let user = state
+            .tickets
+            .redeem(ticket)
+            .ok_or_else(|| ApiError::Unauthenticated {
+                message: "the ticket is unknown, used or expired; ask POST /v1/auth/ws-ticket for a new one".to_string(),
+                challenge: Some("Bearer realm=\"zspark\", error=\"invalid_token\", error_description=\"ticket\"".to_string()),
+            })?;
+        state
+            .limiter
+            .check(&user.key)
+            .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+        Ok(Self(user))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum LiveMessage<'a> {
+    Ready { role: &'a str },
+    Activity { entry: &'a Activity },
+}
+
+/// The workspace's activity as it happens, over a WebSocket.
+#[utoipa::path(get, path = "/v1/workspaces/{workspace_id}/live", params(WorkspacePath, LiveQuery),
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn live_activity(
+    State(state): State<AppState>,
+    LiveCaller(user): LiveCaller,
+    ApiPath(path): ApiPath<WorkspacePath>,
+    Query(query): Query<LiveQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let workspace_id = parse_id(&path.workspace_id, "workspace")?;
+    let role = require_role(&state, &workspace_id, &user, Role::Viewer).await?;
+    let after = match query.after.as_deref() {
+        Some(after) => parse_id(after, "after")?,
+        None => newest_entry_id(&state, &workspace_id).await?,
+    };
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let feed = Feed {
+            state,
+            workspace_id,
+            user,
+            after,
+        };
+        feed.run(socket, role).await;
+    }))
+}
+
+/// One connection's feed.
+struct Feed {
+    state: AppState,
+    workspace_id: String,
+    user: Principal,
+    /// The last entry sent.
+    after: String,
+}
+
+impl Feed {
+    async fn run(mut self, mut socket: WebSocket, role: Role) {
+        if send(
+            &mut socket,
+            &LiveMessage::Ready {
+                role: role.as_str(),
+            },
+        )
+        .await
+        .is_err()
+        {
+            return;
+        }
+        let mut ticks = tokio::time::interval(POLL_INTERVAL);
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    // Clients have nothing to say; pings are answered by the library.
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                },
+                _ = ticks.tick() => {
+                    match self.deliver(&mut socket).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            let _ = socket.send(Message::Close(Some(CloseFrame {
+                                code: CLOSE_NOT_A_MEMBER,
+                                reason: "you are no longer a member of this workspace".into(),
+                            }))).await;
+                            return;
+                        }
+                        Err(()) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends what was recorded since the last look; `Ok(false)` when the caller is no
+    /// longer a member, `Err` when the connection is gone.
+    async fn deliver(&mut self, socket: &mut WebSocket) -> Result<bool, ()> {
+        let member = role_in(&self.state, &self.workspace_id, &self.user).await;
+        match member {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(false),
+            // A database hiccup: try again at the next tick.
+            Err(_) => return Ok(true),
+        }
+        let Ok(entries) = entries_after(&self.state, &self.workspace_id, &self.after, BATCH).await
+        else {
+            return Ok(true);
+        };
+        for entry in &entries {
+            send(socket, &LiveMessage::Activity { entry }).await?;
+            self.after.clone_from(&entry.id);
+        }
+        Ok(true)
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: &LiveMessage<'_>) -> Result<(), ()> {
+    let text = serde_json::to_string(message).map_err(|_| ())?;
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
