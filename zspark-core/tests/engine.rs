@@ -3,7 +3,9 @@
 //! completes, the session is listed and resumes with its history, and a deleted folder
 //! or a corrupt rollout is a clear failure rather than a hang; the files a turn wrote
 //! come back as artifacts that open and save only inside the session's folder;
-//! attachments and skills are prepared off the caller's thread.
+//! attachments and skills are prepared off the caller's thread; a shared-workspace
+//! server is reached with a development identity, and through a real OpenID provider's
+//! sign-in.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,19 +19,28 @@ use std::time::Duration;
 
 use codex_protocol::{EventMsg, InputItem, Op, TurnOverrides, WireApi};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
+use zspark_auth::signin::{OpenBrowser, SignInSettings, SystemBrowser};
 use zspark_core::{
     ArtifactKind, AttachmentKind, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
     Launcher, Preview, ProviderProfile, SecretBackend, SessionSettings, SessionStart,
-    SystemLauncher,
+    SharedCommand, SharedIdentity, SharedServer, SharedStatus, SystemLauncher,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn engine(codex_home: &Path) -> (Engine, Arc<AtomicUsize>) {
-    engine_with(codex_home, Arc::new(SystemLauncher))
+    engine_with(
+        codex_home,
+        Arc::new(SystemLauncher),
+        Arc::new(SystemBrowser),
+    )
 }
 
-fn engine_with(codex_home: &Path, launcher: Arc<dyn Launcher>) -> (Engine, Arc<AtomicUsize>) {
+fn engine_with(
+    codex_home: &Path,
+    launcher: Arc<dyn Launcher>,
+    browser: Arc<dyn OpenBrowser>,
+) -> (Engine, Arc<AtomicUsize>) {
     let wakes = Arc::new(AtomicUsize::new(0));
     let counter = wakes.clone();
     let engine = Engine::start(
@@ -38,6 +49,7 @@ fn engine_with(codex_home: &Path, launcher: Arc<dyn Launcher>) -> (Engine, Arc<A
             env: [("HOME".to_string(), codex_home.display().to_string())].into(),
             secrets: SecretBackend::FileOnly,
             launcher,
+            browser,
         },
         Arc::new(move || {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -303,7 +315,7 @@ fn a_turn_reports_the_files_it_wrote_and_they_open_and_save_only_inside_the_fold
     ])
     .unwrap();
     let launcher = Arc::new(RecordingLauncher::default());
-    let (mut engine, _) = engine_with(home.path(), launcher.clone());
+    let (mut engine, _) = engine_with(home.path(), launcher.clone(), Arc::new(SystemBrowser));
     engine
         .send(EngineCommand::SaveProvider {
             profile: profile(server.base_url()),
@@ -466,4 +478,201 @@ fn attachments_and_skills_are_prepared_by_the_engine() {
     assert!(names.contains(&"slides"), "{names:?}");
     assert_eq!(catalog.errors.len(), 1, "{:?}", catalog.errors);
     assert!(catalog.errors[0].path.ends_with("broken/SKILL.md"));
+}
+
+/// `zspark serve` in this process on a loopback port, with `args` (development
+/// identities unless they configure a sign-in).
+struct Server {
+    base: String,
+    _runtime: tokio::runtime::Runtime,
+    _data: tempfile::TempDir,
+}
+
+#[derive(clap::Parser)]
+struct ServeCli {
+    #[command(flatten)]
+    serve: zspark_server::ServeArgs,
+}
+
+fn start_server(args: &[&str]) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().display().to_string();
+    let mut all = vec!["serve", "--data-dir", &data_dir];
+    if !args.contains(&"--authority") {
+        all.push("--dev");
+    }
+    all.extend(args);
+    let cli: ServeCli = clap::Parser::try_parse_from(all).unwrap();
+    let config = zspark_server::ServerConfig::from_args(&cli.serve).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = runtime.block_on(async {
+        let state = zspark_server::open(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(zspark_server::serve_on(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        base
+    });
+    Server {
+        base,
+        _runtime: runtime,
+        _data: data,
+    }
+}
+
+fn shared_status(engine: &mut Engine, command: SharedCommand) -> SharedStatus {
+    engine.send(EngineCommand::Shared(command)).unwrap();
+    wait_for(engine, |event| match event {
+        EngineEvent::Shared(status) => Some(status.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_development_server_lists_and_creates_shared_workspaces() {
+    let home = tempfile::tempdir().unwrap();
+    let server = start_server(&[]);
+    let (mut engine, _) = engine(home.path());
+
+    let refused = shared_status(
+        &mut engine,
+        SharedCommand::Connect(SharedServer {
+            url: "not an address".into(),
+            identity: SharedIdentity::Development {
+                user: "alice".into(),
+            },
+        }),
+    );
+    assert!(
+        refused
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("not a server address"),
+        "{refused:?}"
+    );
+
+    let connected = shared_status(
+        &mut engine,
+        SharedCommand::Connect(SharedServer {
+            url: format!("{}/", server.base),
+            identity: SharedIdentity::Development {
+                user: "alice".into(),
+            },
+        }),
+    );
+    assert_eq!(connected.signed_in_as.as_deref(), Some("alice"));
+    assert!(connected.workspaces.is_empty() && connected.problem.is_none());
+    let created = shared_status(
+        &mut engine,
+        SharedCommand::CreateWorkspace {
+            name: "Quarterly numbers".into(),
+        },
+    );
+    let names: Vec<(&str, &str)> = created
+        .workspaces
+        .iter()
+        .map(|workspace| (workspace.name.as_str(), workspace.role.as_str()))
+        .collect();
+    assert_eq!(names, [("Quarterly numbers", "owner")]);
+    let unnamed = shared_status(
+        &mut engine,
+        SharedCommand::CreateWorkspace { name: " ".into() },
+    );
+    assert!(unnamed.problem.unwrap().contains("name"));
+
+    let gone = shared_status(
+        &mut engine,
+        SharedCommand::Connect(SharedServer {
+            url: "http://127.0.0.1:9".into(),
+            identity: SharedIdentity::Development {
+                user: "alice".into(),
+            },
+        }),
+    );
+    assert!(
+        gone.problem.as_deref().unwrap().contains("Cannot reach"),
+        "{gone:?}"
+    );
+}
+
+/// The test's stand-in browser as the engine sees it.
+struct Browser(codex_test_support::oidc::TestBrowser);
+
+impl OpenBrowser for Browser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.open(url)
+    }
+}
+
+#[test]
+fn the_engine_signs_in_through_a_real_provider_and_the_server_knows_the_user() {
+    use codex_test_support::oidc::{
+        API, DESKTOP, TENANT, TestBrowser, api_scope, provider_dir, start_provider,
+    };
+    let Some(dir) = provider_dir() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let provider = runtime.block_on(start_provider(&dir, "carol-oid"));
+    let server = start_server(&[
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        API,
+        "--authority",
+        &provider.issuer,
+    ]);
+    let (browser, mut requests) = TestBrowser::new(zspark_auth::http_client().unwrap());
+    let user = browser.clone();
+    runtime.spawn(async move { user.sign_in_when_asked(&mut requests).await });
+    let home = tempfile::tempdir().unwrap();
+    let (mut first, _) = engine_with(
+        home.path(),
+        Arc::new(SystemLauncher),
+        Arc::new(Browser(browser)),
+    );
+    let entra = SharedServer {
+        url: server.base.clone(),
+        identity: SharedIdentity::SignIn(SignInSettings {
+            authority: provider.issuer.clone(),
+            client_id: DESKTOP.into(),
+            api_scope: api_scope(),
+        }),
+    };
+
+    let before = shared_status(&mut first, SharedCommand::Connect(entra.clone()));
+    assert_eq!(
+        (before.signed_in_as, before.problem),
+        (None, None),
+        "signed out at first"
+    );
+    let signed_in = shared_status(&mut first, SharedCommand::SignIn { device_code: false });
+    assert_eq!(
+        signed_in.signed_in_as.as_deref(),
+        Some("carol-oid@example.com"),
+        "{signed_in:?}"
+    );
+    let created = shared_status(
+        &mut first,
+        SharedCommand::CreateWorkspace {
+            name: "Entra team".into(),
+        },
+    );
+    assert_eq!(created.workspaces[0].name, "Entra team");
+
+    // A restart finds the sign-in kept; signing out forgets it.
+    drop(first);
+    let (mut restarted, _) = engine(home.path());
+    let restored = shared_status(&mut restarted, SharedCommand::Connect(entra.clone()));
+    assert_eq!(restored.workspaces.len(), 1, "{restored:?}");
+    let out = shared_status(&mut restarted, SharedCommand::SignOut);
+    assert_eq!((out.signed_in_as, out.workspaces.len()), (None, 0));
+    drop(restarted);
+    let (mut again, _) = engine(home.path());
+    let after = shared_status(&mut again, SharedCommand::Connect(entra));
+    assert_eq!(after.signed_in_as, None);
 }

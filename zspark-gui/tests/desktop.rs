@@ -4,7 +4,8 @@
 //! interrupting, resuming a past session, editing a provider, a failed turn that is
 //! retried; attaching files (dialog, drop, paste) and seeing them in the model's
 //! request, artifact cards and "save as", the skills panel, a long session that lays
-//! out only what is in view, and snapshot images of the main screens.
+//! out only what is in view, a shared-workspace server set up and used, and snapshot
+//! images of the main screens.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,8 +25,8 @@ use serde_json::json;
 use zspark_gui::desktop::{FolderPolicy, ThemeChoice};
 
 use support::{
-    Desk, DroppedPath, QUIET_CONFIG, config_for, last_user_content, long_rollout, onboarded,
-    rich_rollout, unattended,
+    Desk, DroppedPath, QUIET_CONFIG, ServeProcess, blocking_http, config_for, last_user_content,
+    long_rollout, onboarded, rich_rollout, unattended,
 };
 
 #[test]
@@ -558,8 +559,85 @@ fn snapshots_of_the_main_screens() {
     light.click("⚙ Settings");
     light.wait_for("Local model");
     light.snapshot("settings");
+    light.click("Shared workspaces");
+    light.wait_for("Server URL");
+    light.snapshot("settings_shared_workspaces");
     drop(light);
 
     let mut dark = snapshot_desk(ThemeChoice::Dark);
     dark.snapshot("conversation_dark");
+}
+
+#[test]
+fn a_shared_server_is_set_up_in_settings_and_its_workspaces_are_listed_and_created() {
+    let data = tempfile::tempdir().unwrap();
+    let serve = ServeProcess::start(data.path(), None);
+    let http = blocking_http(Duration::from_secs(10));
+    let created: serde_json::Value = http
+        .post(format!("{}/v1/workspaces", serve.base))
+        .header("x-domain-user", "bob")
+        .json(&json!({"name": "Design reviews"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let invited = http
+        .post(format!(
+            "{}/v1/workspaces/{}/members",
+            serve.base,
+            created["id"].as_str().unwrap()
+        ))
+        .header("x-domain-user", "bob")
+        .json(&json!({"principal": "principal:alice", "role": "viewer"}))
+        .send()
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+
+    let mut desk = Desk::open(None, onboarded);
+    desk.wait_for("Not connected to a server.");
+    desk.click("Set up a server");
+    desk.wait_for("Server URL");
+    desk.type_into("Server URL", "ftp://nowhere");
+    desk.click("Development server");
+    desk.type_into("User name", "alice");
+    desk.click("Connect");
+    desk.wait_for("is not an http(s) address");
+    desk.harness.get_by_label("Server URL").focus();
+    desk.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    desk.type_into("Server URL", &serve.base);
+    desk.click("Connect");
+    desk.wait_for("Signed in as alice");
+    desk.wait_for("Design reviews");
+    desk.settle();
+    desk.click("Close");
+    desk.settle();
+    desk.type_into("New workspace name", "Launch plan");
+    assert_eq!(desk.app().view.new_workspace, "Launch plan");
+    desk.click("Create");
+    desk.wait_for("Launch plan");
+    let mine: serde_json::Value = http
+        .get(format!("{}/v1/workspaces", serve.base))
+        .header("x-domain-user", "alice")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let listed: Vec<(&str, &str)> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["name"].as_str().unwrap(), w["role"].as_str().unwrap()))
+        .collect();
+    assert!(listed.contains(&("Launch plan", "owner")), "{listed:?}");
+    assert!(listed.contains(&("Design reviews", "viewer")), "{listed:?}");
+    assert_eq!(
+        desk.app()
+            .prefs
+            .shared_server
+            .as_ref()
+            .map(|server| server.url.as_str()),
+        Some(serve.base.as_str()),
+        "the server is remembered"
+    );
 }

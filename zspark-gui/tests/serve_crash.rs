@@ -10,55 +10,16 @@
     reason = "a failed unwrap is a failed test; skipped tests say why on stderr"
 )]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::Digest;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-/// A blocking HTTP client (rustls with the ring provider, as the product uses).
-fn http_client(timeout: Duration) -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .build()
-        .unwrap()
-}
-
-fn start(data: &Path, database_url: Option<&str>) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zspark"));
-    command
-        .args(["serve", "--dev", "--port", &port.to_string(), "--data-dir"])
-        .arg(data)
-        .args(["--rate-limit-max", "1000000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    let child = command.spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = http_client(Duration::from_secs(2));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, base }
-}
+use support::{ServeProcess, blocking_http};
 
 fn sha256(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes)
@@ -76,8 +37,8 @@ struct Acknowledged {
 
 fn run_crash_test(database_url: Option<&str>) {
     let data = tempfile::tempdir().unwrap();
-    let server = start(data.path(), database_url);
-    let client = http_client(Duration::from_secs(10));
+    let server = ServeProcess::start(data.path(), database_url);
+    let client = blocking_http(Duration::from_secs(10));
     let post = |url: String, body: Value| {
         client
             .post(url)
@@ -112,7 +73,7 @@ fn run_crash_test(database_url: Option<&str>) {
             session.clone(),
         );
         workers.push(std::thread::spawn(move || {
-            let client = http_client(Duration::from_secs(5));
+            let client = blocking_http(Duration::from_secs(5));
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 n += 1;
@@ -151,9 +112,7 @@ fn run_crash_test(database_url: Option<&str>) {
         }));
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let Server { mut child, .. } = server;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for worker in workers {
         worker.join().unwrap();
@@ -164,7 +123,7 @@ fn run_crash_test(database_url: Option<&str>) {
         "the workload ran before the kill"
     );
 
-    let restarted = start(data.path(), database_url);
+    let restarted = ServeProcess::start(data.path(), database_url);
     let ws = format!("{}/v1/workspaces/{workspace}", restarted.base);
     let get = |url: String| {
         client
@@ -260,9 +219,7 @@ fn run_crash_test(database_url: Option<&str>) {
             "acknowledged item {seq} is there"
         );
     }
-    let Server { mut child, .. } = restarted;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    restarted.kill();
 }
 
 #[test]

@@ -10,7 +10,8 @@
 //! do not pair up are refused with a 400, as the real APIs do.
 //!
 //! [`issuer`] is the other edge nobody here can reach: a token issuer (discovery
-//! document, JWKS, RSA keys) for the access-token validation tests.
+//! document, JWKS, RSA keys) for the access-token validation tests. [`oidc`] runs a real
+//! OpenID provider from npm and plays the user's browser for the sign-in tests.
 //!
 //! ```no_run
 //! use codex_test_support::{Reply, ScriptedModelServer, Turn};
@@ -26,6 +27,7 @@
 
 pub mod chat_wire;
 pub mod issuer;
+pub mod oidc;
 pub mod responses_wire;
 mod script;
 mod server;

@@ -27,7 +27,8 @@ pub use store::{KEYCHAIN_SERVICE, SecretLocation, SecretStore, TokenStore};
 
 use crate::authority::Authority;
 use crate::unix_now;
-use http::{OidcHttp, describe};
+use http::OidcHttp;
+pub use http::describe;
 
 /// How long the browser may take to come back.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(5 * 60);

@@ -7,9 +7,11 @@
 //!
 //! - [`forward`]: a session's events on their way out, and the artifact scan.
 //! - [`files`]: attachments, artifact actions and skills, off the run loop.
+//! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 
 mod files;
 mod forward;
+mod shared;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,15 +23,17 @@ use codex_core::rollout::load_rollout;
 use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, load_config};
 use codex_protocol::{ApprovalPolicy, Event, Op, SandboxMode};
 use tokio::sync::{mpsc, oneshot};
-use zspark_auth::signin::SecretLocation;
+use zspark_auth::signin::{OpenBrowser, SecretLocation};
 
 pub use files::FileCommand;
 use forward::{TurnClock, forward};
+pub use shared::SharedCommand;
 
 use crate::artifacts::{Artifact, Launcher};
 use crate::attachments::Attachment;
 use crate::catalogue::SessionCatalogue;
 use crate::providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
+use crate::shared::SharedStatus;
 
 /// Called after each event; a GUI passes `ctx.request_repaint()`.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -44,7 +48,7 @@ const EVENTS_PER_POLL: usize = 512;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// What the engine needs from the process it runs in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EngineSetup {
     pub codex_home: PathBuf,
     /// The environment sessions start with (stored API keys are added to it).
@@ -52,6 +56,8 @@ pub struct EngineSetup {
     pub secrets: SecretBackend,
     /// Opens artifacts with the system's applications.
     pub launcher: Arc<dyn Launcher>,
+    /// Opens the sign-in page of a shared-workspace server's identity provider.
+    pub browser: Arc<dyn OpenBrowser>,
 }
 
 /// Settings a session starts with; `None` means "as `config.toml` says".
@@ -109,6 +115,8 @@ pub enum EngineCommand {
     Submit(Op),
     /// Attachments, artifacts and skills.
     File(FileCommand),
+    /// The shared-workspace server.
+    Shared(SharedCommand),
 }
 
 /// What the engine reports.
@@ -153,6 +161,13 @@ pub enum EngineEvent {
     /// An artifact was saved where the user asked.
     FileSaved {
         destination: PathBuf,
+    },
+    /// The shared-workspace server's status: who is signed in, the workspaces.
+    Shared(SharedStatus),
+    /// A device-code sign-in waits for the user to enter `code` at `address`.
+    SignInCode {
+        code: String,
+        address: String,
     },
     /// The skills sessions in `cwd` can use, and the broken SKILL.md files.
     Skills {
@@ -282,6 +297,13 @@ impl Outbox {
             (self.waker)();
         }
     }
+
+    /// Sends from code that cannot wait; dropped when the queue is full.
+    fn send_now(&self, event: EngineEvent) {
+        if self.tx.try_send(event).is_ok() {
+            (self.waker)();
+        }
+    }
 }
 
 struct ActiveSession {
@@ -293,6 +315,7 @@ struct ActiveSession {
 async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: Outbox) {
     let providers = ProviderStore::new(setup.codex_home.clone(), setup.secrets);
     let mut current: Option<ActiveSession> = None;
+    let connection = shared::Connection::default();
     let mut next_number = 0;
     while let Some(control) = commands.recv().await {
         let command = match control {
@@ -387,6 +410,9 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 }
             }
             EngineCommand::File(work) => files::spawn(work, &setup, &outbox),
+            EngineCommand::Shared(command) => {
+                shared::spawn(command, &connection, &setup, &outbox);
+            }
         }
     }
     if let Some(session) = current.take() {

@@ -16,7 +16,7 @@ use codex_protocol::{
 use zspark_auth::signin::SecretLocation;
 use zspark_core::{
     Artifact, Attachment, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
-    ProviderList, SessionCatalogue, SessionSettings, SessionStart,
+    ProviderList, SessionCatalogue, SessionSettings, SessionStart, SharedCommand, SharedStatus,
 };
 
 use super::commands::UiCommand;
@@ -120,6 +120,10 @@ pub struct ViewState {
     /// The "new session" dialog's folder text and problem, while it is open.
     pub new_session: Option<FolderDialog>,
     pub settings_open: bool,
+    pub settings_tab: views::settings::SettingsTab,
+    pub shared_form: views::shared::SharedForm,
+    /// The name typed for a new shared workspace.
+    pub new_workspace: String,
     pub provider_form: views::settings::ProviderForm,
     pub banner: Option<Banner>,
     /// Markdown resources and image previews kept between frames.
@@ -148,9 +152,21 @@ pub struct SkillList {
     pub catalog: SkillCatalog,
 }
 
+/// The shared-workspace server as the desktop knows it.
+#[derive(Default)]
+pub struct SharedView {
+    /// The last status the engine reported.
+    pub status: Option<SharedStatus>,
+    /// Waiting for the engine to answer a shared-workspace command.
+    pub busy: bool,
+    /// A device-code sign-in in progress: the code and where to enter it.
+    pub sign_in_code: Option<(String, String)>,
+}
+
 pub struct DesktopApp {
     engine: Engine,
     dialogs: DialogRunner,
+    pub shared: SharedView,
     pub prefs: Prefs,
     pub home: Option<PathBuf>,
     pub catalogue: SessionCatalogue,
@@ -174,6 +190,7 @@ impl DesktopApp {
         let mut app = Self {
             engine,
             dialogs: DialogRunner::new(setup.dialogs),
+            shared: SharedView::default(),
             prefs: setup.prefs,
             home,
             catalogue: SessionCatalogue::default(),
@@ -185,6 +202,9 @@ impl DesktopApp {
         };
         app.send(EngineCommand::RefreshSessions);
         app.send(EngineCommand::LoadProviders);
+        if let Some(server) = app.prefs.shared_server.clone() {
+            app.shared_command(SharedCommand::Connect(server.server()));
+        }
         Ok(app)
     }
 
@@ -338,6 +358,14 @@ impl DesktopApp {
                 format!("Saved a copy to {}.", destination.display()),
             ),
             EngineEvent::Skills { cwd, catalog } => self.skills = Some(SkillList { cwd, catalog }),
+            EngineEvent::Shared(status) => {
+                self.shared.busy = false;
+                self.shared.sign_in_code = None;
+                self.shared.status = Some(status);
+            }
+            EngineEvent::SignInCode { code, address } => {
+                self.shared.sign_in_code = Some((code, address));
+            }
             EngineEvent::Problem(message) => self.banner(Tone::Warning, message),
         }
     }
@@ -582,6 +610,30 @@ impl DesktopApp {
                 self.view.settings_open = true;
                 self.send(EngineCommand::LoadProviders);
             }
+            UiCommand::OpenSettingsAt(tab) => {
+                self.view.settings_tab = tab;
+                self.view.settings_open = true;
+                self.send(EngineCommand::LoadProviders);
+            }
+            UiCommand::ConnectShared(server) => {
+                self.prefs.shared_server = Some(server.clone());
+                self.shared.status = None;
+                self.shared_command(SharedCommand::Connect(server.server()));
+            }
+            UiCommand::DisconnectShared => {
+                self.prefs.shared_server = None;
+                self.shared.status = None;
+                self.shared_command(SharedCommand::Disconnect);
+            }
+            UiCommand::SignIn { device_code } => {
+                self.shared_command(SharedCommand::SignIn { device_code });
+            }
+            UiCommand::SignOut => self.shared_command(SharedCommand::SignOut),
+            UiCommand::RefreshShared => self.shared_command(SharedCommand::Refresh),
+            UiCommand::CreateSharedWorkspace(name) => {
+                self.view.new_workspace.clear();
+                self.shared_command(SharedCommand::CreateWorkspace { name });
+            }
             UiCommand::CloseSettings => self.view.settings_open = false,
             UiCommand::SaveProvider {
                 profile,
@@ -664,6 +716,11 @@ impl DesktopApp {
                 self.dialogs.save_file(ctx, path, start_in);
             }
         }
+    }
+
+    fn shared_command(&mut self, command: SharedCommand) {
+        self.shared.busy = true;
+        self.send(EngineCommand::Shared(command));
     }
 
     /// Sends a pasted image to the engine to be saved as a PNG attachment.

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
 use zspark_core::ProviderProfile;
 
-use super::prefs::ThemeChoice;
+use super::prefs::{SharedServerPrefs, ThemeChoice};
+use super::views::settings::SettingsTab;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UiCommand {
@@ -86,4 +87,16 @@ pub enum UiCommand {
     RevealArtifact(PathBuf),
     /// Ask where to save a copy of an artifact, then save it there.
     SaveArtifactAs(PathBuf),
+    /// Use this shared-workspace server (remembered) and connect to it.
+    ConnectShared(SharedServerPrefs),
+    DisconnectShared,
+    /// Sign in to the shared-workspace server (with a device code instead of the
+    /// browser when `device_code`).
+    SignIn {
+        device_code: bool,
+    },
+    SignOut,
+    RefreshShared,
+    CreateSharedWorkspace(String),
+    OpenSettingsAt(SettingsTab),
 }

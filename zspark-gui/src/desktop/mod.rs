@@ -14,10 +14,11 @@ mod views;
 
 pub use app::{DesktopApp, DesktopSetup, MAX_ATTACHMENTS};
 pub use dialogs::{FileDialogs, NativeDialogs};
-pub use prefs::{FolderPolicy, Prefs, ThemeChoice};
+pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
 
 use std::sync::Arc;
 
+use zspark_auth::signin::SystemBrowser;
 use zspark_core::{EngineSetup, SecretBackend, SystemLauncher};
 
 /// Opens the desktop window and runs until it is closed.
@@ -45,6 +46,7 @@ pub fn run() -> Result<(), String> {
                     env,
                     secrets: SecretBackend::Keychain,
                     launcher: Arc::new(SystemLauncher),
+                    browser: Arc::new(SystemBrowser),
                 },
                 prefs,
                 dialogs: Arc::new(NativeDialogs),

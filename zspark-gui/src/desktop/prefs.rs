@@ -1,6 +1,6 @@
 //! What the desktop remembers between runs apart from the runtime's own data: panel
-//! layout, theme, recent folders, the profile last used, and the approval policy and
-//! sandbox mode chosen for each workspace folder. Stored by eframe; every field has a
+//! layout, theme, recent folders, the profile last used, the approval policy and
+//! sandbox mode chosen for each workspace folder, and the shared-workspace server. Stored by eframe; every field has a
 //! default so an older or damaged file never stops the app.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use codex_protocol::{ApprovalPolicy, SandboxMode};
 use serde::{Deserialize, Serialize};
+use zspark_auth::signin::SignInSettings;
+use zspark_core::{SharedIdentity, SharedServer};
 
 /// The eframe storage key.
 pub const STORAGE_KEY: &str = "zspark-desktop";
@@ -25,6 +27,8 @@ pub struct Prefs {
     pub recent_folders: Vec<PathBuf>,
     pub last_profile: Option<String>,
     pub folder_policies: BTreeMap<PathBuf, FolderPolicy>,
+    /// The shared-workspace server to connect to at start.
+    pub shared_server: Option<SharedServerPrefs>,
 }
 
 impl Default for Prefs {
@@ -37,6 +41,7 @@ impl Default for Prefs {
             recent_folders: Vec::new(),
             last_profile: None,
             folder_policies: BTreeMap::new(),
+            shared_server: None,
         }
     }
 }
@@ -63,6 +68,47 @@ impl Prefs {
 pub struct FolderPolicy {
     pub approval: Option<ApprovalPolicy>,
     pub sandbox: Option<SandboxMode>,
+}
+
+/// A shared-workspace server as remembered (no secrets: tokens live in the keychain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedServerPrefs {
+    pub url: String,
+    pub identity: SharedIdentityPrefs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SharedIdentityPrefs {
+    SignIn {
+        authority: String,
+        client_id: String,
+        api_scope: String,
+    },
+    Development {
+        user: String,
+    },
+}
+
+impl SharedServerPrefs {
+    pub fn server(&self) -> SharedServer {
+        SharedServer {
+            url: self.url.clone(),
+            identity: match &self.identity {
+                SharedIdentityPrefs::SignIn {
+                    authority,
+                    client_id,
+                    api_scope,
+                } => SharedIdentity::SignIn(SignInSettings {
+                    authority: authority.clone(),
+                    client_id: client_id.clone(),
+                    api_scope: api_scope.clone(),
+                }),
+                SharedIdentityPrefs::Development { user } => {
+                    SharedIdentity::Development { user: user.clone() }
+                }
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

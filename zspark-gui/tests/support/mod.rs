@@ -1,6 +1,7 @@
-//! The desktop harness shared by the kittest suite and the frame benchmark: the real
-//! app on a temporary `CODEX_HOME`, scripted file dialogs, a launcher that records what
-//! it would open, helpers that wait for labels, and stored sessions to open.
+//! What zspark-gui's tests and benchmarks share: the desktop harness (the real app on a
+//! temporary `CODEX_HOME`, scripted file dialogs, a launcher that records what it would
+//! open, helpers that wait for labels, stored sessions to open), and `zspark serve` run
+//! as a process of its own.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -10,6 +11,7 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,7 @@ use codex_test_support::ScriptedModelServer;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
+use zspark_auth::signin::OpenBrowser;
 use zspark_core::{EngineSetup, Launcher, SecretBackend};
 use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs};
 
@@ -55,6 +58,17 @@ impl Launcher for RecordingLauncher {
 
     fn reveal(&self, path: &Path) -> Result<(), String> {
         self.open(path)
+    }
+}
+
+/// Tests sign in through the engine's own tests; a desk opens no browser.
+pub struct NoBrowser;
+
+impl OpenBrowser for NoBrowser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        Err(format!(
+            "the desktop tests open no browser (asked for {url})"
+        ))
     }
 }
 
@@ -149,6 +163,7 @@ impl Desk {
                 .into(),
                 secrets: SecretBackend::FileOnly,
                 launcher: launcher.clone(),
+                browser: Arc::new(NoBrowser),
             },
             prefs: stored,
             dialogs: dialogs.clone(),
@@ -425,4 +440,63 @@ pub fn rich_rollout(codex_home: &Path, workspace: &Path) {
         text,
     )
     .unwrap();
+}
+
+/// `zspark serve --dev` (the binary under test) on a free loopback port; killed when
+/// dropped.
+pub struct ServeProcess {
+    child: Child,
+    pub base: String,
+}
+
+impl ServeProcess {
+    /// Starts it on `data` (and `database_url`, when given) and waits until it answers.
+    pub fn start(data: &Path, database_url: Option<&str>) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zspark"));
+        command
+            .args(["serve", "--dev", "--port", &port.to_string(), "--data-dir"])
+            .arg(data)
+            .args(["--rate-limit-max", "1000000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let child = command.spawn().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = blocking_http(Duration::from_secs(2));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{base}/healthz")).send().is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, base }
+    }
+
+    /// Kills it at once, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP client (rustls with the ring provider, as the product uses).
+pub fn blocking_http(timeout: Duration) -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .build()
+        .unwrap()
 }

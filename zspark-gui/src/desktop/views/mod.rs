@@ -7,6 +7,7 @@ pub mod conversation;
 mod details;
 mod first_run;
 pub mod settings;
+pub mod shared;
 mod sidebar;
 
 use super::app::{DesktopApp, Tone};

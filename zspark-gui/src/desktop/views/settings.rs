@@ -1,6 +1,7 @@
-//! Settings: provider profiles (name, base URL, key shown masked, model, wire API,
-//! extra headers) saved to `config.toml` and the keychain through the engine, and the
-//! theme. The same provider form leads the first-run screen.
+//! Settings, in tabs: provider profiles (name, base URL, key shown masked, model, wire
+//! API, extra headers) saved to `config.toml` and the keychain through the engine; the
+//! shared-workspace server; the theme. The same provider form leads the first-run
+//! screen.
 
 use std::collections::BTreeMap;
 
@@ -119,6 +120,15 @@ impl ProviderForm {
     }
 }
 
+/// The tabs of the settings window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SettingsTab {
+    #[default]
+    Providers,
+    SharedWorkspaces,
+    Appearance,
+}
+
 /// The settings window.
 pub fn window(ctx: &egui::Context, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     let response = egui::Modal::new(egui::Id::unique("settings")).show(ctx, |ui| {
@@ -131,20 +141,32 @@ pub fn window(ctx: &egui::Context, app: &mut DesktopApp, out: &mut Vec<UiCommand
                 }
             });
         });
-        theme::section_heading(ui, "Appearance");
-        let mut choice = app.prefs.theme;
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut choice, ThemeChoice::System, "System");
-            ui.selectable_value(&mut choice, ThemeChoice::Light, "Light");
-            ui.selectable_value(&mut choice, ThemeChoice::Dark, "Dark");
+            let tab = &mut app.view.settings_tab;
+            ui.selectable_value(tab, SettingsTab::Providers, "Providers");
+            ui.selectable_value(tab, SettingsTab::SharedWorkspaces, "Shared workspaces");
+            ui.selectable_value(tab, SettingsTab::Appearance, "Appearance");
         });
-        if choice != app.prefs.theme {
-            out.push(UiCommand::SetTheme(choice));
-        }
-        theme::section_heading(ui, "Providers");
-        profile_list(ui, app);
         ui.separator();
-        provider_form(ui, app, out);
+        match app.view.settings_tab {
+            SettingsTab::Providers => {
+                profile_list(ui, app);
+                ui.separator();
+                provider_form(ui, app, out);
+            }
+            SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, app, out),
+            SettingsTab::Appearance => {
+                let mut choice = app.prefs.theme;
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut choice, ThemeChoice::System, "System");
+                    ui.selectable_value(&mut choice, ThemeChoice::Light, "Light");
+                    ui.selectable_value(&mut choice, ThemeChoice::Dark, "Dark");
+                });
+                if choice != app.prefs.theme {
+                    out.push(UiCommand::SetTheme(choice));
+                }
+            }
+        }
     });
     if response.should_close() {
         out.push(UiCommand::CloseSettings);

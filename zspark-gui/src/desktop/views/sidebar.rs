@@ -89,8 +89,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                     }
                 });
         }
-        theme::section_heading(ui, "Shared workspaces");
-        theme::empty_state(ui, "Not connected to a server.");
+        super::shared::sidebar_section(ui, app, out);
     });
 }
 

@@ -1,0 +1,284 @@
+//! Shared workspaces, from the desktop's side: a `zspark serve` server, who the desktop
+//! is there, and the workspaces it may enter. On a server with Entra ID (or another
+//! OpenID provider) the user signs in through the system browser or with a device
+//! code; the tokens stay in the OS keychain and are refreshed before they expire. A
+//! local development server (`zspark serve --dev`) takes a user name instead.
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use zspark_auth::signin::{
+    Account, DeviceCodePrompt, OidcClient, OpenBrowser, SignInError, SignInSettings, TokenStore,
+};
+
+use crate::providers::SecretBackend;
+
+/// How the desktop proves who it is to a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedIdentity {
+    /// Sign in with Entra ID or another OpenID provider.
+    SignIn(SignInSettings),
+    /// A development server's `X-Domain-User` name (local servers only).
+    Development { user: String },
+}
+
+/// A server and the identity used there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedServer {
+    /// The server's base URL, e.g. `https://zspark.example.com`.
+    pub url: String,
+    pub identity: SharedIdentity,
+}
+
+/// A workspace the user may enter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SharedWorkspace {
+    pub id: String,
+    pub name: String,
+    /// `owner`, `editor` or `viewer`.
+    pub role: String,
+}
+
+/// What the desktop knows of the server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SharedStatus {
+    pub server: String,
+    /// Who the server says the user is; `None` when signed out.
+    pub signed_in_as: Option<String>,
+    pub workspaces: Vec<SharedWorkspace>,
+    /// What went wrong and what to do, when something did.
+    pub problem: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    principal: String,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WorkspacePage {
+    items: Vec<SharedWorkspace>,
+}
+
+/// A connection to one server.
+pub struct SharedClient {
+    server: SharedServer,
+    http: reqwest::Client,
+    /// The sign-in, for servers that take tokens.
+    account: Option<Account>,
+}
+
+impl SharedClient {
+    /// Checks the settings and, for a server that takes tokens, finds the identity
+    /// provider and any sign-in kept from before. Tokens kept in files (where there is
+    /// no keychain, or with [`SecretBackend::FileOnly`]) go under `token_dir`.
+    pub async fn connect(
+        server: SharedServer,
+        token_dir: &Path,
+        secrets: SecretBackend,
+    ) -> Result<Self, String> {
+        let url = reqwest::Url::parse(server.url.trim()).map_err(|_| {
+            format!(
+                "`{}` is not a server address; use one like https://zspark.example.com",
+                server.url
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "`{}` is not an http(s) address; use one like https://zspark.example.com",
+                server.url
+            ));
+        }
+        let server = SharedServer {
+            url: url.as_str().trim_end_matches('/').to_string(),
+            identity: server.identity,
+        };
+        let account = match &server.identity {
+            SharedIdentity::Development { user } if user.trim().is_empty() => {
+                return Err(
+                    "Enter the user name the development server should know you by.".to_string(),
+                );
+            }
+            SharedIdentity::Development { .. } => None,
+            SharedIdentity::SignIn(settings) => {
+                let client = OidcClient::discover(settings.clone()).await.map_err(|error| {
+                    format!("The sign-in service at {} could not be used: {error}. Check the authority in Settings.", settings.authority)
+                })?;
+                let store = TokenStore::new(&settings.authority, &settings.client_id, token_dir);
+                let store = match secrets {
+                    SecretBackend::Keychain => store,
+                    SecretBackend::FileOnly => store.file_only(),
+                };
+                Some(Account::restore(client, store).map_err(|error| error.to_string())?)
+            }
+        };
+        Ok(Self {
+            server,
+            http: zspark_auth::http_client()?,
+            account,
+        })
+    }
+
+    pub fn server(&self) -> &SharedServer {
+        &self.server
+    }
+
+    /// Signs in through `browser`.
+    pub async fn sign_in_with_browser(&self, browser: &dyn OpenBrowser) -> Result<(), String> {
+        self.signing_account()?
+            .sign_in_with_browser(browser)
+            .await
+            .map(drop)
+            .map_err(|error| format!("Sign-in did not finish: {error}"))
+    }
+
+    /// Signs in with a device code; `show` tells the user where to enter it.
+    pub async fn sign_in_with_device_code(
+        &self,
+        show: impl FnOnce(&DeviceCodePrompt),
+    ) -> Result<(), String> {
+        self.signing_account()?
+            .sign_in_with_device_code(show)
+            .await
+            .map(drop)
+            .map_err(|error| format!("Sign-in did not finish: {error}"))
+    }
+
+    /// Forgets the sign-in, here and in the keychain.
+    pub async fn sign_out(&self) -> Result<(), String> {
+        match &self.account {
+            Some(account) => account.sign_out().await.map_err(|error| error.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    fn signing_account(&self) -> Result<&Account, String> {
+        self.account.as_ref().ok_or_else(|| {
+            "This server takes a development user name; there is nothing to sign in to.".to_string()
+        })
+    }
+
+    /// Who the user is on the server and the workspaces they may enter.
+    pub async fn status(&self) -> SharedStatus {
+        let mut status = SharedStatus {
+            server: self.server.url.clone(),
+            ..SharedStatus::default()
+        };
+        // The sign-in's name for people (from the ID token) reads better than the key.
+        let mut signed_in_name = None;
+        if let Some(account) = &self.account {
+            match account.signed_in().await {
+                Some(who) => signed_in_name = who.display_name,
+                None => return status,
+            }
+        }
+        let looked_up = async {
+            let me: Me = self.get("/v1/me").await?;
+            let page: WorkspacePage = self.get("/v1/workspaces?limit=200").await?;
+            Ok::<_, String>((me, page.items))
+        };
+        match looked_up.await {
+            Ok((me, workspaces)) => {
+                status.signed_in_as =
+                    Some(signed_in_name.or(me.display_name).unwrap_or(me.principal));
+                status.workspaces = workspaces;
+            }
+            Err(problem) => status.problem = Some(problem),
+        }
+        status
+    }
+
+    /// Creates a workspace the user owns.
+    pub async fn create_workspace(&self, name: &str) -> Result<(), String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("Give the workspace a name.".to_string());
+        }
+        let body = serde_json::json!({ "name": name });
+        let response = self
+            .send(|http, url| http.post(url).json(&body), "/v1/workspaces")
+            .await?;
+        if response.status() == StatusCode::CREATED {
+            Ok(())
+        } else {
+            Err(refusal_of(response).await)
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
+        let response = self.send(|http, url| http.get(url), path).await?;
+        if !response.status().is_success() {
+            return Err(refusal_of(response).await);
+        }
+        response.json().await.map_err(|error| {
+            format!(
+                "{} answered {path} with something that is not a zspark server's answer ({error}); check the address",
+                self.server.url
+            )
+        })
+    }
+
+    /// Sends a request with the user's credentials; a token the server refuses is
+    /// refreshed once and the request sent again.
+    async fn send(
+        &self,
+        build: impl Fn(&reqwest::Client, String) -> reqwest::RequestBuilder,
+        path: &str,
+    ) -> Result<reqwest::Response, String> {
+        let url = format!("{}{path}", self.server.url);
+        let unreachable = |error: reqwest::Error| {
+            format!(
+                "Cannot reach {}: {}. Check the address and that the server runs.",
+                self.server.url,
+                zspark_auth::signin::describe(&error)
+            )
+        };
+        let Some(account) = &self.account else {
+            let SharedIdentity::Development { user } = &self.server.identity else {
+                return Err("this server takes a sign-in, and none is set up".to_string());
+            };
+            return build(&self.http, url)
+                .header("x-domain-user", user.trim())
+                .send()
+                .await
+                .map_err(unreachable);
+        };
+        let token = account.access_token().await.map_err(signed_out)?;
+        let response = build(&self.http, url.clone())
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let token = account.refresh_now().await.map_err(signed_out)?;
+        build(&self.http, url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(unreachable)
+    }
+}
+
+fn signed_out(error: SignInError) -> String {
+    format!("Sign in again: {error}")
+}
+
+/// The server's refusal, in its own words where it gave them.
+async fn refusal_of(response: reqwest::Response) -> String {
+    let status = response.status();
+    let said = response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|body| body["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("the server answered {status}"));
+    if status == StatusCode::UNAUTHORIZED {
+        format!("The server did not accept your sign-in: {said}. Sign in again.")
+    } else {
+        format!("The server refused: {said}.")
+    }
+}

@@ -1,0 +1,238 @@
+//! Shared workspaces in the window: the server form in Settings (address, and Entra ID
+//! / OpenID sign-in settings or a development user name), and the sidebar section
+//! (sign in or out, the device code while one is pending, the workspaces with the
+//! user's role, a new workspace).
+
+use egui::RichText;
+
+use super::super::app::DesktopApp;
+use super::super::commands::UiCommand;
+use super::super::prefs::{SharedIdentityPrefs, SharedServerPrefs};
+use super::super::theme;
+use super::settings::SettingsTab;
+
+/// The server form's fields.
+#[derive(Default)]
+pub struct SharedForm {
+    /// Filled from the remembered server the first time the form shows.
+    pub loaded: bool,
+    pub url: String,
+    /// A development server (user name) rather than a sign-in.
+    pub development: bool,
+    pub authority: String,
+    pub client_id: String,
+    pub api_scope: String,
+    pub user: String,
+}
+
+impl SharedForm {
+    fn load(&mut self, remembered: Option<&SharedServerPrefs>) {
+        self.loaded = true;
+        let Some(server) = remembered else { return };
+        self.url.clone_from(&server.url);
+        match &server.identity {
+            SharedIdentityPrefs::SignIn {
+                authority,
+                client_id,
+                api_scope,
+            } => {
+                self.development = false;
+                self.authority.clone_from(authority);
+                self.client_id.clone_from(client_id);
+                self.api_scope.clone_from(api_scope);
+            }
+            SharedIdentityPrefs::Development { user } => {
+                self.development = true;
+                self.user.clone_from(user);
+            }
+        }
+    }
+
+    fn server(&self) -> SharedServerPrefs {
+        let trimmed = |text: &str| text.trim().to_string();
+        SharedServerPrefs {
+            url: trimmed(&self.url),
+            identity: if self.development {
+                SharedIdentityPrefs::Development {
+                    user: trimmed(&self.user),
+                }
+            } else {
+                SharedIdentityPrefs::SignIn {
+                    authority: trimmed(&self.authority),
+                    client_id: trimmed(&self.client_id),
+                    api_scope: trimmed(&self.api_scope),
+                }
+            },
+        }
+    }
+}
+
+/// Settings → Shared workspaces.
+pub fn settings_tab(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+    if !app.view.shared_form.loaded {
+        let remembered = app.prefs.shared_server.clone();
+        app.view.shared_form.load(remembered.as_ref());
+    }
+    ui.label(theme::muted(
+        "A zspark server (zspark serve) holds workspaces you share with your team. Local sessions stay on this computer.",
+    ));
+    let form = &mut app.view.shared_form;
+    egui::Grid::new("shared-server-form")
+        .num_columns(2)
+        .spacing([theme::SPACE * 3.0, theme::SPACE * 2.0])
+        .show(ui, |ui| {
+            field(
+                ui,
+                "Server URL",
+                &mut form.url,
+                "https://zspark.example.com",
+            );
+            ui.label("Identity");
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.development, false, "Sign in (Entra ID / OpenID)");
+                ui.radio_value(&mut form.development, true, "Development server");
+            });
+            ui.end_row();
+            if form.development {
+                field(ui, "User name", &mut form.user, "alice");
+            } else {
+                field(
+                    ui,
+                    "Authority",
+                    &mut form.authority,
+                    "https://login.microsoftonline.com/<tenant-id>",
+                );
+                field(
+                    ui,
+                    "Client ID",
+                    &mut form.client_id,
+                    "the desktop app's client id",
+                );
+                field(
+                    ui,
+                    "API scope",
+                    &mut form.api_scope,
+                    "api://<api-client-id>/access_as_user",
+                );
+            }
+        });
+    ui.horizontal(|ui| {
+        if theme::primary_button(ui, "Connect").clicked() {
+            out.push(UiCommand::ConnectShared(form.server()));
+        }
+        if app.prefs.shared_server.is_some() && ui.button("Disconnect").clicked() {
+            out.push(UiCommand::DisconnectShared);
+        }
+    });
+    if let Some(problem) = app
+        .shared
+        .status
+        .as_ref()
+        .and_then(|status| status.problem.as_ref())
+    {
+        ui.colored_label(theme::DANGER, problem);
+    }
+}
+
+fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
+    let label = ui.label(label);
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .hint_text(hint)
+            .desired_width(380.0),
+    )
+    .labelled_by(label.id);
+    ui.end_row();
+}
+
+/// The sidebar's "Shared workspaces" section.
+pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+    theme::section_heading(ui, "Shared workspaces");
+    let Some(remembered) = &app.prefs.shared_server else {
+        theme::empty_state(ui, "Not connected to a server.");
+        if theme::subtle_button(ui, "Set up a server").clicked() {
+            out.push(UiCommand::OpenSettingsAt(SettingsTab::SharedWorkspaces));
+        }
+        return;
+    };
+    let signs_in = matches!(remembered.identity, SharedIdentityPrefs::SignIn { .. });
+    let Some(status) = &app.shared.status else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(theme::muted("Connecting…"));
+        });
+        return;
+    };
+    if let Some(problem) = &status.problem {
+        ui.colored_label(theme::WARNING, RichText::new(problem).small());
+    }
+    if let Some((code, address)) = &app.shared.sign_in_code {
+        ui.label(RichText::new(format!("Open {address} and enter")).small());
+        ui.label(RichText::new(code).monospace().strong());
+    }
+    match &status.signed_in_as {
+        None if signs_in => {
+            if app.shared.busy {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(theme::muted("Waiting for the sign-in…"));
+                });
+            } else {
+                ui.horizontal_wrapped(|ui| {
+                    if theme::primary_button(ui, "Sign in").clicked() {
+                        out.push(UiCommand::SignIn { device_code: false });
+                    }
+                    if theme::subtle_button(ui, "Sign in with a code").clicked() {
+                        out.push(UiCommand::SignIn { device_code: true });
+                    }
+                });
+            }
+        }
+        None => {
+            if theme::subtle_button(ui, "Try again").clicked() {
+                out.push(UiCommand::RefreshShared);
+            }
+        }
+        Some(name) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(theme::muted(format!("Signed in as {name}")));
+                if signs_in && theme::subtle_button(ui, "Sign out").clicked() {
+                    out.push(UiCommand::SignOut);
+                }
+                if theme::subtle_button(ui, theme::icon::REFRESH)
+                    .accessible_name("Refresh shared workspaces")
+                    .clicked()
+                {
+                    out.push(UiCommand::RefreshShared);
+                }
+            });
+            if status.workspaces.is_empty() {
+                theme::empty_state(ui, "No shared workspaces yet; create one below.");
+            }
+            for workspace in &status.workspaces {
+                ui.horizontal(|ui| {
+                    ui.label(&workspace.name);
+                    ui.label(theme::muted(workspace.role.clone()));
+                });
+            }
+            ui.horizontal(|ui| {
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut app.view.new_workspace)
+                            .hint_text("New workspace name")
+                            .desired_width(150.0),
+                    )
+                    .accessible_name("New workspace name");
+                let entered =
+                    field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
+                if (ui.button("Create").clicked() || entered)
+                    && !app.view.new_workspace.trim().is_empty()
+                {
+                    out.push(UiCommand::CreateSharedWorkspace(
+                        app.view.new_workspace.trim().to_string(),
+                    ));
+                }
+            });
+        }
+    }
+}
