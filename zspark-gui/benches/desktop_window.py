@@ -128,6 +128,15 @@ def open_newest_session(env):
     time.sleep(2.0)
 
 
+def stop(process):
+    """Ends a program started for a measurement, killing it if it lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def measure(command, env, settle, window, open_session):
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -143,11 +152,7 @@ def measure(command, env, settle, window, open_session):
         return {"cpu_percent": 100.0 * used / window, "rss_mib": memory["VmRSS"] / 1024,
                 "peak_mib": memory["VmHWM"] / 1024}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def start_xvfb(display):
@@ -229,11 +234,7 @@ def time_to_first_frame(command, env, display, timeout=30.0):
                 raise RuntimeError(f"{command[0]} exited before drawing")
         raise RuntimeError(f"{command[0]} drew nothing within {timeout} s")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         time.sleep(0.5)
 
 
@@ -264,8 +265,7 @@ def screenshot(args):
                 subprocess.run(["import", "-display", args.display, "-window", "root", args.out], check=True)
                 print(f"saved {args.out}")
             finally:
-                process.terminate()
-                process.wait(timeout=10)
+                stop(process)
     finally:
         xvfb.terminate()
 

@@ -10,10 +10,11 @@ use zspark_server::Backend;
 
 use super::TestServer;
 
-const TENANT: &str = "0b5a8c1e-1111-2222-3333-444444444444";
-const CLIENT: &str = "c0ffee00-aaaa-bbbb-cccc-dddddddddddd";
+pub(super) const TENANT: &str = "0b5a8c1e-1111-2222-3333-444444444444";
+pub(super) const CLIENT: &str = "c0ffee00-aaaa-bbbb-cccc-dddddddddddd";
 
-async fn entra_server(issuer: &TestIssuer) -> TestServer {
+/// A server that takes `issuer`'s tokens for tenant [`TENANT`] and API [`CLIENT`].
+pub(super) async fn entra_server(issuer: &TestIssuer) -> TestServer {
     let authority = issuer.issuer();
     TestServer::start(
         Backend::Sqlite,

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
-use zspark_server::Backend;
 
+use super::entra::{CLIENT, TENANT, entra_server};
 use super::{TestServer, on_both_backends};
 
 type Socket =
@@ -128,23 +128,9 @@ on_both_backends! {
 
 #[tokio::test]
 async fn with_entra_the_bearer_header_opens_the_socket_and_a_bad_token_does_not() {
-    const TENANT: &str = "0b5a8c1e-1111-2222-3333-444444444444";
-    const CLIENT: &str = "c0ffee00-aaaa-bbbb-cccc-dddddddddddd";
     let issuer = TestIssuer::start().unwrap();
     let authority = issuer.issuer();
-    let server = TestServer::start(
-        Backend::Sqlite,
-        &[
-            "--tenant-id",
-            TENANT,
-            "--client-id",
-            CLIENT,
-            "--authority",
-            &authority,
-        ],
-    )
-    .await
-    .unwrap();
+    let server = entra_server(&issuer).await;
     let [key, other_key] = signing_keys();
     let alice = key.sign(&access_claims(&authority, TENANT, CLIENT, "alice-oid"));
     let created: Value = server
