@@ -257,11 +257,21 @@ impl DesktopApp {
     }
 
     fn send(&mut self, command: EngineCommand) {
-        if let Err(error) = self.engine.send(command) {
-            self.view.banner = Some(Banner {
-                text: error.to_string(),
-                tone: Tone::Error,
-            });
+        self.try_send(command);
+    }
+
+    /// Sends `command` to the engine; false (with a banner saying why) when it could
+    /// not be queued.
+    fn try_send(&mut self, command: EngineCommand) -> bool {
+        match self.engine.send(command) {
+            Ok(()) => true,
+            Err(error) => {
+                self.view.banner = Some(Banner {
+                    text: error.to_string(),
+                    tone: Tone::Error,
+                });
+                false
+            }
         }
     }
 
@@ -408,12 +418,14 @@ impl DesktopApp {
             );
             return;
         };
-        self.view.attaching += files.len();
+        let count = files.len();
         let workspace = view.cwd.clone();
-        self.send(EngineCommand::File(FileCommand::Attach {
+        if self.try_send(EngineCommand::File(FileCommand::Attach {
             workspace,
             files,
-        }));
+        })) {
+            self.view.attaching += count;
+        }
     }
 
     fn settings_for(&self, folder: &Path, profile: Option<String>) -> SessionSettings {
@@ -629,7 +641,13 @@ impl DesktopApp {
                 self.shared_command(SharedCommand::SignIn { device_code });
             }
             UiCommand::SignOut => self.shared_command(SharedCommand::SignOut),
-            UiCommand::RefreshShared => self.shared_command(SharedCommand::Refresh),
+            // Connecting again also recovers from a server or sign-in service that was
+            // unreachable when the window opened.
+            UiCommand::RefreshShared => {
+                if let Some(server) = self.prefs.shared_server.clone() {
+                    self.shared_command(SharedCommand::Connect(server.server()));
+                }
+            }
             UiCommand::CreateSharedWorkspace(name) => {
                 self.view.new_workspace.clear();
                 self.shared_command(SharedCommand::CreateWorkspace { name });
@@ -719,8 +737,7 @@ impl DesktopApp {
     }
 
     fn shared_command(&mut self, command: SharedCommand) {
-        self.shared.busy = true;
-        self.send(EngineCommand::Shared(command));
+        self.shared.busy = self.try_send(EngineCommand::Shared(command));
     }
 
     /// Sends a pasted image to the engine to be saved as a PNG attachment.
@@ -741,15 +758,16 @@ impl DesktopApp {
         else {
             return;
         };
-        self.view.attaching += 1;
         let workspace = view.cwd.clone();
-        self.send(EngineCommand::File(FileCommand::AttachPastedImage {
+        if self.try_send(EngineCommand::File(FileCommand::AttachPastedImage {
             workspace,
             name: "pasted-image.png".to_string(),
             width,
             height,
             rgba: rgba.into(),
-        }));
+        })) {
+            self.view.attaching += 1;
+        }
     }
 
     fn send_composer(&mut self) {

@@ -165,6 +165,9 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
     };
     if let Some(problem) = &status.problem {
         ui.colored_label(theme::WARNING, RichText::new(problem).small());
+        if !app.shared.busy && theme::subtle_button(ui, "Try again").clicked() {
+            out.push(UiCommand::RefreshShared);
+        }
     }
     if let Some((code, address)) = &app.shared.sign_in_code {
         ui.label(RichText::new(format!("Open {address} and enter")).small());
@@ -188,11 +191,8 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
                 });
             }
         }
-        None => {
-            if theme::subtle_button(ui, "Try again").clicked() {
-                out.push(UiCommand::RefreshShared);
-            }
-        }
+        // A development identity the server did not take: the problem above says why.
+        None => {}
         Some(name) => {
             ui.horizontal_wrapped(|ui| {
                 ui.label(theme::muted(format!("Signed in as {name}")));
