@@ -318,6 +318,8 @@ impl DesktopApp {
                 self.view.focus_composer = true;
                 self.view.attachments.clear();
                 self.view.heights = HeightCache::default();
+                // The previous session's image previews and markdown resources go.
+                self.view.caches = views::cards::Caches::default();
             }
             EngineEvent::SessionFailed { message, .. } => {
                 self.session = None;
