@@ -121,10 +121,6 @@ impl SharedClient {
         })
     }
 
-    pub fn server(&self) -> &SharedServer {
-        &self.server
-    }
-
     /// Signs in through `browser`.
     pub async fn sign_in_with_browser(&self, browser: &dyn OpenBrowser) -> Result<(), String> {
         self.signing_account()?

@@ -27,7 +27,7 @@ use super::views::conversation::HeightCache;
 use super::{file_input, shortcuts, theme, views};
 
 /// Attachments one message may carry.
-pub const MAX_ATTACHMENTS: usize = 20;
+const MAX_ATTACHMENTS: usize = 20;
 
 /// What the app is started with.
 pub struct DesktopSetup {

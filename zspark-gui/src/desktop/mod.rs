@@ -12,7 +12,7 @@ mod theme;
 mod transcript;
 mod views;
 
-pub use app::{DesktopApp, DesktopSetup, MAX_ATTACHMENTS};
+pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
 pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
 
