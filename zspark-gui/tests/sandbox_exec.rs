@@ -38,6 +38,14 @@ fn marks(base: &Path) -> Vec<(&'static str, bool)> {
             "wrote into .git",
             base.join("workspace/.git/written").exists(),
         ),
+        (
+            "created .codex/config.toml",
+            base.join("workspace/.codex/config.toml").exists(),
+        ),
+        (
+            "planted a hook where there was no .git",
+            base.join("fresh/.git/hooks/post-checkout").exists(),
+        ),
         ("deleted a home file", !base.join("home/keep.txt").exists()),
         (
             "escaped through a symlink",
@@ -56,7 +64,7 @@ fn marks(base: &Path) -> Vec<(&'static str, bool)> {
 fn run_attacks(sandbox: &str, path: Option<&Path>) -> (Vec<(&'static str, bool)>, String) {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().canonicalize().unwrap();
-    for dir in ["workspace/.git", "outside", "home", "codex-home"] {
+    for dir in ["workspace/.git", "fresh", "outside", "home", "codex-home"] {
         std::fs::create_dir_all(base.join(dir)).unwrap();
     }
     std::fs::write(base.join("home/keep.txt"), "precious").unwrap();
@@ -65,9 +73,12 @@ fn run_attacks(sandbox: &str, path: Option<&Path>) -> (Vec<(&'static str, bool)>
     let port = listener.local_addr().unwrap().port();
     let script = format!(
         "echo x > {outside}/written; echo x > .git/written; rm -f ~/keep.txt; \
+         mkdir -p .codex && echo 'model = \"evil\"' > .codex/config.toml; \
+         mkdir -p {fresh}/.git/hooks && echo evil > {fresh}/.git/hooks/post-checkout; \
          echo x > link/escaped; (exec 3<>/dev/tcp/127.0.0.1/{port} && echo x > connected); \
          (sleep 1; echo x > late) > /dev/null 2>&1 & disown; exit 0",
         outside = base.join("outside").display(),
+        fresh = base.join("fresh").display(),
     );
     let server = ScriptedModelServer::start([
         Reply::new()
@@ -79,8 +90,9 @@ fn run_attacks(sandbox: &str, path: Option<&Path>) -> (Vec<(&'static str, bool)>
     std::fs::write(
         base.join("codex-home/config.toml"),
         format!(
-            "model_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\n[sandbox_workspace_write]\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n",
-            server.base_url()
+            "model_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\n[sandbox_workspace_write]\nwritable_roots = [\"{}\"]\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n",
+            server.base_url(),
+            base.join("fresh").display()
         ),
     )
     .unwrap();
@@ -143,7 +155,7 @@ fn zspark_exec_falls_back_to_landlock_without_bubblewrap() {
     }
     // A PATH with the shell and the tools the attacks use, and no bwrap.
     let tools = tempfile::tempdir().unwrap();
-    for tool in ["bash", "rm", "sleep"] {
+    for tool in ["bash", "mkdir", "rm", "sleep"] {
         let found = ["/usr/bin", "/bin"]
             .iter()
             .map(|dir| Path::new(dir).join(tool))
@@ -153,9 +165,7 @@ fn zspark_exec_falls_back_to_landlock_without_bubblewrap() {
     }
     let (marks, told) = run_attacks("workspace-write", Some(tools.path()));
     for (attack, happened) in marks {
-        // Landlock only grants: .git inside the workspace stays writable (said at start).
-        let expected = attack == "wrote into .git";
-        assert_eq!(happened, expected, "under Landlock: {attack}");
+        assert!(!happened, "under Landlock: {attack}");
     }
     assert!(told.contains("Permission denied"), "{told}");
     assert!(

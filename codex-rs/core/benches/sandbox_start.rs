@@ -1,7 +1,9 @@
 //! What the sandbox costs a command: the time to start and finish `true` (and a
 //! small shell script) directly and inside the sandbox, alternating, on one machine;
-//! for bubblewrap when it is installed and for the Landlock fallback when the kernel
-//! has Landlock.
+//! for bubblewrap when it is installed and for the Landlock fallback (with and without
+//! namespaces) when the kernel has Landlock. The sandboxed time includes preparing the
+//! command (placeholders for the protected folders, the host's socket list) and
+//! removing the placeholders afterwards.
 //!
 //! `cargo bench -p codex-core --bench sandbox_start [-- --runs 200]`
 //!
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use codex_core::config::Env;
-use codex_core::sandbox::Enforcer;
+use codex_core::sandbox::{Enforcer, LandlockHelper};
 use codex_protocol::SandboxPolicy;
 
 fn runs() -> usize {
@@ -56,9 +58,17 @@ fn enforcers(env: &Env) -> Vec<Enforcer> {
     }
     #[cfg(target_os = "linux")]
     if codex_core::sandbox::landlock::supported() {
-        found.push(Enforcer::Landlock(PathBuf::from(env!(
-            "CARGO_BIN_EXE_codex-landlock-helper"
-        ))));
+        let program = PathBuf::from(env!("CARGO_BIN_EXE_codex-landlock-helper"));
+        if codex_core::sandbox::landlock::namespaces_work(&program) {
+            found.push(Enforcer::Landlock(LandlockHelper {
+                program: program.clone(),
+                namespaces: true,
+            }));
+        }
+        found.push(Enforcer::Landlock(LandlockHelper {
+            program,
+            namespaces: false,
+        }));
     } else {
         println!("Landlock: not supported by this kernel, not measured");
     }
@@ -96,11 +106,18 @@ fn measure(enforcer: &Enforcer, env: &Env, runs: usize) {
     ];
     println!("{runs} runs each, alternating; {enforcer:?}");
     for (label, argv) in commands {
-        let sandboxed = enforcer.wrap(&policy, cwd, env, argv.clone(), false);
         let (mut direct, mut inside) = (Vec::new(), Vec::new());
         for _ in 0..runs {
             direct.push(time_ms(&argv, cwd));
-            inside.push(time_ms(&sandboxed, cwd));
+            let started = Instant::now();
+            let sandboxed = enforcer
+                .wrap(&policy, cwd, env, argv.clone(), false)
+                .expect("the command can be prepared");
+            let run = time_ms(&sandboxed.argv, cwd);
+            drop(sandboxed);
+            let whole = started.elapsed().as_secs_f64() * 1000.0;
+            assert!(whole >= run);
+            inside.push(whole);
         }
         let (direct_median, direct_low, direct_high) = summary(direct);
         let (inside_median, inside_low, inside_high) = summary(inside);

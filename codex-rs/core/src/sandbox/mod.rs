@@ -4,14 +4,22 @@
 //! sandbox. Where nothing can enforce the policy, the session says so at start and
 //! commands run with the user's permissions: never silently.
 //!
-//! - Linux: bubblewrap (`bwrap` on `PATH`): see [`bubblewrap`]; without it, Landlock
-//!   and seccomp applied by the `zspark` binary as a helper: see [`landlock`].
-//! - macOS: `sandbox-exec` with a generated Seatbelt profile: see [`seatbelt`].
+//! - Linux: bubblewrap (`bwrap` on `PATH`): see `bubblewrap`; without it, Landlock
+//!   and seccomp applied by the `zspark` binary as a helper: see [`landlock`]. Both
+//!   mount `.git`, `.codex` and `.agents` read-only whether or not they exist (see
+//!   `protect`) and, with the network off, mask the host's Unix sockets (see
+//!   `host_sockets`).
+//! - macOS: `sandbox-exec` with a generated Seatbelt profile: see `seatbelt`.
 //! - Windows: not enforced yet (said at start); the plan is in `docs/sandbox.md`.
 
+#[cfg(target_os = "linux")]
 mod bubblewrap;
 #[cfg(target_os = "linux")]
+mod host_sockets;
+#[cfg(target_os = "linux")]
 pub mod landlock;
+#[cfg(target_os = "linux")]
+mod protect;
 mod seatbelt;
 
 use std::path::{Path, PathBuf};
@@ -20,15 +28,58 @@ use codex_protocol::SandboxPolicy;
 
 use crate::config::Env;
 
+#[cfg(target_os = "linux")]
+pub use protect::{ProtectError, Protection};
+
+/// Elsewhere nothing is mounted, so nothing is prepared before a command.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug, Default)]
+pub struct Protection;
+
+/// Elsewhere preparing a command cannot fail.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug, thiserror::Error)]
+#[error("cannot protect a folder from the sandboxed command")]
+pub struct ProtectError;
+
 /// What enforces the sandbox on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enforcer {
     Bubblewrap(PathBuf),
-    /// Landlock and seccomp, applied by this helper program (`zspark`).
-    Landlock(PathBuf),
+    /// Landlock and seccomp, applied by a helper program (`zspark`).
+    Landlock(LandlockHelper),
     Seatbelt(PathBuf),
     /// Nothing: the reason says what is missing.
     Unavailable(String),
+}
+
+/// The program that applies the Landlock fallback, and whether it can also make a
+/// user and mount namespace (for the read-only mounts and the socket masks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandlockHelper {
+    pub program: PathBuf,
+    pub namespaces: bool,
+}
+
+/// A command line ready to spawn, and what must stay alive until the command ends.
+#[derive(Debug)]
+pub struct SandboxedCommand {
+    pub argv: Vec<String>,
+    /// Dropped after the command has ended (it keeps protected placeholders alive).
+    pub protection: Protection,
+}
+
+/// What one sandboxed command may touch, worked out from its policy just before it
+/// starts.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct Confinement {
+    /// Existing writable roots, symlinks resolved.
+    writable: Vec<PathBuf>,
+    protection: Protection,
+    /// Host sockets to mount `/dev/null` over (only with the network off).
+    masked_sockets: Vec<PathBuf>,
+    network: bool,
 }
 
 impl Enforcer {
@@ -67,7 +118,10 @@ impl Enforcer {
             return Self::Unavailable(format!("{missing}, and this kernel has no Landlock"));
         }
         match sandbox_helper(env) {
-            Some(helper) => Self::Landlock(helper),
+            Some(program) => Self::Landlock(LandlockHelper {
+                namespaces: landlock::namespaces_work(&program),
+                program,
+            }),
             None => Self::Unavailable(format!(
                 "{missing}, and no Landlock helper was found (set ZSPARK_SANDBOX_HELPER to the zspark binary)"
             )),
@@ -94,13 +148,14 @@ impl Enforcer {
             (SandboxPolicy::DangerFullAccess, _) | (_, Self::Bubblewrap(_) | Self::Seatbelt(_)) => {
                 None
             }
+            (_, Self::Landlock(helper)) if helper.namespaces => None,
             (_, Self::Landlock(_)) => Some(format!(
-                "bubblewrap is not installed, so commands run under Landlock and seccomp instead: sandbox mode `{}` limits writes to the writable roots{}, but `.git`, `.codex` and `.agents` inside them stay writable. Install bubblewrap (e.g. `apt install bubblewrap`) for the full sandbox.",
+                "bubblewrap is not installed and this system does not let zspark make a user namespace, so commands run under Landlock and seccomp alone: sandbox mode `{}` limits writes to the writable roots{}, but `.git`, `.codex` and `.agents` inside them stay writable. Install bubblewrap (e.g. `apt install bubblewrap`) for the full sandbox.",
                 policy.mode().as_str(),
                 if network_allowed(policy) {
                     ""
                 } else {
-                    " and takes the network away"
+                    " and takes the network away (Unix sockets too, even those inside the workspace)"
                 }
             )),
             (_, Self::Unavailable(reason)) => Some(format!(
@@ -111,7 +166,8 @@ impl Enforcer {
     }
 
     /// `argv` as it must be spawned under `policy` from `cwd`. `outside` runs it
-    /// unsandboxed (an escalation the user approved).
+    /// unsandboxed (an escalation the user approved). Fails when a protected folder
+    /// cannot be prepared; the command must then not run.
     pub fn wrap(
         &self,
         policy: &SandboxPolicy,
@@ -119,18 +175,71 @@ impl Enforcer {
         env: &Env,
         argv: Vec<String>,
         outside: bool,
-    ) -> Vec<String> {
+    ) -> Result<SandboxedCommand, ProtectError> {
+        let unconfined = |argv| SandboxedCommand {
+            argv,
+            protection: Protection::default(),
+        };
         if !self.enforces(policy) || outside {
-            return argv;
+            return Ok(unconfined(argv));
         }
         match self {
-            Self::Bubblewrap(program) => bubblewrap::command_line(program, policy, cwd, env, argv),
             #[cfg(target_os = "linux")]
-            Self::Landlock(helper) => landlock::command_line(helper, policy, cwd, env, argv),
+            Self::Bubblewrap(program) => {
+                let confinement = Confinement::new(policy, cwd, env, true)?;
+                let argv = bubblewrap::command_line(program, &confinement, cwd, argv);
+                Ok(confinement.into_command(argv))
+            }
+            #[cfg(target_os = "linux")]
+            Self::Landlock(helper) => {
+                let confinement = Confinement::new(policy, cwd, env, helper.namespaces)?;
+                let argv = landlock::command_line(helper, &confinement, argv);
+                Ok(confinement.into_command(argv))
+            }
             #[cfg(not(target_os = "linux"))]
-            Self::Landlock(_) => argv,
-            Self::Seatbelt(program) => seatbelt::command_line(program, policy, cwd, env, argv),
-            Self::Unavailable(_) => argv,
+            Self::Bubblewrap(_) | Self::Landlock(_) => Ok(unconfined(argv)),
+            Self::Seatbelt(program) => Ok(unconfined(seatbelt::command_line(
+                program, policy, cwd, env, argv,
+            ))),
+            Self::Unavailable(_) => Ok(unconfined(argv)),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Confinement {
+    /// `mounts`: whether the enforcer can mount; protected folders and socket masks
+    /// are only prepared when it can.
+    fn new(
+        policy: &SandboxPolicy,
+        cwd: &Path,
+        env: &Env,
+        mounts: bool,
+    ) -> Result<Self, ProtectError> {
+        let writable = existing_writable_roots(policy, cwd, env);
+        let network = network_allowed(policy);
+        let protection = if mounts {
+            protect::protect(&writable)?
+        } else {
+            Protection::default()
+        };
+        let masked_sockets = if mounts && !network {
+            host_sockets::outside(&workspace_roots(policy, cwd))
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            writable,
+            protection,
+            masked_sockets,
+            network,
+        })
+    }
+
+    fn into_command(self, argv: Vec<String>) -> SandboxedCommand {
+        SandboxedCommand {
+            argv,
+            protection: self.protection,
         }
     }
 }
@@ -171,7 +280,7 @@ pub fn denial_note(policy: &SandboxPolicy, exit_code: Option<i32>, output: &str)
         || output.contains("connect: Connection refused") && !network_allowed(policy);
     (failed && denied).then(|| {
         format!(
-            "\n[The sandbox ({}) blocked this command: it may write only inside the writable roots{}. If the task needs it, run it again with sandbox_permissions = \"require_escalated\" and a justification, so the user can approve running it outside the sandbox.]",
+            "\n[The sandbox ({}) blocked this command: it may write only inside the writable roots (not their .git, .codex and .agents){}. If the task needs it, run it again with sandbox_permissions = \"require_escalated\" and a justification, so the user can approve running it outside the sandbox.]",
             policy.mode().as_str(),
             if network_allowed(policy) { "" } else { " and has no network" }
         )
@@ -184,6 +293,20 @@ fn existing_writable_roots(policy: &SandboxPolicy, cwd: &Path, env: &Env) -> Vec
         .into_iter()
         .filter_map(|root| root.canonicalize().ok())
         .collect()
+}
+
+/// The writable roots that count as the workspace (the working directory and the
+/// configured `writable_roots`, not the temporary directories), existing, symlinks
+/// resolved. With the network off, Unix sockets are reachable only below these.
+#[cfg(target_os = "linux")]
+fn workspace_roots(policy: &SandboxPolicy, cwd: &Path) -> Vec<PathBuf> {
+    match policy {
+        SandboxPolicy::WorkspaceWrite { writable_roots, .. } => std::iter::once(cwd)
+            .chain(writable_roots.iter().map(PathBuf::as_path))
+            .filter_map(|root| root.canonicalize().ok())
+            .collect(),
+        SandboxPolicy::ReadOnly | SandboxPolicy::DangerFullAccess => Vec::new(),
+    }
 }
 
 fn network_allowed(policy: &SandboxPolicy) -> bool {
@@ -212,29 +335,26 @@ mod tests {
         let enforcer = Enforcer::Bubblewrap(PathBuf::from("/usr/bin/bwrap"));
         let argv = vec!["bash".to_string(), "-c".to_string(), "true".to_string()];
         let env = Env::new();
-        let cwd = Path::new("/work");
-        let wrapped = enforcer.wrap(&workspace_write(), cwd, &env, argv.clone(), false);
-        assert_eq!(wrapped[0], "/usr/bin/bwrap");
-        assert!(wrapped.ends_with(&argv));
+        let workspace = tempfile::tempdir().unwrap();
+        let cwd = workspace.path();
+        let wrap = |enforcer: &Enforcer, policy: &SandboxPolicy, outside: bool| {
+            enforcer
+                .wrap(policy, cwd, &env, argv.clone(), outside)
+                .unwrap()
+                .argv
+        };
+        if cfg!(target_os = "linux") {
+            let wrapped = wrap(&enforcer, &workspace_write(), false);
+            assert_eq!(wrapped[0], "/usr/bin/bwrap");
+            assert!(wrapped.ends_with(&argv));
+        }
+        assert_eq!(wrap(&enforcer, &workspace_write(), true), argv);
         assert_eq!(
-            enforcer.wrap(&workspace_write(), cwd, &env, argv.clone(), true),
-            argv
-        );
-        assert_eq!(
-            enforcer.wrap(
-                &SandboxPolicy::DangerFullAccess,
-                cwd,
-                &env,
-                argv.clone(),
-                false
-            ),
+            wrap(&enforcer, &SandboxPolicy::DangerFullAccess, false),
             argv
         );
         let missing = Enforcer::Unavailable("no bwrap".into());
-        assert_eq!(
-            missing.wrap(&workspace_write(), cwd, &env, argv.clone(), false),
-            argv
-        );
+        assert_eq!(wrap(&missing, &workspace_write(), false), argv);
         assert!(
             missing
                 .warning(&workspace_write())

@@ -168,10 +168,19 @@ pub async fn exec_command(
         )
         .await;
     let env = session.command_env();
+    let command = match session
+        .sandbox()
+        .wrap(sandbox, &cwd, &env, argv, outside_sandbox)
+    {
+        Ok(command) => command,
+        Err(error) => {
+            let message = format!("{error}; the command was not run");
+            end.report(None, Duration::ZERO, message.clone()).await;
+            return Ok(message);
+        }
+    };
     let request = SpawnRequest {
-        argv: session
-            .sandbox()
-            .wrap(sandbox, &cwd, &env, argv, outside_sandbox),
+        command,
         cwd,
         env,
         tty: args.tty.unwrap_or(false),

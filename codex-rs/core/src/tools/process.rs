@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::capture::{HeadTailBuffer, Utf8Chunker};
 use crate::config::Env;
 use crate::events::EventSender;
+use crate::sandbox::{Protection, SandboxedCommand};
 
 /// Output kept per process for the model and for the end event (head and tail each).
 const CAPTURE_LIMIT: usize = 512 * 1024;
@@ -27,9 +28,10 @@ const CAPTURE_LIMIT: usize = 512 * 1024;
 const DRAIN_GRACE: Duration = Duration::from_millis(1000);
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SpawnRequest {
-    pub argv: Vec<String>,
+    /// The command line (wrapped by the sandbox) and what must live until it ends.
+    pub command: SandboxedCommand,
     pub cwd: PathBuf,
     pub env: Env,
     pub tty: bool,
@@ -83,7 +85,8 @@ type Chunk = (OutputStream, Vec<u8>);
 
 impl ProcessHandle {
     /// Starts the process. Output deltas go to `deltas` when given.
-    pub fn spawn(request: SpawnRequest, deltas: Option<DeltaTarget>) -> io::Result<Self> {
+    pub fn spawn(mut request: SpawnRequest, deltas: Option<DeltaTarget>) -> io::Result<Self> {
+        let protection = std::mem::take(&mut request.command.protection);
         let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(64);
         let (kill_tx, kill_rx) = oneshot::channel();
         let (exited_tx, exited_rx) = oneshot::channel();
@@ -97,7 +100,14 @@ impl ProcessHandle {
             transcript: HeadTailBuffer::new(CAPTURE_LIMIT),
         }));
         let (exit_tx, exit_rx) = watch::channel(None);
-        tokio::spawn(pump(chunk_rx, exited_rx, captured.clone(), exit_tx, deltas));
+        tokio::spawn(pump(
+            chunk_rx,
+            exited_rx,
+            captured.clone(),
+            exit_tx,
+            deltas,
+            protection,
+        ));
         Ok(Self {
             started: Instant::now(),
             captured,
@@ -171,13 +181,15 @@ impl Drop for ProcessHandle {
 }
 
 /// Collects chunks until the process has exited and its output is drained (or the
-/// grace period after exit passes), then publishes the exit.
+/// grace period after exit passes), then publishes the exit. The sandbox's
+/// `protection` is released once the process has exited.
 async fn pump(
     mut chunks: mpsc::Receiver<Chunk>,
     exited: oneshot::Receiver<ExitInfo>,
     captured: Arc<Mutex<Captured>>,
     exit_tx: watch::Sender<Option<ExitInfo>>,
     deltas: Option<DeltaTarget>,
+    protection: Protection,
 ) {
     let mut stdout_text = Utf8Chunker::default();
     let mut stderr_text = Utf8Chunker::default();
@@ -233,6 +245,7 @@ async fn pump(
             }
         }
     };
+    drop(protection);
     let _ = exit_tx.send(Some(info));
 }
 
@@ -243,6 +256,7 @@ fn spawn_piped(
     exited: oneshot::Sender<ExitInfo>,
 ) -> io::Result<Stdin> {
     let (program, args) = request
+        .command
         .argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
@@ -319,7 +333,8 @@ fn spawn_pty(
             pixel_height: 0,
         })
         .map_err(pty_error)?;
-    let mut command = CommandBuilder::from_argv(request.argv.iter().map(Into::into).collect());
+    let mut command =
+        CommandBuilder::from_argv(request.command.argv.iter().map(Into::into).collect());
     command.cwd(&request.cwd);
     command.env_clear();
     for (name, value) in &request.env {

@@ -152,10 +152,19 @@ async fn run(
         call_id: invocation.call_id.to_string(),
     };
     let env = session.command_env();
+    let command = match session
+        .sandbox()
+        .wrap(sandbox, &cwd, &env, argv, outside_sandbox)
+    {
+        Ok(command) => command,
+        Err(error) => {
+            let message = format!("{error}; the command was not run");
+            end.report(None, Duration::ZERO, message.clone()).await;
+            return Ok(answer(&message, -1, Duration::ZERO));
+        }
+    };
     let request = SpawnRequest {
-        argv: session
-            .sandbox()
-            .wrap(sandbox, &cwd, &env, argv, outside_sandbox),
+        command,
         cwd,
         env,
         tty: false,

@@ -9,6 +9,7 @@ mod context;
 mod interrupt;
 mod retries;
 mod rollout;
+#[cfg(target_os = "linux")]
 mod sandbox;
 mod skills;
 mod tools;
