@@ -6,8 +6,9 @@
 //! by `index` with the id and name only in the first one, or repeated in each, or the
 //! whole call in one chunk; reasoning in `reasoning_content` or `reasoning`; chunks
 //! with empty `choices` (usage-only, Azure's filter results); usage in the last chunk or
-//! missing. A stream that ends without a finish reason or `[DONE]`, an error object, or
-//! a chunk that is not JSON ends in `response.failed`, never in a silent completion.
+//! missing. A stream that ends without a finish reason (whether or not `[DONE]` came),
+//! an error object, or a chunk that is not JSON ends in `response.failed`, never in a
+//! silent completion.
 
 use std::collections::HashSet;
 
@@ -58,7 +59,6 @@ pub struct StreamTranslator {
     calls: Vec<ToolCall>,
     usage: Option<Value>,
     finish_reason: Option<String>,
-    saw_done_marker: bool,
     id_counter: u64,
 }
 
@@ -79,7 +79,6 @@ impl StreamTranslator {
             calls: Vec::new(),
             usage: None,
             finish_reason: None,
-            saw_done_marker: false,
             id_counter: 0,
         }
     }
@@ -98,8 +97,7 @@ impl StreamTranslator {
         self.start(&mut events);
         let data = data.trim();
         if data == "[DONE]" {
-            self.saw_done_marker = true;
-            self.finalize(&mut events);
+            self.conclude(&mut events);
             return events;
         }
         let chunk: Value = match serde_json::from_str(data) {
@@ -186,16 +184,23 @@ impl StreamTranslator {
             return events;
         }
         self.start(&mut events);
-        if self.finish_reason.is_none() && !self.saw_done_marker {
-            self.fail(
-                &mut events,
-                "truncated_stream",
-                "the upstream stream ended before a finish reason or [DONE]: the answer is incomplete",
-            );
-            return events;
-        }
-        self.finalize(&mut events);
+        self.conclude(&mut events);
         events
+    }
+
+    /// The upstream said it is done (`[DONE]` or the end of its body): completes the
+    /// response, or fails it when no finish reason ever came, since then nobody knows
+    /// whether the answer is whole.
+    fn conclude(&mut self, events: &mut Vec<Value>) {
+        if self.finish_reason.is_none() {
+            self.fail(
+                events,
+                "truncated_stream",
+                "the upstream stream ended without a finish reason: the answer may be incomplete",
+            );
+        } else {
+            self.finalize(events);
+        }
     }
 
     /// The upstream connection failed mid-stream.

@@ -93,6 +93,17 @@ async fn run_inner<Out: Write, Err: Write>(
             Op::ResumeSession { rollout_path: path }
         }
     };
+    // A file that is not there fails now, before anything is sent.
+    for image in &shared.image {
+        let path = cwd.join(image);
+        if !path.is_file() {
+            return Err(format!(
+                "cannot attach {}: no such file (paths given with -i/--image are relative to {})",
+                path.display(),
+                cwd.display()
+            ));
+        }
+    }
     let prompt = read_prompt(prompt, process)?;
     let overrides = ConfigOverrides {
         model: shared.model.clone(),

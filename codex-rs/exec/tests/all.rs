@@ -231,6 +231,15 @@ async fn user_mistakes_get_clear_messages() {
         "{}",
         provider.stderr
     );
+    let missing_image = exec(&setup, &["-i", "missing.png", "describe it"]).await;
+    assert_eq!(missing_image.code, ExitCode::FAILURE);
+    assert!(
+        missing_image.stderr.contains("cannot attach")
+            && missing_image.stderr.contains("missing.png: no such file"),
+        "{}",
+        missing_image.stderr
+    );
+    assert!(setup.server.model_requests().is_empty(), "nothing was sent");
     let bad_dir = exec(&setup, &["-C", "missing-dir", "hi"]).await;
     assert!(
         bad_dir.stderr.contains("is not a directory"),

@@ -32,6 +32,9 @@ pub enum Turn {
         content_type: String,
         body: String,
     },
+    /// Accept the request and never answer, not even with headers, until the client
+    /// goes away (a provider that hangs before its first byte).
+    Silent,
 }
 
 impl Turn {

@@ -415,6 +415,7 @@ async fn handle(
             body,
         } => raw_response(status, &content_type, body),
         Turn::RawSse { frames } => sse_response(frames, Duration::ZERO, AfterFrames::End),
+        Turn::Silent => std::future::pending().await,
         Turn::Reply(reply) => match endpoint {
             Endpoint::Responses => {
                 let response_id = format!("resp_{request_number}");

@@ -1,6 +1,9 @@
-//! The proxy's errors, rendered in one place as OpenAI-shaped error bodies.
+//! The proxy's errors, rendered in one place as OpenAI-shaped error bodies: the
+//! handlers' own, the upstream's (with its `Retry-After`), and the rejections of the
+//! HTTP layers (a body over the limit, a method a route does not serve).
 
-use axum::http::StatusCode;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -11,6 +14,8 @@ pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
     message: String,
+    /// The upstream's `Retry-After`, passed on so clients wait as long as it asked.
+    retry_after: Option<HeaderValue>,
 }
 
 impl ApiError {
@@ -19,6 +24,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             kind: "invalid_request_error",
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -27,6 +33,7 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             kind: "authentication_error",
             message: "send the bridge's token as `Authorization: Bearer <token>`".to_string(),
+            retry_after: None,
         }
     }
 
@@ -35,6 +42,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             kind: "invalid_request_error",
             message: "the bridge serves POST /v1/responses and GET /v1/models".to_string(),
+            retry_after: None,
         }
     }
 
@@ -43,6 +51,7 @@ impl ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             kind: "invalid_request_error",
             message: "send the request as application/json".to_string(),
+            retry_after: None,
         }
     }
 
@@ -51,6 +60,7 @@ impl ApiError {
             status: StatusCode::BAD_GATEWAY,
             kind: "upstream_error",
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -68,11 +78,53 @@ impl ApiError {
             status,
             kind: "upstream_error",
             message: format!("the upstream {upstream} {what}: {cause}"),
+            retry_after: None,
         }
     }
 
-    /// The upstream answered with an error status; it is passed on with its cause.
-    pub fn upstream(status: u16, body: &str) -> Self {
+    pub fn gateway_timeout(message: String) -> Self {
+        Self {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            kind: "upstream_error",
+            message,
+            retry_after: None,
+        }
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            kind: "invalid_request_error",
+            message: "the bridge serves POST /v1/responses and GET /v1/models".to_string(),
+            retry_after: None,
+        }
+    }
+
+    /// The request body could not be read: over `--max-body-mib`, or broken off.
+    pub fn unreadable_body(rejection: &BytesRejection, limit_bytes: usize) -> Self {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the request body is larger than the bridge accepts ({} MiB); raise --max-body-mib if it must be",
+                limit_bytes / (1024 * 1024)
+            )
+        } else {
+            format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            )
+        };
+        Self {
+            status,
+            kind: "invalid_request_error",
+            message,
+            retry_after: None,
+        }
+    }
+
+    /// The upstream answered with an error status; it is passed on with its cause and
+    /// its `Retry-After` header.
+    pub fn upstream(status: u16, headers: &HeaderMap, body: &str) -> Self {
         let detail = serde_json::from_str::<Value>(body)
             .ok()
             .and_then(|value| {
@@ -88,6 +140,7 @@ impl ApiError {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
             kind: "upstream_error",
             message: format!("the upstream answered {status}: {detail}"),
+            retry_after: headers.get(header::RETRY_AFTER).cloned(),
         }
     }
 }
@@ -98,6 +151,12 @@ impl IntoResponse for ApiError {
             tracing::warn!(status = self.status.as_u16(), message = %self.message, "bridge request failed");
         }
         let body = json!({"error": {"message": self.message, "type": self.kind, "code": self.status.as_u16().to_string()}});
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(retry_after) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after);
+        }
+        response
     }
 }

@@ -2,9 +2,11 @@
 //! `GET /v1/models` in front of a Chat Completions provider.
 //!
 //! Errors before any answer has started mirror the upstream status (so clients retry
-//! 429 and 5xx as they would against OpenAI) with an OpenAI-shaped error body that
-//! names the upstream status and cause; errors after a stream has started end it with
-//! `response.failed`.
+//! 429 and 5xx as they would against OpenAI, after the upstream's `Retry-After`) with
+//! an OpenAI-shaped error body that names the upstream status and cause; errors after
+//! a stream has started end it with `response.failed`. A streaming request whose
+//! upstream sends no response headers, or goes silent between chunks, for
+//! `--upstream-timeout-secs` also ends in `response.failed` naming the time-out.
 
 mod config;
 mod error;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +53,7 @@ pub fn router(config: ProxyConfig) -> Result<Router, String> {
         .route("/v1/models", get(models))
         .route("/models", get(models))
         .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state))
 }
@@ -93,11 +97,21 @@ pub async fn run(
             return std::process::ExitCode::from(2);
         }
     };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            report(&format!(
+                "zspark bridge: cannot listen on {}: {error}; choose another address with --listen",
+                config.listen
+            ));
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     report(&format!(
         "zspark bridge: serving the Responses API on http://{}/v1 for {} (profile {})",
         config.listen, config.upstream, config.profile
     ));
-    match serve(config, shutdown_signal()).await {
+    match serve_on(listener, config, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             report(&format!("zspark bridge: {error}"));
@@ -194,6 +208,7 @@ async fn models(
         .await
         .map_err(|error| ApiError::unreachable(&state.config.upstream, &error))?;
     let status = response.status();
+    let headers_of_error = response.headers().clone();
     let body = response
         .bytes()
         .await
@@ -201,6 +216,7 @@ async fn models(
     if !status.is_success() {
         return Err(ApiError::upstream(
             status.as_u16(),
+            &headers_of_error,
             &String::from_utf8_lossy(&body),
         ));
     }
@@ -215,9 +231,11 @@ async fn models(
 async fn responses(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_token(&state, &headers)?;
+    let body = body
+        .map_err(|rejection| ApiError::unreadable_body(&rejection, state.config.max_body_bytes))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -232,17 +250,35 @@ async fn responses(
     let key = upstream_key(&state, &headers);
     let mut upstream =
         upstream_request(&state, reqwest::Method::POST, "chat/completions", key).json(&chat);
+    let timeout = state.config.upstream_timeout;
     if !facts.stream {
-        upstream = upstream.timeout(state.config.upstream_timeout);
+        upstream = upstream.timeout(timeout);
     }
-    let response = upstream
-        .send()
-        .await
-        .map_err(|error| ApiError::unreachable(&state.config.upstream, &error))?;
+    // A stream has no overall deadline, but its headers must come in time.
+    let response = match tokio::time::timeout(timeout, upstream.send()).await {
+        Ok(sent) => sent.map_err(|error| ApiError::unreachable(&state.config.upstream, &error))?,
+        Err(_) if facts.stream => {
+            let mut translator = StreamTranslator::new(facts.model, facts.custom_tools);
+            let events = translator.fail_with(&format!(
+                "the upstream sent no response headers for {} s (--upstream-timeout-secs)",
+                timeout.as_secs()
+            ));
+            let text: String = events.iter().map(sse_frame).collect();
+            return Ok(event_stream(Body::from(text)));
+        }
+        Err(_) => {
+            return Err(ApiError::gateway_timeout(format!(
+                "the upstream {} did not answer in {} s (--upstream-timeout-secs)",
+                state.config.upstream,
+                timeout.as_secs()
+            )));
+        }
+    };
     let status = response.status();
     if !status.is_success() {
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
-        return Err(ApiError::upstream(status.as_u16(), &text));
+        return Err(ApiError::upstream(status.as_u16(), &headers, &text));
     }
     if !facts.stream {
         let completion: Value = response.json().await.map_err(|error| {
@@ -253,17 +289,22 @@ async fn responses(
         let answer = completion_to_response(&completion, &facts.model, facts.custom_tools);
         return Ok((StatusCode::OK, axum::Json(answer)).into_response());
     }
-    let frames = translate_stream(response, facts, state.config.upstream_timeout);
-    let mut reply = Response::new(Body::from_stream(
+    let frames = translate_stream(response, facts, timeout);
+    Ok(event_stream(Body::from_stream(
         frames.map(Ok::<_, std::convert::Infallible>),
-    ));
+    )))
+}
+
+/// A `text/event-stream` answer with `body`.
+fn event_stream(body: Body) -> Response {
+    let mut reply = Response::new(body);
     let headers = reply.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(reply)
+    reply
 }
 
 /// The upstream's chat stream as Responses SSE frames.

@@ -256,6 +256,73 @@ async fn a_broken_or_silent_upstream_ends_in_response_failed() {
 }
 
 #[tokio::test]
+async fn an_upstream_that_never_sends_headers_ends_in_response_failed_on_time() {
+    let upstream = ScriptedModelServer::start([Turn::Silent, Turn::Silent]).unwrap();
+    let proxy = proxy_for(&upstream, &["--upstream-timeout-secs", "1"], &[]).await;
+    let response = client()
+        .post(proxy.url("/v1/responses"))
+        .json(&request(true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let frames = parse_frames(&response.text().await.unwrap());
+    let events: Vec<Value> = frames
+        .iter()
+        .map(|frame| serde_json::from_str(&frame.data).unwrap())
+        .collect();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.failed"
+        ]
+    );
+    let message = events[2]["response"]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no response headers for 1 s"),
+        "the time-out is named: {message}"
+    );
+    let plain = client()
+        .post(proxy.url("/v1/responses"))
+        .json(&request(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 504);
+}
+
+#[tokio::test]
+async fn a_rate_limit_keeps_its_retry_after() {
+    let upstream = ScriptedModelServer::start([Turn::rate_limited(7)]).unwrap();
+    let proxy = proxy_for(&upstream, &[], &[]).await;
+    let limited = client()
+        .post(proxy.url("/v1/responses"))
+        .json(&request(true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(
+        limited
+            .headers()
+            .get("retry-after")
+            .map(|value| value.to_str().unwrap()),
+        Some("7")
+    );
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "the upstream answered 429: Rate limit reached"
+    );
+}
+
+#[tokio::test]
 async fn bad_requests_get_clear_4xx_answers() {
     let upstream = ScriptedModelServer::start([]).unwrap();
     let proxy = proxy_for(&upstream, &["--max-body-mib", "1"], &[]).await;
@@ -294,10 +361,23 @@ async fn bad_requests_get_clear_4xx_answers() {
     assert_eq!(status, 400);
     assert!(text.contains("answers no earlier tool call"), "{text}");
     let big = vec![b' '; 2 * 1024 * 1024];
-    let response = post(big, "application/json").await.unwrap();
-    assert_eq!(response.status(), 413);
-    let missing = client().get(proxy.url("/v1/nothing")).send().await.unwrap();
-    assert_eq!(missing.status(), 404);
+    let (status, text) = message(post(big, "application/json").await.unwrap()).await;
+    assert_eq!(status, 413);
+    assert!(text.contains("--max-body-mib"), "{text}");
+    let (status, text) =
+        message(client().get(proxy.url("/v1/nothing")).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    assert!(text.contains("POST /v1/responses"), "{text}");
+    let (status, text) = message(
+        client()
+            .get(proxy.url("/v1/responses"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert!(text.contains("POST /v1/responses"), "{text}");
     assert!(
         upstream.requests().is_empty(),
         "nothing bad reached the upstream"
@@ -467,5 +547,31 @@ fn configuration_errors_say_what_to_set() {
             .profile
             .name,
         "deepseek"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_address_is_reported_before_anything_says_serving() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let cli = Cli::try_parse_from([
+        "bridge",
+        "--listen",
+        address.as_str(),
+        "--upstream",
+        "http://127.0.0.1:9/v1",
+    ])
+    .unwrap();
+    let mut reports = Vec::new();
+    let code = zspark_bridge::proxy::run(cli.bridge, BTreeMap::new(), |line| {
+        reports.push(line.to_string())
+    })
+    .await;
+    assert_eq!(code, std::process::ExitCode::FAILURE);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains(&format!("cannot listen on {address}"))
+            && reports[0].to_lowercase().contains("address already in use"),
+        "{reports:?}"
     );
 }

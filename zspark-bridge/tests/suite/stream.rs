@@ -212,6 +212,22 @@ fn invalid_json_chunks_and_nameless_calls_fail() {
 }
 
 #[test]
+fn a_done_marker_without_a_finish_reason_fails() {
+    let events = translate_frames(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half an ans\"}}]}\n\ndata: [DONE]\n\n",
+        &[],
+    );
+    let end = terminal(&events);
+    assert_eq!(end["type"], "response.failed");
+    assert_eq!(end["response"]["error"]["code"], "truncated_stream");
+    assert!(of_type(&events, "response.completed").is_empty());
+    assert_eq!(
+        end["response"]["output"][0]["content"][0]["text"], "Half an ans",
+        "what arrived is kept"
+    );
+}
+
+#[test]
 fn an_ended_upstream_with_a_finish_reason_but_no_done_marker_completes() {
     let events = translate_frames(
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\n",

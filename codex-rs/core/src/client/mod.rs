@@ -206,10 +206,22 @@ impl ModelClient {
         {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|error| ModelError::Connect {
-            url: url.clone(),
-            reason: describe_transport_error(&error),
-        })?;
+        // The stream's own idle time-out starts with its first byte; until then, the
+        // wait for the response headers is bounded the same way.
+        let idle_timeout = self.provider.stream_idle_timeout();
+        let response = tokio::time::timeout(idle_timeout, request.send())
+            .await
+            .map_err(|_| ModelError::Connect {
+                url: url.clone(),
+                reason: format!(
+                    "no response headers within {} s (stream_idle_timeout_ms)",
+                    idle_timeout.as_secs_f64()
+                ),
+            })?
+            .map_err(|error| ModelError::Connect {
+                url: url.clone(),
+                reason: describe_transport_error(&error),
+            })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);

@@ -160,6 +160,21 @@ pub enum ConfigError {
     },
 }
 
+/// Why `url` cannot be a provider's base URL, if it cannot.
+fn url_problem(url: &str) -> Option<String> {
+    match reqwest::Url::parse(url) {
+        Err(error) => Some(error.to_string()),
+        Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") => Some(format!(
+            "it must start with http:// or https://, not {}://",
+            parsed.scheme()
+        )),
+        Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
+            Some("it names no host".to_string())
+        }
+        Ok(_) => None,
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -246,16 +261,28 @@ pub fn load_config(
                 id: model_provider_id.clone(),
                 known: providers.keys().cloned().collect(),
             })?;
-    if model_provider
+    match model_provider
         .base_url
         .as_deref()
-        .is_none_or(|url| url.trim().is_empty())
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
     {
-        return Err(ConfigError::Invalid {
-            message: format!(
-                "model provider `{model_provider_id}` has no base_url; set [model_providers.{model_provider_id}] base_url = \"https://…/v1\""
-            ),
-        });
+        None => {
+            return Err(ConfigError::Invalid {
+                message: format!(
+                    "model provider `{model_provider_id}` has no base_url; set [model_providers.{model_provider_id}] base_url = \"https://…/v1\""
+                ),
+            });
+        }
+        Some(url) => {
+            if let Some(problem) = url_problem(url) {
+                return Err(ConfigError::Invalid {
+                    message: format!(
+                        "model provider `{model_provider_id}` has base_url `{url}`, which is not a URL ({problem}); set [model_providers.{model_provider_id}] base_url = \"https://…/v1\""
+                    ),
+                });
+            }
+        }
     }
 
     let model = overrides

@@ -259,6 +259,24 @@ fn bad_configuration_gives_messages_that_name_the_cause() {
         bad_override.contains("invalid override `-c no-equals`"),
         "{bad_override}"
     );
+    for (base_url, problem) in [
+        ("localhost:8080/v1", "must start with http:// or https://"),
+        ("api.deepseek.com/v1", "relative URL without a base"),
+        ("http://", "empty host"),
+    ] {
+        let not_a_url = error(
+            &format!(
+                "model_provider = \"mine\"\n[model_providers.mine]\nname = \"Mine\"\nbase_url = \"{base_url}\"\n"
+            ),
+            ConfigOverrides::default(),
+        );
+        assert!(
+            not_a_url.contains(&format!(
+                "model provider `mine` has base_url `{base_url}`, which is not a URL"
+            )) && not_a_url.contains(problem),
+            "{not_a_url}"
+        );
+    }
     std::fs::write(home.path().join("config.toml"), [0xff, 0xfe]).unwrap();
     let binary = load_with(
         home.path(),

@@ -1,10 +1,13 @@
 //! Retry paths: HTTP errors, rate limits, broken and stalled streams, failed
 //! responses, and the errors that are not retried.
 
-use codex_protocol::EventMsg;
-use codex_test_support::{Ending, Reply, Turn};
+use std::time::Duration;
 
-use super::Harness;
+use codex_protocol::{EventMsg, Op};
+use codex_test_support::{Ending, Reply, ScriptedModelServer, Turn};
+use zspark_bridge::proxy::ProxyConfig;
+
+use super::{Harness, config_toml, load, test_env};
 
 fn retries(events: &[EventMsg]) -> Vec<u32> {
     events
@@ -105,6 +108,70 @@ async fn a_silent_stream_times_out_and_is_retried() {
     assert!(events.iter().any(|e| matches!(e, EventMsg::Error { message, will_retry: Some(_) } if message.contains("no data from the provider"))));
     assert!(events.contains(&EventMsg::AgentMessage {
         message: "back".into()
+    }));
+}
+
+#[tokio::test]
+async fn a_provider_that_never_sends_headers_times_out_and_is_retried() {
+    let mut harness = Harness::with_provider(
+        vec![Turn::Silent, Turn::text("answered")],
+        "",
+        "stream_idle_timeout_ms = 300",
+    )
+    .await;
+    let events = harness.turn("hi").await;
+    assert!(
+        events.iter().any(|e| matches!(e, EventMsg::Error { message, will_retry: Some(_) } if message.contains("no response headers"))),
+        "{events:?}"
+    );
+    assert!(events.contains(&EventMsg::AgentMessage {
+        message: "answered".into()
+    }));
+}
+
+/// A rate limit from a Chat Completions provider behind the `zspark bridge` proxy:
+/// the proxy passes the `Retry-After` on and the runtime waits that long.
+#[tokio::test]
+async fn a_rate_limit_behind_the_bridge_proxy_is_retried_after_its_retry_after() {
+    let upstream =
+        ScriptedModelServer::start([Turn::rate_limited(1), Turn::text("after the wait")]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let upstream_url = upstream.base_url();
+    let config = ProxyConfig {
+        listen: listener.local_addr().unwrap(),
+        profile: zspark_bridge::Profile::detect(&upstream_url),
+        upstream: upstream_url,
+        api_key: None,
+        token: None,
+        query: Default::default(),
+        max_body_bytes: 1024 * 1024,
+        upstream_timeout: Duration::from_secs(30),
+    };
+    tokio::spawn(zspark_bridge::proxy::serve_on(
+        listener,
+        config,
+        std::future::pending(),
+    ));
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config_toml(&proxy_url, "")).unwrap();
+    let loaded = load(home.path(), work.path(), test_env(home.path()));
+    let mut harness = Harness::begin(upstream, home, work, loaded, Op::StartSession).await;
+    let events = harness.turn("hi").await;
+    let delays: Vec<u64> = events
+        .iter()
+        .filter_map(|event| match event {
+            EventMsg::Error {
+                will_retry: Some(info),
+                ..
+            } => Some(info.delay_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delays, [1000], "the wait the upstream asked for");
+    assert!(events.contains(&EventMsg::AgentMessage {
+        message: "after the wait".into()
     }));
 }
 
