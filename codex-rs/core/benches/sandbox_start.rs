@@ -119,6 +119,17 @@ fn measure(enforcer: &Enforcer, env: &Env, runs: usize) {
             assert!(whole >= run);
             inside.push(whole);
         }
+        let mut preparing = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            let sandboxed = enforcer
+                .wrap(&policy, cwd, env, argv.clone(), false)
+                .expect("the command can be prepared");
+            drop(sandboxed);
+            preparing.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (preparing_median, _, _) = summary(preparing);
+        println!("{label}: preparing and releasing alone {preparing_median:.3} ms");
         let (direct_median, direct_low, direct_high) = summary(direct);
         let (inside_median, inside_low, inside_high) = summary(inside);
         println!(
