@@ -18,7 +18,7 @@ pub mod rollout;
 pub mod safety;
 pub mod sandbox;
 mod session;
-mod tools;
+pub mod tools;
 
 pub use codex::{Codex, SessionClosed, Submitter};
 pub use config::{

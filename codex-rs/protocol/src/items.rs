@@ -32,6 +32,9 @@ pub enum ResponseItem {
         #[serde(default, skip_serializing)]
         id: Option<String>,
         name: String,
+        /// The namespace of a tool offered inside one (an MCP server's `mcp__<server>`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
         /// The JSON text of the arguments, exactly as the model produced it.
         arguments: String,
         call_id: String,

@@ -750,6 +750,7 @@ mod tests {
             ResponseItem::FunctionCall {
                 id: None,
                 name: "exec_command".into(),
+                namespace: None,
                 arguments: r#"{"cmd":"cargo test"}"#.into(),
                 call_id: "c1".into(),
             },

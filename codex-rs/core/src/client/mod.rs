@@ -25,6 +25,7 @@ use zspark_bridge::{AuthStyle, Profile, StreamTranslator, to_chat_request};
 
 use crate::config::{Env, ModelProviderInfo};
 use crate::model_info;
+use crate::tools::ToolSpec;
 
 /// Sent as `originator` so providers can tell zspark's traffic apart.
 const ORIGINATOR: &str = "zspark";
@@ -38,8 +39,8 @@ pub struct Prompt {
     pub base_instructions: String,
     /// The conversation so far: context items, then history.
     pub input: Vec<ResponseItem>,
-    /// Tool definitions in Responses form.
-    pub tools: Vec<Value>,
+    /// The tools offered.
+    pub tools: Vec<ToolSpec>,
 }
 
 /// Per-request model settings.

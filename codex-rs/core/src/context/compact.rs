@@ -75,6 +75,7 @@ mod tests {
             ResponseItem::FunctionCall {
                 id: None,
                 name: "shell".into(),
+                namespace: None,
                 arguments: "{}".into(),
                 call_id: "c".into(),
             },

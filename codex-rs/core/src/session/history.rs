@@ -185,6 +185,7 @@ mod tests {
             ResponseItem::FunctionCall {
                 id: None,
                 name: "shell".into(),
+                namespace: None,
                 arguments: "{}".into(),
                 call_id: "a".into(),
             },

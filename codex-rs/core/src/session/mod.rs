@@ -26,7 +26,7 @@ use crate::instructions::{self, BASE_INSTRUCTIONS};
 use crate::message_history;
 use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, SessionMeta};
 use crate::sandbox::Enforcer;
-use crate::tools::{ProcessRegistry, tool_specs};
+use crate::tools::{ProcessRegistry, ToolRegistry};
 
 pub use history::{
     UserInput, UserMessageParts, close_open_calls, user_message_from_input, user_message_parts,
@@ -70,7 +70,7 @@ pub struct Session {
     rollout: RolloutRecorder,
     approvals: Approvals,
     processes: Arc<ProcessRegistry>,
-    tools: Vec<Value>,
+    tools: ToolRegistry,
     base_instructions: String,
     default_shell: String,
     sandbox: Enforcer,
@@ -177,7 +177,7 @@ impl Session {
             approvals: Approvals::with_prefixes(execpolicy::load_allowed_prefixes(
                 &config.codex_home,
             )),
-            tools: tool_specs(config.unified_exec, config.apply_patch_freeform),
+            tools: ToolRegistry::built_in(config.unified_exec, config.apply_patch_freeform),
             default_shell: default_shell(&config.env),
             sandbox: Enforcer::detect(&config.env),
             id,
@@ -429,7 +429,7 @@ impl Session {
         Prompt {
             base_instructions: self.base_instructions.clone(),
             input: lock(&self.state).history.clone(),
-            tools: self.tools.clone(),
+            tools: self.tools.specs(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! back in the next request. Retries follow the provider's retry budgets with
 //! exponential backoff.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use codex_protocol::items::{ReasoningContent, ReasoningSummary};
@@ -14,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Session, TurnContext, UserInput, user_message_from_input};
 use crate::client::{ModelError, ResponseEvent, RetryClass};
 use crate::context::compact::compacted_history;
-use crate::tools::{TurnCancelled, dispatch};
+use crate::tools::TurnCancelled;
 
 /// Output given to tool calls left unanswered when a turn stops.
 pub const ABORTED_OUTPUT: &str = "aborted: the user stopped the turn before this finished";
@@ -29,12 +30,13 @@ pub enum TurnOutcome {
 
 /// Runs a turn until it ends or `cancel` fires, and reports the end.
 pub async fn run_turn(
-    session: &Session,
+    session: &Arc<Session>,
     turn: TurnContext,
     input: TurnInput,
     cancel: CancellationToken,
     cancel_reason: impl Fn() -> AbortReason,
 ) -> TurnOutcome {
+    let turn = Arc::new(turn);
     let outcome = tokio::select! {
         outcome = turn_body(session, &turn, input) => outcome,
         _ = cancel.cancelled() => TurnOutcome::Aborted(cancel_reason()),
@@ -45,7 +47,7 @@ pub async fn run_turn(
 
 /// Records the end of the turn, makes sure the rollout holds everything of it, then
 /// announces the end.
-async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
+async fn finish(session: &Arc<Session>, turn: &Arc<TurnContext>, outcome: &TurnOutcome) {
     let id = &turn.submission_id;
     record_end(session, turn, outcome).await;
     if let Err(message) = session.rollout.flush().await {
@@ -68,7 +70,7 @@ async fn finish(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
     session.events.send(id, end).await;
 }
 
-async fn record_end(session: &Session, turn: &TurnContext, outcome: &TurnOutcome) {
+async fn record_end(session: &Arc<Session>, turn: &Arc<TurnContext>, outcome: &TurnOutcome) {
     match outcome {
         TurnOutcome::Completed { last_agent_message } => {
             session
@@ -107,7 +109,11 @@ pub enum TurnInput {
     Compact,
 }
 
-async fn turn_body(session: &Session, turn: &TurnContext, input: TurnInput) -> TurnOutcome {
+async fn turn_body(
+    session: &Arc<Session>,
+    turn: &Arc<TurnContext>,
+    input: TurnInput,
+) -> TurnOutcome {
     let id = &turn.submission_id;
     let started = EventMsg::TurnStarted {
         turn_id: turn.turn_id.clone(),
@@ -194,8 +200,8 @@ async fn turn_body(session: &Session, turn: &TurnContext, input: TurnInput) -> T
 /// Runs `attempt` until it succeeds, retrying within the provider's budgets (request
 /// and stream errors counted apart) with backoff, and reporting each retry.
 async fn with_retries<T, F>(
-    session: &Session,
-    turn: &TurnContext,
+    session: &Arc<Session>,
+    turn: &Arc<TurnContext>,
     mut attempt: impl FnMut() -> F,
 ) -> Result<T, TurnOutcome>
 where
@@ -250,8 +256,8 @@ where
 /// Asks the model for a summary and replaces the history with initial context, the
 /// user's messages and the summary.
 async fn compact(
-    session: &Session,
-    turn: &TurnContext,
+    session: &Arc<Session>,
+    turn: &Arc<TurnContext>,
     automatic: bool,
 ) -> Result<(), TurnOutcome> {
     let summary = with_retries(session, turn, || summarize(session, turn)).await?;
@@ -269,7 +275,7 @@ async fn compact(
 }
 
 /// One summary request; the summary is the text of the model's answer.
-async fn summarize(session: &Session, turn: &TurnContext) -> Result<String, SampleError> {
+async fn summarize(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<String, SampleError> {
     let prompt = session.compaction_prompt();
     let mut stream = session
         .client
@@ -333,7 +339,7 @@ enum SampleError {
 
 /// One model request: stream the answer, run its tool calls (in parallel, while the
 /// answer still streams), record everything.
-async fn sample(session: &Session, turn: &TurnContext) -> Result<Sampled, SampleError> {
+async fn sample(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<Sampled, SampleError> {
     let prompt = session.prompt();
     let mut stream = session
         .client
@@ -363,7 +369,7 @@ async fn sample(session: &Session, turn: &TurnContext) -> Result<Sampled, Sample
                     Handled::AgentMessage(text) => agent_message = Some(text),
                     Handled::ToolCall(item) => {
                         follow_up = true;
-                        running.push_back(async move { dispatch(session, turn, &item).await });
+                        running.push_back(async move { session.tools.dispatch(session, turn, &item).await });
                     }
                     Handled::Completed => streaming = false,
                 },
@@ -397,7 +403,11 @@ enum Handled {
 }
 
 /// Emits and records one stream event.
-async fn handle_event(session: &Session, turn: &TurnContext, event: ResponseEvent) -> Handled {
+async fn handle_event(
+    session: &Arc<Session>,
+    turn: &Arc<TurnContext>,
+    event: ResponseEvent,
+) -> Handled {
     let id = &turn.submission_id;
     match event {
         ResponseEvent::OutputTextDelta(delta) => {

@@ -3,18 +3,44 @@
 use base64::Engine;
 use codex_protocol::{ContentItem, EventMsg, ToolOutput};
 use serde::Deserialize;
+use serde_json::json;
 
-use super::Invocation;
+use super::ToolInvocation;
+use super::registry::{ToolFuture, ToolHandler};
+use super::spec::{FunctionTool, ToolSpec};
 
 /// Images larger than this are refused rather than sent.
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Debug, Deserialize)]
-pub struct ViewImageArgs {
+struct ViewImageArgs {
     path: String,
 }
 
-pub async fn view_image(invocation: &Invocation<'_>, args: ViewImageArgs) -> ToolOutput {
+/// `view_image`.
+pub struct ViewImage;
+
+impl ToolHandler for ViewImage {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec::Function(FunctionTool::new(
+            "view_image",
+            "Look at an image file on disk (PNG, JPEG, GIF or WebP). The image is added to the conversation.",
+            json!({"path": {"type": "string", "description": "Path of the image, relative to the working directory or absolute."}}),
+            &["path"],
+        ))
+    }
+
+    fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
+        Box::pin(async move {
+            Ok(match invocation.arguments() {
+                Ok(args) => view_image(&invocation, args).await,
+                Err(error) => ToolOutput::Text(error),
+            })
+        })
+    }
+}
+
+async fn view_image(invocation: &ToolInvocation, args: ViewImageArgs) -> ToolOutput {
     let path = invocation.turn.cwd.join(&args.path);
     match image_data_url(&path).await {
         Ok(url) => {
@@ -24,7 +50,7 @@ pub async fn view_image(invocation: &Invocation<'_>, args: ViewImageArgs) -> Too
                 .send(
                     &invocation.turn.submission_id,
                     EventMsg::ViewImage {
-                        call_id: invocation.call_id.to_string(),
+                        call_id: invocation.call_id.clone(),
                         path: path.clone(),
                     },
                 )

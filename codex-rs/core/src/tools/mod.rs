@@ -1,207 +1,170 @@
-//! The tools offered to the model, and dispatch of the model's tool calls to them.
+//! The tools offered to the model and the dispatch of its calls: a [`ToolRegistry`]
+//! of [`ToolHandler`]s built per session, typed [`ToolSpec`]s, and the one command
+//! path every command-like tool shares.
 //!
 //! Names and argument schemas follow Codex's so prompts and skills written for Codex
-//! keep working: `exec_command` + `write_stdin` (or the classic `shell`), `apply_patch`
-//! (freeform or function form), `update_plan`, `view_image`.
+//! keep working: `exec_command` + `write_stdin` (or the classic `shell`, with
+//! `shell_command` answered too), `apply_patch` (freeform or function form),
+//! `update_plan`, `view_image`.
 
+mod approval;
 mod capture;
+mod command;
 mod exec;
 mod image;
 mod patch;
 mod plan;
 pub mod process;
+mod registry;
 mod shell;
-mod specs;
+pub mod spec;
 pub mod truncate;
 
-use codex_protocol::{
-    EventMsg, ExecApprovalRequestEvent, ResponseItem, ReviewDecision, ToolOutput,
-};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-pub use exec::ProcessRegistry;
+use serde_json::{Value, json};
+
+pub use command::ProcessRegistry;
 pub use image::{MAX_IMAGE_BYTES, image_data_url, image_mime};
-pub use specs::tool_specs;
+pub use registry::{RegistryError, ToolFuture, ToolHandler, ToolName, ToolRegistry};
+pub use spec::ToolSpec;
 
-use crate::safety::{CommandAssessment, assess_command};
 use crate::session::{Session, TurnContext};
 
 /// The user chose `cancel` on an approval: the turn stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TurnCancelled;
 
-/// Everything a tool handler can reach.
-pub struct Invocation<'a> {
-    pub session: &'a Session,
-    pub turn: &'a TurnContext,
-    pub call_id: &'a str,
+/// What the model sent with a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolPayload {
+    /// A function call's JSON arguments, as the model wrote them.
+    Function { arguments: String },
+    /// A freeform tool's input.
+    Custom { input: String },
 }
 
-/// Runs the tool call `call` and returns its output item.
-pub async fn dispatch(
-    session: &Session,
-    turn: &TurnContext,
-    call: &ResponseItem,
-) -> Result<ResponseItem, TurnCancelled> {
-    match call {
-        ResponseItem::FunctionCall {
-            name,
-            arguments,
-            call_id,
-            ..
-        } => {
-            let invocation = Invocation {
-                session,
-                turn,
-                call_id,
-            };
-            let output = run_function(&invocation, name, arguments).await?;
-            Ok(ResponseItem::FunctionCallOutput {
-                call_id: call_id.clone(),
-                output,
-            })
-        }
-        ResponseItem::CustomToolCall {
-            name,
-            input,
-            call_id,
-            ..
-        } => {
-            let invocation = Invocation {
-                session,
-                turn,
-                call_id,
-            };
-            let output = match name.as_str() {
-                "apply_patch" => patch::apply_patch(&invocation, input).await?,
-                other => ToolOutput::Text(format!("unsupported custom tool `{other}`")),
-            };
-            Ok(ResponseItem::CustomToolCallOutput {
-                call_id: call_id.clone(),
-                output,
-            })
-        }
-        _ => Ok(ResponseItem::Other),
+/// One tool call with everything its handler can reach, owned so the work can
+/// outlive the call.
+#[derive(Clone)]
+pub struct ToolInvocation {
+    pub session: Arc<Session>,
+    pub turn: Arc<TurnContext>,
+    pub call_id: String,
+    pub payload: ToolPayload,
+}
+
+impl ToolInvocation {
+    /// The call's arguments as `T`; the error text is what the model is told.
+    pub fn arguments<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        let text = match &self.payload {
+            ToolPayload::Function { arguments } => arguments.as_str(),
+            ToolPayload::Custom { input } => input.as_str(),
+        };
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        serde_json::from_str(text)
+            .map_err(|error| format!("failed to parse function arguments: {error}"))
     }
 }
 
-async fn run_function(
-    invocation: &Invocation<'_>,
-    name: &str,
-    arguments: &str,
-) -> Result<ToolOutput, TurnCancelled> {
-    let text = |text: String| Ok(ToolOutput::Text(text));
-    match name {
-        "exec_command" => match parse(arguments) {
-            Ok(args) => exec::exec_command(invocation, args)
-                .await
-                .map(ToolOutput::Text),
-            Err(error) => text(error),
-        },
-        "write_stdin" => match parse(arguments) {
-            Ok(args) => text(exec::write_stdin(invocation, args).await),
-            Err(error) => text(error),
-        },
-        "shell" => match parse(arguments) {
-            Ok(args) => shell::shell(invocation, args).await.map(ToolOutput::Text),
-            Err(error) => text(error),
-        },
-        "shell_command" => match parse(arguments) {
-            Ok(args) => shell::shell_command(invocation, args)
-                .await
-                .map(ToolOutput::Text),
-            Err(error) => text(error),
-        },
-        "apply_patch" => match parse::<patch::PatchArgs>(arguments) {
-            Ok(args) => patch::apply_patch(invocation, &args.input).await,
-            Err(error) => text(error),
-        },
-        "update_plan" => match parse(arguments) {
-            Ok(args) => text(plan::update_plan(invocation, args).await),
-            Err(error) => text(error),
-        },
-        "view_image" => match parse(arguments) {
-            Ok(args) => Ok(image::view_image(invocation, args).await),
-            Err(error) => text(error),
-        },
-        other => text(format!(
-            "unsupported call: there is no tool named `{other}`. Available tools: exec_command, write_stdin, shell, apply_patch, update_plan, view_image."
-        )),
+impl ToolRegistry {
+    /// The built-in tools a session configured with `unified_exec` and
+    /// `apply_patch_freeform` offers.
+    pub fn built_in(unified_exec: bool, apply_patch_freeform: bool) -> Self {
+        let registry = Self::default();
+        let register = |result: Result<(), RegistryError>| {
+            debug_assert!(result.is_ok(), "built-in tools have distinct names");
+        };
+        if unified_exec {
+            register(registry.register(Arc::new(exec::ExecCommand)));
+            register(registry.register(Arc::new(exec::WriteStdin)));
+            register(registry.register_alias("shell", Arc::new(shell::Shell)));
+        } else {
+            register(registry.register(Arc::new(shell::Shell)));
+        }
+        register(registry.register_alias("shell_command", Arc::new(shell::ShellCommand)));
+        register(registry.register(Arc::new(patch::ApplyPatch {
+            freeform: apply_patch_freeform,
+        })));
+        register(registry.register(Arc::new(plan::UpdatePlan)));
+        register(registry.register(Arc::new(image::ViewImage)));
+        registry
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(arguments: &str) -> Result<T, String> {
-    let arguments = if arguments.trim().is_empty() {
-        "{}"
+/// The directory a command runs in: `workdir` below the turn's directory, which must
+/// exist.
+fn resolve_workdir(invocation: &ToolInvocation, workdir: Option<&str>) -> Result<PathBuf, String> {
+    let cwd = match workdir.filter(|dir| !dir.trim().is_empty()) {
+        Some(dir) => invocation.turn.cwd.join(dir),
+        None => invocation.turn.cwd.clone(),
+    };
+    if cwd.is_dir() {
+        Ok(cwd)
     } else {
-        arguments
-    };
-    serde_json::from_str(arguments)
-        .map_err(|error| format!("failed to parse function arguments: {error}"))
+        Err(format!(
+            "the working directory {} does not exist; pass an existing workdir",
+            cwd.display()
+        ))
+    }
 }
 
-/// The user's answer to running a command.
-pub enum CommandApproval {
-    /// Run it; outside the sandbox only for an escalation the user approved in
-    /// answer to this very request.
-    Granted { outside_sandbox: bool },
-    /// Not run; the text is what the model is told.
-    Denied(String),
+/// The arguments every command tool takes for asking to leave the sandbox.
+fn escalation_properties() -> Value {
+    json!({
+        "sandbox_permissions": {
+            "type": "string",
+            "enum": ["use_default", "require_escalated"],
+            "description": "Use require_escalated only when the command cannot work inside the sandbox (for example it needs the network or to write outside the workspace); the user is asked to approve it."
+        },
+        "justification": {
+            "type": "string",
+            "description": "When asking for escalation: one sentence telling the user why."
+        }
+    })
 }
 
-/// Applies the approval policy to `command`, asking the user when it says so.
-pub async fn approve_command(
-    invocation: &Invocation<'_>,
-    command: &[String],
-    escalation_requested: bool,
-    justification: Option<&str>,
-    prefix_rule: Option<Vec<String>>,
-) -> Result<CommandApproval, TurnCancelled> {
-    let approvals = invocation.session.approvals();
-    let assessment = assess_command(
-        invocation.turn.approval_policy,
-        command,
-        escalation_requested,
-        justification,
-        approvals.command_allowed(command),
-    );
-    let CommandAssessment::Ask { reason } = assessment else {
-        return Ok(CommandApproval::Granted {
-            outside_sandbox: false,
-        });
-    };
-    let request = EventMsg::ExecApprovalRequest(ExecApprovalRequestEvent {
-        call_id: invocation.call_id.to_string(),
-        turn_id: invocation.turn.turn_id.clone(),
-        command: command.to_vec(),
-        cwd: invocation.turn.cwd.clone(),
-        reason,
-        proposed_prefix: prefix_rule,
-    });
-    let decision = approvals
-        .ask(
-            invocation.session.events(),
-            &invocation.turn.submission_id,
-            invocation.call_id,
-            request,
-        )
-        .await;
-    let approved = CommandApproval::Granted {
-        outside_sandbox: escalation_requested,
-    };
-    match decision {
-        ReviewDecision::Accept => Ok(approved),
-        ReviewDecision::AcceptForSession => {
-            approvals.allow_command_for_session(command);
-            Ok(approved)
-        }
-        ReviewDecision::AcceptWithExecpolicyAmendment { prefix } => {
-            invocation.session.remember_command_prefix(prefix).await;
-            Ok(approved)
-        }
-        ReviewDecision::Decline => Ok(CommandApproval::Denied(
-            "The user declined to run this command. Do not retry it; ask the user or try another way."
-                .to_string(),
-        )),
-        ReviewDecision::Cancel => Err(TurnCancelled),
+fn merge(target: &mut Value, extra: Value) {
+    if let (Value::Object(target), Value::Object(extra)) = (target, extra) {
+        target.extend(extra);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_tools_follow_the_features() {
+        assert_eq!(
+            ToolRegistry::built_in(true, true).offered_names(),
+            [
+                "exec_command",
+                "write_stdin",
+                "apply_patch",
+                "update_plan",
+                "view_image"
+            ]
+        );
+        assert_eq!(
+            ToolRegistry::built_in(false, false).offered_names(),
+            ["shell", "apply_patch", "update_plan", "view_image"]
+        );
+        let specs = ToolRegistry::built_in(true, true).specs();
+        let freeform = serde_json::to_value(&specs[2]).unwrap();
+        assert_eq!(freeform["type"], "custom");
+        assert_eq!(freeform["format"]["syntax"], "lark");
+        let exec = serde_json::to_value(&specs[0]).unwrap();
+        assert_eq!(exec["parameters"]["required"], json!(["cmd"]));
+        assert!(exec["parameters"]["properties"]["sandbox_permissions"].is_object());
+        let function_patch =
+            serde_json::to_value(&ToolRegistry::built_in(false, false).specs()[1]).unwrap();
+        assert_eq!(function_patch["type"], "function");
+        let registry = ToolRegistry::built_in(true, true);
+        assert!(
+            registry.lookup(None, "shell").is_some()
+                && registry.lookup(None, "shell_command").is_some()
+        );
     }
 }
