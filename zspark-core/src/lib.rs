@@ -1,21 +1,59 @@
 //! What the desktop and other embedders drive: an [`Engine`] handle over the runtime's
-//! queue pair (commands in, events out, a waker after each event), the local session
+//! queue pair (commands in, events out, a waker after each event) holding any number of
+//! open sessions, the conversation model built from their events, the local session
 //! catalogue, provider profiles with their keys, attachments going in and artifacts
-//! coming out, and the shared-workspace server (sign-in, workspaces).
+//! coming out, and the shared-workspace server (sign-in, workspaces). Front-ends reach
+//! the runtime only through this crate: it also carries the runtime's command-line
+//! entry points ([`exec`], the sandbox helper).
+//!
+//! Everything but the entry points is behind the `desktop` feature (on by default).
 
+#[cfg(feature = "desktop")]
 pub mod artifacts;
+#[cfg(feature = "desktop")]
 pub mod attachments;
+#[cfg(feature = "desktop")]
 pub mod catalogue;
+#[cfg(feature = "desktop")]
+pub mod conversation;
+#[cfg(feature = "desktop")]
 pub mod engine;
+#[cfg(feature = "desktop")]
 pub mod providers;
+#[cfg(feature = "desktop")]
 pub mod shared;
 
+#[cfg(feature = "desktop")]
 pub use artifacts::{Artifact, ArtifactKind, Launcher, Preview, SystemLauncher};
+#[cfg(feature = "desktop")]
 pub use attachments::{Attachment, AttachmentKind};
+#[cfg(feature = "desktop")]
 pub use catalogue::{FolderGroup, SessionCatalogue};
+#[cfg(feature = "desktop")]
+pub use conversation::Transcript;
+#[cfg(feature = "desktop")]
 pub use engine::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, SendError, SessionSettings,
-    SessionStart, SharedCommand, Waker,
+    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, SendError, SessionKey,
+    SessionSettings, SessionStart, SharedCommand, Waker,
 };
+#[cfg(feature = "desktop")]
 pub use providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
+#[cfg(feature = "desktop")]
 pub use shared::{SharedIdentity, SharedServer, SharedStatus, SharedWorkspace};
+
+/// The skills a folder's sessions can use, and the broken SKILL.md files.
+pub use codex_core::context::SkillCatalog;
+/// The environment a session starts with, and where its `CODEX_HOME` is.
+pub use codex_core::{Env, find_codex_home};
+
+/// `zspark exec`: one headless agent task.
+pub mod exec {
+    pub use codex_exec::{ExecArgs, Process, run};
+}
+
+/// The sandbox helper the runtime runs commands through when bubblewrap is missing
+/// (`zspark __landlock-sandbox …`); a binary's `main` calls it first.
+#[cfg(target_os = "linux")]
+pub mod sandbox_helper {
+    pub use codex_core::sandbox::landlock::{run_as_helper, supported};
+}

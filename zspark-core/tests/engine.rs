@@ -143,7 +143,12 @@ fn a_saved_profile_runs_a_turn_and_the_session_resumes() {
         EngineEvent::SessionFailed { message, .. } => panic!("{message}"),
         _ => None,
     });
-    engine.send(EngineCommand::Submit(text_turn("hi"))).unwrap();
+    engine
+        .send(EngineCommand::Submit {
+            session,
+            op: text_turn("hi"),
+        })
+        .unwrap();
     let mut streamed = String::new();
     let last = wait_for(&mut engine, |event| match event {
         EngineEvent::Runtime { event, .. } => match &event.msg {
@@ -182,6 +187,7 @@ fn a_saved_profile_runs_a_turn_and_the_session_resumes() {
     assert_eq!(stored.title, "hi");
     assert_eq!(listed.groups[0].folder.as_deref(), Some(workspace.path()));
 
+    // A session that is open cannot be opened twice; once closed it resumes.
     engine
         .send(EngineCommand::OpenSession {
             start: SessionStart::Resume {
@@ -191,7 +197,29 @@ fn a_saved_profile_runs_a_turn_and_the_session_resumes() {
             settings: SessionSettings::default(),
         })
         .unwrap();
-    let (resumed, history) = wait_for(&mut engine, |event| match event {
+    let refused = wait_for(&mut engine, |event| match event {
+        EngineEvent::SessionFailed { message, .. } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(refused.contains("open already"), "{refused}");
+    engine
+        .send(EngineCommand::CloseSession { session })
+        .unwrap();
+    wait_for(&mut engine, |event| match event {
+        EngineEvent::SessionEnded { session: ended } if *ended == session => Some(()),
+        _ => None,
+    });
+
+    engine
+        .send(EngineCommand::OpenSession {
+            start: SessionStart::Resume {
+                rollout_path: stored.path.clone(),
+            },
+            cwd: None,
+            settings: SessionSettings::default(),
+        })
+        .unwrap();
+    let (resumed, replayed) = wait_for(&mut engine, |event| match event {
         EngineEvent::Runtime {
             session,
             event:
@@ -199,7 +227,7 @@ fn a_saved_profile_runs_a_turn_and_the_session_resumes() {
                     msg: EventMsg::SessionConfigured(configured),
                     ..
                 },
-        } => Some((*session, configured.history.len())),
+        } => Some((*session, configured.initial_messages.clone())),
         EngineEvent::SessionFailed { message, .. } => panic!("{message}"),
         _ => None,
     });
@@ -207,7 +235,12 @@ fn a_saved_profile_runs_a_turn_and_the_session_resumes() {
         resumed > session,
         "a new session number for the resumed session"
     );
-    assert!(history >= 2, "the resumed session carries its history");
+    assert!(
+        replayed.contains(&EventMsg::AgentMessage {
+            message: "Hello from the model".into()
+        }),
+        "the resumed session carries its conversation: {replayed:?}"
+    );
 }
 
 #[test]
@@ -250,13 +283,16 @@ fn a_deleted_folder_or_a_corrupt_rollout_fails_with_a_next_step() {
     assert!(message.contains("cannot be opened"), "{message}");
 
     engine
-        .send(EngineCommand::Submit(text_turn("anyone?")))
+        .send(EngineCommand::Submit {
+            session: 999,
+            op: text_turn("anyone?"),
+        })
         .unwrap();
     let problem = wait_for(&mut engine, |event| match event {
         EngineEvent::Problem(message) => Some(message.clone()),
         _ => None,
     });
-    assert!(problem.contains("No session is open"), "{problem}");
+    assert!(problem.contains("not open any more"), "{problem}");
 }
 
 /// Records what it was asked to open or reveal instead of launching anything.
@@ -339,8 +375,16 @@ fn a_turn_reports_the_files_it_wrote_and_they_open_and_save_only_inside_the_fold
             },
         })
         .unwrap();
+    let session = wait_for(&mut engine, |event| match event {
+        EngineEvent::SessionOpening { session, .. } => Some(*session),
+        EngineEvent::SessionFailed { message, .. } => panic!("{message}"),
+        _ => None,
+    });
     engine
-        .send(EngineCommand::Submit(text_turn("write a report")))
+        .send(EngineCommand::Submit {
+            session,
+            op: text_turn("write a report"),
+        })
         .unwrap();
     let artifacts = wait_for(&mut engine, |event| match event {
         EngineEvent::Artifacts { artifacts, .. } => Some(artifacts.clone()),
@@ -448,12 +492,16 @@ fn attachments_and_skills_are_prepared_by_the_engine() {
 
     engine
         .send(EngineCommand::File(FileCommand::Attach {
+            session: 7,
             workspace: workspace.clone(),
             files: vec![root.join("photo.png"), root.clone()],
         }))
         .unwrap();
     let attached = wait_for(&mut engine, |event| match event {
-        EngineEvent::Attached(results) => Some(results.clone()),
+        EngineEvent::Attached {
+            session: 7,
+            results,
+        } => Some(results.clone()),
         _ => None,
     });
     let image = attached[0].as_ref().unwrap();

@@ -184,8 +184,7 @@ fn streaming_frames() -> (Vec<Duration>, usize) {
     let mut samples = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while app
-        .session
-        .as_ref()
+        .shown_session()
         .is_some_and(|session| session.is_running())
     {
         samples.push(clock.frame(Vec::new(), |ui| app.show(ui)));

@@ -21,7 +21,7 @@ pub enum Command {
     #[cfg(not(feature = "server"))]
     Serve(NoServer),
     /// Run one agent task headless in the current directory and print its events.
-    Exec(Box<codex_exec::ExecArgs>),
+    Exec(Box<zspark_core::exec::ExecArgs>),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
     Bridge(zspark_bridge::proxy::BridgeArgs),
     /// Sign in to a shared-workspace server's identity provider (Entra ID or OpenID).

@@ -14,11 +14,11 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // `zspark __landlock-sandbox …`: the runtime runs commands through this binary when
-    // bubblewrap is missing (see codex_core::sandbox::landlock).
+    // bubblewrap is missing (see zspark_core::sandbox_helper).
     #[cfg(target_os = "linux")]
     {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        if let Some(code) = codex_core::sandbox::landlock::run_as_helper(&args) {
+        if let Some(code) = zspark_core::sandbox_helper::run_as_helper(&args) {
             return code;
         }
     }
@@ -64,11 +64,11 @@ fn open_desktop() -> ExitCode {
     ExitCode::from(2)
 }
 
-fn exec(args: codex_exec::ExecArgs) -> ExitCode {
+fn exec(args: zspark_core::exec::ExecArgs) -> ExitCode {
     let Some(runtime) = async_runtime("exec") else {
         return ExitCode::FAILURE;
     };
-    let process = match codex_exec::Process::current() {
+    let process = match zspark_core::exec::Process::current() {
         Ok(process) => process,
         Err(error) => {
             report(&format!(
@@ -77,7 +77,7 @@ fn exec(args: codex_exec::ExecArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(codex_exec::run(args, process))
+    runtime.block_on(zspark_core::exec::run(args, process))
 }
 
 fn bridge(args: zspark_bridge::proxy::BridgeArgs) -> ExitCode {

@@ -53,7 +53,7 @@ fn first_run_leads_to_provider_setup_and_a_streamed_first_answer() {
     desk.send("hi");
     desk.wait_for("Hello from the scripted model");
     desk.wait_until("the turn ends", |desk| {
-        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+        desk.app().shown_session().is_some_and(|s| !s.is_running())
     });
     desk.settle();
 
@@ -70,10 +70,10 @@ fn first_run_leads_to_provider_setup_and_a_streamed_first_answer() {
     );
     // The new session shows up in the sidebar under its folder.
     desk.wait_until("the sidebar lists the session", |desk| {
-        desk.app().catalogue.len() == 1
+        desk.app().model.catalogue.len() == 1
     });
     assert_eq!(
-        desk.app().catalogue.groups[0].folder.as_deref(),
+        desk.app().model.catalogue.groups[0].folder.as_deref(),
         Some(desk.workspace.as_path())
     );
 }
@@ -166,7 +166,7 @@ fn interrupting_stops_a_running_command() {
     desk.click("Stop");
     desk.wait_for("Stopped.");
     desk.wait_until("the turn ends", |desk| {
-        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+        desk.app().shown_session().is_some_and(|s| !s.is_running())
     });
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -187,7 +187,7 @@ fn a_past_session_resumes_from_the_sidebar_even_after_its_folder_moved() {
     first.send("first question");
     first.wait_for("The first answer");
     first.wait_until("the turn ends", |desk| {
-        desk.app().session.as_ref().is_some_and(|s| !s.is_running())
+        desk.app().shown_session().is_some_and(|s| !s.is_running())
     });
     let (codex_home, workspace) = (first.codex_home.clone(), first.workspace.clone());
     let dirs = std::mem::replace(&mut first._dirs, tempfile::tempdir().unwrap());
@@ -296,8 +296,7 @@ fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     desk.start_session_in_workspace();
     desk.wait_until("the session is ready", |desk| {
         desk.app()
-            .session
-            .as_ref()
+            .shown_session()
             .is_some_and(|session| session.configured.is_some())
     });
 
@@ -317,7 +316,12 @@ fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     desk.wait_for("pasted-image.png");
     desk.settle();
     desk.click("Remove data.csv");
-    assert_eq!(desk.app().view.attachments.len(), 3);
+    assert_eq!(
+        desk.app()
+            .shown_draft()
+            .map_or(0, |draft| draft.attachments.len()),
+        3
+    );
 
     desk.send("what is in these?");
     desk.wait_for("Got them");
@@ -356,7 +360,9 @@ fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     desk.wait_for("📄 notes.txt");
     desk.wait_for("🖼 2 image(s)");
     assert!(
-        desk.app().view.attachments.is_empty(),
+        desk.app()
+            .shown_draft()
+            .is_none_or(|draft| draft.attachments.is_empty()),
         "sent attachments are cleared"
     );
 }
@@ -474,7 +480,12 @@ fn the_skills_panel_lists_skills_plugins_and_broken_ones_and_a_picked_skill_is_s
             && texts[1].contains("Write notes in the house style."),
         "{texts:?}"
     );
-    assert!(desk.app().view.skill.is_none(), "the skill is used once");
+    assert!(
+        desk.app()
+            .shown_draft()
+            .is_none_or(|draft| draft.skill.is_none()),
+        "the skill is used once"
+    );
 }
 
 #[test]
@@ -487,7 +498,7 @@ fn a_ten_thousand_item_session_lays_out_only_what_is_in_view() {
     desk.click("question 0");
     desk.wait_for("answer 4999");
     assert_eq!(
-        desk.app().session.as_ref().unwrap().transcript.items.len(),
+        desk.app().shown_session().unwrap().transcript.items.len(),
         10_000
     );
     for _ in 0..5 {
@@ -613,7 +624,7 @@ fn a_shared_server_is_set_up_in_settings_and_its_workspaces_are_listed_and_creat
     desk.click("Close");
     desk.settle();
     desk.type_into("New workspace name", "Launch plan");
-    assert_eq!(desk.app().view.new_workspace, "Launch plan");
+    assert_eq!(desk.app().panels.shared.new_workspace, "Launch plan");
     desk.click("Create");
     desk.wait_for("Launch plan");
     let mine: serde_json::Value = http
@@ -633,6 +644,7 @@ fn a_shared_server_is_set_up_in_settings_and_its_workspaces_are_listed_and_creat
     assert!(listed.contains(&("Design reviews", "viewer")), "{listed:?}");
     assert_eq!(
         desk.app()
+            .model
             .prefs
             .shared_server
             .as_ref()

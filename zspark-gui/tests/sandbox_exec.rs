@@ -145,7 +145,7 @@ fn zspark_exec_allows_every_attack_under_danger_full_access() {
 
 #[test]
 fn zspark_exec_falls_back_to_landlock_without_bubblewrap() {
-    if !codex_core::sandbox::landlock::supported() {
+    if !zspark_core::sandbox_helper::supported() {
         assert!(
             std::env::var("ZSPARK_REQUIRE_SANDBOX").as_deref() != Ok("1"),
             "ZSPARK_REQUIRE_SANDBOX=1 but this kernel has no Landlock"

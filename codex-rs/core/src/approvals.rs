@@ -117,7 +117,7 @@ mod tests {
     #[tokio::test]
     async fn a_decision_reaches_the_waiting_request_and_stale_ones_are_refused() {
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-        let events = EventSender::new(tx);
+        let events = EventSender::new(tx, codex_protocol::ThreadId::from("thread"));
         let approvals = std::sync::Arc::new(Approvals::default());
         let asker = {
             let approvals = approvals.clone();

@@ -20,7 +20,7 @@ pub mod sandbox;
 mod session;
 pub mod tools;
 
-pub use codex::{Codex, SessionClosed, Submitter};
+pub use codex::{Codex, StartError, SubmitError, Submitter, ThreadInfo, ThreadStart};
 pub use config::{
     Config, ConfigError, ConfigOverrides, Env, LoadedConfig, SessionSource, find_codex_home,
     load_config,

@@ -11,11 +11,12 @@ use std::process::ExitCode;
 
 use codex_core::config::Env;
 use codex_core::rollout::{find_session_file, list_sessions, load_rollout};
-use codex_core::{Codex, ConfigOverrides, SessionSource, find_codex_home, load_config};
-use codex_protocol::{EventMsg, InputItem, Op, ReviewDecision, TurnOverrides};
+use codex_core::{
+    Codex, ConfigOverrides, SessionSource, ThreadStart, find_codex_home, load_config,
+};
+use codex_protocol::{EventMsg, InputItem, Op, ReviewDecision, TurnOverrides, display_command};
 
 pub use cli::{ApprovalArg, ExecArgs, ExecCommand, ResumeArgs, SandboxArg, SharedArgs};
-pub use render::display_command;
 
 use render::HumanOutput;
 
@@ -81,7 +82,7 @@ async fn run_inner<Out: Write, Err: Write>(
         return Err(format!("{} is not a directory", cwd.display()));
     }
     let start = match &resume {
-        None => Op::StartSession,
+        None => ThreadStart::new(),
         Some(resume) => {
             let path = session_to_resume(&codex_home, resume)?;
             if shared.cwd.is_none()
@@ -90,7 +91,7 @@ async fn run_inner<Out: Write, Err: Write>(
             {
                 cwd = session_cwd;
             }
-            Op::ResumeSession { rollout_path: path }
+            ThreadStart::resume(path)
         }
     };
     // A file that is not there fails now, before anything is sent.
@@ -122,13 +123,16 @@ async fn run_inner<Out: Write, Err: Write>(
     )
     .map_err(|error| error.to_string())?;
 
-    let mut codex = Codex::spawn(loaded);
+    let mut codex = Codex::new();
+    let thread = codex
+        .start_thread(loaded, start)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut items = vec![InputItem::Text { text: prompt }];
     items.extend(shared.image.iter().map(|path| InputItem::LocalImage {
         path: cwd.join(path),
     }));
     let mut output = HumanOutput::new(&mut process.stdout, &mut process.stderr);
-    codex.submit(start).await.map_err(|e| e.to_string())?;
     let mut exit = ExitCode::FAILURE;
     let mut interrupted = false;
     loop {
@@ -136,7 +140,7 @@ async fn run_inner<Out: Write, Err: Write>(
             event = codex.next_event() => event,
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
-                let _ = codex.submit(Op::Interrupt).await;
+                let _ = codex.submit(&thread, Op::Interrupt).await;
                 continue;
             }
         };
@@ -155,10 +159,13 @@ async fn run_inner<Out: Write, Err: Write>(
         match event.msg {
             EventMsg::SessionConfigured(_) => {
                 codex
-                    .submit(Op::UserTurn {
-                        items: std::mem::take(&mut items),
-                        overrides: TurnOverrides::default(),
-                    })
+                    .submit(
+                        &thread,
+                        Op::UserTurn {
+                            items: std::mem::take(&mut items),
+                            overrides: TurnOverrides::default(),
+                        },
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
             }
@@ -182,7 +189,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     call_id: request.call_id,
                     decision,
                 };
-                codex.submit(op).await.map_err(|e| e.to_string())?;
+                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
             }
             EventMsg::ApplyPatchApprovalRequest(request) => {
                 let files: Vec<String> = request
@@ -202,7 +209,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     call_id: request.call_id,
                     decision,
                 };
-                codex.submit(op).await.map_err(|e| e.to_string())?;
+                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
             }
             EventMsg::TurnComplete { .. }
             | EventMsg::TurnFailed { .. }
@@ -213,7 +220,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     _ => ExitCode::FAILURE,
                 };
                 codex
-                    .submit(Op::Shutdown)
+                    .submit(&thread, Op::Shutdown)
                     .await
                     .map_err(|e| e.to_string())?;
             }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use codex_protocol::{EventMsg, FileChange, SessionConfiguredEvent, StepStatus};
+use codex_protocol::{EventMsg, FileChange, SessionConfiguredEvent, StepStatus, display_command};
 
 pub struct HumanOutput<Out: Write, Err: Write> {
     pub out: Out,
@@ -55,7 +55,7 @@ impl<Out: Write, Err: Write> HumanOutput<Out, Err> {
                 will_retry: None,
             } => writeln!(err, "error: {message}"),
             EventMsg::UserMessage { message, .. } => writeln!(err, "user\n{message}"),
-            EventMsg::AgentReasoning { text } => writeln!(err, "thinking\n{text}"),
+            EventMsg::AgentReasoning { text, .. } => writeln!(err, "thinking\n{text}"),
             EventMsg::AgentMessage { message } => writeln!(err, "zspark\n{message}"),
             EventMsg::ExecCommandBegin(begin) => {
                 writeln!(err, "$ {}", display_command(&begin.command))
@@ -119,14 +119,6 @@ impl<Out: Write, Err: Write> HumanOutput<Out, Err> {
             }
             _ => Ok(()),
         };
-    }
-}
-
-/// `bash -lc "script"` is shown as the script.
-pub fn display_command(command: &[String]) -> String {
-    match command {
-        [_, flag, script] if flag == "-lc" || flag == "-c" => script.clone(),
-        _ => command.join(" "),
     }
 }
 

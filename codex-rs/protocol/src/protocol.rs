@@ -1,6 +1,9 @@
-//! The queue pair: [`Submission`]s go into the runtime, [`Event`]s come out. Every
-//! event carries the id of the submission it answers, so a front-end can match answers
-//! to requests. This is the only surface embedders (the desktop, `zspark exec`) use.
+//! The queue pair: [`Submission`]s go into the runtime, [`Event`]s come out. One
+//! runtime runs several threads (conversations, each with its own session and
+//! rollout; a sub-agent is a thread with a parent): every submission addresses one
+//! thread, and every event names the thread it comes from and the submission it
+//! answers, so a front-end can match answers to requests. This is the only surface
+//! embedders (the desktop, `zspark exec`) use.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,45 +11,64 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config_types::{ApprovalPolicy, ReasoningEffort, SandboxPolicy, WireApi};
-use crate::items::ResponseItem;
 use crate::plan::PlanUpdate;
 use crate::skills::{PluginInfo, SkillError, SkillInfo};
 
-/// A request to the runtime.
+/// A thread's id: the id of its session, as its rollout file records it (a UUIDv7).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ThreadId(pub String);
+
+impl ThreadId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ThreadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ThreadId {
+    fn from(id: &str) -> Self {
+        Self(id.to_string())
+    }
+}
+
+/// How a thread begins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ThreadOrigin {
+    /// A new, empty session.
+    New,
+    /// A session stored in a rollout file; new records are appended to it.
+    Resume { rollout_path: PathBuf },
+    /// A new session (new id, new rollout file with `forked_from_id`) holding a copy of
+    /// a stored session's history, cut before turn `before_turn` when given, so "edit
+    /// and resend" can branch from an earlier message.
+    Fork {
+        rollout_path: PathBuf,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_turn: Option<String>,
+    },
+}
+
+/// A request to one thread of the runtime.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
-    /// Chosen by the caller; echoed in every event the submission causes.
+    /// Chosen by the runtime handle; echoed in every event the submission causes.
     pub id: String,
+    pub thread_id: ThreadId,
     pub op: Op,
 }
 
-/// What a submission asks for.
+/// What a submission asks of its thread. (Threads are started by the runtime handle,
+/// with their configuration; their first event is [`EventMsg::SessionConfigured`].)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Op {
-    /// Start a new, empty session.
-    ///
-    /// Answered by [`EventMsg::SessionConfigured`] (plus [`EventMsg::Warning`]s), or
-    /// [`EventMsg::Error`] when a session is already running.
-    StartSession,
-
-    /// Continue a session stored in a rollout file; new records are appended to it.
-    ///
-    /// Answered by [`EventMsg::SessionConfigured`] carrying the replayed history, or
-    /// [`EventMsg::Error`] naming the file and what is wrong with it.
-    ResumeSession { rollout_path: PathBuf },
-
-    /// Start a new session (new id, new rollout file with `forked_from_id`) holding a
-    /// copy of a stored session's history, optionally cut before its n-th user message
-    /// (0-based), so "edit and resend" can branch from an earlier point.
-    ///
-    /// Answered like [`Op::ResumeSession`].
-    ForkSession {
-        rollout_path: PathBuf,
-        #[serde(default)]
-        before_user_message: Option<usize>,
-    },
-
     /// Run one turn with this input.
     ///
     /// Answered by [`EventMsg::TurnStarted`], then streaming events
@@ -85,12 +107,12 @@ pub enum Op {
         decision: ReviewDecision,
     },
 
-    /// Drop the last `num_turns` user turns from the session's history (for "edit and
-    /// resend"). Recorded in the rollout.
+    /// Drop turn `from_turn` and every turn after it from the session's history (for
+    /// "edit and resend"). Recorded in the rollout.
     ///
-    /// Answered by [`EventMsg::ThreadRolledBack`] with the remaining history, or
-    /// [`EventMsg::Error`] while a turn runs.
-    Rollback { num_turns: usize },
+    /// Answered by [`EventMsg::ThreadRolledBack`], or [`EventMsg::Error`] while a turn
+    /// runs or when the session has no such turn.
+    Rollback { from_turn: String },
 
     /// Summarise the conversation so far and continue from the summary, freeing the
     /// context window. Runs like a turn.
@@ -100,14 +122,14 @@ pub enum Op {
     Compact,
 
     /// List the skills the session can use, with the SKILL.md files that are broken.
-    /// Works before a session is started too.
     ///
     /// Answered by [`EventMsg::SkillsList`].
     ListSkills,
 
-    /// End the session after the running turn is aborted; flushes the rollout.
+    /// End the thread after its running turn is aborted; flushes the rollout. Other
+    /// threads keep running.
     ///
-    /// Answered by [`EventMsg::ShutdownComplete`]; the event stream then ends.
+    /// Answered by [`EventMsg::ShutdownComplete`], the thread's last event.
     Shutdown,
 }
 
@@ -170,11 +192,12 @@ pub enum ReviewDecision {
     Cancel,
 }
 
-/// Something the runtime reports.
+/// Something a thread of the runtime reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// The id of the submission this event answers.
+    /// The id of the submission this event answers (empty for a thread's start).
     pub id: String,
+    pub thread_id: ThreadId,
     pub msg: EventMsg,
 }
 
@@ -222,6 +245,9 @@ pub enum EventMsg {
     },
     AgentReasoning {
         text: String,
+        /// How long the model reasoned, from its first reasoning text to this item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
     },
     ExecCommandBegin(ExecCommandBeginEvent),
     ExecCommandOutputDelta {
@@ -251,9 +277,10 @@ pub enum EventMsg {
     TokenCount {
         info: TokenUsageInfo,
     },
+    /// Turn `from_turn` and the `num_turns - 1` turns after it were dropped.
     ThreadRolledBack {
+        from_turn: String,
         num_turns: usize,
-        history: Vec<ResponseItem>,
     },
     /// The history was replaced by a summary (manually or because the context window
     /// was nearly full).
@@ -285,6 +312,9 @@ pub enum EventMsg {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionConfiguredEvent {
     pub session_id: String,
+    /// The thread that started this one (a sub-agent's parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_thread_id: Option<ThreadId>,
     #[serde(default)]
     pub forked_from_id: Option<String>,
     pub model: String,
@@ -300,9 +330,12 @@ pub struct SessionConfiguredEvent {
     /// Where the session is recorded. For a new session the file appears with the
     /// first turn.
     pub rollout_path: PathBuf,
-    /// The conversation so far (empty for a new session).
+    /// The conversation so far as the events a live session emitted (turns, messages,
+    /// reasoning, commands with their output, patches, plans, images, compactions,
+    /// errors, ends of turns; not deltas, approvals or warnings), in order: a front-end
+    /// folds them exactly as live events. Empty for a new session.
     #[serde(default)]
-    pub history: Vec<ResponseItem>,
+    pub initial_messages: Vec<EventMsg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -431,5 +464,14 @@ impl TokenUsageInfo {
         let used = self.last_token_usage.input_tokens + self.last_token_usage.output_tokens;
         let left = window.saturating_sub(used).saturating_mul(100) / window;
         Some(u8::try_from(left).unwrap_or(100))
+    }
+}
+
+/// A command line as one line to show a person: `<shell> -lc "<script>"` shows the
+/// script alone, anything else its words joined by spaces.
+pub fn display_command(command: &[String]) -> String {
+    match command {
+        [_, flag, script] if flag == "-lc" || flag == "-c" => script.clone(),
+        _ => command.join(" "),
     }
 }

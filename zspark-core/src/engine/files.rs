@@ -7,22 +7,24 @@ use std::sync::Arc;
 
 use codex_core::context::{SkillRoots, discover_skills};
 
-use super::{EngineEvent, EngineSetup, Outbox};
+use super::{EngineEvent, EngineSetup, Outbox, SessionKey};
 use crate::artifacts::{self, resolve_inside};
 use crate::attachments;
 
 /// Work on files and skills; each answers with one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileCommand {
-    /// Prepare `files` for the next message in a session working in `workspace`;
-    /// answered by [`EngineEvent::Attached`] with one result per file.
+    /// Prepare `files` for the next message of session `session`, which works in
+    /// `workspace`; answered by [`EngineEvent::Attached`] with one result per file.
     Attach {
+        session: SessionKey,
         workspace: PathBuf,
         files: Vec<PathBuf>,
     },
     /// Save a pasted image (RGBA pixels) as a PNG attachment; answered by
     /// [`EngineEvent::Attached`].
     AttachPastedImage {
+        session: SessionKey,
         workspace: PathBuf,
         name: String,
         width: u32,
@@ -64,21 +66,30 @@ pub(super) fn spawn(work: FileCommand, setup: &EngineSetup, outbox: &Outbox) {
 
 fn carry_out(work: FileCommand, setup: &EngineSetup) -> Option<EngineEvent> {
     match work {
-        FileCommand::Attach { workspace, files } => Some(EngineEvent::Attached(
-            files
+        FileCommand::Attach {
+            session,
+            workspace,
+            files,
+        } => Some(EngineEvent::Attached {
+            session,
+            results: files
                 .iter()
                 .map(|file| attachments::attach_file(&workspace, file))
                 .collect(),
-        )),
+        }),
         FileCommand::AttachPastedImage {
+            session,
             workspace,
             name,
             width,
             height,
             rgba,
-        } => Some(EngineEvent::Attached(vec![
-            attachments::attach_pasted_image(&workspace, &name, width, height, &rgba),
-        ])),
+        } => Some(EngineEvent::Attached {
+            session,
+            results: vec![attachments::attach_pasted_image(
+                &workspace, &name, width, height, &rgba,
+            )],
+        }),
         FileCommand::Open { workspace, path } => resolve_inside(&workspace, &path)
             .and_then(|real| setup.launcher.open(&real))
             .err()

@@ -1,15 +1,17 @@
-//! Passing a session's events to the front-end: runs of streaming deltas are merged
-//! into one event, and when a turn ends the session's folder is scanned for the files
-//! the turn created or changed, reported as [`EngineEvent::Artifacts`].
+//! Passing the sessions' events to the front-end, each under the number of its
+//! session: runs of streaming deltas are merged into one event, and when a turn ends
+//! the session's folder is scanned for the files the turn created or changed, reported
+//! as [`EngineEvent::Artifacts`].
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use codex_protocol::{Event, EventMsg};
-use tokio::sync::{mpsc, oneshot};
+use codex_protocol::{Event, EventMsg, ThreadId};
+use tokio::sync::{mpsc, watch};
 
-use super::{EngineEvent, Outbox};
+use super::{EngineEvent, Outbox, SessionKey};
 use crate::artifacts;
 
 /// When the session's running turn was submitted; the engine sets it as it passes a
@@ -31,22 +33,86 @@ impl TurnClock {
     }
 }
 
-/// Passes a session's events on, merging runs of streaming deltas.
-pub(super) async fn forward(
-    number: u64,
-    mut events: mpsc::Receiver<Event>,
-    outbox: Outbox,
+/// A thread the forwarder knows: the session number its events go out under.
+struct Adopted {
+    number: SessionKey,
     clock: TurnClock,
-    ended: oneshot::Sender<()>,
+    cwd: Option<PathBuf>,
+}
+
+/// Hands the runtime's events to the front-end, each under its session's number.
+pub(super) struct Forwarder {
+    adopt: mpsc::Sender<(ThreadId, SessionKey, TurnClock)>,
+    open: Arc<Mutex<HashSet<ThreadId>>>,
+    open_count: watch::Receiver<usize>,
+}
+
+impl Forwarder {
+    /// Starts passing on `events`.
+    pub(super) fn start(events: mpsc::Receiver<Event>, outbox: Outbox) -> Self {
+        let (adopt_tx, adopt_rx) = mpsc::channel(16);
+        let open = Arc::new(Mutex::new(HashSet::new()));
+        let (count_tx, count_rx) = watch::channel(0);
+        tokio::spawn(forward(events, adopt_rx, outbox, open.clone(), count_tx));
+        Self {
+            adopt: adopt_tx,
+            open,
+            open_count: count_rx,
+        }
+    }
+
+    /// From now on `thread`'s events (those that came before included) go out as
+    /// session `number`'s; `clock` times its turns for the artifact scan.
+    pub(super) async fn adopt(&self, thread: ThreadId, number: SessionKey, clock: TurnClock) {
+        lock(&self.open).insert(thread.clone());
+        let _ = self.adopt.send((thread, number, clock)).await;
+    }
+
+    /// Whether `thread` has not ended yet.
+    pub(super) fn is_open(&self, thread: &ThreadId) -> bool {
+        lock(&self.open).contains(thread)
+    }
+
+    /// Waits until every adopted thread has ended.
+    pub(super) async fn all_closed(&self) {
+        let mut count = self.open_count.clone();
+        let _ = count.wait_for(|open| *open == 0).await;
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Passes events on, merging runs of streaming deltas; holds a thread's events until
+/// it is adopted.
+async fn forward(
+    mut events: mpsc::Receiver<Event>,
+    mut adoptions: mpsc::Receiver<(ThreadId, SessionKey, TurnClock)>,
+    outbox: Outbox,
+    open: Arc<Mutex<HashSet<ThreadId>>>,
+    open_count: watch::Sender<usize>,
 ) {
+    let mut adopted: HashMap<ThreadId, Adopted> = HashMap::new();
+    let mut waiting: HashMap<ThreadId, Vec<Event>> = HashMap::new();
     let mut held: Option<Event> = None;
-    let mut cwd: Option<PathBuf> = None;
     loop {
         let mut event = match held.take() {
             Some(event) => event,
-            None => match events.recv().await {
-                Some(event) => event,
-                None => break,
+            None => tokio::select! {
+                adoption = adoptions.recv() => {
+                    let Some((thread, number, clock)) = adoption else { return };
+                    adopted.insert(thread.clone(), Adopted { number, clock, cwd: None });
+                    open_count.send_replace(adopted.len());
+                    for event in waiting.remove(&thread).unwrap_or_default() {
+                        pass(event, &mut adopted, &outbox, &open, &open_count).await;
+                    }
+                    continue;
+                }
+                event = events.recv() => match event {
+                    Some(event) => event,
+                    None => return,
+                },
             },
         };
         while let Ok(next) = events.try_recv() {
@@ -55,34 +121,62 @@ pub(super) async fn forward(
                 break;
             }
         }
-        match &event.msg {
-            EventMsg::SessionConfigured(configured) => cwd = Some(configured.cwd.clone()),
-            EventMsg::TurnStarted { .. } => clock.start(),
-            _ => {}
-        }
-        let ended_turn = match &event.msg {
-            EventMsg::TurnComplete { turn_id, .. }
-            | EventMsg::TurnAborted { turn_id, .. }
-            | EventMsg::TurnFailed { turn_id, .. } => Some(turn_id.clone()),
-            _ => None,
-        };
-        outbox
-            .send(EngineEvent::Runtime {
-                session: number,
-                event,
-            })
-            .await;
-        if let Some(turn_id) = ended_turn
-            && let Some(since) = clock.take()
-            && let Some(cwd) = &cwd
-        {
-            report_artifacts(number, turn_id, cwd.clone(), since, &outbox).await;
+        if adopted.contains_key(&event.thread_id) {
+            pass(event, &mut adopted, &outbox, &open, &open_count).await;
+        } else {
+            waiting
+                .entry(event.thread_id.clone())
+                .or_default()
+                .push(event);
         }
     }
+}
+
+/// Sends one event of an adopted thread, then the artifacts of a turn that ended, or
+/// the end of a session that shut down.
+async fn pass(
+    event: Event,
+    adopted: &mut HashMap<ThreadId, Adopted>,
+    outbox: &Outbox,
+    open: &Mutex<HashSet<ThreadId>>,
+    open_count: &watch::Sender<usize>,
+) {
+    let Some(thread) = adopted.get_mut(&event.thread_id) else {
+        return;
+    };
+    let number = thread.number;
+    match &event.msg {
+        EventMsg::SessionConfigured(configured) => thread.cwd = Some(configured.cwd.clone()),
+        EventMsg::TurnStarted { .. } => thread.clock.start(),
+        _ => {}
+    }
+    let ended_turn = match &event.msg {
+        EventMsg::TurnComplete { turn_id, .. }
+        | EventMsg::TurnAborted { turn_id, .. }
+        | EventMsg::TurnFailed { turn_id, .. } => Some(turn_id.clone()),
+        _ => None,
+    };
+    let since = ended_turn.as_ref().and_then(|_| thread.clock.take());
+    let cwd = thread.cwd.clone();
+    let shut_down = event.msg == EventMsg::ShutdownComplete;
+    let thread_id = event.thread_id.clone();
     outbox
-        .send(EngineEvent::SessionEnded { session: number })
+        .send(EngineEvent::Runtime {
+            session: number,
+            event,
+        })
         .await;
-    let _ = ended.send(());
+    if let (Some(turn_id), Some(since), Some(cwd)) = (ended_turn, since, cwd) {
+        report_artifacts(number, turn_id, cwd, since, outbox).await;
+    }
+    if shut_down {
+        adopted.remove(&thread_id);
+        lock(open).remove(&thread_id);
+        open_count.send_replace(adopted.len());
+        outbox
+            .send(EngineEvent::SessionEnded { session: number })
+            .await;
+    }
 }
 
 /// Scans `cwd` for files changed since `since` and reports them, if any.
@@ -107,10 +201,10 @@ async fn report_artifacts(
     }
 }
 
-/// Appends `next` to `event` when both are deltas of the same stream; otherwise gives
-/// `next` back.
+/// Appends `next` to `event` when both are deltas of the same stream of the same
+/// thread; otherwise gives `next` back.
 fn merge_delta(event: &mut Event, next: Event) -> Option<Event> {
-    if event.id != next.id {
+    if event.id != next.id || event.thread_id != next.thread_id {
         return Some(next);
     }
     match (&mut event.msg, next.msg) {
@@ -137,7 +231,11 @@ fn merge_delta(event: &mut Event, next: Event) -> Option<Event> {
             chunk.push_str(&more);
             None
         }
-        (_, msg) => Some(Event { id: next.id, msg }),
+        (_, msg) => Some(Event {
+            id: next.id,
+            thread_id: next.thread_id,
+            msg,
+        }),
     }
 }
 
@@ -150,6 +248,7 @@ mod tests {
     fn event(msg: EventMsg) -> Event {
         Event {
             id: "1".into(),
+            thread_id: "t".into(),
             msg,
         }
     }
@@ -189,6 +288,13 @@ mod tests {
         assert_eq!(
             merge_delta(&mut out, output("b", "3")),
             Some(output("b", "3"))
+        );
+        let mut other_thread = output("a", "4");
+        other_thread.thread_id = "u".into();
+        assert_eq!(
+            merge_delta(&mut out, other_thread.clone()),
+            Some(other_thread),
+            "threads' streams never merge"
         );
     }
 }

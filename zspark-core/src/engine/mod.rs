@@ -1,11 +1,13 @@
 //! [`Engine`]: the handle a front-end holds. It owns a small tokio runtime on its own
-//! threads; the front-end sends [`EngineCommand`]s without blocking and drains
-//! [`EngineEvent`]s once per frame, and the engine calls the injected waker after every
-//! event so a reactive UI repaints only when something happened. Streaming deltas are
-//! merged before they are sent, so a fast model does not flood the UI with events.
-//! When a turn ends, the files it produced are reported as artifacts.
+//! threads and one agent runtime on it, in which any number of sessions stay open at
+//! once, each a thread: a turn keeps running while the front-end looks at another
+//! session. The front-end sends [`EngineCommand`]s without blocking and drains
+//! [`EngineEvent`]s once per frame, and the engine calls the injected waker after
+//! every event so a reactive UI repaints only when something happened. Streaming
+//! deltas are merged before they are sent, so a fast model does not flood the UI with
+//! events. When a turn ends, the files it produced are reported as artifacts.
 //!
-//! - [`forward`]: a session's events on their way out, and the artifact scan.
+//! - [`forward`]: the sessions' events on their way out, and the artifact scan.
 //! - [`files`]: attachments, artifact actions and skills, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 
@@ -20,13 +22,13 @@ use std::time::Duration;
 use codex_core::config::Env;
 use codex_core::context::SkillCatalog;
 use codex_core::rollout::load_rollout;
-use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, load_config};
-use codex_protocol::{ApprovalPolicy, Event, Op, SandboxMode};
+use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, ThreadStart, load_config};
+use codex_protocol::{ApprovalPolicy, Event, Op, SandboxMode, ThreadId};
 use tokio::sync::{mpsc, oneshot};
 use zspark_auth::signin::{OpenBrowser, SecretLocation};
 
 pub use files::FileCommand;
-use forward::{TurnClock, forward};
+use forward::{Forwarder, TurnClock};
 pub use shared::SharedCommand;
 
 use crate::artifacts::{Artifact, Launcher};
@@ -44,8 +46,11 @@ const COMMAND_QUEUE_CAPACITY: usize = 64;
 const EVENT_QUEUE_CAPACITY: usize = 1024;
 /// Events handed out per [`Engine::poll`], so one frame stays short.
 const EVENTS_PER_POLL: usize = 512;
-/// How long closing the engine waits for the session to stop its commands.
+/// How long closing the engine waits for the sessions to stop their commands.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The number the engine gives each session it opens; events name it.
+pub type SessionKey = u64;
 
 /// What the engine needs from the process it runs in.
 #[derive(Clone)]
@@ -77,9 +82,10 @@ pub enum SessionStart {
     Resume {
         rollout_path: PathBuf,
     },
+    /// A copy of a stored session, cut before turn `before_turn` when given.
     Fork {
         rollout_path: PathBuf,
-        before_user_message: Option<usize>,
+        before_turn: Option<String>,
     },
 }
 
@@ -101,18 +107,26 @@ pub enum EngineCommand {
     RemoveProvider {
         id: String,
     },
-    /// Close the current session (if any) and open another. `cwd` defaults to the
-    /// folder a resumed session ran in. Answered by [`EngineEvent::SessionOpening`],
-    /// then the runtime's events tagged with the new session number, or
+    /// Open a session (the ones open stay open). `cwd` defaults to the folder a
+    /// resumed session ran in. Answered by [`EngineEvent::SessionOpening`] with the
+    /// number the session goes by, then the runtime's events tagged with it, or
     /// [`EngineEvent::SessionFailed`].
     OpenSession {
         start: SessionStart,
         cwd: Option<PathBuf>,
         settings: SessionSettings,
     },
-    /// Pass an op (a turn, an interrupt, an approval, a rollback) to the current
-    /// session; [`EngineEvent::Problem`] when there is none.
-    Submit(Op),
+    /// Pass an op (a turn, an interrupt, an approval, a rollback) to session
+    /// `session`; [`EngineEvent::Problem`] when it is not open.
+    Submit {
+        session: SessionKey,
+        op: Op,
+    },
+    /// Close session `session` (its running turn is stopped); answered by
+    /// [`EngineEvent::SessionEnded`]. The others keep running.
+    CloseSession {
+        session: SessionKey,
+    },
     /// Attachments, artifacts and skills.
     File(FileCommand),
     /// The shared-workspace server.
@@ -121,6 +135,10 @@ pub enum EngineCommand {
 
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "runtime events are nearly every event; boxing them would allocate for each"
+)]
 pub enum EngineEvent {
     Sessions(SessionCatalogue),
     Providers(Result<ProviderList, String>),
@@ -131,33 +149,36 @@ pub enum EngineEvent {
     },
     ProviderError(String),
     SessionOpening {
-        session: u64,
+        session: SessionKey,
         cwd: PathBuf,
     },
     /// The session could not start (no provider, a bad config, a missing folder, a
-    /// corrupt rollout); the message says what to do.
+    /// corrupt rollout, a session open already); the message says what to do.
     SessionFailed {
-        session: u64,
+        session: SessionKey,
         message: String,
     },
-    /// An event of session number `session`.
+    /// An event of session `session`.
     Runtime {
-        session: u64,
+        session: SessionKey,
         event: Event,
     },
-    /// Session `session`'s loop has ended.
+    /// Session `session` has closed.
     SessionEnded {
-        session: u64,
+        session: SessionKey,
     },
     /// The files turn `turn_id` created or changed, newest first; sent after the
     /// turn's last runtime event, and only when there are some.
     Artifacts {
-        session: u64,
+        session: SessionKey,
         turn_id: String,
         artifacts: Vec<Artifact>,
     },
     /// Attachments prepared, or why each could not be.
-    Attached(Vec<Result<Attachment, String>>),
+    Attached {
+        session: SessionKey,
+        results: Vec<Result<Attachment, String>>,
+    },
     /// An artifact was saved where the user asked.
     FileSaved {
         destination: PathBuf,
@@ -268,8 +289,8 @@ impl Engine {
 }
 
 impl Drop for Engine {
-    /// Stops the current session (killing its commands, flushing its rollout) before
-    /// the threads go.
+    /// Stops the open sessions (killing their commands, flushing their rollouts)
+    /// before the threads go.
     fn drop(&mut self) {
         let Some(runtime) = self.runtime.take() else {
             return;
@@ -306,24 +327,25 @@ impl Outbox {
     }
 }
 
-struct ActiveSession {
-    submitter: Submitter,
+/// A session the engine holds open.
+struct OpenSession {
+    thread: ThreadId,
     clock: TurnClock,
-    ended: oneshot::Receiver<()>,
 }
 
 async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: Outbox) {
     let providers = ProviderStore::new(setup.codex_home.clone(), setup.secrets);
-    let mut current: Option<ActiveSession> = None;
+    let (submitter, runtime_events) = Codex::new().into_parts();
+    let forwarder = Forwarder::start(runtime_events, outbox.clone());
+    let mut sessions: std::collections::HashMap<SessionKey, OpenSession> =
+        std::collections::HashMap::new();
     let connection = shared::Connection::default();
     let mut next_number = 0;
     while let Some(control) = commands.recv().await {
         let command = match control {
             Control::Command(command) => command,
             Control::Quit(done) => {
-                if let Some(session) = current.take() {
-                    close(session).await;
-                }
+                close_all(&submitter, &forwarder).await;
                 let _ = done.send(());
                 return;
             }
@@ -375,38 +397,49 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 cwd,
                 settings,
             } => {
-                if let Some(session) = current.take() {
-                    close(session).await;
-                }
                 next_number += 1;
-                current = open(
+                sessions.retain(|_, open| forwarder.is_open(&open.thread));
+                let opened = open(
                     next_number,
                     &setup,
                     &providers,
+                    &submitter,
+                    &forwarder,
                     start,
                     cwd,
                     settings,
                     &outbox,
                 )
                 .await;
+                if let Some(session) = opened {
+                    sessions.insert(next_number, session);
+                }
             }
-            EngineCommand::Submit(op) => {
-                let sent = match &current {
-                    Some(session) => {
+            EngineCommand::Submit { session, op } => {
+                let sent = match sessions.get(&session) {
+                    Some(open) => {
                         if matches!(op, Op::UserTurn { .. }) {
-                            session.clock.start();
+                            open.clock.start();
                         }
-                        session.submitter.submit(op).await.is_ok()
+                        submitter.submit(&open.thread, op).await.is_ok()
                     }
                     None => false,
                 };
                 if !sent {
                     outbox
                         .send(EngineEvent::Problem(
-                            "No session is open: start a new session or pick one from the list."
+                            "This session is not open any more: start a new session or pick one from the list."
                                 .to_string(),
                         ))
                         .await;
+                }
+            }
+            EngineCommand::CloseSession { session } => {
+                if let Some(open) = sessions.remove(&session)
+                    && submitter.submit(&open.thread, Op::Shutdown).await.is_err()
+                {
+                    // Already gone: say so, so the front-end forgets it too.
+                    outbox.send(EngineEvent::SessionEnded { session }).await;
                 }
             }
             EngineCommand::File(work) => files::spawn(work, &setup, &outbox),
@@ -415,9 +448,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
             }
         }
     }
-    if let Some(session) = current.take() {
-        close(session).await;
-    }
+    close_all(&submitter, &forwarder).await;
 }
 
 async fn blocking<T: Send + 'static>(
@@ -430,22 +461,24 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|error| Err(format!("the provider settings task failed: {error}")))
 }
 
-/// Asks the session to shut down and waits (briefly) until it has.
-async fn close(session: ActiveSession) {
-    if session.submitter.submit(Op::Shutdown).await.is_ok() {
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, session.ended).await;
-    }
+/// Asks every session to shut down and waits (briefly) until they have.
+async fn close_all(submitter: &Submitter, forwarder: &Forwarder) {
+    submitter.shutdown_all().await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, forwarder.all_closed()).await;
 }
 
+#[allow(clippy::too_many_arguments, reason = "the pieces one opening needs")]
 async fn open(
-    number: u64,
+    number: SessionKey,
     setup: &EngineSetup,
     providers: &ProviderStore,
+    submitter: &Submitter,
+    forwarder: &Forwarder,
     start: SessionStart,
     cwd: Option<PathBuf>,
     settings: SessionSettings,
     outbox: &Outbox,
-) -> Option<ActiveSession> {
+) -> Option<OpenSession> {
     let prepared = {
         let setup = setup.clone();
         let providers = providers.clone();
@@ -454,15 +487,14 @@ async fn open(
             .await
             .unwrap_or_else(|error| Err(format!("preparing the session failed: {error}")))
     };
+    let failed = |message: String| EngineEvent::SessionFailed {
+        session: number,
+        message,
+    };
     let (loaded, cwd) = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
-            outbox
-                .send(EngineEvent::SessionFailed {
-                    session: number,
-                    message,
-                })
-                .await;
+            outbox.send(failed(message)).await;
             return None;
         }
     };
@@ -472,41 +504,27 @@ async fn open(
             cwd,
         })
         .await;
-    let (submitter, events) = Codex::spawn(loaded).into_parts();
-    let op = match start {
-        SessionStart::New => Op::StartSession,
-        SessionStart::Resume { rollout_path } => Op::ResumeSession { rollout_path },
+    let thread_start = match start {
+        SessionStart::New => ThreadStart::new(),
+        SessionStart::Resume { rollout_path } => ThreadStart::resume(rollout_path),
         SessionStart::Fork {
             rollout_path,
-            before_user_message,
-        } => Op::ForkSession {
-            rollout_path,
-            before_user_message,
-        },
+            before_turn,
+        } => ThreadStart::fork(rollout_path, before_turn),
     };
-    if submitter.submit(op).await.is_err() {
-        outbox
-            .send(EngineEvent::SessionFailed {
-                session: number,
-                message: "the session stopped before it started".to_string(),
-            })
-            .await;
-        return None;
-    }
-    let (ended_tx, ended) = oneshot::channel();
     let clock = TurnClock::default();
-    tokio::spawn(forward(
-        number,
-        events,
-        outbox.clone(),
-        clock.clone(),
-        ended_tx,
-    ));
-    Some(ActiveSession {
-        submitter,
-        clock,
-        ended,
-    })
+    // The thread's events wait in the forwarder until it knows whose they are.
+    let thread = match submitter.start_thread(loaded, thread_start).await {
+        Ok(thread) => thread,
+        Err(error) => {
+            outbox
+                .send(failed(format!("This session cannot be opened: {error}.")))
+                .await;
+            return None;
+        }
+    };
+    forwarder.adopt(thread.clone(), number, clock.clone()).await;
+    Some(OpenSession { thread, clock })
 }
 
 /// Loads the configuration for a session in `cwd` (or the resumed session's folder).

@@ -1,60 +1,107 @@
-//! Everything a view or a keyboard shortcut can ask for. Views push these; the app
-//! applies them in one place after the frame's drawing, so no view mutates state that
-//! another view is reading.
+//! Everything a view or a keyboard shortcut can ask for, grouped by what it is about.
+//! Views push these; the app applies them in one place after the frame's drawing (one
+//! module per group, in `apply`), so no view mutates state another view is reading.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
-use zspark_core::ProviderProfile;
+use zspark_core::{ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
 use super::views::settings::SettingsTab;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UiCommand {
+    Session(SessionCommand),
+    Composer(ComposerCommand),
+    Files(FilesCommand),
+    Settings(SettingsCommand),
+    Shared(SharedCommand),
+    Layout(LayoutCommand),
+}
+
+/// Opening, switching, closing sessions and what is done in the shown one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionCommand {
     /// Show the "new session" dialog.
-    AskNewSession,
+    AskNew,
     /// Start a session in `folder`.
-    NewSession {
+    New {
         folder: PathBuf,
     },
-    /// Open a stored session.
+    /// Open a stored session (or show it, when it is open already).
     Resume {
         rollout_path: PathBuf,
     },
-    /// Branch the current session before its `before_user_message`-th user message.
+    /// Show open session `session`.
+    Show(SessionKey),
+    /// Close open session `session` (its running turn is stopped).
+    Close(SessionKey),
+    /// Branch the shown session: a new session holding the conversation before turn
+    /// `before_turn` (all of it when `None`).
     Fork {
-        before_user_message: Option<usize>,
+        before_turn: Option<String>,
     },
-    /// Send the composer's text (with the profile's model unless `model` is picked).
-    Send,
-    /// Stop the running turn.
+    /// Stop the shown session's running turn.
     Interrupt,
-    /// Answer an approval card.
+    /// Answer an approval card of the shown session.
     Answer {
         call_id: String,
         patch: bool,
         decision: ReviewDecision,
     },
-    /// Put the user message at item `index` back into the composer and drop it (and
-    /// everything after it) when the edited text is sent.
+    /// Put the user message at item `index` back into the composer; when it is sent,
+    /// its turn and everything after it are replaced.
     EditFrom {
         index: usize,
     },
     /// Run the last user turn again after a failure.
     Retry,
-    /// Put text on the clipboard.
-    Copy(String),
-    /// Change the current folder's approval policy or sandbox mode.
+    /// Change the shown session's folder's approval policy or sandbox mode.
     SetApproval(Option<ApprovalPolicy>),
     SetSandbox(Option<SandboxMode>),
     /// Use another model from the next turn on.
     PickModel(String),
-    /// Use another profile for new sessions (and the next resume).
-    PickProfile(String),
-    OpenSettings,
-    CloseSettings,
+    RefreshList,
+}
+
+/// The message being written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComposerCommand {
+    /// Send the composer's text (with the profile's model unless one is picked).
+    Send,
+    CancelEdit,
+    RemoveAttachment(usize),
+    /// Send the next message with this skill.
+    UseSkill(SkillInfo),
+    ClearSkill,
+}
+
+/// Files going in and coming out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilesCommand {
+    /// Open the file dialog to attach files to the next message.
+    Attach,
+    /// Attach these files (dropped on the window).
+    AttachPaths(Vec<PathBuf>),
+    /// Attach a pasted image.
+    PasteImage(Arc<egui::ColorImage>),
+    /// Open an artifact with the system's application for it.
+    Open(PathBuf),
+    /// Show an artifact in the file manager.
+    Reveal(PathBuf),
+    /// Ask where to save a copy of an artifact, then save it there.
+    SaveAs(PathBuf),
+    RefreshSkills,
+}
+
+/// Settings, providers, the first run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingsCommand {
+    Open,
+    OpenAt(SettingsTab),
+    Close,
     SaveProvider {
         profile: ProviderProfile,
         api_key: Option<String>,
@@ -63,40 +110,84 @@ pub enum UiCommand {
     RemoveProvider {
         id: String,
     },
-    FinishOnboarding,
+    /// Use another profile for new sessions (and the next resume).
+    PickProfile(String),
     SetTheme(ThemeChoice),
-    ToggleSidebar,
-    ToggleDetails,
-    FocusSearch,
-    RefreshSessions,
-    DismissBanner,
-    /// Open the file dialog to attach files to the next message.
-    AttachFiles,
-    /// Attach these files (dropped on the window).
-    AttachPaths(Vec<PathBuf>),
-    /// Attach a pasted image.
-    PasteImage(Arc<egui::ColorImage>),
-    RemoveAttachment(usize),
-    /// Send the next message with this skill.
-    UseSkill(SkillInfo),
-    ClearSkill,
-    RefreshSkills,
-    /// Open an artifact with the system's application for it.
-    OpenArtifact(PathBuf),
-    /// Show an artifact in the file manager.
-    RevealArtifact(PathBuf),
-    /// Ask where to save a copy of an artifact, then save it there.
-    SaveArtifactAs(PathBuf),
-    /// Use this shared-workspace server (remembered) and connect to it.
-    ConnectShared(SharedServerPrefs),
-    DisconnectShared,
-    /// Sign in to the shared-workspace server (with a device code instead of the
-    /// browser when `device_code`).
+    FinishOnboarding,
+}
+
+/// The shared-workspace server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SharedCommand {
+    /// Use this server (remembered) and connect to it.
+    Connect(SharedServerPrefs),
+    Disconnect,
+    /// Sign in (with a device code instead of the browser when `device_code`).
     SignIn {
         device_code: bool,
     },
     SignOut,
-    RefreshShared,
-    CreateSharedWorkspace(String),
-    OpenSettingsAt(SettingsTab),
+    Refresh,
+    CreateWorkspace(String),
+}
+
+/// The window itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayoutCommand {
+    ToggleSidebar,
+    ToggleDetails,
+    FocusSearch,
+    DismissBanner,
+    /// Put text on the clipboard.
+    Copy(String),
+}
+
+impl From<SessionCommand> for UiCommand {
+    fn from(command: SessionCommand) -> Self {
+        Self::Session(command)
+    }
+}
+
+impl From<ComposerCommand> for UiCommand {
+    fn from(command: ComposerCommand) -> Self {
+        Self::Composer(command)
+    }
+}
+
+impl From<FilesCommand> for UiCommand {
+    fn from(command: FilesCommand) -> Self {
+        Self::Files(command)
+    }
+}
+
+impl From<SettingsCommand> for UiCommand {
+    fn from(command: SettingsCommand) -> Self {
+        Self::Settings(command)
+    }
+}
+
+impl From<SharedCommand> for UiCommand {
+    fn from(command: SharedCommand) -> Self {
+        Self::Shared(command)
+    }
+}
+
+impl From<LayoutCommand> for UiCommand {
+    fn from(command: LayoutCommand) -> Self {
+        Self::Layout(command)
+    }
+}
+
+/// Where views put their commands.
+#[derive(Default)]
+pub struct Commands(Vec<UiCommand>);
+
+impl Commands {
+    pub fn push(&mut self, command: impl Into<UiCommand>) {
+        self.0.push(command.into());
+    }
+
+    pub fn take(&mut self) -> Vec<UiCommand> {
+        std::mem::take(&mut self.0)
+    }
 }

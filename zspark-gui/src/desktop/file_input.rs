@@ -2,10 +2,10 @@
 //! images pasted into it (egui reports a paste with no text but an image as
 //! `Event::PasteImage`). Both become the same commands the attach button leads to.
 
-use super::commands::UiCommand;
+use super::commands::{Commands, FilesCommand};
 
 /// Adds this frame's dropped files and pasted images to `commands`.
-pub fn collect(ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
+pub fn collect(ctx: &egui::Context, commands: &mut Commands) {
     ctx.input(|input| {
         let dropped: Vec<_> = input
             .raw
@@ -14,11 +14,11 @@ pub fn collect(ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
             .map(|file| file.path().to_path_buf())
             .collect();
         if !dropped.is_empty() {
-            commands.push(UiCommand::AttachPaths(dropped));
+            commands.push(FilesCommand::AttachPaths(dropped));
         }
         for event in &input.events {
             if let egui::Event::PasteImage(image) = event {
-                commands.push(UiCommand::PasteImage(image.clone()));
+                commands.push(FilesCommand::PasteImage(image.clone()));
             }
         }
     });

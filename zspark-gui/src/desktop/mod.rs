@@ -3,18 +3,22 @@
 //! `zspark_core::Engine`); the UI thread only sends commands and drains events.
 
 mod app;
+mod apply;
 mod commands;
 mod dialogs;
+mod events;
 mod file_input;
+mod model;
 mod prefs;
+mod session;
 mod shortcuts;
 mod theme;
-mod transcript;
 mod views;
 
 pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
 pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
+pub use session::{SessionStatus, SessionView};
 
 use std::sync::Arc;
 
@@ -23,8 +27,8 @@ use zspark_core::{EngineSetup, SecretBackend, SystemLauncher};
 
 /// Opens the desktop window and runs until it is closed.
 pub fn run() -> Result<(), String> {
-    let env: codex_core::config::Env = std::env::vars().collect();
-    let codex_home = codex_core::find_codex_home(&env).map_err(|error| error.to_string())?;
+    let env: zspark_core::Env = std::env::vars().collect();
+    let codex_home = zspark_core::find_codex_home(&env).map_err(|error| error.to_string())?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("zspark")

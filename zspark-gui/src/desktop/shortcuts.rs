@@ -1,51 +1,99 @@
-//! Keyboard shortcuts, mapped to the same commands the buttons send: Ctrl/Cmd+N new
-//! session, Ctrl/Cmd+Enter send, Esc stop, Ctrl/Cmd+K search, Ctrl/Cmd+, settings,
-//! Ctrl/Cmd+B sidebar, Ctrl/Cmd+J details, Ctrl/Cmd+O attach files; Y / A / N answer a waiting approval
-//! (approve, approve for the session, deny) when no text field has the focus.
+//! Keyboard shortcuts, in one table mapping each to the command its button sends:
+//! new session, send, search, settings, sidebar, details, attach files (Cmd on macOS,
+//! Ctrl elsewhere); Esc stops a running turn; Y / A / N answer a waiting approval
+//! (approve, approve for the session, deny) when no text field has the focus. Buttons
+//! show their shortcut through [`hint`], read from the same table.
 
+use codex_protocol::ReviewDecision;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-use super::app::decision_for_key;
-use super::commands::UiCommand;
+use super::commands::{
+    Commands, ComposerCommand, FilesCommand, LayoutCommand, SessionCommand, SettingsCommand,
+    UiCommand,
+};
 
-const BINDINGS: [(Key, UiCommand); 7] = [
-    (Key::N, UiCommand::AskNewSession),
-    (Key::Enter, UiCommand::Send),
-    (Key::K, UiCommand::FocusSearch),
-    (Key::Comma, UiCommand::OpenSettings),
-    (Key::B, UiCommand::ToggleSidebar),
-    (Key::J, UiCommand::ToggleDetails),
-    (Key::O, UiCommand::AttachFiles),
+/// What a shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    NewSession,
+    Send,
+    Search,
+    Settings,
+    Sidebar,
+    Details,
+    Attach,
+}
+
+const TABLE: [(Shortcut, Key); 7] = [
+    (Shortcut::NewSession, Key::N),
+    (Shortcut::Send, Key::Enter),
+    (Shortcut::Search, Key::K),
+    (Shortcut::Settings, Key::Comma),
+    (Shortcut::Sidebar, Key::B),
+    (Shortcut::Details, Key::J),
+    (Shortcut::Attach, Key::O),
 ];
 
-/// Adds the commands of this frame's shortcuts to `commands`. `approval` is the
-/// approval waiting for an answer (its call id and whether it is a patch); Esc is taken
-/// only while a turn `running`, so dialogs still close with it otherwise.
+impl Shortcut {
+    fn command(self) -> UiCommand {
+        match self {
+            Self::NewSession => SessionCommand::AskNew.into(),
+            Self::Send => ComposerCommand::Send.into(),
+            Self::Search => LayoutCommand::FocusSearch.into(),
+            Self::Settings => SettingsCommand::Open.into(),
+            Self::Sidebar => LayoutCommand::ToggleSidebar.into(),
+            Self::Details => LayoutCommand::ToggleDetails.into(),
+            Self::Attach => FilesCommand::Attach.into(),
+        }
+    }
+
+    fn keys(self) -> KeyboardShortcut {
+        let key = TABLE
+            .iter()
+            .find_map(|(shortcut, key)| (*shortcut == self).then_some(*key))
+            .unwrap_or(Key::Escape);
+        KeyboardShortcut::new(Modifiers::COMMAND, key)
+    }
+}
+
+/// How `shortcut` is typed on this system (`⌘N` on macOS, `Ctrl+N` elsewhere).
+pub fn hint(ctx: &egui::Context, shortcut: Shortcut) -> String {
+    ctx.format_shortcut(&shortcut.keys())
+}
+
+/// The approval keys and their answers.
+const APPROVAL_KEYS: [(Key, ReviewDecision); 3] = [
+    (Key::Y, ReviewDecision::Accept),
+    (Key::A, ReviewDecision::AcceptForSession),
+    (Key::N, ReviewDecision::Decline),
+];
+
+/// Adds the commands of this frame's shortcuts. `approval` is the shown session's
+/// approval waiting for an answer (its call id and whether it is a patch); Esc is
+/// taken only while a turn is `running`, so dialogs still close with it otherwise.
 pub fn collect(
     ctx: &egui::Context,
     approval: Option<(String, bool)>,
     running: bool,
-    commands: &mut Vec<UiCommand>,
+    commands: &mut Commands,
 ) {
     ctx.input_mut(|input| {
-        for (key, command) in BINDINGS {
-            if input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)) {
-                commands.push(command);
+        for (shortcut, _) in TABLE {
+            if input.consume_shortcut(&shortcut.keys()) {
+                commands.push(shortcut.command());
             }
         }
         if running && input.consume_key(Modifiers::NONE, Key::Escape) {
-            commands.push(UiCommand::Interrupt);
+            commands.push(SessionCommand::Interrupt);
         }
     });
     let typing = ctx.memory(|memory| memory.focused().is_some());
     let Some((call_id, patch)) = approval.filter(|_| !typing) else {
         return;
     };
-    for key in [Key::Y, Key::A, Key::N] {
-        if ctx.input_mut(|input| input.consume_key(Modifiers::NONE, key))
-            && let Some(decision) = decision_for_key(key)
-        {
-            commands.push(UiCommand::Answer {
+    for (key, decision) in APPROVAL_KEYS {
+        if ctx.input_mut(|input| input.consume_key(Modifiers::NONE, key)) {
+            commands.push(SessionCommand::Answer {
                 call_id: call_id.clone(),
                 patch,
                 decision,

@@ -233,14 +233,13 @@ impl Desk {
     pub fn describe(&self) -> String {
         let app = self.app();
         let items = app
-            .session
-            .as_ref()
+            .shown_session()
             .map(|session| {
                 let items = &session.transcript.items;
                 format!("{:#?}", &items[items.len().saturating_sub(4)..])
             })
             .unwrap_or_else(|| "no session".to_string());
-        format!("banner: {:?}; last items: {items}", app.view.banner)
+        format!("banner: {:?}; last items: {items}", app.model.banner)
     }
 
     pub fn click(&mut self, label: &str) {
@@ -261,8 +260,7 @@ impl Desk {
     pub fn send(&mut self, text: &str) {
         self.wait_until("the session is ready", |desk| {
             desk.app()
-                .session
-                .as_ref()
+                .shown_session()
                 .is_some_and(|session| session.configured.is_some() && !session.is_running())
         });
         self.type_into("Message", text);

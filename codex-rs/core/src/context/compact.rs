@@ -4,8 +4,6 @@
 
 use codex_protocol::ResponseItem;
 
-use crate::rollout::is_user_turn_message;
-
 /// Asks the model for the summary. zspark's own text; `compact_prompt` replaces it.
 pub const SUMMARY_PROMPT: &str = "\
 Stop working on the task for a moment. The conversation so far is about to be replaced \
@@ -27,20 +25,17 @@ pub const SUMMARY_PREFIX: &str = "The conversation above was compacted. This sum
 /// recent are kept).
 const KEPT_USER_MESSAGE_BYTES: usize = 80 * 1024;
 
-/// The history after compaction: `initial_context`, then the user's own messages from
-/// `history` (the most recent, within a budget), then the summary.
+/// The history after compaction: `initial_context`, then the messages of the user's
+/// turns (`turn_messages`, the most recent within a budget), then the summary. (An
+/// earlier summary is not a turn's message, so it is not carried over as one.)
 pub fn compacted_history(
     initial_context: &[ResponseItem],
-    history: &[ResponseItem],
+    turn_messages: &[ResponseItem],
     summary: &str,
 ) -> Vec<ResponseItem> {
     let mut kept: Vec<&ResponseItem> = Vec::new();
     let mut used = 0;
-    for item in history
-        .iter()
-        .rev()
-        .filter(|item| is_user_turn_message(item))
-    {
+    for item in turn_messages.iter().rev() {
         let size = item.message_text().map(|text| text.len()).unwrap_or(0);
         if used + size > KEPT_USER_MESSAGE_BYTES && !kept.is_empty() {
             break;
@@ -64,28 +59,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_context_and_user_messages_then_the_summary() {
+    fn keeps_context_and_turn_messages_then_the_summary() {
         let context = vec![ResponseItem::user_text(
             "<environment_context>\n</environment_context>",
         )];
-        let history = vec![
-            context[0].clone(),
+        let turn_messages = vec![
             ResponseItem::user_text("first request"),
-            ResponseItem::assistant_text("long answer"),
-            ResponseItem::FunctionCall {
-                id: None,
-                name: "shell".into(),
-                namespace: None,
-                arguments: "{}".into(),
-                call_id: "c".into(),
-            },
-            ResponseItem::FunctionCallOutput {
-                call_id: "c".into(),
-                output: "lots of output".into(),
-            },
             ResponseItem::user_text("second request"),
         ];
-        let compacted = compacted_history(&context, &history, "did things");
+        let compacted = compacted_history(&context, &turn_messages, "did things");
         let texts: Vec<String> = compacted
             .iter()
             .filter_map(ResponseItem::message_text)

@@ -8,6 +8,7 @@
 
 mod reader;
 mod recorder;
+mod replay;
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +17,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use reader::{
-    LoadedRollout, RolloutError, SessionSummary, drop_last_user_turns, find_session_file,
-    is_user_turn_message, list_sessions, load_rollout,
+    LoadedRollout, RolloutError, SessionSummary, find_session_file, is_user_turn_message,
+    list_sessions, load_rollout,
 };
 pub use recorder::RolloutRecorder;
+pub use replay::{
+    PERSISTED_EVENT, Rebuilt, TurnMark, TurnSpan, cut_at, reasoning_text, remap_marks, user_message,
+};
 
 /// The `timestamp` format of rollout lines: RFC 3339, UTC, milliseconds.
 pub fn timestamp_now() -> String {
@@ -51,16 +55,22 @@ pub enum RolloutRecord {
     ResponseItem(Value),
     EventMsg(Value),
     Compacted(Value),
+    /// A record copied from another rollout (a fork), kept as it was.
+    Copied {
+        kind: String,
+        payload: Value,
+    },
 }
 
 impl RolloutRecord {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> &str {
         match self {
             Self::SessionMeta(_) => "session_meta",
             Self::TurnContext(_) => "turn_context",
             Self::ResponseItem(_) => "response_item",
             Self::EventMsg(_) => "event_msg",
             Self::Compacted(_) => "compacted",
+            Self::Copied { kind, .. } => kind,
         }
     }
 
@@ -70,7 +80,8 @@ impl RolloutRecord {
             Self::TurnContext(value)
             | Self::ResponseItem(value)
             | Self::EventMsg(value)
-            | Self::Compacted(value) => value.clone(),
+            | Self::Compacted(value)
+            | Self::Copied { payload: value, .. } => value.clone(),
         }
     }
 }

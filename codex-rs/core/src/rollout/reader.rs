@@ -1,15 +1,16 @@
 //! Reading rollout files written by zspark or by the Codex CLI: the conversation for
-//! resume and fork, and short summaries for session lists. Unknown record types are
-//! skipped, a torn last line is ignored, and a broken line in the middle is counted
-//! rather than fatal.
+//! resume and fork (rebuilt by [`super::replay`]), and short summaries for session
+//! lists. Unknown record types are skipped, a torn last line is ignored, and a broken
+//! line in the middle is counted rather than fatal.
 
-use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use codex_protocol::{ResponseItem, Role};
+use codex_protocol::{EventMsg, ResponseItem, Role};
 use serde_json::Value;
+
+use super::replay::{self, Rebuilt, TurnMark, TurnSpan};
 
 /// A rollout read back.
 #[derive(Debug, Clone)]
@@ -22,39 +23,33 @@ pub struct LoadedRollout {
     /// The conversation as the model should see it now (compactions and rollbacks
     /// applied).
     pub history: Vec<ResponseItem>,
+    /// Where each turn's user message is in `history`.
+    pub marks: Vec<TurnMark>,
+    /// The events a live session emitted, for front-ends to show.
+    pub events: Vec<EventMsg>,
+    /// The turns, with the records that start them.
+    pub turns: Vec<TurnSpan>,
+    /// Every readable record (type, payload), for a fork to copy.
+    pub records: Vec<(String, Value)>,
     /// Lines in the file (to continue the ordinals when appending).
     pub line_count: u64,
     /// Lines that were not valid JSON (a torn last line is not counted).
     pub damaged_lines: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RolloutError {
+    #[error("could not read session file {}: {source}", path.display())]
     Read {
         path: PathBuf,
-        error: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
-    NoSessionMeta {
-        path: PathBuf,
-    },
+    #[error("{} is not a session file: it has no session_meta line. Pick another session.", path.display())]
+    NoSessionMeta { path: PathBuf },
+    #[error("session {session_id} has no turn {turn_id} to fork before")]
+    NoSuchTurn { session_id: String, turn_id: String },
 }
-
-impl fmt::Display for RolloutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Read { path, error } => {
-                write!(f, "could not read session file {}: {error}", path.display())
-            }
-            Self::NoSessionMeta { path } => write!(
-                f,
-                "{} is not a session file: it has no session_meta line. Pick another session.",
-                path.display()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RolloutError {}
 
 /// A rollout's parsed lines.
 struct Records {
@@ -66,18 +61,18 @@ struct Records {
 
 /// Reads the lines of a rollout, skipping damaged ones.
 fn read_records(path: &Path) -> Result<Records, RolloutError> {
-    let file = std::fs::File::open(path).map_err(|error| RolloutError::Read {
+    let file = std::fs::File::open(path).map_err(|source| RolloutError::Read {
         path: path.to_path_buf(),
-        error,
+        source,
     })?;
     let mut records = Vec::new();
     let mut line_count = 0;
     let mut damaged = 0;
     let mut last_damaged = false;
     for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|error| RolloutError::Read {
+        let line = line.map_err(|source| RolloutError::Read {
             path: path.to_path_buf(),
-            error,
+            source,
         })?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -125,41 +120,12 @@ pub fn load_rollout(path: &Path) -> Result<LoadedRollout, RolloutError> {
             path: path.to_path_buf(),
         })?;
     let text = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_string);
-    let mut history: Vec<ResponseItem> = Vec::new();
-    for (kind, payload) in records {
-        match kind.as_str() {
-            "response_item" => {
-                if let Ok(item) = serde_json::from_value::<ResponseItem>(payload)
-                    && item != ResponseItem::Other
-                {
-                    history.push(item);
-                }
-            }
-            "compacted" => {
-                if let Some(replacement) =
-                    payload.get("replacement_history").and_then(Value::as_array)
-                {
-                    history = replacement
-                        .iter()
-                        .filter_map(|item| serde_json::from_value(item.clone()).ok())
-                        .filter(|item| *item != ResponseItem::Other)
-                        .collect();
-                } else if let Some(summary) = payload.get("message").and_then(Value::as_str) {
-                    history = compacted_without_replacement(&history, summary);
-                }
-            }
-            "event_msg"
-                if payload.get("type").and_then(Value::as_str) == Some("thread_rolled_back") =>
-            {
-                let turns = payload
-                    .get("num_turns")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                drop_last_user_turns(&mut history, usize::try_from(turns).unwrap_or(usize::MAX));
-            }
-            _ => {}
-        }
-    }
+    let Rebuilt {
+        history,
+        marks,
+        events,
+        turns,
+    } = replay::rebuild(&records);
     Ok(LoadedRollout {
         path: path.to_path_buf(),
         session_id: text("id")
@@ -169,41 +135,56 @@ pub fn load_rollout(path: &Path) -> Result<LoadedRollout, RolloutError> {
         model_provider: text("model_provider"),
         forked_from_id: text("forked_from_id"),
         history,
+        marks,
+        events,
+        turns,
+        records,
         line_count,
         damaged_lines,
     })
 }
 
-/// Older compaction records carry only the summary: keep the user messages and add
-/// the summary after them.
-fn compacted_without_replacement(history: &[ResponseItem], summary: &str) -> Vec<ResponseItem> {
-    let mut kept: Vec<ResponseItem> = history
-        .iter()
-        .filter(|item| is_user_turn_message(item))
-        .cloned()
-        .collect();
-    kept.push(ResponseItem::user_text(summary));
-    kept
-}
-
-/// Removes the last `turns` user turns (each user message and everything after it).
-pub fn drop_last_user_turns(history: &mut Vec<ResponseItem>, turns: usize) {
-    if turns == 0 {
-        return;
+impl LoadedRollout {
+    /// The conversation as it was just before turn `turn_id` began, and the records
+    /// that hold it (everything before the turn's first record, the `session_meta`
+    /// line excluded), for a fork.
+    pub fn before_turn(
+        &self,
+        turn_id: &str,
+    ) -> Result<(Rebuilt, Vec<(String, Value)>), RolloutError> {
+        let span = self
+            .turns
+            .iter()
+            .find(|span| span.turn_id == turn_id)
+            .ok_or_else(|| RolloutError::NoSuchTurn {
+                session_id: self.session_id.clone(),
+                turn_id: turn_id.to_string(),
+            })?;
+        let records: Vec<(String, Value)> = self.records[..span.first_record]
+            .iter()
+            .filter(|(kind, _)| kind != "session_meta")
+            .cloned()
+            .collect();
+        Ok((replay::rebuild(&records), records))
     }
-    let starts: Vec<usize> = history
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| is_user_turn_message(item))
-        .map(|(index, _)| index)
-        .collect();
-    let cut = if turns >= starts.len() {
-        starts.first().copied()
-    } else {
-        starts.get(starts.len() - turns).copied()
-    };
-    if let Some(cut) = cut {
-        history.truncate(cut);
+
+    /// The whole conversation and its records (the `session_meta` line excluded).
+    pub fn whole(&self) -> (Rebuilt, Vec<(String, Value)>) {
+        let records: Vec<(String, Value)> = self
+            .records
+            .iter()
+            .filter(|(kind, _)| kind != "session_meta")
+            .cloned()
+            .collect();
+        (
+            Rebuilt {
+                history: self.history.clone(),
+                marks: self.marks.clone(),
+                events: self.events.clone(),
+                turns: self.turns.clone(),
+            },
+            records,
+        )
     }
 }
 
@@ -224,6 +205,7 @@ pub fn is_user_turn_message(item: &ResponseItem) -> bool {
         "<user_instructions>",
         "<skill>",
         "<INSTRUCTIONS>",
+        crate::context::compact::SUMMARY_PREFIX,
     ]
     .iter()
     .any(|marker| trimmed.starts_with(marker))

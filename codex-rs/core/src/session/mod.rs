@@ -1,6 +1,7 @@
-//! One agent session: its conversation history, settings, rollout file, approvals and
-//! running processes. Created by the session loop (`runner`) when a start, resume or
-//! fork op arrives; turns run against it (`turn`).
+//! One agent session (the thread's state): its conversation history with where each
+//! turn's user message is, settings, rollout file, approvals, tools and running
+//! processes. Created when the runtime starts a thread (new, resumed or forked); its
+//! loop (`runner`) takes the thread's submissions, and turns run against it (`turn`).
 
 mod history;
 pub(crate) mod runner;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::Local;
 use codex_protocol::{
     ApprovalPolicy, EventMsg, ReasoningEffort, ResponseItem, SandboxPolicy, SessionConfiguredEvent,
-    TokenUsage, TokenUsageInfo, TurnOverrides,
+    ThreadId, TokenUsage, TokenUsageInfo, TurnOverrides,
 };
 use serde_json::{Value, json};
 
@@ -24,7 +25,10 @@ use crate::events::EventSender;
 use crate::execpolicy;
 use crate::instructions::{self, BASE_INSTRUCTIONS};
 use crate::message_history;
-use crate::rollout::{self, LoadedRollout, RolloutRecord, RolloutRecorder, SessionMeta};
+use crate::rollout::{
+    self, LoadedRollout, PERSISTED_EVENT, RolloutError, RolloutRecord, RolloutRecorder,
+    SessionMeta, TurnMark,
+};
 use crate::sandbox::Enforcer;
 use crate::tools::{ProcessRegistry, ToolRegistry};
 
@@ -55,6 +59,8 @@ struct Settings {
 
 struct State {
     history: Vec<ResponseItem>,
+    /// Where each turn's user message is in `history`, in order.
+    marks: Vec<TurnMark>,
     settings: Settings,
     token_info: TokenUsageInfo,
     /// Whether the environment context has been recorded in this session.
@@ -63,6 +69,7 @@ struct State {
 
 pub struct Session {
     id: String,
+    parent: Option<ThreadId>,
     forked_from_id: Option<String>,
     config: Config,
     client: ModelClient,
@@ -75,6 +82,8 @@ pub struct Session {
     default_shell: String,
     sandbox: Enforcer,
     skills: SkillCatalog,
+    /// The conversation a resumed or forked session began with, as events.
+    initial_messages: Vec<EventMsg>,
     state: Mutex<State>,
 }
 
@@ -84,73 +93,89 @@ pub enum Origin {
     Resumed(LoadedRollout),
     Forked {
         source: LoadedRollout,
-        before_user_message: Option<usize>,
+        before_turn: Option<String>,
     },
 }
+
+/// A session could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Rollout(#[from] RolloutError),
+}
+
+/// A rollback that cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this session has no turn `{0}` to roll back to; it may have been rolled back or compacted away already"
+)]
+pub struct NoSuchTurn(pub String);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Session {
-    /// Creates the session (writing a fork's copied history right away).
+    /// Creates session `id` (for a resumed one, the id its file records), writing a
+    /// fork's copied records right away.
     pub async fn create(
         config: Config,
         events: EventSender,
+        id: String,
+        parent: Option<ThreadId>,
         origin: Origin,
-    ) -> Result<Arc<Self>, ModelError> {
+    ) -> Result<Arc<Self>, SessionError> {
         let base_instructions = config
             .base_instructions_override
             .clone()
             .unwrap_or_else(|| BASE_INSTRUCTIONS.to_string());
-        let (id, forked_from_id, history, rollout, context_recorded, copy_to_new_file) =
-            match origin {
-                Origin::Resumed(loaded) => {
-                    let recorder = RolloutRecorder::append(loaded.path.clone(), loaded.line_count);
-                    let recorded = !loaded.history.is_empty();
-                    (
-                        loaded.session_id,
-                        loaded.forked_from_id,
-                        loaded.history,
-                        recorder,
-                        recorded,
-                        false,
-                    )
-                }
-                Origin::New | Origin::Forked { .. } => {
-                    let (forked_from_id, history) = match origin {
-                        Origin::Forked {
-                            source,
-                            before_user_message,
-                        } => (
-                            Some(source.session_id),
-                            cut_history(source.history, before_user_message),
-                        ),
-                        _ => (None, Vec::new()),
-                    };
-                    let id = uuid::Uuid::now_v7().to_string();
-                    let path = rollout::rollout_path(&config.codex_home, Local::now(), &id);
-                    let meta = SessionMeta {
-                        id: id.clone(),
-                        session_id: id.clone(),
-                        timestamp: rollout::timestamp_now(),
-                        cwd: config.cwd.clone(),
-                        originator: "zspark".to_string(),
-                        cli_version: env!("CARGO_PKG_VERSION").to_string(),
-                        source: config.session_source.as_rollout_str().to_string(),
-                        model_provider: config.model_provider_id.clone(),
-                        forked_from_id: forked_from_id.clone(),
-                        base_instructions: rollout::BaseInstructions {
-                            text: base_instructions.clone(),
-                        },
-                        git: rollout::git_info(&config.cwd).await,
-                    };
-                    let recorder =
-                        RolloutRecorder::create(path, RolloutRecord::SessionMeta(Box::new(meta)));
-                    let recorded = !history.is_empty();
-                    (id, forked_from_id, history, recorder, recorded, true)
-                }
-            };
+        let (forked_from_id, rebuilt, rollout, copied) = match origin {
+            Origin::Resumed(loaded) => {
+                let recorder = RolloutRecorder::append(loaded.path.clone(), loaded.line_count);
+                let (rebuilt, _) = loaded.whole();
+                (loaded.forked_from_id, rebuilt, recorder, Vec::new())
+            }
+            Origin::New | Origin::Forked { .. } => {
+                let (forked_from_id, rebuilt, copied) = match origin {
+                    Origin::Forked {
+                        source,
+                        before_turn: Some(turn_id),
+                    } => {
+                        let (rebuilt, records) = source.before_turn(&turn_id)?;
+                        (Some(source.session_id), rebuilt, records)
+                    }
+                    Origin::Forked {
+                        source,
+                        before_turn: None,
+                    } => {
+                        let (rebuilt, records) = source.whole();
+                        (Some(source.session_id), rebuilt, records)
+                    }
+                    _ => (None, rollout::Rebuilt::default(), Vec::new()),
+                };
+                let path = rollout::rollout_path(&config.codex_home, Local::now(), &id);
+                let meta = SessionMeta {
+                    id: id.clone(),
+                    session_id: id.clone(),
+                    timestamp: rollout::timestamp_now(),
+                    cwd: config.cwd.clone(),
+                    originator: "zspark".to_string(),
+                    cli_version: env!("CARGO_PKG_VERSION").to_string(),
+                    source: config.session_source.as_rollout_str().to_string(),
+                    model_provider: config.model_provider_id.clone(),
+                    forked_from_id: forked_from_id.clone(),
+                    base_instructions: rollout::BaseInstructions {
+                        text: base_instructions.clone(),
+                    },
+                    git: rollout::git_info(&config.cwd).await,
+                };
+                let recorder =
+                    RolloutRecorder::create(path, RolloutRecord::SessionMeta(Box::new(meta)));
+                (forked_from_id, rebuilt, recorder, copied)
+            }
+        };
         let client = ModelClient::new(
             config.model_provider_id.clone(),
             config.model_provider.clone(),
@@ -173,6 +198,7 @@ impl Session {
             sandbox_policy: config.sandbox_policy.clone(),
             cwd: config.cwd.clone(),
         };
+        let context_recorded = !rebuilt.history.is_empty();
         let session = Arc::new(Self {
             approvals: Approvals::with_prefixes(execpolicy::load_allowed_prefixes(
                 &config.codex_home,
@@ -181,6 +207,7 @@ impl Session {
             default_shell: default_shell(&config.env),
             sandbox: Enforcer::detect(&config.env),
             id,
+            parent,
             forked_from_id,
             client,
             events,
@@ -188,8 +215,10 @@ impl Session {
             processes: Arc::new(ProcessRegistry::default()),
             base_instructions,
             skills,
+            initial_messages: rebuilt.events,
             state: Mutex::new(State {
-                history: Vec::new(),
+                history: rebuilt.history,
+                marks: rebuilt.marks,
                 settings,
                 token_info: TokenUsageInfo {
                     model_context_window: config.model_context_window,
@@ -199,18 +228,24 @@ impl Session {
             }),
             config,
         });
-        if copy_to_new_file {
-            session.record_items(&history).await;
+        if !copied.is_empty() {
+            for (kind, payload) in copied {
+                session
+                    .rollout
+                    .record(RolloutRecord::Copied { kind, payload })
+                    .await;
+            }
             // A fork is announced with its file; make sure the file is there.
-            if !history.is_empty()
-                && let Err(message) = session.rollout.flush().await
-            {
+            if let Err(message) = session.rollout.flush().await {
                 session.events.send("", EventMsg::Warning { message }).await;
             }
-        } else {
-            lock(&session.state).history = history;
         }
         Ok(session)
+    }
+
+    /// The session's id, which is its thread's.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     pub fn config(&self) -> &Config {
@@ -251,6 +286,7 @@ impl Session {
         let state = lock(&self.state);
         EventMsg::SessionConfigured(SessionConfiguredEvent {
             session_id: self.id.clone(),
+            parent_thread_id: self.parent.clone(),
             forked_from_id: self.forked_from_id.clone(),
             model: state.settings.model.clone(),
             model_provider_id: self.config.model_provider_id.clone(),
@@ -261,7 +297,7 @@ impl Session {
             reasoning_effort: state.settings.effort,
             model_context_window: state.token_info.model_context_window,
             rollout_path: self.rollout.path().to_path_buf(),
-            history: state.history.clone(),
+            initial_messages: self.initial_messages.clone(),
         })
     }
 
@@ -346,15 +382,35 @@ impl Session {
             .is_some_and(|limit| used > 0 && used >= limit)
     }
 
-    /// Replaces the history with `replacement` and records the compaction.
-    async fn replace_history(&self, summary: &str, replacement: Vec<ResponseItem>) {
+    /// Replaces the history with `replacement` (the turns' messages it kept stay
+    /// marked) and records the compaction.
+    async fn replace_history(
+        &self,
+        summary: &str,
+        replacement: Vec<ResponseItem>,
+        automatic: bool,
+    ) {
         {
             let mut state = lock(&self.state);
+            state.marks = rollout::remap_marks(&state.history, &state.marks, &replacement);
             state.history = replacement.clone();
             state.token_info.last_token_usage = TokenUsage::default();
         }
-        let payload = json!({"message": summary, "replacement_history": replacement});
+        let payload =
+            json!({"message": summary, "replacement_history": replacement, "automatic": automatic});
         self.rollout.record(RolloutRecord::Compacted(payload)).await;
+    }
+
+    /// The user messages of the turns still in the history, in order.
+    fn turn_messages(&self) -> Vec<ResponseItem> {
+        let state = lock(&self.state);
+        state
+            .marks
+            .iter()
+            .filter_map(|mark| state.history.get(mark.index))
+            .filter(|item| rollout::is_user_turn_message(item))
+            .cloned()
+            .collect()
     }
 
     /// Adds the user's prompt to `$CODEX_HOME/history.jsonl` as configured.
@@ -388,6 +444,33 @@ impl Session {
         lock(&self.state).history.clone()
     }
 
+    /// Appends turn `turn_id`'s user message to the history and the rollout.
+    async fn record_user_message(&self, turn_id: &str, message: ResponseItem) {
+        {
+            let mut state = lock(&self.state);
+            let index = state.history.len();
+            state.marks.push(TurnMark {
+                turn_id: turn_id.to_string(),
+                index,
+            });
+        }
+        self.record_items(&[message]).await;
+    }
+
+    /// Sends `msg` and records it in full, for the events no Codex record holds (a
+    /// command's begin and end, a patch's changes and result), so a resumed session
+    /// shows them again.
+    pub async fn emit_recorded(&self, submission_id: &str, msg: EventMsg) {
+        if let Ok(event) = serde_json::to_value(&msg) {
+            self.rollout
+                .record(RolloutRecord::EventMsg(
+                    json!({"type": PERSISTED_EVENT, "event": event}),
+                ))
+                .await;
+        }
+        self.events.send(submission_id, msg).await;
+    }
+
     /// Appends items to the history and the rollout.
     pub async fn record_items(&self, items: &[ResponseItem]) {
         lock(&self.state).history.extend(items.iter().cloned());
@@ -412,6 +495,8 @@ impl Session {
     async fn record_turn_context(&self, turn: &TurnContext) {
         let payload = json!({
             "turn_id": turn.turn_id,
+            // This turn's tool events are recorded in full (`zspark_event` lines).
+            "zspark_events": true,
             "cwd": turn.cwd,
             "approval_policy": turn.approval_policy,
             "sandbox_policy": turn.sandbox_policy,
@@ -465,16 +550,25 @@ impl Session {
         self.record_items(&added).await;
     }
 
-    /// Drops the last `num_turns` user turns; returns the remaining history.
-    pub async fn rollback(&self, num_turns: usize) -> Vec<ResponseItem> {
-        let history = {
+    /// Drops turn `from_turn` and every turn after it; returns how many turns with a
+    /// user message went.
+    pub async fn rollback(&self, from_turn: &str) -> Result<usize, NoSuchTurn> {
+        let num_turns = {
             let mut state = lock(&self.state);
-            rollout::drop_last_user_turns(&mut state.history, num_turns);
-            state.history.clone()
+            let position = state
+                .marks
+                .iter()
+                .position(|mark| mark.turn_id == from_turn)
+                .ok_or_else(|| NoSuchTurn(from_turn.to_string()))?;
+            let cut = state.marks[position].index;
+            let num_turns = state.marks.len() - position;
+            state.history.truncate(cut);
+            state.marks.truncate(position);
+            num_turns
         };
         self.record_event("thread_rolled_back", json!({"num_turns": num_turns}))
             .await;
-        history
+        Ok(num_turns)
     }
 
     /// Allows `prefix` from now on and saves it in `$CODEX_HOME/rules`.
@@ -505,23 +599,6 @@ impl Session {
         self.processes.kill_all();
         self.rollout.flush().await
     }
-}
-
-/// The history of a fork: everything, or everything before the n-th user message.
-fn cut_history(
-    mut history: Vec<ResponseItem>,
-    before_user_message: Option<usize>,
-) -> Vec<ResponseItem> {
-    if let Some(n) = before_user_message
-        && let Some((cut, _)) = history
-            .iter()
-            .enumerate()
-            .filter(|(_, item)| rollout::is_user_turn_message(item))
-            .nth(n)
-    {
-        history.truncate(cut);
-    }
-    history
 }
 
 /// `$SHELL`, or bash/sh on Unix and PowerShell on Windows.

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_protocol::items::{ReasoningContent, ReasoningSummary};
 use codex_protocol::{AbortReason, EventMsg, InputItem, ResponseItem, RetryInfo, Role};
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
@@ -15,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Session, TurnContext, UserInput, user_message_from_input};
 use crate::client::{ModelError, ResponseEvent, RetryClass};
 use crate::context::compact::compacted_history;
+use crate::rollout::reasoning_text;
 use crate::tools::TurnCancelled;
 
 /// Output given to tool calls left unanswered when a turn stops.
@@ -121,6 +121,7 @@ async fn turn_body(
     };
     let items = match input {
         TurnInput::Compact => {
+            record_start(session, turn).await;
             session.events.send(id, started).await;
             return match compact(session, turn, false).await {
                 Ok(()) => TurnOutcome::Completed {
@@ -146,13 +147,7 @@ async fn turn_body(
             .send(id, EventMsg::Warning { message: warning })
             .await;
     }
-    session.record_turn_context(turn).await;
-    session
-        .record_event(
-            "task_started",
-            json!({"turn_id": turn.turn_id, "model_context_window": session.config.model_context_window}),
-        )
-        .await;
+    record_start(session, turn).await;
     session.events.send(id, started).await;
     session.record_items(&context).await;
     session
@@ -171,7 +166,7 @@ async fn turn_body(
             },
         )
         .await;
-    session.record_items(&[message]).await;
+    session.record_user_message(&turn.turn_id, message).await;
 
     let mut last_agent_message = None;
     loop {
@@ -195,6 +190,17 @@ async fn turn_body(
             Err(outcome) => return outcome,
         }
     }
+}
+
+/// Records the start of a turn as Codex does: its context, then `task_started`.
+async fn record_start(session: &Arc<Session>, turn: &Arc<TurnContext>) {
+    session.record_turn_context(turn).await;
+    session
+        .record_event(
+            "task_started",
+            json!({"turn_id": turn.turn_id, "model_context_window": session.config.model_context_window}),
+        )
+        .await;
 }
 
 /// Runs `attempt` until it succeeds, retrying within the provider's budgets (request
@@ -262,8 +268,10 @@ async fn compact(
 ) -> Result<(), TurnOutcome> {
     let summary = with_retries(session, turn, || summarize(session, turn)).await?;
     let (initial, _) = session.initial_context(turn);
-    let replacement = compacted_history(&initial, &session.history(), &summary);
-    session.replace_history(&summary, replacement).await;
+    let replacement = compacted_history(&initial, &session.turn_messages(), &summary);
+    session
+        .replace_history(&summary, replacement, automatic)
+        .await;
     session
         .events
         .send(
@@ -296,6 +304,9 @@ async fn summarize(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<St
             ResponseEvent::Completed { usage, .. } => {
                 if let Some(usage) = usage {
                     let info = session.add_usage(&usage);
+                    session
+                        .record_event("token_count", json!({"info": info}))
+                        .await;
                     session
                         .events
                         .send(&turn.submission_id, EventMsg::TokenCount { info })
@@ -352,6 +363,7 @@ async fn sample(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<Sampl
     let mut agent_message = None;
     let mut stream_error = None;
     let mut streaming = true;
+    let mut reasoning_started = None;
     while streaming {
         tokio::select! {
             Some(result) = running.next(), if !running.is_empty() => match result {
@@ -364,7 +376,7 @@ async fn sample(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<Sampl
                     stream_error = Some(error);
                     streaming = false;
                 }
-                Some(Ok(event)) => match handle_event(session, turn, event).await {
+                Some(Ok(event)) => match handle_event(session, turn, event, &mut reasoning_started).await {
                     Handled::Continue => {}
                     Handled::AgentMessage(text) => agent_message = Some(text),
                     Handled::ToolCall(item) => {
@@ -402,11 +414,13 @@ enum Handled {
     Completed,
 }
 
-/// Emits and records one stream event.
+/// Emits and records one stream event. `reasoning_started` is when the reasoning now
+/// streaming began.
 async fn handle_event(
     session: &Arc<Session>,
     turn: &Arc<TurnContext>,
     event: ResponseEvent,
+    reasoning_started: &mut Option<std::time::Instant>,
 ) -> Handled {
     let id = &turn.submission_id;
     match event {
@@ -419,6 +433,7 @@ async fn handle_event(
         }
         ResponseEvent::ReasoningSummaryDelta(delta)
         | ResponseEvent::ReasoningContentDelta(delta) => {
+            reasoning_started.get_or_insert_with(std::time::Instant::now);
             session
                 .events
                 .send(id, EventMsg::AgentReasoningDelta { delta })
@@ -447,33 +462,22 @@ async fn handle_event(
                         .await;
                     Handled::AgentMessage(text)
                 }
-                ResponseItem::Reasoning {
-                    summary, content, ..
-                } => {
+                ResponseItem::Reasoning { .. } => {
                     // Summaries from OpenAI; raw reasoning text from chat providers.
-                    let mut text = summary
-                        .iter()
-                        .map(|ReasoningSummary::SummaryText { text }| text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n\n");
-                    if text.is_empty() {
-                        text = content
-                            .iter()
-                            .flatten()
-                            .map(|part| match part {
-                                ReasoningContent::ReasoningText { text }
-                                | ReasoningContent::Text { text } => text.as_str(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join("");
-                    }
+                    let text = reasoning_text(&item);
+                    let duration_ms = reasoning_started.take().map(|started| {
+                        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+                    });
                     if !text.is_empty() {
                         session
-                            .record_event("agent_reasoning", json!({"text": text}))
+                            .record_event(
+                                "agent_reasoning",
+                                json!({"text": text, "duration_ms": duration_ms}),
+                            )
                             .await;
                         session
                             .events
-                            .send(id, EventMsg::AgentReasoning { text })
+                            .send(id, EventMsg::AgentReasoning { text, duration_ms })
                             .await;
                     }
                     Handled::Continue

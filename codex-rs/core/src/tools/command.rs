@@ -23,6 +23,9 @@ use crate::sandbox::denial_note;
 
 /// Processes left running at once per session; the oldest is killed beyond this.
 const MAX_RUNNING_PROCESSES: usize = 32;
+/// The output a command's end event carries (and its rollout record keeps): the
+/// first and the last half of this many bytes.
+const END_OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// What the model may ask of the sandbox for one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -126,8 +129,7 @@ pub async fn run_command(
         cwd: cwd.clone(),
     };
     session
-        .events()
-        .send(
+        .emit_recorded(
             &invocation.turn.submission_id,
             EventMsg::ExecCommandBegin(ExecCommandBeginEvent {
                 call_id: invocation.call_id.clone(),
@@ -331,8 +333,7 @@ impl EndReporter {
     async fn report(&self, exit: Option<ExitInfo>, duration: Duration, output: String) {
         self.invocation
             .session
-            .events()
-            .send(
+            .emit_recorded(
                 &self.invocation.turn.submission_id,
                 EventMsg::ExecCommandEnd(ExecCommandEndEvent {
                     call_id: self.invocation.call_id.clone(),
@@ -340,7 +341,7 @@ impl EndReporter {
                     cwd: self.cwd.clone(),
                     exit_code: exit.and_then(|info| info.code),
                     duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-                    output,
+                    output: head_and_tail(output, END_OUTPUT_LIMIT),
                     killed: exit.is_none_or(|info| info.killed),
                 }),
             )
@@ -420,5 +421,45 @@ impl ProcessRegistry {
         for (_, handle) in lock(&self.running).drain() {
             handle.kill();
         }
+    }
+}
+
+/// `text` when it is at most `limit` bytes; else its first and last `limit / 2` bytes
+/// (on character boundaries) around a line saying how much was left out.
+fn head_and_tail(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut head_end = limit / 2;
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut tail_start = text.len() - limit / 2;
+    while !text.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    format!(
+        "{}\n… {} bytes left out …\n{}",
+        &text[..head_end],
+        tail_start - head_end,
+        &text[tail_start..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_outputs_keep_their_head_and_tail() {
+        assert_eq!(head_and_tail("short".into(), 10), "short");
+        let long = format!("{}{}", "a".repeat(10), "b".repeat(10));
+        assert_eq!(
+            head_and_tail(long, 10),
+            "aaaaa\n… 10 bytes left out …\nbbbbb"
+        );
+        let wide = "é".repeat(10);
+        let kept = head_and_tail(wide, 9);
+        assert!(kept.starts_with("éé\n") && kept.ends_with("\néé"), "{kept}");
     }
 }

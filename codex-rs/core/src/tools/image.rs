@@ -46,8 +46,7 @@ async fn view_image(invocation: &ToolInvocation, args: ViewImageArgs) -> ToolOut
         Ok(url) => {
             invocation
                 .session
-                .events()
-                .send(
+                .emit_recorded(
                     &invocation.turn.submission_id,
                     EventMsg::ViewImage {
                         call_id: invocation.call_id.clone(),

@@ -134,8 +134,7 @@ async fn apply_patch(invocation: &ToolInvocation, text: &str) -> Result<ToolOutp
         }
     };
     session
-        .events()
-        .send(
+        .emit_recorded(
             &turn.submission_id,
             EventMsg::PatchApplyBegin {
                 call_id: invocation.call_id.clone(),
@@ -152,8 +151,7 @@ async fn apply_patch(invocation: &ToolInvocation, text: &str) -> Result<ToolOutp
         Err(error) => (false, format!("apply_patch failed: {error}")),
     };
     session
-        .events()
-        .send(
+        .emit_recorded(
             &turn.submission_id,
             EventMsg::PatchApplyEnd {
                 call_id: invocation.call_id.clone(),

@@ -57,8 +57,7 @@ async fn update_plan(invocation: &ToolInvocation, update: PlanUpdate) -> String 
     }
     invocation
         .session
-        .events()
-        .send(&invocation.turn.submission_id, EventMsg::PlanUpdate(update))
+        .emit_recorded(&invocation.turn.submission_id, EventMsg::PlanUpdate(update))
         .await;
     "Plan updated".to_string()
 }

@@ -26,7 +26,7 @@ async fn answer_next_request(harness: &mut Harness, decision: ReviewDecision) {
         },
         _ => unreachable!(),
     };
-    harness.codex.submit(op).await.unwrap();
+    harness.submit(op).await;
 }
 
 #[tokio::test]
@@ -97,13 +97,11 @@ async fn cancel_stops_the_turn_and_a_stale_answer_is_a_warning() {
     ));
     assert!(!harness.work_path().join("made").exists());
     harness
-        .codex
         .submit(Op::ExecApproval {
             call_id: "c1".into(),
             decision: ReviewDecision::Accept,
         })
-        .await
-        .unwrap();
+        .await;
     let warning = harness
         .until(|event| matches!(event, EventMsg::Warning { .. }))
         .await;
@@ -142,13 +140,11 @@ async fn on_request_asks_only_when_the_model_requests_escalation() {
     assert_eq!(request.call_id, "esc", "the plain command did not ask");
     assert_eq!(request.reason.as_deref(), Some("needs the network"));
     harness
-        .codex
         .submit(Op::ExecApproval {
             call_id: "esc".into(),
             decision: ReviewDecision::AcceptForSession,
         })
-        .await
-        .unwrap();
+        .await;
     harness.until_turn_end().await;
     assert!(output_for(&harness.server.model_requests()[2], "esc").contains("net"));
 }
@@ -225,15 +221,13 @@ async fn a_remembered_prefix_is_saved_and_allows_later_commands_in_new_sessions(
     let prefix = vec!["/bin/bash".to_string(), "-lc".to_string()];
     assert_eq!(request.command[..2], prefix[..]);
     harness
-        .codex
         .submit(Op::ExecApproval {
             call_id: request.call_id.clone(),
             decision: ReviewDecision::AcceptWithExecpolicyAmendment {
                 prefix: prefix.clone(),
             },
         })
-        .await
-        .unwrap();
+        .await;
     let rest = harness.until_turn_end().await;
     assert!(
         !rest
@@ -253,7 +247,7 @@ async fn a_remembered_prefix_is_saved_and_allows_later_commands_in_new_sessions(
     } = harness;
     server.push_turns([touch("c3", "three"), Turn::text("ok")]);
     let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
-    let mut next = Harness::begin(server, home, work, loaded, Op::StartSession).await;
+    let mut next = Harness::begin(server, home, work, loaded, codex_core::ThreadStart::new()).await;
     let events = next.turn("again").await;
     assert!(
         !events
@@ -292,13 +286,11 @@ async fn an_accepted_patch_under_a_read_only_sandbox_is_applied() {
             .contains("outside the writable roots")
     );
     harness
-        .codex
         .submit(Op::PatchApproval {
             call_id: request.call_id.clone(),
             decision: ReviewDecision::Accept,
         })
-        .await
-        .unwrap();
+        .await;
     let events = harness.until_turn_end().await;
     assert!(events.iter().any(|e| matches!(
         e,

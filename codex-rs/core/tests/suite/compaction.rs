@@ -32,7 +32,7 @@ async fn manual_compaction_replaces_the_history_with_context_user_messages_and_s
     .await;
     harness.turn("question one").await;
     harness.turn("question two").await;
-    harness.codex.submit(Op::Compact).await.unwrap();
+    harness.submit(Op::Compact).await;
     let events = harness.until_turn_end().await;
     assert!(
         events.contains(&EventMsg::ContextCompacted {
@@ -74,7 +74,7 @@ async fn manual_compaction_replaces_the_history_with_context_user_messages_and_s
             .is_empty()
     );
 
-    harness.codex.submit(Op::Shutdown).await.unwrap();
+    harness.submit(Op::Shutdown).await;
     harness.until(|e| *e == EventMsg::ShutdownComplete).await;
     let rollout = std::fs::read_to_string(&harness.configured.rollout_path).unwrap();
     assert!(rollout.lines().any(

@@ -305,9 +305,9 @@ async fn configuration_warnings_arrive_as_events() {
     let toml = super::config_toml(&server.base_url(), "typo_key = 1");
     std::fs::write(home.path().join("config.toml"), toml).unwrap();
     let loaded = super::load(home.path(), work.path(), test_env(home.path()));
-    let mut codex = codex_core::Codex::spawn(loaded);
+    let mut codex = codex_core::Codex::new();
     codex
-        .submit(codex_protocol::Op::StartSession)
+        .start_thread(loaded, codex_core::ThreadStart::new())
         .await
         .unwrap();
     assert!(matches!(
@@ -347,7 +347,7 @@ async fn a_missing_api_key_and_an_unreachable_provider_fail_the_turn_clearly() {
     env.remove("MOCK_KEY");
     let loaded = super::load(home.path(), work.path(), env);
     let mut no_key =
-        Harness::begin(server, home, work, loaded, codex_protocol::Op::StartSession).await;
+        Harness::begin(server, home, work, loaded, codex_core::ThreadStart::new()).await;
     let events = no_key.turn("hello").await;
     let Some(EventMsg::TurnFailed { message, .. }) = events.last() else {
         panic!("{events:?}")

@@ -19,7 +19,7 @@ async fn interrupt_mid_stream_aborts_and_the_next_turn_works() {
     harness
         .until(|event| matches!(event, EventMsg::AgentMessageDelta { .. }))
         .await;
-    harness.codex.submit(Op::Interrupt).await.unwrap();
+    harness.submit(Op::Interrupt).await;
     let events = harness.until_turn_end().await;
     assert!(matches!(
         events.last(),
@@ -52,7 +52,7 @@ async fn interrupt_mid_command_kills_it_and_answers_the_call() {
         .until(|event| matches!(event, EventMsg::ExecCommandBegin(_)))
         .await;
     let started = std::time::Instant::now();
-    harness.codex.submit(Op::Interrupt).await.unwrap();
+    harness.submit(Op::Interrupt).await;
     let events = harness
         .until(|event| matches!(event, EventMsg::TurnAborted { .. }))
         .await;
@@ -93,7 +93,7 @@ async fn shutdown_ends_a_running_turn_and_the_session() {
     harness
         .until(|event| matches!(event, EventMsg::TurnStarted { .. }))
         .await;
-    harness.codex.submit(Op::Shutdown).await.unwrap();
+    harness.submit(Op::Shutdown).await;
     let events = harness
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -105,7 +105,13 @@ async fn shutdown_ends_a_running_turn_and_the_session() {
         }
     )));
     assert!(
-        harness.codex.next_event().await.is_none(),
-        "the event stream ends"
+        harness.codex.submitter().threads().is_empty(),
+        "the thread has ended"
+    );
+    assert_eq!(
+        harness.codex.submit(&harness.thread, Op::Interrupt).await,
+        Err(codex_core::SubmitError::NoSuchThread(
+            harness.thread.clone()
+        ))
     );
 }

@@ -7,11 +7,13 @@ mod compaction;
 mod config;
 mod context;
 mod interrupt;
+mod replay;
 mod retries;
 mod rollout;
 #[cfg(target_os = "linux")]
 mod sandbox;
 mod skills;
+mod threads;
 mod tools;
 mod turn;
 
@@ -19,8 +21,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use codex_core::config::Env;
-use codex_core::{Codex, ConfigOverrides, LoadedConfig, SessionSource, load_config};
-use codex_protocol::{EventMsg, InputItem, Op, TurnOverrides};
+use codex_core::{Codex, ConfigOverrides, LoadedConfig, SessionSource, ThreadStart, load_config};
+use codex_protocol::{EventMsg, InputItem, Op, ThreadId, TurnOverrides};
 use codex_test_support::{ScriptedModelServer, Turn};
 use tempfile::TempDir;
 
@@ -29,6 +31,8 @@ pub struct Harness {
     pub home: TempDir,
     pub work: TempDir,
     pub codex: Codex,
+    /// The thread the harness drives.
+    pub thread: ThreadId,
     pub configured: codex_protocol::SessionConfiguredEvent,
 }
 
@@ -88,18 +92,19 @@ impl Harness {
         );
         std::fs::write(home.path().join("config.toml"), toml).unwrap();
         let loaded = load(home.path(), work.path(), test_env(home.path()));
-        Self::begin(server, home, work, loaded, Op::StartSession).await
+        Self::begin(server, home, work, loaded, ThreadStart::new()).await
     }
 
+    /// A harness driving a thread started with `start` on a runtime of its own.
     pub async fn begin(
         server: ScriptedModelServer,
         home: TempDir,
         work: TempDir,
         loaded: LoadedConfig,
-        op: Op,
+        start: ThreadStart,
     ) -> Self {
-        let mut codex = Codex::spawn(loaded);
-        codex.submit(op).await.unwrap();
+        let mut codex = Codex::new();
+        let thread = codex.start_thread(loaded, start).await.unwrap();
         let configured = loop {
             match next(&mut codex).await {
                 EventMsg::SessionConfigured(configured) => break configured,
@@ -107,13 +112,20 @@ impl Harness {
                 other => panic!("expected SessionConfigured, got {other:?}"),
             }
         };
+        assert_eq!(configured.session_id, thread.as_str());
         Self {
             server,
             home,
             work,
             codex,
+            thread,
             configured,
         }
+    }
+
+    /// Sends `op` to the harness's thread.
+    pub async fn submit(&self, op: Op) -> String {
+        self.codex.submit(&self.thread, op).await.unwrap()
     }
 
     /// Runs a text turn and returns its events up to and including its end.
@@ -123,13 +135,11 @@ impl Harness {
     }
 
     pub async fn submit_turn(&mut self, text: &str) {
-        self.codex
-            .submit(Op::UserTurn {
-                items: vec![InputItem::Text { text: text.into() }],
-                overrides: TurnOverrides::default(),
-            })
-            .await
-            .unwrap();
+        self.submit(Op::UserTurn {
+            items: vec![InputItem::Text { text: text.into() }],
+            overrides: TurnOverrides::default(),
+        })
+        .await;
     }
 
     pub async fn until_turn_end(&mut self) -> Vec<EventMsg> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use codex_protocol::{EventMsg, Op};
+use codex_protocol::EventMsg;
 use codex_test_support::{Ending, Reply, ScriptedModelServer, Turn};
 use zspark_bridge::proxy::ProxyConfig;
 
@@ -157,7 +157,8 @@ async fn a_rate_limit_behind_the_bridge_proxy_is_retried_after_its_retry_after()
     let work = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("config.toml"), config_toml(&proxy_url, "")).unwrap();
     let loaded = load(home.path(), work.path(), test_env(home.path()));
-    let mut harness = Harness::begin(upstream, home, work, loaded, Op::StartSession).await;
+    let mut harness =
+        Harness::begin(upstream, home, work, loaded, codex_core::ThreadStart::new()).await;
     let events = harness.turn("hi").await;
     let delays: Vec<u64> = events
         .iter()

@@ -3,12 +3,37 @@
 
 use std::path::PathBuf;
 
+use codex_core::ThreadStart;
 use codex_core::rollout::{list_sessions, load_rollout};
 use codex_protocol::{EventMsg, Op, ResponseItem};
 use codex_test_support::Turn;
 use serde_json::Value;
 
 use super::{Harness, load, test_env};
+
+/// The id of the turn whose events these are.
+fn turn_id(events: &[EventMsg]) -> String {
+    events
+        .iter()
+        .find_map(|event| match event {
+            EventMsg::TurnStarted { turn_id, .. } => Some(turn_id.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The user and agent messages among `events`.
+fn message_texts(events: &[EventMsg]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            EventMsg::UserMessage { message, .. } | EventMsg::AgentMessage { message } => {
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 fn lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -38,7 +63,7 @@ async fn the_file_appears_with_the_first_turn_in_codex_layout() {
     );
 
     harness.turn("question").await;
-    harness.codex.submit(Op::Shutdown).await.unwrap();
+    harness.submit(Op::Shutdown).await;
     harness
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -101,7 +126,7 @@ async fn resume_continues_the_same_file_with_the_history_sent_again() {
     ])
     .await;
     first.turn("remember 42").await;
-    first.codex.submit(Op::Shutdown).await.unwrap();
+    first.submit(Op::Shutdown).await;
     first
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -117,24 +142,17 @@ async fn resume_continues_the_same_file_with_the_history_sent_again() {
         home,
         work,
         loaded,
-        Op::ResumeSession {
-            rollout_path: path.clone(),
-        },
+        ThreadStart::resume(path.clone()),
     )
     .await;
     assert_eq!(resumed.configured.rollout_path, path);
-    let texts: Vec<String> = resumed
-        .configured
-        .history
-        .iter()
-        .filter_map(ResponseItem::message_text)
-        .collect();
-    assert!(
-        texts.contains(&"remember 42".to_string()) && texts.contains(&"first answer".to_string()),
-        "{texts:?}"
+    assert_eq!(
+        message_texts(&resumed.configured.initial_messages),
+        ["remember 42", "first answer"],
+        "the conversation so far comes back as events"
     );
     resumed.turn("what number?").await;
-    resumed.codex.submit(Op::Shutdown).await.unwrap();
+    resumed.submit(Op::Shutdown).await;
     resumed
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -179,8 +197,8 @@ async fn fork_copies_history_up_to_a_user_message_into_a_new_file() {
     ])
     .await;
     original.turn("q1").await;
-    original.turn("q2").await;
-    original.codex.submit(Op::Shutdown).await.unwrap();
+    let second = turn_id(&original.turn("q2").await);
+    original.submit(Op::Shutdown).await;
     original
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -191,25 +209,17 @@ async fn fork_copies_history_up_to_a_user_message_into_a_new_file() {
         server, home, work, ..
     } = original;
     let loaded = load(home.path(), work.path(), test_env(home.path()));
-    let op = Op::ForkSession {
-        rollout_path: source.clone(),
-        before_user_message: Some(1),
-    };
-    let mut fork = Harness::begin(server, home, work, loaded, op).await;
+    let start = ThreadStart::fork(source.clone(), Some(second));
+    let mut fork = Harness::begin(server, home, work, loaded, start).await;
     assert_ne!(fork.configured.session_id, source_id);
     assert_eq!(
         fork.configured.forked_from_id.as_deref(),
         Some(source_id.as_str())
     );
-    let texts: Vec<String> = fork
-        .configured
-        .history
-        .iter()
-        .filter_map(ResponseItem::message_text)
-        .collect();
-    assert!(
-        texts.contains(&"a1".to_string()) && !texts.contains(&"q2".to_string()),
-        "{texts:?}"
+    assert_eq!(
+        message_texts(&fork.configured.initial_messages),
+        ["q1", "a1"],
+        "the fork holds what came before the second turn"
     );
     let fork_path: PathBuf = fork.configured.rollout_path.clone();
     assert!(fork_path.exists(), "a fork is written at once");
@@ -244,27 +254,31 @@ async fn fork_copies_history_up_to_a_user_message_into_a_new_file() {
 async fn rollback_drops_the_last_turns_and_survives_resume() {
     let mut harness = Harness::start(vec![Turn::text("a1"), Turn::text("a2")]).await;
     harness.turn("q1").await;
-    harness.turn("q2").await;
+    let second = turn_id(&harness.turn("q2").await);
     harness
-        .codex
-        .submit(Op::Rollback { num_turns: 1 })
-        .await
-        .unwrap();
+        .submit(Op::Rollback {
+            from_turn: second.clone(),
+        })
+        .await;
     let events = harness
         .until(|event| matches!(event, EventMsg::ThreadRolledBack { .. }))
         .await;
-    let Some(EventMsg::ThreadRolledBack { history, .. }) = events.last() else {
-        unreachable!()
-    };
-    let texts: Vec<String> = history
-        .iter()
-        .filter_map(ResponseItem::message_text)
-        .collect();
-    assert!(
-        texts.ends_with(&["q1".to_string(), "a1".to_string()]),
-        "{texts:?}"
+    assert_eq!(
+        events.last(),
+        Some(&EventMsg::ThreadRolledBack {
+            from_turn: second.clone(),
+            num_turns: 1
+        })
     );
-    harness.codex.submit(Op::Shutdown).await.unwrap();
+    harness.submit(Op::Rollback { from_turn: second }).await;
+    let refused = harness
+        .until(|event| matches!(event, EventMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(refused.last(), Some(EventMsg::Error { message, .. }) if message.contains("no turn")),
+        "a turn that is gone cannot be rolled back again: {refused:?}"
+    );
+    harness.submit(Op::Shutdown).await;
     harness
         .until(|event| *event == EventMsg::ShutdownComplete)
         .await;
@@ -274,7 +288,11 @@ async fn rollback_drops_the_last_turns_and_survives_resume() {
         .iter()
         .filter_map(ResponseItem::message_text)
         .collect();
-    assert_eq!(reloaded_texts, texts);
+    assert!(
+        reloaded_texts.ends_with(&["q1".to_string(), "a1".to_string()]),
+        "{reloaded_texts:?}"
+    );
+    assert_eq!(message_texts(&reloaded.events), ["q1", "a1"]);
 }
 
 #[test]

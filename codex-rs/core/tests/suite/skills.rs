@@ -267,9 +267,10 @@ async fn the_session_lists_skills_tells_the_model_and_injects_a_chosen_one() {
     )
     .unwrap();
     let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
-    let mut harness = Harness::begin(server, home, work, loaded, Op::StartSession).await;
+    let mut harness =
+        Harness::begin(server, home, work, loaded, codex_core::ThreadStart::new()).await;
 
-    harness.codex.submit(Op::ListSkills).await.unwrap();
+    harness.submit(Op::ListSkills).await;
     let listed = harness
         .until(|e| matches!(e, EventMsg::SkillsList { .. }))
         .await;
@@ -300,7 +301,6 @@ async fn the_session_lists_skills_tells_the_model_and_injects_a_chosen_one() {
     );
 
     harness
-        .codex
         .submit(Op::UserTurn {
             items: vec![
                 InputItem::Text {
@@ -313,8 +313,7 @@ async fn the_session_lists_skills_tells_the_model_and_injects_a_chosen_one() {
             ],
             overrides: TurnOverrides::default(),
         })
-        .await
-        .unwrap();
+        .await;
     harness.until_turn_end().await;
     let second = harness.server.model_requests()[1].input_items();
     let message = second.last().unwrap();

@@ -13,13 +13,15 @@ use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 
 use codex_protocol::{ReviewDecision, StepStatus};
 use zspark_core::attachments::human_size;
-use zspark_core::{Artifact, ArtifactKind, Preview};
-
-use super::super::commands::UiCommand;
-use super::super::theme;
-use super::super::transcript::{
-    ApprovalItem, ApprovalRequest, CommandRun, FileDiff, Item, PatchItem, PatchStatus, Transcript,
+use zspark_core::conversation::{
+    ApprovalItem, ApprovalRequest, CommandRun, FileDiff, Item, PatchItem, PatchStatus,
 };
+use zspark_core::{Artifact, ArtifactKind, Preview, Transcript};
+
+use super::super::commands::{
+    Commands, FilesCommand, LayoutCommand, SessionCommand, SettingsCommand,
+};
+use super::super::theme;
 
 /// Output lines shown before "Show all".
 const FOLDED_OUTPUT_LINES: usize = 6;
@@ -85,7 +87,7 @@ pub fn item(
     item: &Item,
     place: Place<'_>,
     transcript: &Transcript,
-    out: &mut Vec<UiCommand>,
+    out: &mut Commands,
 ) {
     match item {
         Item::User { .. } => user(ui, item, place, transcript, out),
@@ -94,21 +96,15 @@ pub fn item(
             if *streaming {
                 ui.label(RichText::new("…").color(theme::ACCENT));
             } else if theme::subtle_button(ui, "Copy").clicked() {
-                out.push(UiCommand::Copy(text.clone()));
+                out.push(LayoutCommand::Copy(text.clone()));
             }
         }
-        Item::Reasoning {
-            text,
-            started,
-            duration,
-        } => {
-            let heading = match (started, duration) {
-                (_, None) => "Thinking…".to_string(),
-                // Recorded reasoning: how long it took is not known.
-                (None, Some(_)) => "Thought".to_string(),
-                (Some(_), Some(duration)) => {
-                    format!("Thought for {} s", duration.as_secs().max(1))
-                }
+        Item::Reasoning { text, duration, .. } => {
+            let heading = match duration {
+                None => "Thinking…".to_string(),
+                // How long it took is not known (an older recording).
+                Some(duration) if duration.is_zero() => "Thought".to_string(),
+                Some(duration) => format!("Thought for {} s", duration.as_secs().max(1)),
             };
             egui::CollapsingHeader::new(theme::muted(heading))
                 .id_salt(("reasoning", place.index))
@@ -138,6 +134,14 @@ pub fn item(
                 });
             }
         }),
+        Item::Image { path } => {
+            let shown = path.strip_prefix(place.cwd).unwrap_or(path);
+            ui.label(theme::muted(format!(
+                "{} Looked at {}",
+                theme::icon::IMAGE,
+                shown.display()
+            )));
+        }
         Item::Approval(approval) => approval_card(ui, approval, place, out),
         Item::Error { message } => theme::attention_card(ui, theme::DANGER, |ui| {
             ui.label(
@@ -149,10 +153,10 @@ pub fn item(
             if place.is_last && !place.running {
                 ui.horizontal(|ui| {
                     if theme::primary_button(ui, "Retry").clicked() {
-                        out.push(UiCommand::Retry);
+                        out.push(SessionCommand::Retry);
                     }
                     if ui.button("Settings").clicked() {
-                        out.push(UiCommand::OpenSettings);
+                        out.push(SettingsCommand::Open);
                     }
                 });
             }
@@ -169,13 +173,14 @@ fn user(
     item: &Item,
     place: Place<'_>,
     transcript: &Transcript,
-    out: &mut Vec<UiCommand>,
+    out: &mut Commands,
 ) {
     let Item::User {
         text,
         images,
         files,
         skills,
+        ..
     } = item
     else {
         return;
@@ -207,21 +212,22 @@ fn user(
         if !place.running {
             ui.horizontal(|ui| {
                 if theme::subtle_button(ui, "Copy").clicked() {
-                    out.push(UiCommand::Copy(text.to_string()));
+                    out.push(LayoutCommand::Copy(text.to_string()));
                 }
-                if theme::subtle_button(ui, "Fork from here")
-                    .on_hover_text("A new session holding the conversation before this message")
-                    .clicked()
-                {
-                    out.push(UiCommand::Fork {
-                        before_user_message: Some(transcript.user_messages_before(place.index)),
-                    });
-                }
-                if theme::subtle_button(ui, "Edit")
-                    .on_hover_text("Change this message and send it again")
-                    .clicked()
-                {
-                    out.push(UiCommand::EditFrom { index: place.index });
+                let turn = transcript.turn_at(place.index).map(str::to_string);
+                if turn.is_some() {
+                    if theme::subtle_button(ui, "Fork from here")
+                        .on_hover_text("A new session holding the conversation before this message")
+                        .clicked()
+                    {
+                        out.push(SessionCommand::Fork { before_turn: turn });
+                    }
+                    if theme::subtle_button(ui, "Edit")
+                        .on_hover_text("Change this message and send it again")
+                        .clicked()
+                    {
+                        out.push(SessionCommand::EditFrom { index: place.index });
+                    }
                 }
             });
         }
@@ -234,7 +240,7 @@ fn artifacts_card(
     caches: &mut Caches,
     artifacts: &[Artifact],
     place: Place<'_>,
-    out: &mut Vec<UiCommand>,
+    out: &mut Commands,
 ) {
     theme::card(ui, |ui| {
         ui.label(RichText::new(format!("Files from this turn ({})", artifacts.len())).strong());
@@ -266,7 +272,7 @@ fn artifacts_card(
 
 /// One artifact: icon, path (relative to the session's folder), kind and size, and
 /// Open / Save as… / Show in folder.
-pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mut Vec<UiCommand>) {
+pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mut Commands) {
     let shown_path = artifact.path.strip_prefix(cwd).unwrap_or(&artifact.path);
     let name = artifact.name();
     ui.horizontal_wrapped(|ui| {
@@ -287,19 +293,19 @@ pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mu
             .on_hover_text("Open with the system's application")
             .clicked()
         {
-            out.push(UiCommand::OpenArtifact(path()));
+            out.push(FilesCommand::Open(path()));
         }
         if theme::subtle_button(ui, "Save as…")
             .accessible_name(format!("Save {name} as…"))
             .clicked()
         {
-            out.push(UiCommand::SaveArtifactAs(path()));
+            out.push(FilesCommand::SaveAs(path()));
         }
         if theme::subtle_button(ui, "Show in folder")
             .accessible_name(format!("Show {name} in folder"))
             .clicked()
         {
-            out.push(UiCommand::RevealArtifact(path()));
+            out.push(FilesCommand::Reveal(path()));
         }
     });
 }
@@ -354,7 +360,7 @@ fn kind_icon(kind: ArtifactKind) -> &'static str {
     }
 }
 
-fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Vec<UiCommand>) {
+fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Commands) {
     theme::card(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("$ {}", first_line(&run.command_line))).monospace());
@@ -404,7 +410,7 @@ fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Vec<
                 }
             }
             if theme::subtle_button(ui, "Copy output").clicked() {
-                out.push(UiCommand::Copy(run.output.clone()));
+                out.push(LayoutCommand::Copy(run.output.clone()));
             }
         });
     });
@@ -417,7 +423,6 @@ fn patch_card(ui: &mut egui::Ui, patch: &PatchItem, place: Place<'_>) {
                 PatchStatus::Applying => "Editing",
                 PatchStatus::Applied => "Edited",
                 PatchStatus::Failed(_) => "Could not edit",
-                PatchStatus::Recorded => "Changed",
             };
             egui::CollapsingHeader::new(diff_heading(verb, file, place.cwd))
                 .id_salt(("diff", place.index, file_index))
@@ -447,12 +452,7 @@ fn diff_lines(ui: &mut egui::Ui, diff: &str) {
     }
 }
 
-fn approval_card(
-    ui: &mut egui::Ui,
-    approval: &ApprovalItem,
-    place: Place<'_>,
-    out: &mut Vec<UiCommand>,
-) {
+fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, out: &mut Commands) {
     let colour = if approval.answer.is_none() {
         theme::WARNING
     } else {
@@ -483,7 +483,7 @@ fn approval_card(
             None => {
                 ui.horizontal_wrapped(|ui| {
                     let mut answer = |decision: ReviewDecision| {
-                        out.push(UiCommand::Answer {
+                        out.push(SessionCommand::Answer {
                             call_id: approval.call_id.clone(),
                             patch,
                             decision,

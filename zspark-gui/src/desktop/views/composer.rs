@@ -1,72 +1,117 @@
 //! The composer pinned under the conversation: the attachments and the picked skill as
-//! chips, a text field that grows with its text, Attach (Ctrl+O, or drop files on the
-//! window, or paste an image), Send (Ctrl+Enter) or Stop while the agent works, and a
-//! note when the next send replaces earlier messages (edit and resend).
+//! chips, a text field that grows with its text, Attach (or drop files on the window,
+//! or paste an image), Send or Stop while the agent works, and a note when the next
+//! send replaces earlier messages (edit and resend). Each open session keeps its own
+//! draft, so switching sessions loses nothing half-written.
 
-use zspark_core::AttachmentKind;
+use std::collections::HashMap;
+
+use codex_protocol::SkillInfo;
 use zspark_core::attachments::human_size;
+use zspark_core::{Attachment, AttachmentKind, SessionKey};
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, ComposerCommand, FilesCommand, SessionCommand};
+use super::super::session::SessionView;
+use super::super::shortcuts::{Shortcut, hint};
 use super::super::{file_input, theme};
 
-pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    let running = app
-        .session
-        .as_ref()
-        .is_some_and(|session| session.is_running());
+/// One session's message in the making.
+#[derive(Default)]
+pub struct Draft {
+    pub text: String,
+    /// Files ready to go with the message.
+    pub attachments: Vec<Attachment>,
+    /// Files being prepared by the engine.
+    pub attaching: usize,
+    /// The skill picked for the message.
+    pub skill: Option<SkillInfo>,
+    /// The turn the message replaces, with everything after it (edit and resend).
+    pub edit_from: Option<String>,
+}
+
+impl Draft {
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty() && self.attachments.is_empty() && self.skill.is_none()
+    }
+}
+
+/// The composer's own state: a draft per open session.
+#[derive(Default)]
+pub struct ComposerState {
+    drafts: HashMap<SessionKey, Draft>,
+    /// Put the focus in the text field on the next frame.
+    pub focus: bool,
+}
+
+impl ComposerState {
+    pub fn draft(&self, session: SessionKey) -> Option<&Draft> {
+        self.drafts.get(&session)
+    }
+
+    pub fn draft_mut(&mut self, session: SessionKey) -> &mut Draft {
+        self.drafts.entry(session).or_default()
+    }
+
+    /// Forgets a closed session's draft.
+    pub fn forget(&mut self, session: SessionKey) {
+        self.drafts.remove(&session);
+    }
+}
+
+pub fn show(
+    ui: &mut egui::Ui,
+    session: &SessionView,
+    state: &mut ComposerState,
+    out: &mut Commands,
+) {
+    let running = session.is_running();
+    let send_hint = hint(ui.ctx(), Shortcut::Send);
+    let focus = std::mem::take(&mut state.focus);
+    let draft = state.draft_mut(session.number);
     egui::Panel::bottom("composer").show(ui, |ui| {
         ui.add_space(theme::SPACE * 2.0);
-        if let Some(turns) = app.view.edit_rollback {
+        if draft.edit_from.is_some() {
             ui.horizontal(|ui| {
-                ui.label(theme::muted(format!(
-                    "Editing: sending replaces the last {turns} message(s) and what followed."
-                )));
+                ui.label(theme::muted(
+                    "Editing: sending replaces this message and everything after it.",
+                ));
                 if theme::subtle_button(ui, "Cancel edit").clicked() {
-                    app.view.edit_rollback = None;
-                    app.view.composer.clear();
+                    out.push(ComposerCommand::CancelEdit);
                 }
             });
         }
-        chips(ui, app, out);
+        chips(ui, draft, out);
         if file_input::files_hovering(ui.ctx()) {
             theme::drop_target(ui, "Drop the files to attach them to your message");
         }
         let field = ui
             .add(
-                egui::TextEdit::multiline(&mut app.view.composer)
-                    .hint_text("Ask anything… (Ctrl+Enter to send)")
+                egui::TextEdit::multiline(&mut draft.text)
+                    .hint_text(format!("Ask anything… ({send_hint} to send)"))
                     .desired_rows(2)
                     .desired_width(f32::INFINITY)
                     .return_key(None::<egui::KeyboardShortcut>),
             )
             .accessible_name("Message");
-        if std::mem::take(&mut app.view.focus_composer) {
+        if focus {
             field.request_focus();
         }
         ui.horizontal(|ui| {
             if ui
                 .button(format!("{} Attach", theme::icon::ATTACH))
-                .on_hover_text(
-                    "Attach files (Ctrl+O); you can also drop files here or paste an image",
-                )
+                .on_hover_text(format!(
+                    "Attach files ({}); you can also drop files here or paste an image",
+                    hint(ui.ctx(), Shortcut::Attach)
+                ))
                 .clicked()
             {
-                out.push(UiCommand::AttachFiles);
+                out.push(FilesCommand::Attach);
             }
-            if let Some(session) = &app.session {
-                let sandbox = session
-                    .configured
-                    .as_ref()
-                    .map(|configured| configured.sandbox_policy.mode().as_str())
-                    .unwrap_or("…");
-                let approval = session
-                    .configured
-                    .as_ref()
-                    .map(|configured| configured.approval_policy.as_str())
-                    .unwrap_or("…");
+            if let Some(configured) = &session.configured {
                 ui.label(theme::muted(format!(
-                    "Sandbox {sandbox} · approvals {approval}"
+                    "Sandbox {} · approvals {}",
+                    configured.sandbox_policy.mode().as_str(),
+                    configured.approval_policy.as_str()
                 )));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -75,13 +120,13 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                         .on_hover_text("Esc")
                         .clicked()
                     {
-                        out.push(UiCommand::Interrupt);
+                        out.push(SessionCommand::Interrupt);
                     }
                 } else if theme::primary_button(ui, "Send")
-                    .on_hover_text("Ctrl+Enter")
+                    .on_hover_text(send_hint.clone())
                     .clicked()
                 {
-                    out.push(UiCommand::Send);
+                    out.push(ComposerCommand::Send);
                 }
             });
         });
@@ -90,22 +135,21 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
 }
 
 /// The picked skill and the attachments, each removable.
-fn chips(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
-    let view = &app.view;
-    if view.skill.is_none() && view.attachments.is_empty() && view.attaching == 0 {
+fn chips(ui: &mut egui::Ui, draft: &Draft, out: &mut Commands) {
+    if draft.skill.is_none() && draft.attachments.is_empty() && draft.attaching == 0 {
         return;
     }
     ui.horizontal_wrapped(|ui| {
-        if let Some(skill) = &view.skill
+        if let Some(skill) = &draft.skill
             && theme::chip(
                 ui,
                 &format!("{} {}", theme::icon::SKILL, skill.name),
                 "Do not use this skill",
             )
         {
-            out.push(UiCommand::ClearSkill);
+            out.push(ComposerCommand::ClearSkill);
         }
-        for (index, attachment) in view.attachments.iter().enumerate() {
+        for (index, attachment) in draft.attachments.iter().enumerate() {
             let icon = match attachment.kind {
                 AttachmentKind::Image => theme::icon::IMAGE,
                 AttachmentKind::File => theme::icon::FILE,
@@ -116,10 +160,10 @@ fn chips(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
                 human_size(attachment.size)
             );
             if theme::chip(ui, &label, &format!("Remove {}", attachment.name)) {
-                out.push(UiCommand::RemoveAttachment(index));
+                out.push(ComposerCommand::RemoveAttachment(index));
             }
         }
-        if view.attaching > 0 {
+        if draft.attaching > 0 {
             ui.spinner();
             ui.label(theme::muted("Attaching…"));
         }

@@ -3,16 +3,37 @@
 //! line while a turn runs, and the composer pinned at the bottom.
 //!
 //! Only the items in view are laid out: each item's height is measured when it is
-//! drawn and estimated until then, so a session of ten thousand items costs a frame
-//! about what a short one does.
+//! drawn and estimated until then (per session), so a session of ten thousand items
+//! costs a frame about what a short one does.
+
+use std::collections::HashMap;
 
 use egui::RichText;
+use zspark_core::SessionKey;
+use zspark_core::conversation::Item;
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, SessionCommand};
+use super::super::model::Model;
+use super::super::session::SessionView;
+use super::super::shortcuts::{Shortcut, hint};
 use super::super::theme;
-use super::super::transcript::Item;
+use super::composer::ComposerState;
 use super::{cards, composer};
+
+/// The conversation's own state: measured heights per session, and what drawing keeps
+/// between frames.
+#[derive(Default)]
+pub struct ConversationState {
+    heights: HashMap<SessionKey, HeightCache>,
+    pub caches: cards::Caches,
+}
+
+impl ConversationState {
+    /// Forgets a closed session's heights.
+    pub fn forget(&mut self, session: SessionKey) {
+        self.heights.remove(&session);
+    }
+}
 
 /// The gap after each item.
 const ITEM_GAP: f32 = theme::SPACE * 3.0;
@@ -63,6 +84,7 @@ fn estimated_height(item: &Item, width: f32) -> f32 {
         Item::Command(run) => 56.0 + (run.output.lines().count().min(6) as f32) * 15.0,
         Item::Patch(patch) => 32.0 + patch.files.len() as f32 * 28.0,
         Item::Plan(plan) => 48.0 + plan.plan.len() as f32 * 26.0,
+        Item::Image { .. } => LINE * 2.0,
         Item::Approval(_) => 140.0,
         Item::Error { message } => 80.0 + lines(message) * LINE,
         Item::Artifacts(artifacts) => 48.0 + artifacts.len().min(6) as f32 * 60.0,
@@ -70,18 +92,27 @@ fn estimated_height(item: &Item, width: f32) -> f32 {
     body + ITEM_GAP
 }
 
-pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    let Some(session) = &app.session else {
+pub fn show(
+    ui: &mut egui::Ui,
+    model: &Model,
+    state: &mut ConversationState,
+    composer_state: &mut ComposerState,
+    out: &mut Commands,
+) {
+    let Some(session) = model.session() else {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() / 3.0);
             theme::title(ui, "zspark");
             theme::empty_state(
                 ui,
-                "Pick a session on the left, or start a new one in a folder (Ctrl+N).",
+                &format!(
+                    "Pick a session on the left, or start a new one in a folder ({}).",
+                    hint(ui.ctx(), Shortcut::NewSession)
+                ),
             );
             ui.add_space(theme::SPACE * 2.0);
             if theme::primary_button(ui, "New session").clicked() {
-                out.push(UiCommand::AskNewSession);
+                out.push(SessionCommand::AskNew);
             }
         });
         return;
@@ -95,25 +126,17 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                 .unwrap_or_else(|| session.cwd.display().to_string());
             ui.label(RichText::new(folder).strong())
                 .on_hover_text(session.cwd.display().to_string());
-            if let Some(title) = app
-                .session
-                .as_ref()
-                .and_then(|session| session.configured.as_ref())
-                .and_then(|configured| app.catalogue.find(&configured.rollout_path))
-                .map(|summary| summary.title.clone())
-            {
-                ui.label(theme::muted(format!(
-                    "› {}",
-                    title.lines().next().unwrap_or_default()
-                )));
-            }
+            let title = model.title_of(session);
+            ui.label(theme::muted(format!(
+                "› {}",
+                title.lines().next().unwrap_or_default()
+            )));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                model_picker(ui, app, out);
+                model_picker(ui, model, session, out);
             });
         });
     });
-    composer::show(ui, app, out);
-    let Some(session) = &app.session else { return };
+    composer::show(ui, session, composer_state, out);
     let running = session.turn_started;
     let jump_id = ui.make_persistent_id("jump-to-latest");
     let mut scroll = egui::ScrollArea::vertical()
@@ -129,7 +152,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
     let output = scroll.show_viewport(ui, |ui, viewport| {
         let width = ui.available_width().min(theme::CONTENT_WIDTH);
         let margin = ((ui.available_width() - width) / 2.0).max(0.0);
-        let heights = &mut app.view.heights;
+        let heights = state.heights.entry(session.number).or_default();
         heights.prepare(width, items.len());
         let (offsets, list_height) = heights.offsets(items);
         let top = theme::SPACE * 4.0;
@@ -160,7 +183,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                     let item_top = ui.cursor().min.y;
                     cards::item(
                         ui,
-                        &mut app.view.caches,
+                        &mut state.caches,
                         item,
                         cards::Place {
                             index,
@@ -172,7 +195,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                         out,
                     );
                     ui.add_space(ITEM_GAP);
-                    app.view.heights.heights[index] = Some(ui.cursor().min.y - item_top);
+                    heights.heights[index] = Some(ui.cursor().min.y - item_top);
                 }
                 let below = match offsets.get(end) {
                     Some(start) => list_height - start,
@@ -208,8 +231,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
 }
 
 /// The model for the next turns: the session's, or one of the profiles' models.
-fn model_picker(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
-    let Some(session) = &app.session else { return };
+fn model_picker(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &mut Commands) {
     let Some(current) = session.model() else {
         return;
     };
@@ -217,7 +239,7 @@ fn model_picker(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
     if let Some(configured) = &session.configured {
         models.push(configured.model.clone());
     }
-    if let Some(list) = &app.providers {
+    if let Some(list) = &model.providers {
         models.extend(list.profiles.iter().map(|profile| profile.model.clone()));
     }
     models.sort();
@@ -231,6 +253,6 @@ fn model_picker(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
             }
         });
     if picked != current {
-        out.push(UiCommand::PickModel(picked));
+        out.push(SessionCommand::PickModel(picked));
     }
 }

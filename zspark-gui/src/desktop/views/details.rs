@@ -4,14 +4,20 @@
 //! turns produced, and the skills its folder offers (searchable, with the broken ones
 //! and why) with the plugins they come from.
 
-use codex_core::context::SkillCatalog;
 use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
+use zspark_core::SkillCatalog;
 use zspark_core::catalogue::folder_label;
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, ComposerCommand, FilesCommand, SessionCommand};
+use super::super::model::Model;
 use super::super::theme;
 use super::cards;
+
+/// The panel's own state.
+#[derive(Default)]
+pub struct DetailsState {
+    pub skill_search: String,
+}
 
 /// Files listed in the panel before "and N more".
 const LISTED_FILES: usize = 20;
@@ -39,26 +45,26 @@ const SANDBOXES: [(Option<SandboxMode>, &str); 4] = [
     (None, "As config.toml says"),
 ];
 
-pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+pub fn show(ui: &mut egui::Ui, model: &Model, state: &mut DetailsState, out: &mut Commands) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            session_facts(ui, app, out);
-            files(ui, app, out);
-            skills(ui, app, out);
+            session_facts(ui, model, out);
+            files(ui, model, out);
+            skills(ui, model, state, out);
         });
 }
 
-fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
+fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
     theme::section_heading(ui, "Session");
-    let Some(session) = &app.session else {
+    let Some(session) = model.session() else {
         theme::empty_state(ui, "No session open.");
         return;
     };
     theme::fact(
         ui,
         "Folder",
-        folder_label(&session.cwd, app.home.as_deref()),
+        folder_label(&session.cwd, model.home.as_deref()),
     );
     let Some(configured) = &session.configured else {
         ui.spinner();
@@ -77,7 +83,7 @@ fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) 
     theme::fact(ui, "Session id", configured.session_id.clone());
 
     theme::section_heading(ui, "Safety");
-    let policy = app.prefs.policy_for(&session.cwd);
+    let policy = model.prefs.policy_for(&session.cwd);
     let mut approval = policy.approval;
     let label = ui.label(theme::muted("Approvals"));
     egui::ComboBox::from_id_salt("approvals")
@@ -93,7 +99,7 @@ fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) 
         .response
         .labelled_by(label.id);
     if approval != policy.approval {
-        out.push(UiCommand::SetApproval(approval));
+        out.push(SessionCommand::SetApproval(approval));
     }
     let mut sandbox = policy.sandbox;
     let label = ui.label(theme::muted("Sandbox"));
@@ -110,7 +116,7 @@ fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) 
         .response
         .labelled_by(label.id);
     if sandbox != policy.sandbox {
-        out.push(UiCommand::SetSandbox(sandbox));
+        out.push(SessionCommand::SetSandbox(sandbox));
     }
     ui.label(theme::muted(
         "Remembered for this folder; applies from the next message.",
@@ -141,8 +147,10 @@ fn session_facts(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) 
     }
 }
 
-fn files(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
-    let Some(session) = &app.session else { return };
+fn files(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
+    let Some(session) = model.session() else {
+        return;
+    };
     theme::section_heading(ui, "Files");
     if session.artifacts.is_empty() {
         theme::empty_state(
@@ -162,14 +170,14 @@ fn files(ui: &mut egui::Ui, app: &DesktopApp, out: &mut Vec<UiCommand>) {
     }
 }
 
-fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    if app.session.is_none() {
+fn skills(ui: &mut egui::Ui, model: &Model, state: &mut DetailsState, out: &mut Commands) {
+    if model.session().is_none() {
         return;
     }
     if theme::section_heading_with_action(ui, "Skills", theme::icon::REFRESH, "Refresh skills") {
-        out.push(UiCommand::RefreshSkills);
+        out.push(FilesCommand::RefreshSkills);
     }
-    let Some(list) = &app.skills else {
+    let Some(list) = &model.skills else {
         ui.spinner();
         return;
     };
@@ -183,12 +191,12 @@ fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
         return;
     }
     ui.add(
-        egui::TextEdit::singleline(&mut app.view.skill_search)
+        egui::TextEdit::singleline(&mut state.skill_search)
             .hint_text("Search skills")
             .desired_width(f32::INFINITY),
     )
     .accessible_name("Search skills");
-    let query = app.view.skill_search.trim().to_lowercase();
+    let query = state.skill_search.trim().to_lowercase();
     let matches = |text: &str| query.is_empty() || text.to_lowercase().contains(&query);
     let mut shown = 0;
     for skill in &catalog.skills {
@@ -213,7 +221,7 @@ fn skills(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                 .accessible_name(format!("Use {}", skill.name))
                 .clicked()
             {
-                out.push(UiCommand::UseSkill(skill.clone()));
+                out.push(ComposerCommand::UseSkill(skill.clone()));
             }
         });
     }

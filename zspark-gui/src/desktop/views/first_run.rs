@@ -1,12 +1,17 @@
 //! The first-run screen: what zspark is, a provider to talk to (or the one already in
 //! `config.toml`), and a folder to work in; then the first session starts.
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, SessionCommand, SettingsCommand};
+use super::super::model::Model;
 use super::super::theme;
-use super::settings;
+use super::settings::{self, SettingsState};
 
-pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+pub fn show(
+    ui: &mut egui::Ui,
+    model: &Model,
+    settings_state: &mut SettingsState,
+    out: &mut Commands,
+) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.vertical_centered(|ui| {
             ui.set_max_width(theme::CONTENT_WIDTH);
@@ -16,7 +21,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
             ui.add_space(theme::SPACE * 6.0);
         });
         theme::section_heading(ui, "1 · Provider");
-        match &app.providers {
+        match &model.providers {
             None => {
                 ui.spinner();
             }
@@ -29,24 +34,24 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
             }
             Some(_) => {
                 ui.label("Add the model provider the agent talks to. The key is kept in the OS keychain, never in a file others can read.");
-                settings::provider_form(ui, app, out);
+                settings::provider_form(ui, model, &mut settings_state.provider_form, out);
             }
         }
         ui.add_space(theme::SPACE * 4.0);
         theme::section_heading(ui, "2 · Folder");
         ui.label("Choose the folder the first session works in.");
-        let ready = app.providers.as_ref().is_some_and(|list| !list.profiles.is_empty());
+        let ready = model.providers.as_ref().is_some_and(|list| !list.profiles.is_empty());
         ui.add_space(theme::SPACE * 2.0);
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(ready, egui::Button::new("Choose a folder and start"))
                 .clicked()
             {
-                out.push(UiCommand::FinishOnboarding);
-                out.push(UiCommand::AskNewSession);
+                out.push(SettingsCommand::FinishOnboarding);
+                out.push(SessionCommand::AskNew);
             }
             if theme::subtle_button(ui, "Skip: I configure providers myself").clicked() {
-                out.push(UiCommand::FinishOnboarding);
+                out.push(SettingsCommand::FinishOnboarding);
             }
         });
     });

@@ -1,23 +1,34 @@
-//! The views: each draws one part of the window from the app's state and pushes
-//! [`UiCommand`]s for what the user asked; none changes domain state itself.
+//! The views: each draws one part of the window from the [`Model`] (read only) and
+//! its own panel state, and pushes commands for what the user asked; none changes
+//! domain state itself. [`Panels`] holds every panel's own state.
 
 pub mod cards;
-mod composer;
+pub mod composer;
 pub mod conversation;
 mod details;
 mod first_run;
 pub mod settings;
 pub mod shared;
-mod sidebar;
+pub mod sidebar;
 
-use super::app::{DesktopApp, Tone};
-use super::commands::UiCommand;
+use super::commands::{Commands, LayoutCommand};
+use super::model::{Model, Tone};
 use super::theme;
 
+/// What each panel keeps for itself between frames.
+#[derive(Default)]
+pub struct Panels {
+    pub sidebar: sidebar::SidebarState,
+    pub composer: composer::ComposerState,
+    pub conversation: conversation::ConversationState,
+    pub details: details::DetailsState,
+    pub settings: settings::SettingsState,
+    pub shared: shared::SharedState,
+}
+
 /// Draws the whole window.
-pub fn draw(app: &mut DesktopApp, ui: &mut egui::Ui) {
-    let mut out = Vec::new();
-    if let Some(banner) = &app.view.banner {
+pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Commands) {
+    if let Some(banner) = &model.banner {
         egui::Panel::top("banner").show(ui, |ui| {
             ui.horizontal(|ui| {
                 let colour = match banner.tone {
@@ -28,38 +39,49 @@ pub fn draw(app: &mut DesktopApp, ui: &mut egui::Ui) {
                 ui.colored_label(colour, "•");
                 ui.label(&banner.text);
                 if theme::subtle_button(ui, "Dismiss").clicked() {
-                    out.push(UiCommand::DismissBanner);
+                    out.push(LayoutCommand::DismissBanner);
                 }
             });
         });
     }
-    let onboarding = !app.prefs.onboarded && app.session.is_none();
-    if app.prefs.sidebar_open && !onboarding {
+    let onboarding = !model.prefs.onboarded && model.sessions.is_empty();
+    if model.prefs.sidebar_open && !onboarding {
         egui::Panel::left("sidebar")
             .resizable(true)
             .default_size(theme::SIDEBAR_WIDTH)
             .min_size(theme::SIDEBAR_WIDTH * 0.8)
-            .show(ui, |ui| sidebar::show(ui, app, &mut out));
+            .show(ui, |ui| {
+                sidebar::show(ui, model, &mut panels.sidebar, &mut panels.shared, out);
+            });
     }
-    if app.prefs.details_open && !onboarding {
+    if model.prefs.details_open && !onboarding {
         egui::Panel::right("details")
             .resizable(true)
             .default_size(theme::DETAILS_WIDTH)
             .min_size(theme::DETAILS_WIDTH * 0.8)
-            .show(ui, |ui| details::show(ui, app, &mut out));
+            .show(ui, |ui| details::show(ui, model, &mut panels.details, out));
     }
     egui::CentralPanel::default().show(ui, |ui| {
         if onboarding {
-            first_run::show(ui, app, &mut out);
+            first_run::show(ui, model, &mut panels.settings, out);
         } else {
-            conversation::show(ui, app, &mut out);
+            conversation::show(
+                ui,
+                model,
+                &mut panels.conversation,
+                &mut panels.composer,
+                out,
+            );
         }
     });
-    sidebar::new_session_dialog(ui.ctx(), app, &mut out);
-    if app.view.settings_open {
-        settings::window(ui.ctx(), app, &mut out);
-    }
-    for command in out {
-        app.push(command);
+    sidebar::new_session_dialog(ui.ctx(), model, &mut panels.sidebar, out);
+    if model.settings_open {
+        settings::window(
+            ui.ctx(),
+            model,
+            &mut panels.settings,
+            &mut panels.shared,
+            out,
+        );
     }
 }

@@ -9,10 +9,11 @@ use codex_protocol::WireApi;
 use zspark_core::ProviderProfile;
 use zspark_core::providers::default_env_key;
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, SettingsCommand};
+use super::super::model::Model;
 use super::super::prefs::ThemeChoice;
 use super::super::theme;
+use super::shared::SharedState;
 
 /// Ready-made starting points: (label, id, base URL, wire API, model).
 const PRESETS: [(&str, &str, &str, WireApi, &str); 5] = [
@@ -120,6 +121,13 @@ impl ProviderForm {
     }
 }
 
+/// The settings window's own state.
+#[derive(Default)]
+pub struct SettingsState {
+    pub tab: SettingsTab,
+    pub provider_form: ProviderForm,
+}
+
 /// The tabs of the settings window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SettingsTab {
@@ -130,51 +138,57 @@ pub enum SettingsTab {
 }
 
 /// The settings window.
-pub fn window(ctx: &egui::Context, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+pub fn window(
+    ctx: &egui::Context,
+    model: &Model,
+    state: &mut SettingsState,
+    shared: &mut SharedState,
+    out: &mut Commands,
+) {
     let response = egui::Modal::new(egui::Id::unique("settings")).show(ctx, |ui| {
         ui.set_width(640.0);
         ui.horizontal(|ui| {
             theme::title(ui, "Settings");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Close").clicked() {
-                    out.push(UiCommand::CloseSettings);
+                    out.push(SettingsCommand::Close);
                 }
             });
         });
         ui.horizontal(|ui| {
-            let tab = &mut app.view.settings_tab;
+            let tab = &mut state.tab;
             ui.selectable_value(tab, SettingsTab::Providers, "Providers");
             ui.selectable_value(tab, SettingsTab::SharedWorkspaces, "Shared workspaces");
             ui.selectable_value(tab, SettingsTab::Appearance, "Appearance");
         });
         ui.separator();
-        match app.view.settings_tab {
+        match state.tab {
             SettingsTab::Providers => {
-                profile_list(ui, app);
+                profile_list(ui, model, &mut state.provider_form);
                 ui.separator();
-                provider_form(ui, app, out);
+                provider_form(ui, model, &mut state.provider_form, out);
             }
-            SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, app, out),
+            SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, model, shared, out),
             SettingsTab::Appearance => {
-                let mut choice = app.prefs.theme;
+                let mut choice = model.prefs.theme;
                 ui.horizontal(|ui| {
                     ui.selectable_value(&mut choice, ThemeChoice::System, "System");
                     ui.selectable_value(&mut choice, ThemeChoice::Light, "Light");
                     ui.selectable_value(&mut choice, ThemeChoice::Dark, "Dark");
                 });
-                if choice != app.prefs.theme {
-                    out.push(UiCommand::SetTheme(choice));
+                if choice != model.prefs.theme {
+                    out.push(SettingsCommand::SetTheme(choice));
                 }
             }
         }
     });
     if response.should_close() {
-        out.push(UiCommand::CloseSettings);
+        out.push(SettingsCommand::Close);
     }
 }
 
-fn profile_list(ui: &mut egui::Ui, app: &mut DesktopApp) {
-    let Some(list) = &app.providers else {
+fn profile_list(ui: &mut egui::Ui, model: &Model, form: &mut ProviderForm) {
+    let Some(list) = &model.providers else {
         ui.spinner();
         return;
     };
@@ -187,9 +201,9 @@ fn profile_list(ui: &mut egui::Ui, app: &mut DesktopApp) {
     for profile in &list.profiles {
         let is_default = list.default_profile.as_deref() == Some(profile.id.as_str());
         ui.horizontal(|ui| {
-            let editing = app.view.provider_form.editing.as_deref() == Some(profile.id.as_str());
+            let editing = form.editing.as_deref() == Some(profile.id.as_str());
             if ui.selectable_label(editing, &profile.name).clicked() {
-                app.view.provider_form.load(profile, is_default);
+                form.load(profile, is_default);
             }
             ui.label(theme::muted(format!(
                 "{} · {}",
@@ -207,19 +221,21 @@ fn profile_list(ui: &mut egui::Ui, app: &mut DesktopApp) {
         });
     }
     if ui.button("+ Add provider").clicked() {
-        app.view.provider_form = ProviderForm::default();
+        *form = ProviderForm::default();
     }
 }
 
 /// The provider form; also used by the first-run screen.
-pub fn provider_form(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    let stored_key = app
-        .view
-        .provider_form
+pub fn provider_form(
+    ui: &mut egui::Ui,
+    model: &Model,
+    form: &mut ProviderForm,
+    out: &mut Commands,
+) {
+    let stored_key = form
         .editing
         .as_ref()
-        .and_then(|id| app.providers.as_ref()?.masked_keys.get(id).cloned());
-    let form = &mut app.view.provider_form;
+        .and_then(|id| model.providers.as_ref()?.masked_keys.get(id).cloned());
     if form.editing.is_none() {
         ui.horizontal_wrapped(|ui| {
             ui.label(theme::muted("Start from:"));
@@ -300,7 +316,7 @@ pub fn provider_form(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCo
     ui.horizontal(|ui| {
         if theme::primary_button(ui, "Save provider").clicked() {
             match form.profile() {
-                Ok(profile) => out.push(UiCommand::SaveProvider {
+                Ok(profile) => out.push(SettingsCommand::SaveProvider {
                     profile,
                     api_key: Some(form.api_key.clone()).filter(|key| !key.trim().is_empty()),
                     make_default: form.make_default,
@@ -311,7 +327,7 @@ pub fn provider_form(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCo
         if let Some(id) = form.editing.clone()
             && theme::danger_button(ui, "Remove").clicked()
         {
-            out.push(UiCommand::RemoveProvider { id });
+            out.push(SettingsCommand::RemoveProvider { id });
             *form = ProviderForm::default();
         }
     });

@@ -5,11 +5,18 @@
 
 use egui::RichText;
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, SettingsCommand, SharedCommand};
+use super::super::model::Model;
 use super::super::prefs::{SharedIdentityPrefs, SharedServerPrefs};
 use super::super::theme;
 use super::settings::SettingsTab;
+
+/// The shared-workspace views' own state: the server form and a new workspace's name.
+#[derive(Default)]
+pub struct SharedState {
+    pub form: SharedForm,
+    pub new_workspace: String,
+}
 
 /// The server form's fields.
 #[derive(Default)]
@@ -68,15 +75,14 @@ impl SharedForm {
 }
 
 /// Settings → Shared workspaces.
-pub fn settings_tab(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    if !app.view.shared_form.loaded {
-        let remembered = app.prefs.shared_server.clone();
-        app.view.shared_form.load(remembered.as_ref());
+pub fn settings_tab(ui: &mut egui::Ui, model: &Model, state: &mut SharedState, out: &mut Commands) {
+    if !state.form.loaded {
+        state.form.load(model.prefs.shared_server.as_ref());
     }
     ui.label(theme::muted(
         "A zspark server (zspark serve) holds workspaces you share with your team. Local sessions stay on this computer.",
     ));
-    let form = &mut app.view.shared_form;
+    let form = &mut state.form;
     egui::Grid::new("shared-server-form")
         .num_columns(2)
         .spacing([theme::SPACE * 3.0, theme::SPACE * 2.0])
@@ -118,13 +124,13 @@ pub fn settings_tab(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCom
         });
     ui.horizontal(|ui| {
         if theme::primary_button(ui, "Connect").clicked() {
-            out.push(UiCommand::ConnectShared(form.server()));
+            out.push(SharedCommand::Connect(form.server()));
         }
-        if app.prefs.shared_server.is_some() && ui.button("Disconnect").clicked() {
-            out.push(UiCommand::DisconnectShared);
+        if model.prefs.shared_server.is_some() && ui.button("Disconnect").clicked() {
+            out.push(SharedCommand::Disconnect);
         }
     });
-    if let Some(problem) = app
+    if let Some(problem) = model
         .shared
         .status
         .as_ref()
@@ -146,17 +152,22 @@ fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
 }
 
 /// The sidebar's "Shared workspaces" section.
-pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+pub fn sidebar_section(
+    ui: &mut egui::Ui,
+    model: &Model,
+    state: &mut SharedState,
+    out: &mut Commands,
+) {
     theme::section_heading(ui, "Shared workspaces");
-    let Some(remembered) = &app.prefs.shared_server else {
+    let Some(remembered) = &model.prefs.shared_server else {
         theme::empty_state(ui, "Not connected to a server.");
         if theme::subtle_button(ui, "Set up a server").clicked() {
-            out.push(UiCommand::OpenSettingsAt(SettingsTab::SharedWorkspaces));
+            out.push(SettingsCommand::OpenAt(SettingsTab::SharedWorkspaces));
         }
         return;
     };
     let signs_in = matches!(remembered.identity, SharedIdentityPrefs::SignIn { .. });
-    let Some(status) = &app.shared.status else {
+    let Some(status) = &model.shared.status else {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(theme::muted("Connecting…"));
@@ -165,17 +176,17 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
     };
     if let Some(problem) = &status.problem {
         ui.colored_label(theme::WARNING, RichText::new(problem).small());
-        if !app.shared.busy && theme::subtle_button(ui, "Try again").clicked() {
-            out.push(UiCommand::RefreshShared);
+        if !model.shared.busy && theme::subtle_button(ui, "Try again").clicked() {
+            out.push(SharedCommand::Refresh);
         }
     }
-    if let Some((code, address)) = &app.shared.sign_in_code {
+    if let Some((code, address)) = &model.shared.sign_in_code {
         ui.label(RichText::new(format!("Open {address} and enter")).small());
         ui.label(RichText::new(code).monospace().strong());
     }
     match &status.signed_in_as {
         None if signs_in => {
-            if app.shared.busy {
+            if model.shared.busy {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(theme::muted("Waiting for the sign-in…"));
@@ -183,10 +194,10 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
             } else {
                 ui.horizontal_wrapped(|ui| {
                     if theme::primary_button(ui, "Sign in").clicked() {
-                        out.push(UiCommand::SignIn { device_code: false });
+                        out.push(SharedCommand::SignIn { device_code: false });
                     }
                     if theme::subtle_button(ui, "Sign in with a code").clicked() {
-                        out.push(UiCommand::SignIn { device_code: true });
+                        out.push(SharedCommand::SignIn { device_code: true });
                     }
                 });
             }
@@ -197,13 +208,13 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
             ui.horizontal_wrapped(|ui| {
                 ui.label(theme::muted(format!("Signed in as {name}")));
                 if signs_in && theme::subtle_button(ui, "Sign out").clicked() {
-                    out.push(UiCommand::SignOut);
+                    out.push(SharedCommand::SignOut);
                 }
                 if theme::subtle_button(ui, theme::icon::REFRESH)
                     .accessible_name("Refresh shared workspaces")
                     .clicked()
                 {
-                    out.push(UiCommand::RefreshShared);
+                    out.push(SharedCommand::Refresh);
                 }
             });
             if status.workspaces.is_empty() {
@@ -218,7 +229,7 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
             ui.horizontal(|ui| {
                 let field = ui
                     .add(
-                        egui::TextEdit::singleline(&mut app.view.new_workspace)
+                        egui::TextEdit::singleline(&mut state.new_workspace)
                             .hint_text("New workspace name")
                             .desired_width(150.0),
                     )
@@ -226,10 +237,10 @@ pub fn sidebar_section(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<Ui
                 let entered =
                     field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
                 if (ui.button("Create").clicked() || entered)
-                    && !app.view.new_workspace.trim().is_empty()
+                    && !state.new_workspace.trim().is_empty()
                 {
-                    out.push(UiCommand::CreateSharedWorkspace(
-                        app.view.new_workspace.trim().to_string(),
+                    out.push(SharedCommand::CreateWorkspace(
+                        state.new_workspace.trim().to_string(),
                     ));
                 }
             });

@@ -1,67 +1,97 @@
-//! The left sidebar: new session, search, local sessions grouped by folder (newest
-//! first), the shared-workspaces section, and settings at the bottom; plus the "new
-//! session" dialog that asks for a folder.
+//! The left sidebar: new session, the sessions open now (each with where it stands:
+//! working, needing an approval, finished, failed; a mark for output not read yet;
+//! close), search, the stored sessions grouped by folder (newest first), the
+//! shared-workspaces section, and settings at the bottom; plus the "new session"
+//! dialog that asks for a folder.
 
 use std::path::PathBuf;
 
 use egui::RichText;
 
-use super::super::app::DesktopApp;
-use super::super::commands::UiCommand;
+use super::super::commands::{Commands, SessionCommand, SettingsCommand};
+use super::super::model::Model;
+use super::super::session::SessionStatus;
+use super::super::shortcuts::{Shortcut, hint};
 use super::super::theme;
+use super::shared::SharedState;
 
-pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
+/// The sidebar's own state.
+#[derive(Default)]
+pub struct SidebarState {
+    pub search: String,
+    pub focus_search: bool,
+    /// The "new session" dialog, while it is open.
+    pub new_session: Option<FolderDialog>,
+}
+
+pub struct FolderDialog {
+    pub folder: String,
+    pub problem: Option<String>,
+    /// Set when the dialog picks a new folder for a stored session whose folder is gone.
+    pub continue_session: Option<PathBuf>,
+}
+
+pub fn show(
+    ui: &mut egui::Ui,
+    model: &Model,
+    state: &mut SidebarState,
+    shared: &mut SharedState,
+    out: &mut Commands,
+) {
     ui.add_space(theme::SPACE * 2.0);
     ui.horizontal(|ui| {
         if theme::primary_button(ui, "+ New session")
-            .on_hover_text("Ctrl+N")
+            .on_hover_text(hint(ui.ctx(), Shortcut::NewSession))
             .clicked()
         {
-            out.push(UiCommand::AskNewSession);
+            out.push(SessionCommand::AskNew);
         }
         if theme::subtle_button(ui, theme::icon::REFRESH)
             .on_hover_text("Refresh the session list")
             .clicked()
         {
-            out.push(UiCommand::RefreshSessions);
+            out.push(SessionCommand::RefreshList);
         }
     });
     let search = ui
         .add(
-            egui::TextEdit::singleline(&mut app.view.search)
-                .hint_text("Search sessions (Ctrl+K)")
+            egui::TextEdit::singleline(&mut state.search)
+                .hint_text(format!(
+                    "Search sessions ({})",
+                    hint(ui.ctx(), Shortcut::Search)
+                ))
                 .desired_width(f32::INFINITY),
         )
         .accessible_name("Search sessions");
-    if std::mem::take(&mut app.view.focus_search) {
+    if std::mem::take(&mut state.focus_search) {
         search.request_focus();
     }
     egui::Panel::bottom("sidebar-bottom").show(ui, |ui| {
         ui.add_space(theme::SPACE);
         if ui
             .button(format!("{} Settings", theme::icon::SETTINGS))
-            .on_hover_text("Ctrl+,")
+            .on_hover_text(hint(ui.ctx(), Shortcut::Settings))
             .clicked()
         {
-            out.push(UiCommand::OpenSettings);
+            out.push(SettingsCommand::Open);
         }
         ui.add_space(theme::SPACE);
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
+        open_sessions(ui, model, out);
         theme::section_heading(ui, "Local");
-        let current = app
-            .session
-            .as_ref()
+        let current = model
+            .session()
             .and_then(|session| session.configured.as_ref())
             .map(|configured| configured.rollout_path.clone());
-        let shown = app.catalogue.filtered(&app.view.search);
-        if app.catalogue.is_empty() {
+        let shown = model.catalogue.filtered(&state.search);
+        if model.catalogue.is_empty() {
             theme::empty_state(ui, "No sessions yet. Start one with New session.");
         } else if shown.is_empty() {
             theme::empty_state(ui, "No session title matches the search.");
         }
         for group in &shown.groups {
-            let label = group.label(app.home.as_deref());
+            let label = group.label(model.home.as_deref());
             let heading = if group.folder_missing() {
                 RichText::new(format!("{label} (folder missing)")).weak()
             } else {
@@ -82,21 +112,86 @@ pub fn show(ui: &mut egui::Ui, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
                             .selectable_label(selected, title)
                             .on_hover_text(session.path.display().to_string());
                         if response.clicked() && !selected {
-                            out.push(UiCommand::Resume {
+                            out.push(SessionCommand::Resume {
                                 rollout_path: session.path.clone(),
                             });
                         }
                     }
                 });
         }
-        super::shared::sidebar_section(ui, app, out);
+        super::shared::sidebar_section(ui, model, shared, out);
     });
 }
 
+/// The sessions open now: title, folder, where each stands and whether it has output
+/// not read yet; a click shows one, × closes it.
+fn open_sessions(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
+    if model.sessions.is_empty() {
+        return;
+    }
+    theme::section_heading(ui, "Open");
+    for session in model.sessions.values() {
+        let status = session.status();
+        let title = truncate(&model.title_of(session), 40);
+        let shown = model.shown == Some(session.number);
+        ui.horizontal(|ui| {
+            let (mark, colour) = status_mark(status);
+            ui.colored_label(colour, mark);
+            let mut label = RichText::new(&title);
+            if session.unread {
+                label = label.strong();
+            }
+            let response = ui
+                .selectable_label(shown, label)
+                .on_hover_text(session.cwd.display().to_string());
+            let response = response.accessible_name(format!(
+                "{title}, {}{}",
+                status.label(),
+                if session.unread { ", unread" } else { "" }
+            ));
+            if response.clicked() && !shown {
+                out.push(SessionCommand::Show(session.number));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if theme::subtle_button(ui, "×")
+                    .accessible_name(format!("Close {title}"))
+                    .on_hover_text("Close this session (a running turn is stopped)")
+                    .clicked()
+                {
+                    out.push(SessionCommand::Close(session.number));
+                }
+                if status == SessionStatus::WaitingForApproval {
+                    ui.colored_label(theme::WARNING, status.label());
+                } else if session.unread {
+                    ui.colored_label(theme::ACCENT, "•");
+                }
+            });
+        });
+    }
+}
+
+/// The mark before a session's title, and its colour.
+fn status_mark(status: SessionStatus) -> (&'static str, egui::Color32) {
+    match status {
+        SessionStatus::Opening | SessionStatus::Working => {
+            (theme::icon::STEP_ACTIVE, theme::ACCENT)
+        }
+        SessionStatus::WaitingForApproval => (theme::icon::WARNING, theme::WARNING),
+        SessionStatus::Ready | SessionStatus::Finished => (theme::icon::STEP_DONE, theme::SUCCESS),
+        SessionStatus::Failed => (theme::icon::FAILED, theme::DANGER),
+        SessionStatus::Stopped => (theme::icon::STEP_PENDING, egui::Color32::GRAY),
+    }
+}
+
 /// The "new session" dialog: a folder path, the recent folders, Start.
-pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut Vec<UiCommand>) {
-    let recent = app.prefs.recent_folders.clone();
-    let Some(dialog) = &mut app.view.new_session else {
+pub fn new_session_dialog(
+    ctx: &egui::Context,
+    model: &Model,
+    state: &mut SidebarState,
+    out: &mut Commands,
+) {
+    let recent = &model.prefs.recent_folders;
+    let Some(dialog) = &mut state.new_session else {
         return;
     };
     let mut close = false;
@@ -119,12 +214,12 @@ pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut V
         if let Some(problem) = &dialog.problem {
             ui.colored_label(theme::DANGER, problem);
         }
-        if let Some(list) = app
+        if let Some(list) = model
             .providers
             .as_ref()
             .filter(|list| !list.profiles.is_empty())
         {
-            let current = app
+            let current = model
                 .prefs
                 .last_profile
                 .clone()
@@ -143,12 +238,12 @@ pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut V
                     }
                 });
             if picked != current {
-                out.push(UiCommand::PickProfile(picked));
+                out.push(SettingsCommand::PickProfile(picked));
             }
         }
         if !recent.is_empty() {
             theme::section_heading(ui, "Recent folders");
-            for folder in &recent {
+            for folder in recent {
                 if ui
                     .selectable_label(false, folder.display().to_string())
                     .clicked()
@@ -160,8 +255,8 @@ pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut V
         ui.add_space(theme::SPACE * 2.0);
         ui.horizontal(|ui| {
             if theme::primary_button(ui, "Start").clicked() || submitted {
-                out.push(UiCommand::NewSession {
-                    folder: expand_home(dialog.folder.trim(), app.home.as_deref()),
+                out.push(SessionCommand::New {
+                    folder: expand_home(dialog.folder.trim(), model.home.as_deref()),
                 });
             }
             if ui.button("Cancel").clicked() {
@@ -170,7 +265,7 @@ pub fn new_session_dialog(ctx: &egui::Context, app: &mut DesktopApp, out: &mut V
         });
     });
     if close || response.should_close() {
-        app.view.new_session = None;
+        state.new_session = None;
     }
 }
 

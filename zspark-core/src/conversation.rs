@@ -1,22 +1,24 @@
-//! The conversation as the desktop shows it: a list of items (messages, reasoning,
+//! The conversation as a front-end shows it: a list of items (messages, reasoning,
 //! commands with their output, file changes, plans, approval requests, errors, the
-//! files a turn produced) built from the runtime's events as they stream, or from a
-//! resumed session's history. Pure data: the views read it, nothing here draws.
+//! files a turn produced), each user message tagged with its turn. It is built from the
+//! runtime's events only, live as they stream or from the events a resumed session
+//! replays (`SessionConfigured::initial_messages`), so both give the same items. Pure
+//! data: front-ends read it, nothing here draws.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use codex_apply_patch::{ChunkLine, Hunk};
-use codex_core::rollout::is_user_turn_message;
-use codex_core::user_message_parts;
-use codex_protocol::{EventMsg, FileChange, PlanUpdate, ResponseItem, ReviewDecision, Role};
-use zspark_core::Artifact;
+use codex_protocol::{EventMsg, FileChange, PlanUpdate, ReviewDecision, display_command};
+
+use crate::artifacts::Artifact;
 
 /// One thing in the conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     User {
+        /// The turn this message began (rollback and fork address it).
+        turn_id: Option<String>,
         text: String,
         images: usize,
         /// Files attached by reference.
@@ -30,12 +32,18 @@ pub enum Item {
     },
     Reasoning {
         text: String,
+        /// When the reasoning began streaming, while it streams.
         started: Option<Instant>,
+        /// How long it took, once finished.
         duration: Option<Duration>,
     },
     Command(CommandRun),
     Patch(PatchItem),
     Plan(PlanUpdate),
+    /// An image the agent looked at.
+    Image {
+        path: PathBuf,
+    },
     Approval(ApprovalItem),
     Error {
         message: String,
@@ -51,7 +59,7 @@ pub enum Item {
 pub struct CommandRun {
     pub call_id: String,
     pub command_line: String,
-    pub cwd: Option<PathBuf>,
+    pub cwd: PathBuf,
     pub output: String,
     pub exit_code: Option<i32>,
     pub duration: Option<Duration>,
@@ -71,8 +79,6 @@ pub enum PatchStatus {
     Applying,
     Applied,
     Failed(String),
-    /// From a resumed session: the patch text as the model wrote it.
-    Recorded,
 }
 
 /// One file of a change, as a unified diff with its counts.
@@ -91,10 +97,6 @@ impl FileDiff {
             FileChange::Delete { content } => prefix_lines(content, '-'),
             FileChange::Update { unified_diff, .. } => unified_diff.clone(),
         };
-        Self::from_diff(path, diff)
-    }
-
-    fn from_diff(path: PathBuf, diff: String) -> Self {
         let count = |sign: char, header: &str| {
             diff.lines()
                 .filter(|line| line.starts_with(sign) && !line.starts_with(header))
@@ -130,87 +132,26 @@ pub enum ApprovalRequest {
     Patch { files: Vec<FileDiff> },
 }
 
+impl ApprovalItem {
+    pub fn is_patch(&self) -> bool {
+        matches!(self.request, ApprovalRequest::Patch { .. })
+    }
+}
+
 /// The conversation of one session.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transcript {
     pub items: Vec<Item>,
+    /// The turn the last `TurnStarted` opened.
+    current_turn: Option<String>,
 }
 
 impl Transcript {
-    /// The conversation stored in a session's history.
-    pub fn from_history(history: &[ResponseItem]) -> Self {
+    /// The conversation a session's replayed events hold.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a EventMsg>) -> Self {
         let mut transcript = Self::default();
-        let mut calls: BTreeMap<String, usize> = BTreeMap::new();
-        for item in history {
-            match item {
-                ResponseItem::Message {
-                    role: Role::User,
-                    content,
-                    ..
-                } if is_user_turn_message(item) => {
-                    let parts = user_message_parts(content);
-                    transcript.items.push(Item::User {
-                        text: parts.text,
-                        images: parts.images,
-                        files: parts.files,
-                        skills: parts.skills,
-                    });
-                }
-                ResponseItem::Message {
-                    role: Role::Assistant,
-                    ..
-                } => transcript.items.push(Item::Agent {
-                    text: item.message_text().unwrap_or_default(),
-                    streaming: false,
-                }),
-                ResponseItem::Reasoning { summary, .. } if !summary.is_empty() => {
-                    let text = summary
-                        .iter()
-                        .map(
-                            |codex_protocol::items::ReasoningSummary::SummaryText { text }| {
-                                text.as_str()
-                            },
-                        )
-                        .collect::<Vec<_>>()
-                        .join("\n\n");
-                    // Finished, so later reasoning does not continue it.
-                    transcript.items.push(Item::Reasoning {
-                        text,
-                        started: None,
-                        duration: Some(Duration::ZERO),
-                    });
-                }
-                ResponseItem::FunctionCall {
-                    name,
-                    arguments,
-                    call_id,
-                    ..
-                } => {
-                    if let Some(recorded) = recorded_call(call_id, name, arguments) {
-                        calls.insert(call_id.clone(), transcript.items.len());
-                        transcript.items.push(recorded);
-                    }
-                }
-                ResponseItem::CustomToolCall {
-                    call_id,
-                    name,
-                    input,
-                    ..
-                } if name == "apply_patch" => {
-                    calls.insert(call_id.clone(), transcript.items.len());
-                    transcript.items.push(recorded_patch(call_id, input));
-                }
-                ResponseItem::FunctionCallOutput { call_id, output }
-                | ResponseItem::CustomToolCallOutput { call_id, output } => {
-                    if let Some(Item::Command(run)) = calls
-                        .get(call_id)
-                        .and_then(|index| transcript.items.get_mut(*index))
-                    {
-                        (run.output, run.exit_code) = recorded_output(output.text());
-                    }
-                }
-                _ => {}
-            }
+        for event in events {
+            transcript.apply(event);
         }
         transcript
     }
@@ -218,12 +159,14 @@ impl Transcript {
     /// Folds one runtime event into the conversation.
     pub fn apply(&mut self, msg: &EventMsg) {
         match msg {
+            EventMsg::TurnStarted { turn_id, .. } => self.current_turn = Some(turn_id.clone()),
             EventMsg::UserMessage {
                 message,
                 images,
                 files,
                 skills,
             } => self.items.push(Item::User {
+                turn_id: self.current_turn.clone(),
                 text: message.clone(),
                 images: images.len(),
                 files: files.clone(),
@@ -257,27 +200,38 @@ impl Transcript {
                     duration: None,
                 }),
             },
-            EventMsg::AgentReasoning { text: full } => match self.open_reasoning() {
-                Some(Item::Reasoning {
-                    text,
-                    started,
-                    duration,
-                }) => {
-                    *text = full.clone();
-                    *duration = Some(started.map(|at| at.elapsed()).unwrap_or_default());
+            EventMsg::AgentReasoning {
+                text: full,
+                duration_ms,
+            } => {
+                let took = |started: Option<Instant>| {
+                    duration_ms
+                        .map(Duration::from_millis)
+                        .or_else(|| started.map(|at| at.elapsed()))
+                        .unwrap_or_default()
+                };
+                match self.open_reasoning() {
+                    Some(Item::Reasoning {
+                        text,
+                        started,
+                        duration,
+                    }) => {
+                        *text = full.clone();
+                        *duration = Some(took(started.take()));
+                    }
+                    _ => self.items.push(Item::Reasoning {
+                        text: full.clone(),
+                        started: None,
+                        duration: Some(took(None)),
+                    }),
                 }
-                _ => self.items.push(Item::Reasoning {
-                    text: full.clone(),
-                    started: None,
-                    duration: Some(Duration::ZERO),
-                }),
-            },
+            }
             EventMsg::ExecCommandBegin(begin) => {
                 self.close_reasoning();
                 self.items.push(Item::Command(CommandRun {
                     call_id: begin.call_id.clone(),
-                    command_line: codex_exec::display_command(&begin.command),
-                    cwd: Some(begin.cwd.clone()),
+                    command_line: display_command(&begin.command),
+                    cwd: begin.cwd.clone(),
                     output: String::new(),
                     exit_code: None,
                     duration: None,
@@ -341,12 +295,16 @@ impl Transcript {
                     None => self.items.push(Item::Plan(plan.clone())),
                 }
             }
+            EventMsg::ViewImage { path, .. } => {
+                self.close_reasoning();
+                self.items.push(Item::Image { path: path.clone() });
+            }
             EventMsg::ExecApprovalRequest(request) => {
                 self.close_reasoning();
                 self.items.push(Item::Approval(ApprovalItem {
                     call_id: request.call_id.clone(),
                     request: ApprovalRequest::Command {
-                        command_line: codex_exec::display_command(&request.command),
+                        command_line: display_command(&request.command),
                         cwd: request.cwd.clone(),
                     },
                     reason: request.reason.clone(),
@@ -415,9 +373,14 @@ impl Transcript {
                 });
             }
             EventMsg::TurnComplete { .. } => self.finish_streaming(),
-            EventMsg::ThreadRolledBack { history, .. } => *self = Self::from_history(history),
+            EventMsg::ThreadRolledBack { from_turn, .. } => self.drop_from_turn(from_turn),
             _ => {}
         }
+    }
+
+    /// Adds the files a turn produced, as a card after what the turn showed.
+    pub fn add_artifacts(&mut self, artifacts: Vec<Artifact>) {
+        self.items.push(Item::Artifacts(artifacts));
     }
 
     /// Records the user's answer on the approval card.
@@ -440,21 +403,31 @@ impl Transcript {
         })
     }
 
-    /// How many user messages come before item `index` (the n for "fork before").
-    pub fn user_messages_before(&self, index: usize) -> usize {
-        self.items[..index.min(self.items.len())]
-            .iter()
-            .filter(|item| matches!(item, Item::User { .. }))
-            .count()
+    /// The turn the user message at item `index` began.
+    pub fn turn_at(&self, index: usize) -> Option<&str> {
+        match self.items.get(index) {
+            Some(Item::User { turn_id, .. }) => turn_id.as_deref(),
+            _ => None,
+        }
     }
 
-    /// How many user turns start at or after item `index` (the n for a rollback).
-    pub fn user_turns_from(&self, index: usize) -> usize {
-        self.items
+    /// The turn of the last user message.
+    pub fn last_user_turn(&self) -> Option<&str> {
+        self.items.iter().rev().find_map(|item| match item {
+            Item::User { turn_id, .. } => Some(turn_id.as_deref()),
+            _ => None,
+        })?
+    }
+
+    /// Removes the user message of turn `turn_id` and everything after it.
+    fn drop_from_turn(&mut self, turn_id: &str) {
+        if let Some(index) = self
+            .items
             .iter()
-            .skip(index)
-            .filter(|item| matches!(item, Item::User { .. }))
-            .count()
+            .position(|item| matches!(item, Item::User { turn_id: Some(id), .. } if id == turn_id))
+        {
+            self.items.truncate(index);
+        }
     }
 
     fn open_reasoning(&mut self) -> Option<&mut Item> {
@@ -469,7 +442,7 @@ impl Transcript {
             started, duration, ..
         }) = self.open_reasoning()
         {
-            *duration = Some(started.map(|at| at.elapsed()).unwrap_or_default());
+            *duration = Some(started.take().map(|at| at.elapsed()).unwrap_or_default());
         }
     }
 
@@ -506,116 +479,6 @@ fn diffs(changes: &BTreeMap<PathBuf, FileChange>) -> Vec<FileDiff> {
         .collect()
 }
 
-/// A recorded tool call as a conversation item: commands and patches; other tools
-/// (plans, images, stdin writes) leave no card.
-fn recorded_call(call_id: &str, name: &str, arguments: &str) -> Option<Item> {
-    let arguments: serde_json::Value = serde_json::from_str(arguments).ok()?;
-    let command_line = match name {
-        "exec_command" => arguments.get("cmd")?.as_str()?.to_string(),
-        "shell" => {
-            let words: Vec<String> = arguments
-                .get("command")?
-                .as_array()?
-                .iter()
-                .filter_map(|word| word.as_str().map(str::to_string))
-                .collect();
-            codex_exec::display_command(&words)
-        }
-        "apply_patch" => {
-            return Some(recorded_patch(call_id, arguments.get("input")?.as_str()?));
-        }
-        _ => return None,
-    };
-    Some(Item::Command(CommandRun {
-        call_id: call_id.to_string(),
-        command_line,
-        cwd: None,
-        output: String::new(),
-        exit_code: None,
-        duration: None,
-        running: false,
-        killed: false,
-    }))
-}
-
-/// A recorded `apply_patch` call as a change card: one diff per file when the patch
-/// parses, else the patch text as the model wrote it.
-fn recorded_patch(call_id: &str, patch: &str) -> Item {
-    let files = match codex_apply_patch::parse_patch(patch) {
-        Ok(parsed) => parsed.hunks.iter().map(hunk_diff).collect(),
-        Err(_) => vec![FileDiff::from_diff(
-            PathBuf::from("patch"),
-            patch.to_string(),
-        )],
-    };
-    Item::Patch(PatchItem {
-        call_id: call_id.to_string(),
-        files,
-        status: PatchStatus::Recorded,
-    })
-}
-
-/// One file of a parsed patch as a unified-style diff.
-fn hunk_diff(hunk: &Hunk) -> FileDiff {
-    let diff = match hunk {
-        Hunk::Add { contents, .. } => prefix_lines(contents, '+'),
-        Hunk::Delete { .. } => String::new(),
-        Hunk::Update { chunks, .. } => chunks
-            .iter()
-            .map(|chunk| {
-                let mut text = format!("@@ {}\n", chunk.context.as_deref().unwrap_or_default());
-                for line in &chunk.lines {
-                    let (sign, line) = match line {
-                        ChunkLine::Context(line) => (' ', line),
-                        ChunkLine::Remove(line) => ('-', line),
-                        ChunkLine::Add(line) => ('+', line),
-                    };
-                    text.push(sign);
-                    text.push_str(line);
-                    text.push('\n');
-                }
-                text
-            })
-            .collect(),
-    };
-    FileDiff::from_diff(hunk.path().clone(), diff)
-}
-
-/// The output and exit code of a recorded command: `shell` answers in JSON
-/// (`output`, `metadata.exit_code`), `exec_command` in text.
-fn recorded_output(text: String) -> (String, Option<i32>) {
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
-        && let Some(output) = value.get("output").and_then(serde_json::Value::as_str)
-    {
-        let code = value
-            .pointer("/metadata/exit_code")
-            .and_then(serde_json::Value::as_i64)
-            .and_then(|code| i32::try_from(code).ok());
-        return (output.to_string(), code);
-    }
-    let code = exit_code_in(&text);
-    // `exec_command` answers with a header (wall time, status, token count) before
-    // `Output:`; the card shows the status itself.
-    let body = match text.split_once("\nOutput:\n") {
-        Some((header, body)) if header.lines().count() <= 6 => body.to_string(),
-        _ if text.starts_with("Output:\n") => text["Output:\n".len()..].to_string(),
-        _ => text,
-    };
-    (body, code)
-}
-
-/// The exit code a recorded tool output reports (`Exit code: N` / `Process exited with
-/// code N`), if it says.
-fn exit_code_in(output: &str) -> Option<i32> {
-    output.lines().take(8).find_map(|line| {
-        let line = line.trim();
-        let rest = line
-            .strip_prefix("Exit code:")
-            .or_else(|| line.strip_prefix("Process exited with code"))?;
-        rest.trim().parse().ok()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use codex_protocol::{ExecCommandBeginEvent, ExecCommandEndEvent, OutputStream, RetryInfo};
@@ -629,15 +492,24 @@ mod tests {
         }
     }
 
+    fn user(turn: &str, text: &str) -> [EventMsg; 2] {
+        [
+            EventMsg::TurnStarted {
+                turn_id: turn.into(),
+                model_context_window: None,
+            },
+            EventMsg::UserMessage {
+                message: text.into(),
+                images: vec![],
+                files: vec![],
+                skills: vec![],
+            },
+        ]
+    }
+
     #[test]
     fn streaming_text_grows_one_item_and_a_retry_replaces_it() {
-        let mut transcript = Transcript::default();
-        transcript.apply(&EventMsg::UserMessage {
-            message: "hi".into(),
-            images: vec![],
-            files: vec![],
-            skills: vec![],
-        });
+        let mut transcript = Transcript::from_events(&user("t1", "hi"));
         transcript.apply(&EventMsg::AgentMessageDelta {
             delta: "Hel".into(),
         });
@@ -661,11 +533,12 @@ mod tests {
             message: "Hello!".into(),
         });
         transcript.apply(&EventMsg::TurnComplete {
-            turn_id: "t".into(),
+            turn_id: "t1".into(),
             last_agent_message: None,
         });
         assert_eq!(transcript.items.len(), 3);
         assert_eq!(transcript.items[2], agent("Hello!", false));
+        assert_eq!(transcript.turn_at(0), Some("t1"));
     }
 
     #[test]
@@ -724,7 +597,53 @@ mod tests {
     }
 
     #[test]
-    fn diffs_count_lines_and_history_rebuilds_the_conversation() {
+    fn reasoning_takes_its_duration_from_the_event_so_live_and_replay_agree() {
+        let mut live = Transcript::default();
+        live.apply(&EventMsg::AgentReasoningDelta {
+            delta: "thinking".into(),
+        });
+        live.apply(&EventMsg::AgentReasoning {
+            text: "thinking hard".into(),
+            duration_ms: Some(1500),
+        });
+        let replayed = Transcript::from_events(&[EventMsg::AgentReasoning {
+            text: "thinking hard".into(),
+            duration_ms: Some(1500),
+        }]);
+        assert_eq!(live, replayed);
+        assert_eq!(
+            live.items[0],
+            Item::Reasoning {
+                text: "thinking hard".into(),
+                started: None,
+                duration: Some(Duration::from_millis(1500)),
+            }
+        );
+    }
+
+    #[test]
+    fn a_rollback_drops_its_turn_and_everything_after() {
+        let mut events: Vec<EventMsg> = user("t1", "one").into();
+        events.push(EventMsg::AgentMessage {
+            message: "first".into(),
+        });
+        events.extend(user("t2", "two"));
+        events.push(EventMsg::AgentMessage {
+            message: "second".into(),
+        });
+        let mut transcript = Transcript::from_events(&events);
+        assert_eq!(transcript.last_user_turn(), Some("t2"));
+        transcript.apply(&EventMsg::ThreadRolledBack {
+            from_turn: "t2".into(),
+            num_turns: 1,
+        });
+        assert_eq!(transcript.items.len(), 2);
+        assert_eq!(transcript.items[1], agent("first", false));
+        assert_eq!(transcript.last_user_turn(), Some("t1"));
+    }
+
+    #[test]
+    fn diffs_count_their_lines() {
         let diff = FileDiff::from_change(
             "src/lib.rs".into(),
             &FileChange::Update {
@@ -742,92 +661,5 @@ mod tests {
             },
         );
         assert_eq!((added.added, added.diff.as_str()), (2, "+a\n+b\n"));
-
-        let history = vec![
-            ResponseItem::developer_text("rules"),
-            ResponseItem::user_text("<environment_context>cwd</environment_context>"),
-            ResponseItem::user_text("run the tests"),
-            ResponseItem::FunctionCall {
-                id: None,
-                name: "exec_command".into(),
-                namespace: None,
-                arguments: r#"{"cmd":"cargo test"}"#.into(),
-                call_id: "c1".into(),
-            },
-            ResponseItem::FunctionCallOutput {
-                call_id: "c1".into(),
-                output: "Wall time: 0.2 seconds\nProcess exited with code 101\nOriginal token count: 1\nOutput:\nfailed".into(),
-            },
-            ResponseItem::assistant_text("One test fails."),
-        ];
-        let transcript = Transcript::from_history(&history);
-        assert_eq!(transcript.items.len(), 3, "{:#?}", transcript.items);
-        assert_eq!(
-            transcript.items[0],
-            Item::User {
-                text: "run the tests".into(),
-                images: 0,
-                files: vec![],
-                skills: vec![],
-            }
-        );
-        let Item::Command(run) = &transcript.items[1] else {
-            panic!("a command card");
-        };
-        assert_eq!(
-            (
-                run.command_line.as_str(),
-                run.exit_code,
-                run.output.as_str()
-            ),
-            ("cargo test", Some(101), "failed")
-        );
-        assert_eq!(transcript.items[2], agent("One test fails.", false));
-
-        let attached = Transcript::from_history(&[
-            ResponseItem::Message {
-                id: None,
-                role: Role::User,
-                content: vec![
-                    codex_protocol::ContentItem::InputText {
-                        text: "summarise".into(),
-                    },
-                    codex_protocol::ContentItem::InputText {
-                        text: "<attached_file path=\"/w/notes.txt\">The user attached this file; read it with your tools if it is relevant.</attached_file>".into(),
-                    },
-                ],
-            },
-            ResponseItem::Reasoning {
-                id: String::new(),
-                summary: vec![
-                    codex_protocol::items::ReasoningSummary::SummaryText {
-                        text: "thinking".into(),
-                    },
-                ],
-                content: None,
-                encrypted_content: None,
-            },
-        ]);
-        assert_eq!(
-            attached.items[0],
-            Item::User {
-                text: "summarise".into(),
-                images: 0,
-                files: vec![PathBuf::from("/w/notes.txt")],
-                skills: vec![],
-            }
-        );
-        assert!(
-            matches!(
-                attached.items[1],
-                Item::Reasoning {
-                    duration: Some(_),
-                    ..
-                }
-            ),
-            "recorded reasoning is finished"
-        );
-        assert_eq!(transcript.user_turns_from(0), 1);
-        assert_eq!(transcript.user_messages_before(2), 1);
     }
 }

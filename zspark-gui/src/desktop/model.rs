@@ -1,0 +1,114 @@
+//! What the desktop knows, for the views to draw from (they only read it): the open
+//! sessions and which one is shown, the stored sessions, providers, skills, the
+//! shared-workspace server, the preferences and the banner. It changes only where the
+//! app handles the engine's events and applies commands.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use zspark_core::{ProviderList, SessionCatalogue, SessionKey, SharedStatus, SkillCatalog};
+
+use super::prefs::Prefs;
+use super::session::SessionView;
+
+/// A message across the top of the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    pub text: String,
+    pub tone: Tone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The skills found for a folder.
+pub struct SkillList {
+    pub cwd: PathBuf,
+    pub catalog: SkillCatalog,
+}
+
+/// The shared-workspace server as the desktop knows it.
+#[derive(Default)]
+pub struct SharedView {
+    /// The last status the engine reported.
+    pub status: Option<SharedStatus>,
+    /// Waiting for the engine to answer a shared-workspace command.
+    pub busy: bool,
+    /// A device-code sign-in in progress: the code and where to enter it.
+    pub sign_in_code: Option<(String, String)>,
+}
+
+pub struct Model {
+    pub prefs: Prefs,
+    pub home: Option<PathBuf>,
+    pub catalogue: SessionCatalogue,
+    pub providers: Option<ProviderList>,
+    pub skills: Option<SkillList>,
+    pub shared: SharedView,
+    /// The open sessions, by the number the engine gave them (opening order).
+    pub sessions: BTreeMap<SessionKey, SessionView>,
+    /// The session shown.
+    pub shown: Option<SessionKey>,
+    pub banner: Option<Banner>,
+    /// The settings window is open.
+    pub settings_open: bool,
+}
+
+impl Model {
+    pub fn new(prefs: Prefs, home: Option<PathBuf>) -> Self {
+        Self {
+            prefs,
+            home,
+            catalogue: SessionCatalogue::default(),
+            providers: None,
+            skills: None,
+            shared: SharedView::default(),
+            sessions: BTreeMap::new(),
+            shown: None,
+            banner: None,
+            settings_open: false,
+        }
+    }
+
+    /// The session shown, if any.
+    pub fn session(&self) -> Option<&SessionView> {
+        self.sessions.get(&self.shown?)
+    }
+
+    pub fn session_mut(&mut self) -> Option<&mut SessionView> {
+        self.sessions.get_mut(&self.shown?)
+    }
+
+    /// The open session recorded in `rollout_path`.
+    pub fn open_session_for(&self, rollout_path: &Path) -> Option<SessionKey> {
+        self.sessions.values().find_map(|session| {
+            session
+                .configured
+                .as_ref()
+                .filter(|configured| configured.rollout_path == rollout_path)
+                .map(|_| session.number)
+        })
+    }
+
+    /// A session's title: the stored one when the list has it, else its first message.
+    pub fn title_of(&self, session: &SessionView) -> String {
+        session
+            .configured
+            .as_ref()
+            .and_then(|configured| self.catalogue.find(&configured.rollout_path))
+            .map(|summary| summary.title.clone())
+            .filter(|title| !title.trim().is_empty())
+            .unwrap_or_else(|| session.title())
+    }
+
+    pub fn banner(&mut self, tone: Tone, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            tone,
+        });
+    }
+}

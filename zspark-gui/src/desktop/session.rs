@@ -1,0 +1,190 @@
+//! One open session as the desktop knows it: its conversation (folded from the
+//! runtime's events), where it stands (opening, working, waiting for an approval,
+//! finished, failed, stopped), whether it has output nobody has looked at yet, and the
+//! choices the user made for its next turns. Sessions keep receiving events while
+//! another one is shown.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use codex_protocol::{EventMsg, InputItem, SessionConfiguredEvent, TokenUsageInfo, TurnOverrides};
+use zspark_core::conversation::Item;
+use zspark_core::{Artifact, SessionKey, Transcript};
+
+/// Where a session stands, as the sidebar shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    Opening,
+    /// Open, no turn yet.
+    Ready,
+    Working,
+    WaitingForApproval,
+    Finished,
+    Failed,
+    Stopped,
+}
+
+impl SessionStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Opening => "Opening",
+            Self::Ready => "Ready",
+            Self::Working => "Working",
+            Self::WaitingForApproval => "Needs approval",
+            Self::Finished => "Finished",
+            Self::Failed => "Failed",
+            Self::Stopped => "Stopped",
+        }
+    }
+}
+
+/// How the last turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastTurn {
+    Completed,
+    Failed,
+    Aborted,
+}
+
+pub struct SessionView {
+    pub number: SessionKey,
+    pub cwd: PathBuf,
+    pub configured: Option<SessionConfiguredEvent>,
+    pub transcript: Transcript,
+    /// When the running turn started; `None` when idle.
+    pub turn_started: Option<Instant>,
+    last_turn: Option<LastTurn>,
+    /// Output arrived while another session was shown.
+    pub unread: bool,
+    pub token_info: Option<TokenUsageInfo>,
+    /// Model picked for the next turns (the profile's otherwise).
+    pub model_override: Option<String>,
+    /// Policy changes to send with the next turn.
+    pub pending_overrides: TurnOverrides,
+    /// What the last turn was given, for "retry".
+    pub last_input: Option<Vec<InputItem>>,
+    /// The files this session's turns produced, newest first, one entry per path.
+    pub artifacts: Vec<Artifact>,
+}
+
+impl SessionView {
+    pub fn new(number: SessionKey, cwd: PathBuf) -> Self {
+        Self {
+            number,
+            cwd,
+            configured: None,
+            transcript: Transcript::default(),
+            turn_started: None,
+            last_turn: None,
+            unread: false,
+            token_info: None,
+            model_override: None,
+            pending_overrides: TurnOverrides::default(),
+            last_input: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.turn_started.is_some()
+    }
+
+    pub fn status(&self) -> SessionStatus {
+        if self.configured.is_none() {
+            return SessionStatus::Opening;
+        }
+        if self.transcript.pending_approval().is_some() {
+            return SessionStatus::WaitingForApproval;
+        }
+        if self.is_running() {
+            return SessionStatus::Working;
+        }
+        match self.last_turn {
+            None => SessionStatus::Ready,
+            Some(LastTurn::Completed) => SessionStatus::Finished,
+            Some(LastTurn::Failed) => SessionStatus::Failed,
+            Some(LastTurn::Aborted) => SessionStatus::Stopped,
+        }
+    }
+
+    /// The model the next turn uses.
+    pub fn model(&self) -> Option<&str> {
+        self.model_override.as_deref().or(self
+            .configured
+            .as_ref()
+            .map(|configured| configured.model.as_str()))
+    }
+
+    /// A title: the first thing the user asked, else "New session".
+    pub fn title(&self) -> String {
+        self.transcript
+            .items
+            .iter()
+            .find_map(|item| match item {
+                Item::User { text, .. } => text.lines().find(|line| !line.trim().is_empty()),
+                _ => None,
+            })
+            .unwrap_or("New session")
+            .to_string()
+    }
+
+    /// Adds a turn's artifacts to the conversation and to the session's files (newest
+    /// first, no repeats).
+    pub fn add_artifacts(&mut self, artifacts: Vec<Artifact>) {
+        self.artifacts
+            .retain(|known| !artifacts.iter().any(|new| new.path == known.path));
+        for artifact in artifacts.iter().rev() {
+            self.artifacts.insert(0, artifact.clone());
+        }
+        self.transcript.add_artifacts(artifacts);
+    }
+
+    /// Folds one runtime event into the session; true when a turn ended.
+    pub fn apply(&mut self, msg: &EventMsg) -> bool {
+        match msg {
+            EventMsg::SessionConfigured(configured) => {
+                self.transcript = Transcript::from_events(&configured.initial_messages);
+                self.token_info =
+                    configured
+                        .initial_messages
+                        .iter()
+                        .rev()
+                        .find_map(|event| match event {
+                            EventMsg::TokenCount { info } => Some(*info),
+                            _ => None,
+                        });
+                self.last_turn = configured.initial_messages.iter().rev().find_map(last_turn);
+                self.cwd = configured.cwd.clone();
+                self.configured = Some(configured.clone());
+                return false;
+            }
+            EventMsg::TurnStarted { .. } => self.turn_started = Some(Instant::now()),
+            EventMsg::TokenCount { info } => self.token_info = Some(*info),
+            _ => {}
+        }
+        self.transcript.apply(msg);
+        let ended = last_turn(msg);
+        if ended.is_some() {
+            self.turn_started = None;
+            self.last_turn = ended;
+        }
+        ended.is_some()
+    }
+}
+
+fn last_turn(msg: &EventMsg) -> Option<LastTurn> {
+    match msg {
+        EventMsg::TurnComplete { .. } => Some(LastTurn::Completed),
+        EventMsg::TurnFailed { .. } => Some(LastTurn::Failed),
+        EventMsg::TurnAborted { .. } => Some(LastTurn::Aborted),
+        _ => None,
+    }
+}
+
+/// Whether an event adds something to read (for the unread mark).
+pub fn shows_something(msg: &EventMsg) -> bool {
+    !matches!(
+        msg,
+        EventMsg::TokenCount { .. } | EventMsg::TurnStarted { .. } | EventMsg::SkillsList { .. }
+    )
+}
