@@ -1,6 +1,7 @@
 //! The desktop driven through its accessibility tree (egui_kittest) against a scripted
 //! model server: the real app, the real engine and runtime, real files in a temporary
-//! `CODEX_HOME`. First run to first answer, approving and denying commands, a diff,
+//! `CODEX_HOME`. First run to first answer, two sessions working at once (one waiting
+//! for an approval in the background), approving and denying commands, a diff,
 //! interrupting, resuming a past session, editing a provider, a failed turn that is
 //! retried; attaching files (dialog, drop, paste) and seeing them in the model's
 //! request, artifact cards and "save as", the skills panel, a long session that lays
@@ -22,7 +23,7 @@ use codex_protocol::{ApprovalPolicy, SandboxMode};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
-use zspark_gui::desktop::{FolderPolicy, ThemeChoice};
+use zspark_gui::desktop::{FolderPolicy, SessionStatus, ThemeChoice};
 
 use support::{
     Desk, DroppedPath, QUIET_CONFIG, ServeProcess, blocking_http, config_for, last_user_content,
@@ -141,6 +142,91 @@ fn approve_and_deny_commands_and_review_a_diff() {
     );
     desk.wait_for("Edited notes.md  +1 −0");
     assert_eq!(server.model_requests().len(), 4);
+}
+
+#[test]
+fn two_sessions_run_at_once_and_a_background_approval_waits_for_its_session() {
+    let server = ScriptedModelServer::start([
+        // The first session's answer streams slowly, so it is still coming while the
+        // second session works.
+        Reply::new()
+            .message("The first session answers at its own pace, word after word.")
+            .delta_chars(1)
+            .event_delay(Duration::from_millis(40))
+            .into(),
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "touch from-two.txt"}).to_string(),
+            )
+            .into(),
+        Turn::text("The second session is done."),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.folder_policies.insert(
+            workspace.to_path_buf(),
+            FolderPolicy {
+                approval: Some(ApprovalPolicy::Untrusted),
+                sandbox: Some(SandboxMode::DangerFullAccess),
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("first question");
+    desk.wait_for("The first session");
+    let first = desk.app().model.shown.unwrap();
+
+    // A second session while the first still streams.
+    desk.click("+ New session");
+    desk.wait_for("The agent works in this folder");
+    desk.click("Start");
+    desk.wait_until("the second session is shown", |desk| {
+        desk.app().model.shown.is_some_and(|shown| shown != first)
+    });
+    let second = desk.app().model.shown.unwrap();
+    assert!(
+        desk.app().model.sessions[&first].is_running(),
+        "the first session kept working"
+    );
+    desk.send("second question");
+    desk.wait_for("Run this command?");
+    let status = |desk: &Desk, session| desk.app().model.sessions[&session].status();
+    assert_eq!(status(&desk, second), SessionStatus::WaitingForApproval);
+
+    // The first session's answer finishes in the background and is marked unread.
+    desk.wait_until("the first session finished", |desk| {
+        status(desk, first) == SessionStatus::Finished
+    });
+    assert!(desk.app().model.sessions[&first].unread);
+    desk.wait_for("first question, Finished, unread");
+
+    // Switching to it shows the whole answer; the second still waits for its approval.
+    desk.click("first question, Finished, unread");
+    desk.wait_for("The first session answers at its own pace, word after word.");
+    assert!(!desk.app().model.sessions[&first].unread);
+    assert_eq!(status(&desk, second), SessionStatus::WaitingForApproval);
+    desk.wait_for("second question, Needs approval");
+    assert!(!desk.workspace.join("from-two.txt").exists());
+
+    // Back to the second: the card is there and is answered.
+    desk.click("second question, Needs approval");
+    desk.wait_for("touch from-two.txt");
+    desk.settle();
+    desk.click("Approve");
+    desk.wait_for("The second session is done.");
+    assert!(desk.workspace.join("from-two.txt").exists());
+    assert_eq!(status(&desk, second), SessionStatus::Finished);
+
+    // Closing the first leaves the second open and shown.
+    desk.click("Close first question");
+    desk.wait_until("the first session closed", |desk| {
+        !desk.app().model.sessions.contains_key(&first)
+    });
+    assert_eq!(desk.app().model.shown, Some(second));
+    assert_eq!(server.model_requests().len(), 3);
 }
 
 #[test]

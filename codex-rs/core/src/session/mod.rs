@@ -84,6 +84,8 @@ pub struct Session {
     skills: SkillCatalog,
     /// The conversation a resumed or forked session began with, as events.
     initial_messages: Vec<EventMsg>,
+    /// The answer streamed so far and not finished yet.
+    partial_answer: Mutex<String>,
     state: Mutex<State>,
 }
 
@@ -216,6 +218,7 @@ impl Session {
             base_instructions,
             skills,
             initial_messages: rebuilt.events,
+            partial_answer: Mutex::new(String::new()),
             state: Mutex::new(State {
                 history: rebuilt.history,
                 marks: rebuilt.marks,
@@ -469,6 +472,33 @@ impl Session {
                 .await;
         }
         self.events.send(submission_id, msg).await;
+    }
+
+    /// Notes answer text as it streams.
+    fn stream_partial(&self, delta: &str) {
+        lock(&self.partial_answer).push_str(delta);
+    }
+
+    /// Forgets the answer streamed so far (it finished, or a retry replaces it).
+    fn take_partial(&self) -> String {
+        std::mem::take(&mut *lock(&self.partial_answer))
+    }
+
+    /// A turn ended with an answer half streamed: the user saw it, so a resumed
+    /// session shows it too (the model's history never had it).
+    async fn record_partial_answer(&self) {
+        let partial = self.take_partial();
+        if partial.is_empty() {
+            return;
+        }
+        let shown = EventMsg::AgentMessage { message: partial };
+        if let Ok(event) = serde_json::to_value(&shown) {
+            self.rollout
+                .record(RolloutRecord::EventMsg(
+                    json!({"type": PERSISTED_EVENT, "event": event}),
+                ))
+                .await;
+        }
     }
 
     /// Appends items to the history and the rollout.

@@ -81,6 +81,7 @@ async fn record_end(session: &Arc<Session>, turn: &Arc<TurnContext>, outcome: &T
                 .await;
         }
         TurnOutcome::Aborted(reason) => {
+            session.record_partial_answer().await;
             session.approvals.cancel_all();
             session.close_open_calls(ABORTED_OUTPUT).await;
             session
@@ -91,6 +92,7 @@ async fn record_end(session: &Arc<Session>, turn: &Arc<TurnContext>, outcome: &T
                 .await;
         }
         TurnOutcome::Failed(message) => {
+            session.record_partial_answer().await;
             session
                 .close_open_calls("the turn failed before this finished")
                 .await;
@@ -351,6 +353,8 @@ enum SampleError {
 /// One model request: stream the answer, run its tool calls (in parallel, while the
 /// answer still streams), record everything.
 async fn sample(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<Sampled, SampleError> {
+    // A retried request replaces what the failed one had streamed.
+    session.take_partial();
     let prompt = session.prompt();
     let mut stream = session
         .client
@@ -425,6 +429,7 @@ async fn handle_event(
     let id = &turn.submission_id;
     match event {
         ResponseEvent::OutputTextDelta(delta) => {
+            session.stream_partial(&delta);
             session
                 .events
                 .send(id, EventMsg::AgentMessageDelta { delta })
@@ -448,6 +453,7 @@ async fn handle_event(
                     ..
                 } => {
                     let text = item.message_text().unwrap_or_default();
+                    session.take_partial();
                     session
                         .record_event("agent_message", json!({"message": text}))
                         .await;

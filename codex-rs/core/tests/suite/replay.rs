@@ -18,26 +18,38 @@ const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 /// The events a replay holds: everything but deltas, approvals, warnings, retries and
-/// the session's own start.
+/// the session's own start, with an answer left half streamed by the end of its turn
+/// as the message the user saw.
 fn replayable(events: &[EventMsg]) -> Vec<EventMsg> {
-    events
-        .iter()
-        .filter(|event| {
-            !matches!(
-                event,
-                EventMsg::SessionConfigured(_)
-                    | EventMsg::AgentMessageDelta { .. }
-                    | EventMsg::AgentReasoningDelta { .. }
-                    | EventMsg::ExecCommandOutputDelta { .. }
-                    | EventMsg::ExecApprovalRequest(_)
-                    | EventMsg::ApplyPatchApprovalRequest(_)
-                    | EventMsg::Warning { .. }
-                    | EventMsg::Error { .. }
-                    | EventMsg::ShutdownComplete
-            )
-        })
-        .cloned()
-        .collect()
+    let mut kept = Vec::new();
+    let mut partial = String::new();
+    for event in events {
+        match event {
+            EventMsg::AgentMessageDelta { delta } => partial.push_str(delta),
+            EventMsg::AgentMessage { .. } | EventMsg::Error { .. } => partial.clear(),
+            EventMsg::TurnAborted { .. } | EventMsg::TurnFailed { .. } if !partial.is_empty() => {
+                kept.push(EventMsg::AgentMessage {
+                    message: std::mem::take(&mut partial),
+                });
+            }
+            _ => {}
+        }
+        if !matches!(
+            event,
+            EventMsg::SessionConfigured(_)
+                | EventMsg::AgentMessageDelta { .. }
+                | EventMsg::AgentReasoningDelta { .. }
+                | EventMsg::ExecCommandOutputDelta { .. }
+                | EventMsg::ExecApprovalRequest(_)
+                | EventMsg::ApplyPatchApprovalRequest(_)
+                | EventMsg::Warning { .. }
+                | EventMsg::Error { .. }
+                | EventMsg::ShutdownComplete
+        ) {
+            kept.push(event.clone());
+        }
+    }
+    kept
 }
 
 fn turn_ids(events: &[EventMsg]) -> Vec<String> {
