@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use reqwest::StatusCode;
-use serde::Deserialize;
 use zspark_auth::signin::{
     Account, DeviceCodePrompt, OidcClient, OpenBrowser, SignInError, SignInSettings, TokenStore,
 };
@@ -31,14 +30,8 @@ pub struct SharedServer {
     pub identity: SharedIdentity,
 }
 
-/// A workspace the user may enter.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct SharedWorkspace {
-    pub id: String,
-    pub name: String,
-    /// `owner`, `editor` or `viewer`.
-    pub role: String,
-}
+/// A workspace the user may enter, with the user's role in it.
+pub type SharedWorkspace = zspark_api::Workspace;
 
 /// What the desktop knows of the server.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,17 +42,6 @@ pub struct SharedStatus {
     pub workspaces: Vec<SharedWorkspace>,
     /// What went wrong and what to do, when something did.
     pub problem: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Me {
-    principal: String,
-    display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WorkspacePage {
-    items: Vec<SharedWorkspace>,
 }
 
 /// A connection to one server.
@@ -171,8 +153,9 @@ impl SharedClient {
             }
         }
         let looked_up = async {
-            let me: Me = self.get("/v1/me").await?;
-            let page: WorkspacePage = self.get("/v1/workspaces?limit=200").await?;
+            let me: zspark_api::Me = self.get("/v1/me").await?;
+            let page: zspark_api::Page<SharedWorkspace> =
+                self.get("/v1/workspaces?limit=200").await?;
             Ok::<_, String>((me, page.items))
         };
         match looked_up.await {
@@ -192,7 +175,9 @@ impl SharedClient {
         if name.is_empty() {
             return Err("Give the workspace a name.".to_string());
         }
-        let body = serde_json::json!({ "name": name });
+        let body = zspark_api::CreateWorkspace {
+            name: name.to_string(),
+        };
         let response = self
             .send(|http, url| http.post(url).json(&body), "/v1/workspaces")
             .await?;
@@ -267,10 +252,10 @@ fn signed_out(error: SignInError) -> String {
 async fn refusal_of(response: reqwest::Response) -> String {
     let status = response.status();
     let said = response
-        .json::<serde_json::Value>()
+        .json::<zspark_api::ErrorBody>()
         .await
         .ok()
-        .and_then(|body| body["error"]["message"].as_str().map(str::to_string))
+        .map(|body| body.error.message)
         .unwrap_or_else(|| format!("the server answered {status}"));
     if status == StatusCode::UNAUTHORIZED {
         format!("The server did not accept your sign-in: {said}. Sign in again.")

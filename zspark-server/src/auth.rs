@@ -5,14 +5,13 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
-use utoipa::ToSchema;
 use zspark_auth::{Principal, TokenError};
 
 use crate::db::placeholders;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Identity};
+pub use zspark_api::Role;
 
 /// The development identity header.
 pub const DEV_HEADER: &str = "x-domain-user";
@@ -94,34 +93,6 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
             Ok(token.trim())
         }
         _ => Err(missing()),
-    }
-}
-
-/// A member's role; each includes the ones below it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Editor,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Viewer => "viewer",
-            Self::Editor => "editor",
-            Self::Owner => "owner",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "viewer" => Some(Self::Viewer),
-            "editor" => Some(Self::Editor),
-            "owner" => Some(Self::Owner),
-            _ => None,
-        }
     }
 }
 

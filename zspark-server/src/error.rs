@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::request_id;
+
+pub use zspark_api::{ErrorBody, ErrorDetail};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -31,21 +31,6 @@ pub enum ApiError {
     Unavailable(String),
     /// A fault on the server's side; the detail is logged, not sent.
     Internal(String),
-}
-
-/// The error body, for the OpenAPI document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// A stable, machine-readable code such as `not_found`.
-    pub code: String,
-    /// What went wrong and what to do.
-    pub message: String,
-    pub request_id: String,
 }
 
 impl ApiError {

@@ -2,35 +2,20 @@
 //! the change it describes; listed newest first (viewer).
 
 use axum::extract::State;
-use serde::Serialize;
 use sqlx::Row;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Page, PageQuery, WorkspacePath};
+use super::{Page, PageQuery, WorkspacePath, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, parse_id};
 use crate::state::AppState;
+pub use zspark_api::Activity;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_activity))
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Activity {
-    pub id: String,
-    pub actor: String,
-    /// `created`, `renamed`, `deleted`, `forked`, `appended`, `added`, `removed`, ...
-    pub verb: String,
-    /// `workspace`, `member`, `session` or `artifact`.
-    pub object_type: String,
-    pub object_id: Option<String>,
-    /// One readable sentence.
-    pub summary: String,
-    pub at: String,
 }
 
 /// Records an activity entry inside the caller's transaction.
@@ -93,7 +78,7 @@ pub async fn list_activity(
         .iter()
         .map(activity_from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(Page::from_rows(entries, limit, |entry| {
+    Ok(axum::Json(page_from_rows(entries, limit, |entry| {
         entry.id.clone()
     })))
 }

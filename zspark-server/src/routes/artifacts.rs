@@ -6,21 +6,22 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::activity::record;
 use super::sessions::load_session;
-use super::{Page, PageQuery, WorkspacePath};
+use super::{Page, PageQuery, WorkspacePath, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, file_name, parse_id};
 use crate::state::AppState;
 use crate::storage::{UploadError, content_disposition, safe_media_type};
+pub use zspark_api::Artifact;
 
 /// Read size for downloads: large enough that a 1 GiB file is not 256k small reads.
 const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
@@ -31,19 +32,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(download_artifact, delete_artifact))
         // Uploads stream to disk under their own limit.
         .layer(DefaultBodyLimit::disable())
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Artifact {
-    pub id: String,
-    pub workspace_id: String,
-    pub session_id: Option<String>,
-    pub name: String,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub created_by: String,
-    pub created_at: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -131,7 +119,7 @@ pub async fn list_artifacts(
         .iter()
         .map(artifact_from)
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(axum::Json(Page::from_rows(artifacts, limit, |artifact| {
+    Ok(axum::Json(page_from_rows(artifacts, limit, |artifact| {
         artifact.id.clone()
     })))
 }

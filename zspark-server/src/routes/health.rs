@@ -5,15 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::AuthUser;
 use crate::error::ErrorBody;
 use crate::state::AppState;
+pub use zspark_api::Me;
 
 /// The unauthenticated health routes.
 pub fn routes() -> axum::Router<AppState> {
@@ -35,14 +34,6 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::
             Json(json!({"status": "database unreachable"})),
         )
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Me {
-    pub principal: String,
-    pub display_name: Option<String>,
-    pub tenant_id: Option<String>,
-    pub groups: Vec<String>,
 }
 
 /// The caller's identity as the server sees it.

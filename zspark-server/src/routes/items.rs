@@ -4,10 +4,10 @@
 //! interleave or overwrite.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sqlx::Row;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,6 +19,7 @@ use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::state::AppState;
+pub use zspark_api::{AppendItems, Appended, Item, ItemPage};
 
 /// Items accepted in one append.
 const MAX_ITEMS_PER_APPEND: usize = 1000;
@@ -29,17 +30,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_items, append_items))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Item {
-    pub seq: i64,
-    pub author: String,
-    /// The item's `type` (`message`, `function_call`, ...).
-    pub kind: String,
-    /// The item itself.
-    pub payload: Value,
-    pub created_at: String,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
@@ -47,28 +37,6 @@ pub struct ItemsQuery {
     pub after: Option<i64>,
     /// How many (1 to 1000, default 500).
     pub limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemPage {
-    pub items: Vec<Item>,
-    /// The session's item count: the `expected_seq` for the next append.
-    pub next_seq: i64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AppendItems {
-    /// The sequence number the first item gets: the session's current item count.
-    pub expected_seq: i64,
-    /// Rollout items, each a JSON object with a `type`.
-    pub items: Vec<Value>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Appended {
-    pub first_seq: i64,
-    pub next_seq: i64,
 }
 
 /// Items in order, from `after`.

@@ -20,7 +20,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zspark_auth::Principal;
@@ -32,6 +32,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, parse_id};
 use crate::state::AppState;
 use crate::tickets::TICKET_LIFETIME;
+pub use zspark_api::Ticket;
 
 /// How often a connection looks for new entries (and checks membership).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -46,14 +47,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue_ticket))
         .routes(routes!(live_activity))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Ticket {
-    /// Pass as `?ticket=` on a WebSocket upgrade; works once.
-    pub ticket: String,
-    /// Seconds until it expires.
-    pub expires_in: u64,
 }
 
 /// A single-use ticket that authenticates one WebSocket upgrade.

@@ -4,9 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zspark_auth::is_principal_key;
@@ -18,33 +18,12 @@ use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, parse_id};
 use crate::state::AppState;
+pub use zspark_api::{ChangeRole, InviteMember, Member};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_members, invite_member))
         .routes(routes!(change_role, remove_member))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Member {
-    /// The principal key: `tenant:<tid>:oid:<oid>`, `principal:<name>` or `group:<id>`.
-    pub principal: String,
-    pub role: Role,
-    pub added_by: String,
-    pub added_at: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteMember {
-    pub principal: String,
-    pub role: Role,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeRole {
-    pub role: Role,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,65 +5,26 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::activity::record;
-use super::{Page, PageQuery, SessionPath, WorkspacePath, decode_cursor, encode_cursor};
+use super::{
+    Page, PageQuery, SessionPath, WorkspacePath, decode_cursor, encode_cursor, page_from_rows,
+};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id, title};
 use crate::state::AppState;
+pub use zspark_api::{CreateSession, ForkSession, RenameSession, Session};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_sessions, create_session))
         .routes(routes!(get_session, rename_session, delete_session))
         .routes(routes!(fork_session))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Session {
-    pub id: String,
-    pub workspace_id: String,
-    pub title: String,
-    pub author: String,
-    pub cwd_hint: Option<String>,
-    pub model: Option<String>,
-    pub forked_from: Option<String>,
-    /// Items before this sequence number were copied from `forked_from`.
-    pub forked_at_seq: Option<i64>,
-    /// Number of items; the next append's `expected_seq`.
-    pub item_count: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSession {
-    pub title: String,
-    /// The folder the session was started in on its author's machine.
-    pub cwd_hint: Option<String>,
-    pub model: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RenameSession {
-    pub title: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForkSession {
-    /// Copy the items with a sequence number below this (all items when absent).
-    pub up_to_seq: Option<i64>,
-    pub title: Option<String>,
 }
 
 /// The columns every session query reads (a macro so queries stay string literals).
@@ -148,7 +109,7 @@ pub async fn list_sessions(
         .iter()
         .map(session_from)
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(axum::Json(Page::from_rows(sessions, limit, |session| {
+    Ok(axum::Json(page_from_rows(sessions, limit, |session| {
         encode_cursor(&session.updated_at, &session.id)
     })))
 }

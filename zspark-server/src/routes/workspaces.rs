@@ -3,47 +3,23 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::activity::record;
-use super::{Page, PageQuery, WorkspacePath, decode_cursor, encode_cursor};
+use super::{Page, PageQuery, WorkspacePath, decode_cursor, encode_cursor, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, placeholders, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id, title};
 use crate::state::AppState;
+pub use zspark_api::{CreateWorkspace, RenameWorkspace, Workspace};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_workspaces, create_workspace))
         .routes(routes!(get_workspace, rename_workspace, delete_workspace))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Workspace {
-    pub id: String,
-    pub name: String,
-    /// The caller's role in it.
-    pub role: Role,
-    pub created_by: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWorkspace {
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RenameWorkspace {
-    pub name: String,
 }
 
 fn workspace_from(row: &sqlx::any::AnyRow, role: Role) -> ApiResult<Workspace> {
@@ -95,11 +71,9 @@ pub async fn list_workspaces(
         };
         workspaces.push(workspace_from(row, role)?);
     }
-    Ok(axum::Json(Page::from_rows(
-        workspaces,
-        limit,
-        |workspace| encode_cursor(&workspace.created_at, &workspace.id),
-    )))
+    Ok(axum::Json(page_from_rows(workspaces, limit, |workspace| {
+        encode_cursor(&workspace.created_at, &workspace.id)
+    })))
 }
 
 /// Creates a workspace; the caller becomes its owner.

@@ -223,7 +223,7 @@ pub fn sidebar_section(
             for workspace in &status.workspaces {
                 ui.horizontal(|ui| {
                     ui.label(&workspace.name);
-                    ui.label(theme::muted(workspace.role.clone()));
+                    ui.label(theme::muted(workspace.role.as_str()));
                 });
             }
             ui.horizontal(|ui| {

@@ -1,0 +1,19 @@
+//! A workspace's activity feed entries.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing that happened in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Activity {
+    pub id: String,
+    pub actor: String,
+    /// `created`, `renamed`, `deleted`, `forked`, `appended`, `added`, `removed`, ...
+    pub verb: String,
+    /// `workspace`, `member`, `session` or `artifact`.
+    pub object_type: String,
+    pub object_id: Option<String>,
+    /// One readable sentence.
+    pub summary: String,
+    pub at: String,
+}

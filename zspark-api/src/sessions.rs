@@ -1,0 +1,101 @@
+//! Shared sessions, the conversation items they hold, and artifacts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    pub id: String,
+    pub workspace_id: String,
+    pub title: String,
+    pub author: String,
+    pub cwd_hint: Option<String>,
+    pub model: Option<String>,
+    pub forked_from: Option<String>,
+    /// Items before this sequence number were copied from `forked_from`.
+    pub forked_at_seq: Option<i64>,
+    /// Number of items; the next append's `expected_seq`.
+    pub item_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    pub title: String,
+    /// The folder the session was started in on its author's machine.
+    pub cwd_hint: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RenameSession {
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ForkSession {
+    /// Copy the items with a sequence number below this (all items when absent).
+    pub up_to_seq: Option<i64>,
+    pub title: Option<String>,
+}
+
+/// One conversation item of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Item {
+    pub seq: i64,
+    pub author: String,
+    /// The item's `type` (`message`, `function_call`, ...).
+    pub kind: String,
+    /// The item itself.
+    pub payload: Value,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemPage {
+    pub items: Vec<Item>,
+    /// The session's item count: the `expected_seq` for the next append.
+    pub next_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AppendItems {
+    /// The sequence number the first item gets: the session's current item count.
+    pub expected_seq: i64,
+    /// Rollout items, each a JSON object with a `type`.
+    pub items: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Appended {
+    pub first_seq: i64,
+    pub next_seq: i64,
+}
+
+/// A file shared in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Artifact {
+    pub id: String,
+    pub workspace_id: String,
+    pub session_id: Option<String>,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_by: String,
+    pub created_at: String,
+}
