@@ -45,32 +45,75 @@ pub struct Authority {
     tenant_id: String,
 }
 
+/// Why an authority URL (or a tenant id) cannot be used; each says what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorityError {
+    #[error(
+        "tenant id {0:?} is not a tenant id; use the Directory (tenant) ID from the Entra admin center"
+    )]
+    TenantId(String),
+    #[error(
+        "authority {authority:?} names the multi-tenant alias {alias:?}; a server must use its own tenant: https://{host}/{tenant_id}"
+    )]
+    MultiTenantAlias {
+        authority: String,
+        alias: String,
+        host: String,
+        tenant_id: String,
+    },
+    #[error(
+        "authority {authority:?} does not name tenant {tenant_id}; use https://{host}/{tenant_id}"
+    )]
+    OtherTenant {
+        authority: String,
+        host: String,
+        tenant_id: String,
+    },
+    #[error("authority {authority:?} is not a URL: {reason}")]
+    NotAUrl { authority: String, reason: String },
+    #[error("authority {0:?} has no host")]
+    NoHost(String),
+    #[error(
+        "authority {0:?} uses plain http; that is accepted only on loopback (for local identity providers). Use https"
+    )]
+    PlainHttp(String),
+    #[error("authority {authority:?} has scheme {scheme}; use https")]
+    Scheme { authority: String, scheme: String },
+    #[error("authority {0:?} must not carry a query or fragment")]
+    QueryOrFragment(String),
+    #[error("authority {authority:?} names no tenant; use https://{host}/<tenant-id>")]
+    NoTenant { authority: String, host: String },
+}
+
 /// Tenant aliases that stand for many tenants; a server must name its own.
 const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "organizations", "consumers"];
 
 impl Authority {
     /// Checks `authority` for a server of `tenant_id`: [`Authority::parse_any`]'s
     /// rules, and for Entra clouds a path that names this very tenant.
-    pub fn parse(authority: &str, tenant_id: &str) -> Result<Self, String> {
+    pub fn parse(authority: &str, tenant_id: &str) -> Result<Self, AuthorityError> {
         let tenant_id = tenant_id.trim();
         if tenant_id.is_empty() || tenant_id.contains(['/', '?', '#']) {
-            return Err(format!(
-                "tenant id {tenant_id:?} is not a tenant id; use the Directory (tenant) ID from the Entra admin center"
-            ));
+            return Err(AuthorityError::TenantId(tenant_id.to_string()));
         }
         let mut parsed = Self::parse_any(authority)?;
         if parsed.cloud.is_entra() {
             let host = parsed.base.host_str().unwrap_or_default();
             let segment = parsed.tenant_id.to_ascii_lowercase();
             if MULTI_TENANT_ALIASES.contains(&segment.as_str()) {
-                return Err(format!(
-                    "authority {authority:?} names the multi-tenant alias {segment:?}; a server must use its own tenant: https://{host}/{tenant_id}"
-                ));
+                return Err(AuthorityError::MultiTenantAlias {
+                    authority: authority.to_string(),
+                    alias: segment,
+                    host: host.to_string(),
+                    tenant_id: tenant_id.to_string(),
+                });
             }
             if segment != tenant_id.to_ascii_lowercase() {
-                return Err(format!(
-                    "authority {authority:?} does not name tenant {tenant_id}; use https://{host}/{tenant_id}"
-                ));
+                return Err(AuthorityError::OtherTenant {
+                    authority: authority.to_string(),
+                    host: host.to_string(),
+                    tenant_id: tenant_id.to_string(),
+                });
             }
         }
         parsed.tenant_id = tenant_id.to_string();
@@ -80,41 +123,41 @@ impl Authority {
     /// Checks `authority` as a client signing in sees it: `https` (plain `http` only on
     /// loopback), no query or fragment. For Entra clouds the tenant is the first path
     /// segment (which may be an alias such as `organizations`).
-    pub fn parse_any(authority: &str) -> Result<Self, String> {
-        let base = Url::parse(authority.trim().trim_end_matches('/'))
-            .map_err(|error| format!("authority {authority:?} is not a URL: {error}"))?;
+    pub fn parse_any(authority: &str) -> Result<Self, AuthorityError> {
+        let base = Url::parse(authority.trim().trim_end_matches('/')).map_err(|error| {
+            AuthorityError::NotAUrl {
+                authority: authority.to_string(),
+                reason: error.to_string(),
+            }
+        })?;
         let host = base
             .host_str()
-            .ok_or_else(|| format!("authority {authority:?} has no host"))?
+            .ok_or_else(|| AuthorityError::NoHost(authority.to_string()))?
             .to_ascii_lowercase();
         match base.scheme() {
             "https" => {}
             "http" if is_loopback_host(&host) => {}
             "http" => {
-                return Err(format!(
-                    "authority {authority:?} uses plain http; that is accepted only on loopback (for local identity providers). Use https"
-                ));
+                return Err(AuthorityError::PlainHttp(authority.to_string()));
             }
             other => {
-                return Err(format!(
-                    "authority {authority:?} has scheme {other}; use https"
-                ));
+                return Err(AuthorityError::Scheme {
+                    authority: authority.to_string(),
+                    scheme: other.to_string(),
+                });
             }
         }
         if base.query().is_some() || base.fragment().is_some() {
-            return Err(format!(
-                "authority {authority:?} must not carry a query or fragment"
-            ));
+            return Err(AuthorityError::QueryOrFragment(authority.to_string()));
         }
         let cloud = Cloud::of_host(&host);
         let tenant_id = if cloud.is_entra() {
             base.path_segments()
                 .and_then(|mut segments| segments.next())
                 .filter(|segment| !segment.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "authority {authority:?} names no tenant; use https://{host}/<tenant-id>"
-                    )
+                .ok_or_else(|| AuthorityError::NoTenant {
+                    authority: authority.to_string(),
+                    host: host.clone(),
                 })?
                 .to_string()
         } else {
@@ -256,7 +299,7 @@ mod tests {
             ("not a url", "not a URL"),
         ];
         for (authority, expected) in cases {
-            let error = Authority::parse(authority, "t").unwrap_err();
+            let error = Authority::parse(authority, "t").unwrap_err().to_string();
             assert!(error.contains(expected), "{authority}: {error}");
         }
         assert!(Authority::parse("https://x", "a/b").is_err());

@@ -10,15 +10,22 @@ mod principal;
 pub mod signin;
 mod validator;
 
-pub use authority::{Authority, Cloud, is_loopback_host};
+pub use authority::{Authority, AuthorityError, Cloud, is_loopback_host};
 pub use keys::KeyCacheOptions;
-pub use principal::{Principal, is_principal_key};
-pub use validator::{DEFAULT_SCOPE, TokenError, TokenValidator, ValidatorSettings};
+pub use principal::{InvalidDevelopmentUser, Principal, is_principal_key};
+pub use validator::{
+    DEFAULT_SCOPE, TokenError, TokenValidator, ValidatorSettings, ValidatorSettingsError,
+};
+
+/// The HTTP client for identity providers could not be built (no TLS roots, say).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build an HTTP client: {0}")]
+pub struct HttpClientError(#[source] reqwest::Error);
 
 /// An HTTP client for talking to identity providers (rustls with the ring provider,
 /// no redirects followed: a provider endpoint that redirects is misconfigured; no call
 /// waits longer than 30 s).
-pub fn http_client() -> Result<reqwest::Client, String> {
+pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
     // Installing fails only when a provider is already installed, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -26,7 +33,7 @@ pub fn http_client() -> Result<reqwest::Client, String> {
         .timeout(std::time::Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|error| format!("cannot build an HTTP client: {error}"))
+        .map_err(HttpClientError)
 }
 
 /// Seconds since the Unix epoch.

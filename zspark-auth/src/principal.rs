@@ -15,14 +15,17 @@ pub struct Principal {
     pub groups: Vec<String>,
 }
 
+/// An `X-Domain-User` value that cannot name a development user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("X-Domain-User must be a user name of 1 to 256 printable characters")]
+pub struct InvalidDevelopmentUser;
+
 impl Principal {
     /// A development identity from the `X-Domain-User` header.
-    pub fn development(name: &str) -> Result<Self, String> {
+    pub fn development(name: &str) -> Result<Self, InvalidDevelopmentUser> {
         let name = name.trim();
         if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
-            return Err(
-                "X-Domain-User must be a user name of 1 to 256 printable characters".to_string(),
-            );
+            return Err(InvalidDevelopmentUser);
         }
         Ok(Self {
             key: format!("principal:{}", name.to_lowercase()),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::accepted::AcceptedTokens;
-use crate::authority::Authority;
+use crate::authority::{Authority, AuthorityError};
 use crate::keys::{KeyCache, KeyCacheOptions, KeyError};
 use crate::principal::Principal;
 use crate::unix_now;
@@ -124,6 +124,15 @@ struct AccessClaims {
     name: Option<String>,
 }
 
+/// Validator settings that cannot work; each says what to configure instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidatorSettingsError {
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
+    #[error("the client id must be the API's Application (client) ID from its app registration")]
+    ClientId,
+}
+
 pub struct TokenValidator {
     authority: Authority,
     tenant_id: String,
@@ -141,14 +150,11 @@ impl TokenValidator {
         settings: &ValidatorSettings,
         http: reqwest::Client,
         options: KeyCacheOptions,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ValidatorSettingsError> {
         let authority = Authority::parse(&settings.authority, &settings.tenant_id)?;
         let client_id = settings.client_id.trim();
         if client_id.is_empty() || client_id.contains(char::is_whitespace) {
-            return Err(
-                "the client id must be the API's Application (client) ID from its app registration"
-                    .to_string(),
-            );
+            return Err(ValidatorSettingsError::ClientId);
         }
         let client_id = client_id
             .strip_prefix("api://")

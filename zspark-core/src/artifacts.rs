@@ -331,49 +331,79 @@ fn clip_chars(text: &str, chars: usize) -> String {
     }
 }
 
+/// Why an artifact cannot be opened, shown or saved; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("The session's folder {} cannot be read: {source}.", path.display())]
+    Workspace {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} cannot be opened: {source}. It may have been moved or deleted.", path.display())]
+    Missing {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} leads outside the session's folder ({}), so zspark will not open or copy it.", path.display(), real.display())]
+    Outside { path: PathBuf, real: PathBuf },
+    #[error("{} is not a file.", .0.display())]
+    NotAFile(PathBuf),
+    #[error("That is the artifact itself; choose another place to save it.")]
+    OntoItself,
+    #[error("Could not save to {}: {source}. Choose a folder you can write to.", path.display())]
+    Save {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// The real path of `path` when it lies inside the real path of `workspace`; an error
 /// saying why not otherwise (missing, or outside, also through a symlink).
-pub fn resolve_inside(workspace: &Path, path: &Path) -> Result<PathBuf, String> {
-    let workspace = workspace.canonicalize().map_err(|error| {
-        format!(
-            "The session's folder {} cannot be read: {error}.",
-            workspace.display()
-        )
-    })?;
-    let real = path.canonicalize().map_err(|error| {
-        format!(
-            "{} cannot be opened: {error}. It may have been moved or deleted.",
-            path.display()
-        )
-    })?;
+pub fn resolve_inside(workspace: &Path, path: &Path) -> Result<PathBuf, ArtifactError> {
+    let workspace = workspace
+        .canonicalize()
+        .map_err(|source| ArtifactError::Workspace {
+            path: workspace.to_path_buf(),
+            source,
+        })?;
+    let real = path
+        .canonicalize()
+        .map_err(|source| ArtifactError::Missing {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if !real.starts_with(&workspace) {
-        return Err(format!(
-            "{} leads outside the session's folder ({}), so zspark will not open or copy it.",
-            path.display(),
-            real.display()
-        ));
+        return Err(ArtifactError::Outside {
+            path: path.to_path_buf(),
+            real,
+        });
     }
     Ok(real)
 }
 
 /// Copies the artifact at `path` (inside `workspace`) to `destination`, which the user
 /// chose. Refuses to overwrite the artifact itself.
-pub fn save_copy(workspace: &Path, path: &Path, destination: &Path) -> Result<PathBuf, String> {
+pub fn save_copy(
+    workspace: &Path,
+    path: &Path,
+    destination: &Path,
+) -> Result<PathBuf, ArtifactError> {
     let source = resolve_inside(workspace, path)?;
     if !source.is_file() {
-        return Err(format!("{} is not a file.", path.display()));
+        return Err(ArtifactError::NotAFile(path.to_path_buf()));
     }
     if destination
         .canonicalize()
         .is_ok_and(|existing| existing == source)
     {
-        return Err("That is the artifact itself; choose another place to save it.".to_string());
+        return Err(ArtifactError::OntoItself);
     }
-    std::fs::copy(&source, destination).map_err(|error| {
-        format!(
-            "Could not save to {}: {error}. Choose a folder you can write to.",
-            destination.display()
-        )
+    std::fs::copy(&source, destination).map_err(|source| ArtifactError::Save {
+        path: destination.to_path_buf(),
+        source,
     })?;
     Ok(destination.to_path_buf())
 }
@@ -382,9 +412,26 @@ pub fn save_copy(workspace: &Path, path: &Path, destination: &Path) -> Result<Pa
 /// watch what would be opened without launching anything.
 pub trait Launcher: Send + Sync + std::fmt::Debug {
     /// Opens `path` with its default application.
-    fn open(&self, path: &Path) -> Result<(), String>;
+    fn open(&self, path: &Path) -> Result<(), LaunchError>;
     /// Shows `path` selected in the system's file manager (or opens its folder).
-    fn reveal(&self, path: &Path) -> Result<(), String>;
+    fn reveal(&self, path: &Path) -> Result<(), LaunchError>;
+}
+
+/// The system would not open or show a file.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("No application could open {}: {source}.", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("The file manager could not show {}: {source}.", path.display())]
+    Reveal {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The operating system's handlers.
@@ -392,12 +439,14 @@ pub trait Launcher: Send + Sync + std::fmt::Debug {
 pub struct SystemLauncher;
 
 impl Launcher for SystemLauncher {
-    fn open(&self, path: &Path) -> Result<(), String> {
-        open::that_detached(path)
-            .map_err(|error| format!("No application could open {}: {error}.", path.display()))
+    fn open(&self, path: &Path) -> Result<(), LaunchError> {
+        open::that_detached(path).map_err(|source| LaunchError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
-    fn reveal(&self, path: &Path) -> Result<(), String> {
+    fn reveal(&self, path: &Path) -> Result<(), LaunchError> {
         let spawned = if cfg!(target_os = "macos") {
             std::process::Command::new("open")
                 .arg("-R")
@@ -414,11 +463,9 @@ impl Launcher for SystemLauncher {
         } else {
             open::that_detached(path.parent().unwrap_or(path))
         };
-        spawned.map_err(|error| {
-            format!(
-                "The file manager could not show {}: {error}.",
-                path.display()
-            )
+        spawned.map_err(|source| LaunchError::Reveal {
+            path: path.to_path_buf(),
+            source,
         })
     }
 }
@@ -548,7 +595,9 @@ mod tests {
             resolve_inside(&dir, &dir.join("out.txt")).unwrap(),
             dir.join("out.txt")
         );
-        let outside = resolve_inside(&dir, &elsewhere.join("private.txt")).unwrap_err();
+        let outside = resolve_inside(&dir, &elsewhere.join("private.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(
             outside.contains("outside the session's folder"),
             "{outside}"
@@ -558,6 +607,11 @@ mod tests {
             std::os::unix::fs::symlink(elsewhere.join("private.txt"), dir.join("link.txt"))
                 .unwrap();
             let through_link = resolve_inside(&dir, &dir.join("link.txt")).unwrap_err();
+            assert!(
+                matches!(through_link, ArtifactError::Outside { .. }),
+                "{through_link}"
+            );
+            let through_link = through_link.to_string();
             assert!(through_link.contains("leads outside"), "{through_link}");
             assert!(save_copy(&dir, &dir.join("link.txt"), &base.join("copy.txt")).is_err());
             assert!(!base.join("copy.txt").exists());
@@ -568,7 +622,10 @@ mod tests {
         let saved = save_copy(&dir, &dir.join("out.txt"), &elsewhere.join("saved.txt")).unwrap();
         assert_eq!(std::fs::read_to_string(saved).unwrap(), "result");
         let onto_itself = save_copy(&dir, &dir.join("out.txt"), &dir.join("out.txt")).unwrap_err();
-        assert!(onto_itself.contains("artifact itself"), "{onto_itself}");
+        assert!(
+            matches!(onto_itself, ArtifactError::OntoItself),
+            "{onto_itself}"
+        );
         assert_eq!(
             std::fs::read_to_string(dir.join("out.txt")).unwrap(),
             "result"

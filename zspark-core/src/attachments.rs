@@ -52,19 +52,72 @@ impl Attachment {
     }
 }
 
+/// Why a file or a pasted image cannot be attached; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("Cannot attach {}: {source}. Check that it still exists and that you may read it.", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} is a folder. Attach the files in it, or name the folder in your message.")]
+    Folder(String),
+    #[error("{name} is {}; images up to {} can be sent to the model. Scale it down and attach it again.", human_size(*size), human_size(codex_core::MAX_IMAGE_BYTES))]
+    ImageTooLarge { name: String, size: u64 },
+    #[error("Cannot attach {}: {source}.", path.display())]
+    Resolve {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{name} is {}; files from outside the session's folder are copied in, up to {}. Move it into {} and name it in your message instead.", human_size(*size), human_size(MAX_COPIED_BYTES), workspace.display())]
+    TooLargeToCopy {
+        name: String,
+        size: u64,
+        workspace: PathBuf,
+    },
+    #[error("Cannot copy {name} into the session's folder: {source}.")]
+    Copy {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("The pasted image is damaged ({width}x{height} pixels, {bytes} bytes); copy it again.")]
+    DamagedPaste {
+        width: u32,
+        height: u32,
+        bytes: usize,
+    },
+    #[error("The pasted image could not be saved as PNG: {0}.")]
+    EncodePng(#[source] image::ImageError),
+    #[error("The pasted image is {} as PNG; images up to {} can be sent. Paste a smaller one.", human_size(*.0), human_size(codex_core::MAX_IMAGE_BYTES))]
+    PastedTooLarge(u64),
+    #[error("The pasted image could not be saved: {0}.")]
+    SavePaste(#[source] std::io::Error),
+    #[error("The session's folder {} cannot be used: {source}.", path.display())]
+    Workspace {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Cannot create {} for attachments: {source}.", path.display())]
+    AttachmentsDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Prepares `source` for a message in a session working in `workspace`.
-pub fn attach_file(workspace: &Path, source: &Path) -> Result<Attachment, String> {
+pub fn attach_file(workspace: &Path, source: &Path) -> Result<Attachment, AttachError> {
     let name = file_name(source);
-    let metadata = std::fs::metadata(source).map_err(|error| {
-        format!(
-            "Cannot attach {}: {error}. Check that it still exists and that you may read it.",
-            source.display()
-        )
+    let metadata = std::fs::metadata(source).map_err(|error| AttachError::Unreadable {
+        path: source.to_path_buf(),
+        source: error,
     })?;
     if metadata.is_dir() {
-        return Err(format!(
-            "{name} is a folder. Attach the files in it, or name the folder in your message."
-        ));
+        return Err(AttachError::Folder(name));
     }
     let kind = if is_image(source) {
         AttachmentKind::Image
@@ -73,15 +126,14 @@ pub fn attach_file(workspace: &Path, source: &Path) -> Result<Attachment, String
     };
     let size = metadata.len();
     if kind == AttachmentKind::Image && size > codex_core::MAX_IMAGE_BYTES {
-        return Err(format!(
-            "{name} is {}; images up to {} can be sent to the model. Scale it down and attach it again.",
-            human_size(size),
-            human_size(codex_core::MAX_IMAGE_BYTES)
-        ));
+        return Err(AttachError::ImageTooLarge { name, size });
     }
     let source = source
         .canonicalize()
-        .map_err(|error| format!("Cannot attach {}: {error}.", source.display()))?;
+        .map_err(|error| AttachError::Resolve {
+            path: source.to_path_buf(),
+            source: error,
+        })?;
     let workspace = canonical_folder(workspace)?;
     if source.starts_with(&workspace) {
         return Ok(Attachment {
@@ -92,18 +144,20 @@ pub fn attach_file(workspace: &Path, source: &Path) -> Result<Attachment, String
         });
     }
     if size > MAX_COPIED_BYTES {
-        return Err(format!(
-            "{name} is {}; files from outside the session's folder are copied in, up to {}. Move it into {} and name it in your message instead.",
-            human_size(size),
-            human_size(MAX_COPIED_BYTES),
-            workspace.display()
-        ));
+        return Err(AttachError::TooLargeToCopy {
+            name,
+            size,
+            workspace,
+        });
     }
     let destination = free_name(&attachments_dir(&workspace)?, &name);
-    std::fs::copy(&source, &destination).map_err(|error| {
+    if let Err(error) = std::fs::copy(&source, &destination) {
         let _ = std::fs::remove_file(&destination);
-        format!("Cannot copy {name} into the session's folder: {error}.")
-    })?;
+        return Err(AttachError::Copy {
+            name,
+            source: error,
+        });
+    }
     Ok(Attachment {
         path: destination,
         name,
@@ -120,29 +174,25 @@ pub fn attach_pasted_image(
     width: u32,
     height: u32,
     rgba: &[u8],
-) -> Result<Attachment, String> {
-    let pixels = image::RgbaImage::from_raw(width, height, rgba.to_vec()).ok_or_else(|| {
-        format!(
-            "The pasted image is damaged ({width}x{height} pixels, {} bytes); copy it again.",
-            rgba.len()
-        )
-    })?;
+) -> Result<Attachment, AttachError> {
+    let pixels = image::RgbaImage::from_raw(width, height, rgba.to_vec()).ok_or(
+        AttachError::DamagedPaste {
+            width,
+            height,
+            bytes: rgba.len(),
+        },
+    )?;
     let mut png = Vec::new();
     pixels
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .map_err(|error| format!("The pasted image could not be saved as PNG: {error}."))?;
+        .map_err(AttachError::EncodePng)?;
     let size = png.len() as u64;
     if size > codex_core::MAX_IMAGE_BYTES {
-        return Err(format!(
-            "The pasted image is {} as PNG; images up to {} can be sent. Paste a smaller one.",
-            human_size(size),
-            human_size(codex_core::MAX_IMAGE_BYTES)
-        ));
+        return Err(AttachError::PastedTooLarge(size));
     }
     let workspace = canonical_folder(workspace)?;
     let destination = free_name(&attachments_dir(&workspace)?, name);
-    std::fs::write(&destination, &png)
-        .map_err(|error| format!("The pasted image could not be saved: {error}."))?;
+    std::fs::write(&destination, &png).map_err(AttachError::SavePaste)?;
     Ok(Attachment {
         name: file_name(&destination),
         path: destination,
@@ -181,21 +231,22 @@ fn is_image(path: &Path) -> bool {
     codex_core::image_mime(&head[..read]).is_some()
 }
 
-fn canonical_folder(workspace: &Path) -> Result<PathBuf, String> {
-    workspace.canonicalize().map_err(|error| {
-        format!(
-            "The session's folder {} cannot be used: {error}.",
-            workspace.display()
-        )
-    })
+fn canonical_folder(workspace: &Path) -> Result<PathBuf, AttachError> {
+    workspace
+        .canonicalize()
+        .map_err(|source| AttachError::Workspace {
+            path: workspace.to_path_buf(),
+            source,
+        })
 }
 
 /// The attachments folder inside `workspace`, created with a `.gitignore` that keeps
 /// its contents out of the project's repository.
-fn attachments_dir(workspace: &Path) -> Result<PathBuf, String> {
+fn attachments_dir(workspace: &Path) -> Result<PathBuf, AttachError> {
     let dir = workspace.join(ATTACHMENTS_DIR);
-    std::fs::create_dir_all(&dir)
-        .map_err(|error| format!("Cannot create {} for attachments: {error}.", dir.display()))?;
+    if let Err(source) = std::fs::create_dir_all(&dir) {
+        return Err(AttachError::AttachmentsDir { path: dir, source });
+    }
     if let Some(zspark_dir) = dir.parent() {
         let ignore = zspark_dir.join(".gitignore");
         if !ignore.exists() {
@@ -316,15 +367,21 @@ mod tests {
     #[test]
     fn folders_missing_files_and_huge_files_are_refused_with_what_to_do() {
         let f = folders();
-        let folder = attach_file(&f.workspace, &f.outside).unwrap_err();
+        let folder = attach_file(&f.workspace, &f.outside)
+            .unwrap_err()
+            .to_string();
         assert!(folder.contains("is a folder"), "{folder}");
-        let missing = attach_file(&f.workspace, &f.outside.join("gone.txt")).unwrap_err();
+        let missing = attach_file(&f.workspace, &f.outside.join("gone.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("still exists"), "{missing}");
 
         // Sparse files: the size is real, the disk use is not.
         let huge = std::fs::File::create(f.outside.join("huge.bin")).unwrap();
         huge.set_len(MAX_COPIED_BYTES + 1).unwrap();
-        let refused = attach_file(&f.workspace, &f.outside.join("huge.bin")).unwrap_err();
+        let refused = attach_file(&f.workspace, &f.outside.join("huge.bin"))
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("up to 100 MB") && refused.contains("Move it into"),
             "{refused}"
@@ -339,7 +396,9 @@ mod tests {
             .open(f.workspace.join("big.png"))
             .unwrap();
         std::io::Write::write_all(&mut file, &PNG_1X1).unwrap();
-        let refused = attach_file(&f.workspace, &f.workspace.join("big.png")).unwrap_err();
+        let refused = attach_file(&f.workspace, &f.workspace.join("big.png"))
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("images up to 20 MB"), "{refused}");
 
         // Inside the workspace nothing is copied, so a big non-image file is fine.
@@ -360,7 +419,10 @@ mod tests {
         assert_eq!((decoded.width(), decoded.height()), (2, 2));
         assert_eq!(decoded.get_pixel(1, 1).0, [255, 0, 0, 255]);
         let damaged = attach_pasted_image(&f.workspace, "bad.png", 3, 3, &rgba).unwrap_err();
-        assert!(damaged.contains("damaged"), "{damaged}");
+        assert!(
+            matches!(damaged, AttachError::DamagedPaste { .. }),
+            "{damaged}"
+        );
     }
 
     #[test]

@@ -24,9 +24,11 @@ pub mod providers;
 pub mod shared;
 
 #[cfg(feature = "desktop")]
-pub use artifacts::{Artifact, ArtifactKind, Launcher, Preview, SystemLauncher};
+pub use artifacts::{
+    Artifact, ArtifactError, ArtifactKind, LaunchError, Launcher, Preview, SystemLauncher,
+};
 #[cfg(feature = "desktop")]
-pub use attachments::{Attachment, AttachmentKind};
+pub use attachments::{AttachError, Attachment, AttachmentKind};
 #[cfg(feature = "desktop")]
 pub use catalogue::{FolderGroup, SessionCatalogue};
 #[cfg(feature = "desktop")]
@@ -37,14 +39,16 @@ pub use engine::{
     SessionSettings, SessionStart, SharedCommand, Waker,
 };
 #[cfg(feature = "desktop")]
-pub use providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
+pub use providers::{
+    ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,
+};
 #[cfg(feature = "desktop")]
-pub use shared::{SharedIdentity, SharedServer, SharedStatus, SharedWorkspace};
+pub use shared::{SharedError, SharedIdentity, SharedServer, SharedStatus, SharedWorkspace};
 
 /// The skills a folder's sessions can use, and the broken SKILL.md files.
 pub use codex_core::context::SkillCatalog;
 /// The environment a session starts with, and where its `CODEX_HOME` is.
-pub use codex_core::{Env, find_codex_home};
+pub use codex_core::{ConfigError, Env, find_codex_home};
 
 /// `zspark exec`: one headless agent task.
 pub mod exec {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use codex_core::config::Env;
 use codex_protocol::WireApi;
 use toml_edit::{DocumentMut, Item, Table, value};
-use zspark_auth::signin::{SecretLocation, SecretStore};
+use zspark_auth::signin::{SecretLocation, SecretStore, StoreError};
 
 /// One provider profile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -44,6 +44,40 @@ impl ProviderList {
     pub fn get(&self, id: &str) -> Option<&ProviderProfile> {
         self.profiles.iter().find(|profile| profile.id == id)
     }
+}
+
+/// Why provider settings could not be read or changed; nothing was half-written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderStoreError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not valid TOML, so providers cannot be edited here; fix it in an editor: {source}", path.display())]
+    NotToml {
+        path: PathBuf,
+        #[source]
+        source: toml_edit::TomlError,
+    },
+    /// Every problem of the profile, each naming its field.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] StoreError),
 }
 
 /// Where API keys are kept.
@@ -85,24 +119,20 @@ impl ProviderStore {
         }
     }
 
-    fn read_document(&self) -> Result<DocumentMut, String> {
+    fn read_document(&self) -> Result<DocumentMut, ProviderStoreError> {
         let path = self.config_path();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+            Err(source) => return Err(ProviderStoreError::Read { path, source }),
         };
-        text.parse::<DocumentMut>().map_err(|error| {
-            format!(
-                "{} is not valid TOML, so providers cannot be edited here; fix it in an editor: {error}",
-                path.display()
-            )
-        })
+        text.parse::<DocumentMut>()
+            .map_err(|source| ProviderStoreError::NotToml { path, source })
     }
 
     /// The profiles in `config.toml`: every `[profiles.<id>]` whose provider is a
     /// `[model_providers.<id>]` table.
-    pub fn list(&self) -> Result<ProviderList, String> {
+    pub fn list(&self) -> Result<ProviderList, ProviderStoreError> {
         let document = self.read_document()?;
         let profiles = read_profiles(&document);
         let default_profile = document
@@ -131,10 +161,10 @@ impl ProviderStore {
         profile: &ProviderProfile,
         api_key: Option<&str>,
         make_default: bool,
-    ) -> Result<Option<SecretLocation>, String> {
+    ) -> Result<Option<SecretLocation>, ProviderStoreError> {
         let problems = validate(profile);
         if !problems.is_empty() {
-            return Err(problems.join("; "));
+            return Err(ProviderStoreError::Invalid(problems));
         }
         let mut document = self.read_document()?;
         write_profile(&mut document, profile);
@@ -150,7 +180,7 @@ impl ProviderStore {
     }
 
     /// Removes the profile, its provider table and its key.
-    pub fn remove(&self, id: &str) -> Result<(), String> {
+    pub fn remove(&self, id: &str) -> Result<(), ProviderStoreError> {
         let mut document = self.read_document()?;
         for section in ["profiles", "model_providers"] {
             if let Some(table) = document.get_mut(section).and_then(Item::as_table_like_mut) {
@@ -161,7 +191,7 @@ impl ProviderStore {
             document.remove("profile");
         }
         write_atomically(&self.config_path(), &document.to_string())?;
-        self.key_store(id).delete()
+        Ok(self.key_store(id).delete()?)
     }
 
     /// `env` plus the stored key of every profile, under its `env_key`. A variable the
@@ -363,14 +393,19 @@ fn make_table(item: &mut Item, implicit: bool) {
     }
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+fn write_atomically(path: &Path, text: &str) -> Result<(), ProviderStoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| ProviderStoreError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let temporary = path.with_extension("toml.zspark-tmp");
     std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+        .map_err(|source| ProviderStoreError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -484,6 +519,8 @@ mod tests {
             ..ProviderProfile::default()
         };
         let error = store.save(&bad, Some("sk-x"), true).unwrap_err();
+        assert!(matches!(error, ProviderStoreError::Invalid(_)), "{error}");
+        let error = error.to_string();
         for field in [
             "id:",
             "name:",
@@ -502,7 +539,13 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join("config.toml"), "model = [unclosed\n").unwrap();
         let store = ProviderStore::new(home.path().to_path_buf(), SecretBackend::FileOnly);
-        assert!(store.list().unwrap_err().contains("not valid TOML"));
+        assert!(
+            store
+                .list()
+                .unwrap_err()
+                .to_string()
+                .contains("not valid TOML")
+        );
         assert!(store.save(&deepseek(), None, false).is_err());
         assert_eq!(
             std::fs::read_to_string(home.path().join("config.toml")).unwrap(),

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use reqwest::StatusCode;
 use zspark_auth::signin::{
-    Account, DeviceCodePrompt, OidcClient, OpenBrowser, SignInError, SignInSettings, TokenStore,
+    Account, DeviceCodePrompt, OidcClient, OpenBrowser, ProviderError, SignInError, SignInSettings,
+    TokenStore,
 };
 
 use crate::providers::SecretBackend;
@@ -44,6 +45,57 @@ pub struct SharedStatus {
     pub problem: Option<String>,
 }
 
+/// What went wrong with a server, in words for the user, with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SharedError {
+    #[error("`{0}` is not a server address; use one like https://zspark.example.com")]
+    NotAnAddress(String),
+    #[error("`{0}` is not an http(s) address; use one like https://zspark.example.com")]
+    NotHttp(String),
+    #[error("Enter the user name the development server should know you by.")]
+    NoDevelopmentUser,
+    #[error(
+        "The sign-in service at {authority} could not be used: {source}. Check the authority in Settings."
+    )]
+    SignInService {
+        authority: String,
+        #[source]
+        source: ProviderError,
+    },
+    #[error(transparent)]
+    HttpClient(#[from] zspark_auth::HttpClientError),
+    /// The keychain failed, or it holds a sign-in that cannot be read.
+    #[error(transparent)]
+    KeptSignIn(SignInError),
+    #[error("Sign-in did not finish: {0}")]
+    SignInUnfinished(#[source] SignInError),
+    #[error(transparent)]
+    SignOut(SignInError),
+    #[error("This server takes a development user name; there is nothing to sign in to.")]
+    NothingToSignIn,
+    #[error("this server takes a sign-in, and none is set up")]
+    NoSignIn,
+    #[error("Sign in again: {0}")]
+    SignedOut(#[source] SignInError),
+    #[error("Give the workspace a name.")]
+    NoWorkspaceName,
+    #[error("Cannot reach {server}: {reason}. Check the address and that the server runs.")]
+    Unreachable { server: String, reason: String },
+    #[error(
+        "{server} answered {path} with something that is not a zspark server's answer ({reason}); check the address"
+    )]
+    NotZspark {
+        server: String,
+        path: String,
+        reason: String,
+    },
+    /// The server's refusal, in its own words where it gave them.
+    #[error("The server did not accept your sign-in: {0}. Sign in again.")]
+    Unauthorized(String),
+    #[error("The server refused: {0}.")]
+    Refused(String),
+}
+
 /// A connection to one server.
 pub struct SharedClient {
     server: SharedServer,
@@ -60,18 +112,11 @@ impl SharedClient {
         server: SharedServer,
         token_dir: &Path,
         secrets: SecretBackend,
-    ) -> Result<Self, String> {
-        let url = reqwest::Url::parse(server.url.trim()).map_err(|_| {
-            format!(
-                "`{}` is not a server address; use one like https://zspark.example.com",
-                server.url
-            )
-        })?;
+    ) -> Result<Self, SharedError> {
+        let url = reqwest::Url::parse(server.url.trim())
+            .map_err(|_| SharedError::NotAnAddress(server.url.clone()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "`{}` is not an http(s) address; use one like https://zspark.example.com",
-                server.url
-            ));
+            return Err(SharedError::NotHttp(server.url));
         }
         let server = SharedServer {
             url: url.as_str().trim_end_matches('/').to_string(),
@@ -79,21 +124,22 @@ impl SharedClient {
         };
         let account = match &server.identity {
             SharedIdentity::Development { user } if user.trim().is_empty() => {
-                return Err(
-                    "Enter the user name the development server should know you by.".to_string(),
-                );
+                return Err(SharedError::NoDevelopmentUser);
             }
             SharedIdentity::Development { .. } => None,
             SharedIdentity::SignIn(settings) => {
-                let client = OidcClient::discover(settings.clone()).await.map_err(|error| {
-                    format!("The sign-in service at {} could not be used: {error}. Check the authority in Settings.", settings.authority)
-                })?;
+                let client = OidcClient::discover(settings.clone())
+                    .await
+                    .map_err(|source| SharedError::SignInService {
+                        authority: settings.authority.clone(),
+                        source,
+                    })?;
                 let store = TokenStore::new(&settings.authority, &settings.client_id, token_dir);
                 let store = match secrets {
                     SecretBackend::Keychain => store,
                     SecretBackend::FileOnly => store.file_only(),
                 };
-                Some(Account::restore(client, store).map_err(|error| error.to_string())?)
+                Some(Account::restore(client, store).map_err(SharedError::KeptSignIn)?)
             }
         };
         Ok(Self {
@@ -104,38 +150,36 @@ impl SharedClient {
     }
 
     /// Signs in through `browser`.
-    pub async fn sign_in_with_browser(&self, browser: &dyn OpenBrowser) -> Result<(), String> {
+    pub async fn sign_in_with_browser(&self, browser: &dyn OpenBrowser) -> Result<(), SharedError> {
         self.signing_account()?
             .sign_in_with_browser(browser)
             .await
             .map(drop)
-            .map_err(|error| format!("Sign-in did not finish: {error}"))
+            .map_err(SharedError::SignInUnfinished)
     }
 
     /// Signs in with a device code; `show` tells the user where to enter it.
     pub async fn sign_in_with_device_code(
         &self,
         show: impl FnOnce(&DeviceCodePrompt),
-    ) -> Result<(), String> {
+    ) -> Result<(), SharedError> {
         self.signing_account()?
             .sign_in_with_device_code(show)
             .await
             .map(drop)
-            .map_err(|error| format!("Sign-in did not finish: {error}"))
+            .map_err(SharedError::SignInUnfinished)
     }
 
     /// Forgets the sign-in, here and in the keychain.
-    pub async fn sign_out(&self) -> Result<(), String> {
+    pub async fn sign_out(&self) -> Result<(), SharedError> {
         match &self.account {
-            Some(account) => account.sign_out().await.map_err(|error| error.to_string()),
+            Some(account) => account.sign_out().await.map_err(SharedError::SignOut),
             None => Ok(()),
         }
     }
 
-    fn signing_account(&self) -> Result<&Account, String> {
-        self.account.as_ref().ok_or_else(|| {
-            "This server takes a development user name; there is nothing to sign in to.".to_string()
-        })
+    fn signing_account(&self) -> Result<&Account, SharedError> {
+        self.account.as_ref().ok_or(SharedError::NothingToSignIn)
     }
 
     /// Who the user is on the server and the workspaces they may enter.
@@ -156,7 +200,7 @@ impl SharedClient {
             let me: zspark_api::Me = self.get("/v1/me").await?;
             let page: zspark_api::Page<SharedWorkspace> =
                 self.get("/v1/workspaces?limit=200").await?;
-            Ok::<_, String>((me, page.items))
+            Ok::<_, SharedError>((me, page.items))
         };
         match looked_up.await {
             Ok((me, workspaces)) => {
@@ -164,16 +208,16 @@ impl SharedClient {
                     Some(signed_in_name.or(me.display_name).unwrap_or(me.principal));
                 status.workspaces = workspaces;
             }
-            Err(problem) => status.problem = Some(problem),
+            Err(problem) => status.problem = Some(problem.to_string()),
         }
         status
     }
 
     /// Creates a workspace the user owns.
-    pub async fn create_workspace(&self, name: &str) -> Result<(), String> {
+    pub async fn create_workspace(&self, name: &str) -> Result<(), SharedError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err("Give the workspace a name.".to_string());
+            return Err(SharedError::NoWorkspaceName);
         }
         let body = zspark_api::CreateWorkspace {
             name: name.to_string(),
@@ -188,17 +232,19 @@ impl SharedClient {
         }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SharedError> {
         let response = self.send(|http, url| http.get(url), path).await?;
         if !response.status().is_success() {
             return Err(refusal_of(response).await);
         }
-        response.json().await.map_err(|error| {
-            format!(
-                "{} answered {path} with something that is not a zspark server's answer ({error}); check the address",
-                self.server.url
-            )
-        })
+        response
+            .json()
+            .await
+            .map_err(|error| SharedError::NotZspark {
+                server: self.server.url.clone(),
+                path: path.to_string(),
+                reason: error.to_string(),
+            })
     }
 
     /// Sends a request with the user's credentials; a token the server refuses is
@@ -207,18 +253,15 @@ impl SharedClient {
         &self,
         build: impl Fn(&reqwest::Client, String) -> reqwest::RequestBuilder,
         path: &str,
-    ) -> Result<reqwest::Response, String> {
+    ) -> Result<reqwest::Response, SharedError> {
         let url = format!("{}{path}", self.server.url);
-        let unreachable = |error: reqwest::Error| {
-            format!(
-                "Cannot reach {}: {}. Check the address and that the server runs.",
-                self.server.url,
-                zspark_auth::signin::describe(&error)
-            )
+        let unreachable = |error: reqwest::Error| SharedError::Unreachable {
+            server: self.server.url.clone(),
+            reason: zspark_auth::signin::describe(&error),
         };
         let Some(account) = &self.account else {
             let SharedIdentity::Development { user } = &self.server.identity else {
-                return Err("this server takes a sign-in, and none is set up".to_string());
+                return Err(SharedError::NoSignIn);
             };
             return build(&self.http, url)
                 .header("x-domain-user", user.trim())
@@ -226,7 +269,10 @@ impl SharedClient {
                 .await
                 .map_err(unreachable);
         };
-        let token = account.access_token().await.map_err(signed_out)?;
+        let token = account
+            .access_token()
+            .await
+            .map_err(SharedError::SignedOut)?;
         let response = build(&self.http, url.clone())
             .bearer_auth(token)
             .send()
@@ -235,7 +281,10 @@ impl SharedClient {
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        let token = account.refresh_now().await.map_err(signed_out)?;
+        let token = account
+            .refresh_now()
+            .await
+            .map_err(SharedError::SignedOut)?;
         build(&self.http, url)
             .bearer_auth(token)
             .send()
@@ -244,12 +293,8 @@ impl SharedClient {
     }
 }
 
-fn signed_out(error: SignInError) -> String {
-    format!("Sign in again: {error}")
-}
-
 /// The server's refusal, in its own words where it gave them.
-async fn refusal_of(response: reqwest::Response) -> String {
+async fn refusal_of(response: reqwest::Response) -> SharedError {
     let status = response.status();
     let said = response
         .json::<zspark_api::ErrorBody>()
@@ -258,8 +303,8 @@ async fn refusal_of(response: reqwest::Response) -> String {
         .map(|body| body.error.message)
         .unwrap_or_else(|| format!("the server answered {status}"));
     if status == StatusCode::UNAUTHORIZED {
-        format!("The server did not accept your sign-in: {said}. Sign in again.")
+        SharedError::Unauthorized(said)
     } else {
-        format!("The server refused: {said}.")
+        SharedError::Refused(said)
     }
 }

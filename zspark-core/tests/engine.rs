@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use codex_protocol::{EventMsg, InputItem, Op, TurnOverrides, WireApi};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
-use zspark_auth::signin::{OpenBrowser, SignInSettings, SystemBrowser};
+use zspark_auth::signin::{BrowserError, OpenBrowser, SignInSettings, SystemBrowser};
 use zspark_core::{
     ArtifactKind, AttachmentKind, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
     Launcher, Preview, ProviderProfile, SecretBackend, SessionSettings, SessionStart,
@@ -302,7 +302,7 @@ struct RecordingLauncher {
 }
 
 impl Launcher for RecordingLauncher {
-    fn open(&self, path: &Path) -> Result<(), String> {
+    fn open(&self, path: &Path) -> Result<(), zspark_core::LaunchError> {
         self.asked
             .lock()
             .unwrap()
@@ -310,7 +310,7 @@ impl Launcher for RecordingLauncher {
         Ok(())
     }
 
-    fn reveal(&self, path: &Path) -> Result<(), String> {
+    fn reveal(&self, path: &Path) -> Result<(), zspark_core::LaunchError> {
         self.asked
             .lock()
             .unwrap()
@@ -651,8 +651,8 @@ fn a_development_server_lists_and_creates_shared_workspaces() {
 struct Browser(codex_test_support::oidc::TestBrowser);
 
 impl OpenBrowser for Browser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        self.0.open(url)
+    fn open(&self, url: &str) -> Result<(), BrowserError> {
+        self.0.open(url).map_err(BrowserError)
     }
 }
 

@@ -76,7 +76,7 @@ async fn act(args: AuthArgs, report: fn(&str)) -> Result<String, String> {
     let store = TokenStore::new(&authority, &client_id, &token_dir);
     let login_with_device_code = match args.action {
         AuthAction::Logout => {
-            store.delete()?;
+            store.delete().map_err(|error| error.to_string())?;
             return Ok("signed out".to_string());
         }
         AuthAction::Status => None,
@@ -87,7 +87,9 @@ async fn act(args: AuthArgs, report: fn(&str)) -> Result<String, String> {
         client_id,
         api_scope: scope,
     };
-    let client = OidcClient::discover(settings).await?;
+    let client = OidcClient::discover(settings)
+        .await
+        .map_err(|error| error.to_string())?;
     let account = Account::restore(client, store).map_err(|error| error.to_string())?;
     let Some(device_code) = login_with_device_code else {
         return Ok(match account.signed_in().await {

@@ -39,7 +39,8 @@ impl FromRequestParts<AppState> for AuthUser {
                             "X-Domain-User must be printable ASCII or UTF-8 text".to_string(),
                         )
                     })?;
-                Principal::development(name).map_err(ApiError::BadRequest)?
+                Principal::development(name)
+                    .map_err(|error| ApiError::BadRequest(error.to_string()))?
             }
             Identity::Entra(validator) => {
                 let token = bearer_token(parts)?;

@@ -90,6 +90,24 @@ pub enum IdentityMode {
     Unconfigured,
 }
 
+/// Server arguments that do not fit together; each says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "--dev (ZSPARK_DEV) cannot be combined with Entra settings: unset ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID, ZSPARK_API_SCOPE and ZSPARK_AUTHORITY, or drop --dev"
+    )]
+    DevWithEntra,
+    #[error(
+        "--dev trusts the X-Domain-User header, so it only runs on loopback; {0} is reachable from other machines. Use --host 127.0.0.1 or configure Entra ID"
+    )]
+    DevNotOnLoopback(std::net::IpAddr),
+    #[error("Entra ID needs all of ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID and ZSPARK_AUTHORITY")]
+    IncompleteEntra,
+    /// The URL with its password hidden.
+    #[error("unsupported database URL `{0}`: use postgres://… or sqlite:…")]
+    UnsupportedDatabase(String),
+}
+
 /// Resolved server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -107,20 +125,17 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Checks the arguments and says what to change when they do not fit together.
-    pub fn from_args(args: &ServeArgs) -> Result<Self, String> {
+    pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let listen = SocketAddr::new(args.host, args.port);
         let entra_fields = [&args.tenant_id, &args.client_id, &args.authority];
         let entra_given =
             entra_fields.iter().any(|field| field.is_some()) || args.api_scope.is_some();
         let identity = match (args.dev, entra_given) {
             (true, true) => {
-                return Err("--dev (ZSPARK_DEV) cannot be combined with Entra settings: unset ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID, ZSPARK_API_SCOPE and ZSPARK_AUTHORITY, or drop --dev".to_string());
+                return Err(ConfigError::DevWithEntra);
             }
             (true, false) if !args.host.is_loopback() => {
-                return Err(format!(
-                    "--dev trusts the X-Domain-User header, so it only runs on loopback; {} is reachable from other machines. Use --host 127.0.0.1 or configure Entra ID",
-                    args.host
-                ));
+                return Err(ConfigError::DevNotOnLoopback(args.host));
             }
             (true, false) => IdentityMode::Development,
             (false, true) => match (&args.tenant_id, &args.client_id, &args.authority) {
@@ -139,7 +154,7 @@ impl ServerConfig {
                     })
                 }
                 _ => {
-                    return Err("Entra ID needs all of ZSPARK_TENANT_ID, ZSPARK_CLIENT_ID and ZSPARK_AUTHORITY".to_string());
+                    return Err(ConfigError::IncompleteEntra);
                 }
             },
             (false, false) => IdentityMode::Unconfigured,
@@ -153,10 +168,7 @@ impl ServerConfig {
                 url.clone()
             }
             Some(url) => {
-                return Err(format!(
-                    "unsupported database URL `{}`: use postgres://… or sqlite:…",
-                    redact_url(url)
-                ));
+                return Err(ConfigError::UnsupportedDatabase(redact_url(url)));
             }
             None => format!(
                 "sqlite://{}?mode=rwc",
@@ -216,6 +228,7 @@ mod tests {
         let mut argv = vec!["serve"];
         argv.extend_from_slice(args);
         ServerConfig::from_args(&Cli::try_parse_from(argv).unwrap().serve)
+            .map_err(|error| error.to_string())
     }
 
     #[test]

@@ -16,6 +16,33 @@ pub enum Backend {
     Postgres,
 }
 
+/// The database could not be opened; the URL in each message has its password hidden.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid database URL {url}: {source}")]
+    InvalidUrl {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot set up SQLite: {0}")]
+    SqliteSetup(#[source] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -24,7 +51,7 @@ pub struct Db {
 
 impl Db {
     /// Connects (creating a SQLite file and its directory when needed) and migrates.
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -36,15 +63,15 @@ impl Db {
                 .and_then(|path| std::path::Path::new(path).parent().map(|p| p.to_path_buf()))
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(&parent).map_err(|error| {
-                format!(
-                    "cannot create the data directory {}: {error}",
-                    parent.display()
-                )
+            std::fs::create_dir_all(&parent).map_err(|source| DbError::DataDir {
+                path: parent.clone(),
+                source,
             })?;
         }
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(|error| format!("invalid database URL {}: {error}", redact_url(url)))?;
+        let options = AnyConnectOptions::from_str(url).map_err(|source| DbError::InvalidUrl {
+            url: redact_url(url),
+            source,
+        })?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
@@ -63,18 +90,21 @@ impl Db {
             })
             .connect_with(options)
             .await
-            .map_err(|error| format!("cannot connect to {}: {error}", redact_url(url)))?;
+            .map_err(|source| DbError::Connect {
+                url: redact_url(url),
+                source,
+            })?;
         if backend == Backend::Sqlite {
             // Write-ahead logging: readers do not wait for writers; synchronous stays FULL
             // so every acknowledged write survives a crash.
             pool.execute("PRAGMA journal_mode = WAL")
                 .await
-                .map_err(|error| format!("cannot set up SQLite: {error}"))?;
+                .map_err(DbError::SqliteSetup)?;
         }
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|error| format!("cannot migrate the database: {error}"))?;
+            .map_err(DbError::Migrate)?;
         Ok(Self { pool, backend })
     }
 

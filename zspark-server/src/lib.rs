@@ -34,8 +34,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use zspark_auth::{KeyCacheOptions, TokenValidator};
 
-pub use config::{IdentityMode, ServeArgs, ServerConfig};
-pub use db::Backend;
+pub use config::{ConfigError, IdentityMode, ServeArgs, ServerConfig};
+pub use db::{Backend, DbError};
 pub use state::AppState;
 
 use crate::db::Db;
@@ -55,36 +55,66 @@ const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
 ))]
 struct ApiDoc;
 
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    HttpClient(#[from] zspark_auth::HttpClientError),
+    #[error("Entra ID settings: {0}")]
+    Entra(#[source] zspark_auth::ValidatorSettingsError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot use the artifact directory {}: {source}", path.display())]
+    ArtifactDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read artifacts: {0}")]
+    ReadArtifacts(#[source] sqlx::Error),
+    #[error("cannot check the artifact directory: {0}")]
+    SweepArtifacts(#[source] std::io::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Serve(#[source] std::io::Error),
+}
+
 /// Opens the database (migrating it) and the artifact store, and sweeps files left
 /// without a row by an interrupted upload.
-pub async fn open(config: ServerConfig) -> Result<AppState, String> {
+pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
     let identity = match &config.identity {
         IdentityMode::Development => Identity::Development,
         IdentityMode::Unconfigured => Identity::Unconfigured,
         IdentityMode::Entra(settings) => {
             let http = zspark_auth::http_client()?;
             let validator = TokenValidator::new(settings, http, KeyCacheOptions::default())
-                .map_err(|error| format!("Entra ID settings: {error}"))?;
+                .map_err(StartError::Entra)?;
             Identity::Entra(Arc::new(validator))
         }
     };
     let db = Db::connect(&config.database_url).await?;
-    let artifacts = ArtifactStore::open(&config.artifact_dir).map_err(|error| {
-        format!(
-            "cannot use the artifact directory {}: {error}",
-            config.artifact_dir.display()
-        )
-    })?;
+    let artifacts =
+        ArtifactStore::open(&config.artifact_dir).map_err(|source| StartError::ArtifactDir {
+            path: config.artifact_dir.clone(),
+            source,
+        })?;
     let known: HashSet<String> = sqlx::query("SELECT storage_key FROM artifacts")
         .fetch_all(&db.pool)
         .await
-        .map_err(|error| format!("cannot read artifacts: {error}"))?
+        .map_err(StartError::ReadArtifacts)?
         .iter()
         .filter_map(|row| row.try_get("storage_key").ok())
         .collect();
     let swept = artifacts
         .sweep_orphans(&known)
-        .map_err(|error| format!("cannot check the artifact directory: {error}"))?;
+        .map_err(StartError::SweepArtifacts)?;
     if swept > 0 {
         tracing::warn!(
             files = swept,
@@ -188,19 +218,22 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
         let state = open(config).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
+            .map_err(|source| StartError::Listen {
+                address: listen,
+                source,
+            })?;
         report(&format!(
             "zspark serve: listening on http://{listen} ({backend}; {identity})"
         ));
         serve_on(listener, state, shutdown_signal())
             .await
-            .map_err(|error| error.to_string())
+            .map_err(StartError::Serve)
     }
     .await;
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            report(&format!("zspark serve: {message}"));
+        Err(error) => {
+            report(&format!("zspark serve: {error}"));
             std::process::ExitCode::FAILURE
         }
     }

@@ -5,31 +5,36 @@
 use tokio::sync::Mutex;
 
 use super::{
-    AccountInfo, DeviceCodePrompt, OidcClient, OpenBrowser, SecretLocation, TokenStore, Tokens,
+    AccountInfo, DeviceCodePrompt, OidcClient, OpenBrowser, ProviderError, SecretLocation,
+    StoreError, TokenStore, Tokens,
 };
 use crate::unix_now;
 
 /// Refresh this long before the access token expires.
 const REFRESH_MARGIN_SECS: i64 = 5 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    /// Nobody is signed in (or the sign-in could not be refreshed): sign in.
-    NotSignedIn(String),
-    /// The identity provider or the keychain failed.
-    Failed(String),
+    /// Nobody is signed in: sign in.
+    #[error("not signed in: sign in first")]
+    NotSignedIn,
+    /// The sign-in could not be refreshed: sign in again.
+    #[error("not signed in: {0}")]
+    Expired(#[source] ProviderError),
+    /// The identity provider failed during a sign-in.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The keychain (or its fallback file) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-impl std::fmt::Display for SignInError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NotSignedIn(why) => write!(f, "not signed in: {why}"),
-            Self::Failed(why) => f.write_str(why),
-        }
+impl SignInError {
+    /// Whether the user has to sign in (again) before anything else works.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Self::NotSignedIn | Self::Expired(_))
     }
 }
-
-impl std::error::Error for SignInError {}
 
 pub struct Account {
     client: OidcClient,
@@ -40,7 +45,7 @@ pub struct Account {
 impl Account {
     /// The account with whatever sign-in the store holds.
     pub fn restore(client: OidcClient, store: TokenStore) -> Result<Self, SignInError> {
-        let tokens = store.load().map_err(SignInError::Failed)?;
+        let tokens = store.load()?;
         Ok(Self {
             client,
             store,
@@ -62,11 +67,7 @@ impl Account {
         &self,
         browser: &dyn OpenBrowser,
     ) -> Result<(AccountInfo, SecretLocation), SignInError> {
-        let tokens = self
-            .client
-            .sign_in_with_browser(browser)
-            .await
-            .map_err(SignInError::Failed)?;
+        let tokens = self.client.sign_in_with_browser(browser).await?;
         self.keep(tokens).await
     }
 
@@ -75,22 +76,14 @@ impl Account {
         &self,
         show: impl FnOnce(&DeviceCodePrompt),
     ) -> Result<(AccountInfo, SecretLocation), SignInError> {
-        let (prompt, details) = self
-            .client
-            .start_device_code()
-            .await
-            .map_err(SignInError::Failed)?;
+        let (prompt, details) = self.client.start_device_code().await?;
         show(&prompt);
-        let tokens = self
-            .client
-            .finish_device_code(&details)
-            .await
-            .map_err(SignInError::Failed)?;
+        let tokens = self.client.finish_device_code(&details).await?;
         self.keep(tokens).await
     }
 
     async fn keep(&self, tokens: Tokens) -> Result<(AccountInfo, SecretLocation), SignInError> {
-        let location = self.store.save(&tokens).map_err(SignInError::Failed)?;
+        let location = self.store.save(&tokens)?;
         let account = tokens.account.clone();
         *self.tokens.lock().await = Some(tokens);
         Ok((account, location))
@@ -99,9 +92,7 @@ impl Account {
     /// A valid access token, refreshed first when it expires within five minutes.
     pub async fn access_token(&self) -> Result<String, SignInError> {
         let mut guard = self.tokens.lock().await;
-        let current = guard
-            .as_ref()
-            .ok_or_else(|| SignInError::NotSignedIn("sign in first".to_string()))?;
+        let current = guard.as_ref().ok_or(SignInError::NotSignedIn)?;
         if current.expires_at - unix_now() > REFRESH_MARGIN_SECS {
             return Ok(current.access_token.clone());
         }
@@ -109,8 +100,8 @@ impl Account {
             .client
             .refresh(current)
             .await
-            .map_err(SignInError::NotSignedIn)?;
-        self.store.save(&refreshed).map_err(SignInError::Failed)?;
+            .map_err(SignInError::Expired)?;
+        self.store.save(&refreshed)?;
         let token = refreshed.access_token.clone();
         *guard = Some(refreshed);
         Ok(token)
@@ -130,6 +121,6 @@ impl Account {
     /// Forgets the tokens here and in the store.
     pub async fn sign_out(&self) -> Result<(), SignInError> {
         *self.tokens.lock().await = None;
-        self.store.delete().map_err(SignInError::Failed)
+        Ok(self.store.delete()?)
     }
 }

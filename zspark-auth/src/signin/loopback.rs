@@ -9,6 +9,32 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use tokio::sync::oneshot;
 
+/// The browser did not come back with a code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectError {
+    #[error("cannot listen for the sign-in redirect: {0}")]
+    Listen(String),
+    #[error("the sign-in redirect listener stopped")]
+    ListenerStopped,
+    #[error("no answer from the browser within {minutes} minutes; start the sign-in again")]
+    TimedOut { minutes: u64 },
+    #[error(
+        "the identity provider refused the sign-in: {error}{}",
+        in_parentheses(description)
+    )]
+    Refused {
+        error: String,
+        description: Option<String>,
+    },
+}
+
+fn in_parentheses(description: &Option<String>) -> String {
+    description
+        .as_ref()
+        .map(|description| format!(" ({description})"))
+        .unwrap_or_default()
+}
+
 /// What the browser brought back.
 #[derive(Debug)]
 pub struct Callback {
@@ -16,25 +42,25 @@ pub struct Callback {
     pub state: String,
 }
 
-type Sender = Arc<Mutex<Option<oneshot::Sender<Result<Callback, String>>>>>;
+type Sender = Arc<Mutex<Option<oneshot::Sender<Result<Callback, RedirectError>>>>>;
 
 /// A listening redirect endpoint.
 pub struct LoopbackRedirect {
     pub redirect_uri: String,
-    received: oneshot::Receiver<Result<Callback, String>>,
+    received: oneshot::Receiver<Result<Callback, RedirectError>>,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl LoopbackRedirect {
     /// Listens on 127.0.0.1; the redirect URI names `localhost`, which Entra ID accepts
     /// on any port for desktop apps.
-    pub async fn start() -> Result<Self, String> {
+    pub async fn start() -> Result<Self, RedirectError> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|error| format!("cannot listen for the sign-in redirect: {error}"))?;
+            .map_err(|error| RedirectError::Listen(error.to_string()))?;
         let port = listener
             .local_addr()
-            .map_err(|error| format!("cannot listen for the sign-in redirect: {error}"))?
+            .map_err(|error| RedirectError::Listen(error.to_string()))?
             .port();
         let (sender, received) = oneshot::channel();
         let sender: Sender = Arc::new(Mutex::new(Some(sender)));
@@ -52,16 +78,15 @@ impl LoopbackRedirect {
     }
 
     /// Waits for the browser, at most `timeout`.
-    pub async fn wait(self, timeout: std::time::Duration) -> Result<Callback, String> {
+    pub async fn wait(self, timeout: std::time::Duration) -> Result<Callback, RedirectError> {
         let outcome = tokio::time::timeout(timeout, self.received).await;
         self.server.abort();
         match outcome {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err("the sign-in redirect listener stopped".to_string()),
-            Err(_) => Err(format!(
-                "no answer from the browser within {} minutes; start the sign-in again",
-                timeout.as_secs() / 60
-            )),
+            Ok(Err(_)) => Err(RedirectError::ListenerStopped),
+            Err(_) => Err(RedirectError::TimedOut {
+                minutes: timeout.as_secs() / 60,
+            }),
         }
     }
 }
@@ -71,13 +96,10 @@ async fn receive(
     Query(query): Query<HashMap<String, String>>,
 ) -> Html<&'static str> {
     let outcome = match (query.get("code"), query.get("state"), query.get("error")) {
-        (_, _, Some(error)) => Err(format!(
-            "the identity provider refused the sign-in: {error}{}",
-            query
-                .get("error_description")
-                .map(|description| format!(" ({description})"))
-                .unwrap_or_default()
-        )),
+        (_, _, Some(error)) => Err(RedirectError::Refused {
+            error: error.clone(),
+            description: query.get("error_description").cloned(),
+        }),
         (Some(code), Some(state), None) => Ok(Callback {
             code: code.clone(),
             state: state.clone(),

@@ -23,10 +23,11 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 pub use account::{Account, SignInError};
-pub use store::{KEYCHAIN_SERVICE, SecretLocation, SecretStore, TokenStore};
+pub use loopback::RedirectError;
+pub use store::{KEYCHAIN_SERVICE, SecretLocation, SecretStore, StoreError, TokenStore};
 
-use crate::authority::Authority;
-use crate::unix_now;
+use crate::authority::{Authority, AuthorityError};
+use crate::{HttpClientError, unix_now};
 use http::OidcHttp;
 pub use http::describe;
 
@@ -84,18 +85,66 @@ pub struct DeviceCodePrompt {
     pub verification_uri_complete: Option<String>,
 }
 
+/// Why talking to the identity provider did not give us tokens. Where the provider's
+/// answer is the cause, its description (with its causes) is kept as text: the
+/// `openidconnect` error types are generic over the whole client.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
+    #[error(transparent)]
+    HttpClient(#[from] HttpClientError),
+    #[error("authority {authority}: {reason}")]
+    IssuerUrl { authority: String, reason: String },
+    #[error("cannot read the identity provider's configuration at {url}: {reason}")]
+    Discovery { url: String, reason: String },
+    #[error("redirect URI: {0}")]
+    RedirectUri(String),
+    #[error(transparent)]
+    Redirect(#[from] RedirectError),
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+    #[error("the sign-in answer does not belong to this sign-in (state mismatch); start again")]
+    StateMismatch,
+    #[error("the provider has no token endpoint: {0}")]
+    NoTokenEndpoint(String),
+    #[error("cannot redeem the sign-in code: {0}")]
+    CodeExchange(String),
+    #[error("this identity provider does not offer device-code sign-in; use the browser")]
+    NoDeviceCode,
+    #[error("cannot get a device code: {0}")]
+    DeviceCode(String),
+    #[error("device-code sign-in failed: {0}")]
+    DeviceCodeSignIn(String),
+    #[error("the sign-in has no refresh token; sign in again")]
+    NoRefreshToken,
+    #[error("cannot refresh the sign-in: {0}")]
+    Refresh(String),
+    #[error("the ID token does not verify: {0}")]
+    IdToken(String),
+    #[error("the provider returned no ID token; cannot tell who signed in")]
+    NoIdToken,
+}
+
+/// A browser could not be opened; the message says what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BrowserError(pub String);
+
 /// Opens a URL for the user: the system browser, or a test's stand-in.
 pub trait OpenBrowser: Send + Sync {
-    fn open(&self, url: &str) -> Result<(), String>;
+    fn open(&self, url: &str) -> Result<(), BrowserError>;
 }
 
 /// The system's default browser.
 pub struct SystemBrowser;
 
 impl OpenBrowser for SystemBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
+    fn open(&self, url: &str) -> Result<(), BrowserError> {
         open::that_detached(url).map_err(|error| {
-            format!("cannot open a browser ({error}); use the device-code sign-in instead")
+            BrowserError(format!(
+                "cannot open a browser ({error}); use the device-code sign-in instead"
+            ))
         })
     }
 }
@@ -131,19 +180,19 @@ pub struct OidcClient {
 
 impl OidcClient {
     /// Fetches the provider's discovery document and keys.
-    pub async fn discover(settings: SignInSettings) -> Result<Self, String> {
+    pub async fn discover(settings: SignInSettings) -> Result<Self, ProviderError> {
         let authority = Authority::parse_any(&settings.authority)?;
         let http = OidcHttp(crate::http_client()?);
-        let issuer = IssuerUrl::new(authority.issuer_url())
-            .map_err(|error| format!("authority {}: {error}", settings.authority))?;
+        let issuer =
+            IssuerUrl::new(authority.issuer_url()).map_err(|error| ProviderError::IssuerUrl {
+                authority: settings.authority.clone(),
+                reason: error.to_string(),
+            })?;
         let metadata = Metadata::discover_async(issuer, &http)
             .await
-            .map_err(|error| {
-                format!(
-                    "cannot read the identity provider's configuration at {}: {}",
-                    authority.discovery_url(),
-                    describe(&error)
-                )
+            .map_err(|error| ProviderError::Discovery {
+                url: authority.discovery_url(),
+                reason: describe(&error),
             })?;
         Ok(Self {
             settings,
@@ -186,11 +235,14 @@ impl OidcClient {
     }
 
     /// The browser flow: PKCE, a loopback redirect, state and nonce checked.
-    pub async fn sign_in_with_browser(&self, browser: &dyn OpenBrowser) -> Result<Tokens, String> {
+    pub async fn sign_in_with_browser(
+        &self,
+        browser: &dyn OpenBrowser,
+    ) -> Result<Tokens, ProviderError> {
         let redirect = loopback::LoopbackRedirect::start().await?;
         let client = self.client().set_redirect_uri(
             RedirectUrl::new(redirect.redirect_uri.clone())
-                .map_err(|error| format!("redirect URI: {error}"))?,
+                .map_err(|error| ProviderError::RedirectUri(error.to_string()))?,
         );
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
@@ -205,31 +257,28 @@ impl OidcClient {
         browser.open(url.as_str())?;
         let callback = redirect.wait(BROWSER_TIMEOUT).await?;
         if callback.state != *state.secret() {
-            return Err(
-                "the sign-in answer does not belong to this sign-in (state mismatch); start again"
-                    .to_string(),
-            );
+            return Err(ProviderError::StateMismatch);
         }
         let response = client
             .exchange_code(AuthorizationCode::new(callback.code))
-            .map_err(|error| format!("the provider has no token endpoint: {error}"))?
+            .map_err(|error| ProviderError::NoTokenEndpoint(error.to_string()))?
             .set_pkce_verifier(verifier)
             .request_async(&self.http)
             .await
-            .map_err(|error| format!("cannot redeem the sign-in code: {}", describe(&error)))?;
+            .map_err(|error| ProviderError::CodeExchange(describe(&error)))?;
         self.tokens_from(&response, Some(&nonce), None)
     }
 
     /// Asks for a device code; show the prompt, then call [`OidcClient::finish_device_code`].
     pub async fn start_device_code(
         &self,
-    ) -> Result<(DeviceCodePrompt, CoreDeviceAuthorizationResponse), String> {
+    ) -> Result<(DeviceCodePrompt, CoreDeviceAuthorizationResponse), ProviderError> {
         let endpoint = self
             .metadata
             .additional_metadata()
             .device_authorization_endpoint
             .clone()
-            .ok_or("this identity provider does not offer device-code sign-in; use the browser")?;
+            .ok_or(ProviderError::NoDeviceCode)?;
         let details: CoreDeviceAuthorizationResponse = self
             .client()
             .set_device_authorization_url(endpoint)
@@ -237,7 +286,7 @@ impl OidcClient {
             .add_scopes(self.scopes())
             .request_async(&self.http)
             .await
-            .map_err(|error| format!("cannot get a device code: {}", describe(&error)))?;
+            .map_err(|error| ProviderError::DeviceCode(describe(&error)))?;
         let prompt = DeviceCodePrompt {
             user_code: details.user_code().secret().clone(),
             verification_uri: details.verification_uri().to_string(),
@@ -252,33 +301,33 @@ impl OidcClient {
     pub async fn finish_device_code(
         &self,
         details: &CoreDeviceAuthorizationResponse,
-    ) -> Result<Tokens, String> {
+    ) -> Result<Tokens, ProviderError> {
         let endpoint = self
             .metadata
             .additional_metadata()
             .device_authorization_endpoint
             .clone()
-            .ok_or("this identity provider does not offer device-code sign-in")?;
+            .ok_or(ProviderError::NoDeviceCode)?;
         let client = self.client().set_device_authorization_url(endpoint);
         let response = client
             .exchange_device_access_token(details)
-            .map_err(|error| format!("the provider has no token endpoint: {error}"))?
+            .map_err(|error| ProviderError::NoTokenEndpoint(error.to_string()))?
             .request_async(&self.http, tokio::time::sleep, None)
             .await
-            .map_err(|error| format!("device-code sign-in failed: {}", describe(&error)))?;
+            .map_err(|error| ProviderError::DeviceCodeSignIn(describe(&error)))?;
         self.tokens_from(&response, None, None)
     }
 
     /// New tokens from a refresh token (the refresh token may be rotated).
-    pub async fn refresh(&self, current: &Tokens) -> Result<Tokens, String> {
+    pub async fn refresh(&self, current: &Tokens) -> Result<Tokens, ProviderError> {
         let refresh_token = current
             .refresh_token
             .clone()
-            .ok_or("the sign-in has no refresh token; sign in again")?;
+            .ok_or(ProviderError::NoRefreshToken)?;
         let response = self
             .client()
             .exchange_refresh_token(&RefreshToken::new(refresh_token))
-            .map_err(|error| format!("the provider has no token endpoint: {error}"))?
+            .map_err(|error| ProviderError::NoTokenEndpoint(error.to_string()))?
             .add_scopes(
                 self.scopes()
                     .into_iter()
@@ -286,7 +335,7 @@ impl OidcClient {
             )
             .request_async(&self.http)
             .await
-            .map_err(|error| format!("cannot refresh the sign-in: {}", describe(&error)))?;
+            .map_err(|error| ProviderError::Refresh(describe(&error)))?;
         self.tokens_from(&response, None, Some(current))
     }
 
@@ -297,7 +346,7 @@ impl OidcClient {
         response: &CoreTokenResponse,
         nonce: Option<&Nonce>,
         previous: Option<&Tokens>,
-    ) -> Result<Tokens, String> {
+    ) -> Result<Tokens, ProviderError> {
         let account = match response.id_token() {
             Some(id_token) => {
                 let client = self.client();
@@ -306,7 +355,7 @@ impl OidcClient {
                     Some(nonce) => id_token.claims(&verifier, nonce),
                     None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
                 }
-                .map_err(|error| format!("the ID token does not verify: {}", describe(&error)))?;
+                .map_err(|error| ProviderError::IdToken(describe(&error)))?;
                 AccountInfo {
                     subject: claims.subject().to_string(),
                     display_name: claims
@@ -322,7 +371,7 @@ impl OidcClient {
             }
             None => previous
                 .map(|tokens| tokens.account.clone())
-                .ok_or("the provider returned no ID token; cannot tell who signed in")?,
+                .ok_or(ProviderError::NoIdToken)?,
         };
         let lifetime = response
             .expires_in()

@@ -20,6 +20,39 @@ pub enum SecretLocation {
     File(PathBuf),
 }
 
+/// A secret could not be kept, read or forgotten.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot delete {}: {source}", path.display())]
+    Delete {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot encode the tokens: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("the saved sign-in cannot be read ({0}); sign in again to replace it")]
+    Unreadable(#[source] serde_json::Error),
+}
+
 /// One secret (an API key, a token set) under one account name, in the keychain or,
 /// without one, in a user-only file in the fallback directory.
 pub struct SecretStore {
@@ -62,7 +95,7 @@ impl SecretStore {
         }
     }
 
-    pub fn save(&self, secret: &str) -> Result<SecretLocation, String> {
+    pub fn save(&self, secret: &str) -> Result<SecretLocation, StoreError> {
         if let Some(entry) = self.keychain_entry() {
             match entry.set_password(secret) {
                 Ok(()) => {
@@ -80,7 +113,7 @@ impl SecretStore {
     }
 
     /// The saved secret, if any.
-    pub fn load(&self) -> Result<Option<String>, String> {
+    pub fn load(&self) -> Result<Option<String>, StoreError> {
         if let Some(entry) = self.keychain_entry()
             && let Ok(secret) = entry.get_password()
         {
@@ -89,25 +122,25 @@ impl SecretStore {
         match std::fs::read_to_string(&self.fallback_file) {
             Ok(secret) => Ok(Some(secret)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(format!(
-                "cannot read {}: {error}",
-                self.fallback_file.display()
-            )),
+            Err(source) => Err(StoreError::Read {
+                path: self.fallback_file.clone(),
+                source,
+            }),
         }
     }
 
     /// Forgets the secret everywhere it may be.
-    pub fn delete(&self) -> Result<(), String> {
+    pub fn delete(&self) -> Result<(), StoreError> {
         if let Some(entry) = self.keychain_entry() {
             let _ = entry.delete_credential();
         }
         match std::fs::remove_file(&self.fallback_file) {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(error) => Err(format!(
-                "cannot delete {}: {error}",
-                self.fallback_file.display()
-            )),
+            Err(source) => Err(StoreError::Delete {
+                path: self.fallback_file.clone(),
+                source,
+            }),
         }
     }
 }
@@ -133,48 +166,48 @@ impl TokenStore {
         }
     }
 
-    pub fn save(&self, tokens: &Tokens) -> Result<SecretLocation, String> {
-        let text = serde_json::to_string(tokens)
-            .map_err(|error| format!("cannot encode the tokens: {error}"))?;
+    pub fn save(&self, tokens: &Tokens) -> Result<SecretLocation, StoreError> {
+        let text = serde_json::to_string(tokens).map_err(StoreError::Encode)?;
         self.secret.save(&text)
     }
 
     /// The saved tokens, if any. Unreadable saved data is reported, not ignored.
-    pub fn load(&self) -> Result<Option<Tokens>, String> {
+    pub fn load(&self) -> Result<Option<Tokens>, StoreError> {
         self.secret.load()?.map(|text| decode(&text)).transpose()
     }
 
     /// Forgets the tokens everywhere they may be.
-    pub fn delete(&self) -> Result<(), String> {
+    pub fn delete(&self) -> Result<(), StoreError> {
         self.secret.delete()
     }
 }
 
-fn decode(text: &str) -> Result<Tokens, String> {
-    serde_json::from_str(text).map_err(|error| {
-        format!("the saved sign-in cannot be read ({error}); sign in again to replace it")
-    })
+fn decode(text: &str) -> Result<Tokens, StoreError> {
+    serde_json::from_str(text).map_err(StoreError::Unreadable)
 }
 
 /// Writes `bytes` to `path` readable by the user alone, replacing it atomically.
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let temporary = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&temporary)
-        .map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Write { path, source }
+    };
+    let mut file = options.open(&temporary).map_err(write_error(&temporary))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+        .map_err(write_error(&temporary))?;
+    std::fs::rename(&temporary, path).map_err(write_error(path))
 }
 
 #[cfg(test)]
@@ -217,7 +250,14 @@ mod tests {
         assert_eq!(other.load().unwrap(), None, "accounts do not share tokens");
 
         std::fs::write(&path, "{not json").unwrap();
-        assert!(store.load().unwrap_err().contains("sign in again"));
+        assert!(matches!(store.load(), Err(StoreError::Unreadable(_))));
+        assert!(
+            store
+                .load()
+                .unwrap_err()
+                .to_string()
+                .contains("sign in again")
+        );
         store.delete().unwrap();
         assert_eq!(store.load().unwrap(), None);
         store.delete().unwrap();

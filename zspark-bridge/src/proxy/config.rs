@@ -65,6 +65,28 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
+/// Bridge arguments that cannot work; each says what to set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyConfigError {
+    #[error("--upstream must be an http:// or https:// URL, got `{0}`")]
+    Upstream(String),
+    #[error("unknown profile `{name}`; known profiles: {}", Profile::names().join(", "))]
+    UnknownProfile { name: String },
+    #[error("--api-key-env names {0}, but that variable is not set")]
+    ApiKeyUnset(String),
+    #[error(
+        "listening on {listen} (beyond this machine) needs a bearer token: set {token_env} to a long random value and send it as `Authorization: Bearer ...`"
+    )]
+    TokenNeeded {
+        listen: SocketAddr,
+        token_env: String,
+    },
+    #[error(
+        "listening beyond loopback needs --api-key-env: clients' own keys are only passed on for local use"
+    )]
+    ApiKeyNeeded,
+}
+
 /// The proxy's resolved settings.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
@@ -81,21 +103,17 @@ pub struct ProxyConfig {
 
 impl ProxyConfig {
     /// Resolves the arguments against `env`; errors say what to set.
-    pub fn from_args(args: &BridgeArgs, env: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn from_args(
+        args: &BridgeArgs,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ProxyConfigError> {
         let upstream = args.upstream.trim().trim_end_matches('/').to_string();
         if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
-            return Err(format!(
-                "--upstream must be an http:// or https:// URL, got `{}`",
-                args.upstream
-            ));
+            return Err(ProxyConfigError::Upstream(args.upstream.clone()));
         }
         let profile = match &args.profile {
-            Some(name) => Profile::named(name).ok_or_else(|| {
-                format!(
-                    "unknown profile `{name}`; known profiles: {}",
-                    Profile::names().join(", ")
-                )
-            })?,
+            Some(name) => Profile::named(name)
+                .ok_or_else(|| ProxyConfigError::UnknownProfile { name: name.clone() })?,
             None => Profile::detect(&upstream),
         };
         let api_key = match &args.api_key_env {
@@ -103,9 +121,7 @@ impl ProxyConfig {
                 env.get(variable)
                     .filter(|value| !value.trim().is_empty())
                     .cloned()
-                    .ok_or_else(|| {
-                        format!("--api-key-env names {variable}, but that variable is not set")
-                    })?,
+                    .ok_or_else(|| ProxyConfigError::ApiKeyUnset(variable.clone()))?,
             ),
             None => None,
         };
@@ -114,13 +130,13 @@ impl ProxyConfig {
             .filter(|token| !token.trim().is_empty())
             .cloned();
         if !args.listen.ip().is_loopback() && token.is_none() {
-            return Err(format!(
-                "listening on {} (beyond this machine) needs a bearer token: set {} to a long random value and send it as `Authorization: Bearer ...`",
-                args.listen, args.token_env
-            ));
+            return Err(ProxyConfigError::TokenNeeded {
+                listen: args.listen,
+                token_env: args.token_env.clone(),
+            });
         }
         if !args.listen.ip().is_loopback() && api_key.is_none() {
-            return Err("listening beyond loopback needs --api-key-env: clients' own keys are only passed on for local use".to_string());
+            return Err(ProxyConfigError::ApiKeyNeeded);
         }
         Ok(Self {
             listen: args.listen,

@@ -25,7 +25,7 @@ use axum::serve::ListenerExt;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
-pub use config::{BridgeArgs, ProxyConfig};
+pub use config::{BridgeArgs, ProxyConfig, ProxyConfigError};
 pub use error::ApiError;
 
 use crate::completion::completion_to_response;
@@ -40,11 +40,14 @@ struct ProxyState {
     client: reqwest::Client,
 }
 
+/// The HTTP client for the upstream could not be built (no TLS roots, say).
+#[derive(Debug, thiserror::Error)]
+#[error("could not set up the HTTP client: {0}")]
+pub struct HttpClientError(#[source] reqwest::Error);
+
 /// The proxy's routes, for `serve` and for tests that call it without a socket.
-pub fn router(config: ProxyConfig) -> Result<Router, String> {
-    let client = http::client_builder()
-        .build()
-        .map_err(|error| format!("could not set up the HTTP client: {error}"))?;
+pub fn router(config: ProxyConfig) -> Result<Router, HttpClientError> {
+    let client = http::client_builder().build().map_err(HttpClientError)?;
     let limit = config.max_body_bytes;
     let state = Arc::new(ProxyState { config, client });
     Ok(Router::new()

@@ -25,7 +25,7 @@ fn config(args: &[&str], env: &[(&str, &str)]) -> Result<ProxyConfig, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    ProxyConfig::from_args(&cli.bridge, &env)
+    ProxyConfig::from_args(&cli.bridge, &env).map_err(|error| error.to_string())
 }
 
 pub struct Proxy {

@@ -2,13 +2,13 @@
 //! saving artifacts, and listing the skills a folder's sessions can use. Each runs on a
 //! blocking thread and answers with one event, so the front-end never touches the disk.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use codex_core::context::{SkillRoots, discover_skills};
 
 use super::{EngineEvent, EngineSetup, Outbox, SessionKey};
-use crate::artifacts::{self, resolve_inside};
+use crate::artifacts::{self, LaunchError, resolve_inside};
 use crate::attachments;
 
 /// Work on files and skills; each answers with one event.
@@ -74,7 +74,9 @@ fn carry_out(work: FileCommand, setup: &EngineSetup) -> Option<EngineEvent> {
             session,
             results: files
                 .iter()
-                .map(|file| attachments::attach_file(&workspace, file))
+                .map(|file| {
+                    attachments::attach_file(&workspace, file).map_err(|error| error.to_string())
+                })
                 .collect(),
         }),
         FileCommand::AttachPastedImage {
@@ -86,18 +88,17 @@ fn carry_out(work: FileCommand, setup: &EngineSetup) -> Option<EngineEvent> {
             rgba,
         } => Some(EngineEvent::Attached {
             session,
-            results: vec![attachments::attach_pasted_image(
-                &workspace, &name, width, height, &rgba,
-            )],
+            results: vec![
+                attachments::attach_pasted_image(&workspace, &name, width, height, &rgba)
+                    .map_err(|error| error.to_string()),
+            ],
         }),
-        FileCommand::Open { workspace, path } => resolve_inside(&workspace, &path)
-            .and_then(|real| setup.launcher.open(&real))
-            .err()
-            .map(EngineEvent::Problem),
-        FileCommand::Reveal { workspace, path } => resolve_inside(&workspace, &path)
-            .and_then(|real| setup.launcher.reveal(&real))
-            .err()
-            .map(EngineEvent::Problem),
+        FileCommand::Open { workspace, path } => {
+            launch(&workspace, &path, |real| setup.launcher.open(real))
+        }
+        FileCommand::Reveal { workspace, path } => {
+            launch(&workspace, &path, |real| setup.launcher.reveal(real))
+        }
         FileCommand::SaveAs {
             workspace,
             path,
@@ -105,7 +106,7 @@ fn carry_out(work: FileCommand, setup: &EngineSetup) -> Option<EngineEvent> {
         } => Some(
             match artifacts::save_copy(&workspace, &path, &destination) {
                 Ok(destination) => EngineEvent::FileSaved { destination },
-                Err(message) => EngineEvent::Problem(message),
+                Err(error) => EngineEvent::Problem(error.to_string()),
             },
         ),
         FileCommand::ListSkills { cwd } => {
@@ -117,4 +118,18 @@ fn carry_out(work: FileCommand, setup: &EngineSetup) -> Option<EngineEvent> {
             })
         }
     }
+}
+
+/// Opens or shows the artifact at `path` once it is known to lie inside `workspace`;
+/// the problem to show when either step fails.
+fn launch(
+    workspace: &Path,
+    path: &Path,
+    with_launcher: impl FnOnce(&Path) -> Result<(), LaunchError>,
+) -> Option<EngineEvent> {
+    let problem = match resolve_inside(workspace, path) {
+        Ok(real) => with_launcher(&real).err()?.to_string(),
+        Err(error) => error.to_string(),
+    };
+    Some(EngineEvent::Problem(problem))
 }

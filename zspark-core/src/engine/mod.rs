@@ -34,7 +34,9 @@ pub use shared::SharedCommand;
 use crate::artifacts::{Artifact, Launcher};
 use crate::attachments::Attachment;
 use crate::catalogue::SessionCatalogue;
-use crate::providers::{ProviderList, ProviderProfile, ProviderStore, SecretBackend};
+use crate::providers::{
+    ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,
+};
 use crate::shared::SharedStatus;
 
 /// Called after each event; a GUI passes `ctx.request_repaint()`.
@@ -453,12 +455,13 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
 
 async fn blocking<T: Send + 'static>(
     store: &ProviderStore,
-    work: impl FnOnce(&ProviderStore) -> Result<T, String> + Send + 'static,
+    work: impl FnOnce(&ProviderStore) -> Result<T, ProviderStoreError> + Send + 'static,
 ) -> Result<T, String> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || work(&store))
-        .await
-        .unwrap_or_else(|error| Err(format!("the provider settings task failed: {error}")))
+    match tokio::task::spawn_blocking(move || work(&store)).await {
+        Ok(done) => done.map_err(|error| error.to_string()),
+        Err(error) => Err(format!("the provider settings task failed: {error}")),
+    }
 }
 
 /// Asks every session to shut down and waits (briefly) until they have.

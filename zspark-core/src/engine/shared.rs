@@ -69,7 +69,7 @@ async fn carry_out(
                     *connection.0.lock().await = None;
                     return SharedStatus {
                         server: url,
-                        problem: Some(problem),
+                        problem: Some(problem.to_string()),
                         ..SharedStatus::default()
                     };
                 }
@@ -114,7 +114,7 @@ async fn carry_out(
             };
             if let Err(problem) = done {
                 let mut status = client.status().await;
-                status.problem = Some(problem);
+                status.problem = Some(problem.to_string());
                 return status;
             }
             client

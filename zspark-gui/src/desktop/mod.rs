@@ -25,10 +25,21 @@ use std::sync::Arc;
 use zspark_auth::signin::SystemBrowser;
 use zspark_core::{EngineSetup, SecretBackend, SystemLauncher};
 
+/// Why the desktop could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DesktopError {
+    /// No Codex home directory could be found or made.
+    #[error(transparent)]
+    CodexHome(#[from] zspark_core::ConfigError),
+    /// The window could not be opened (no display, no graphics driver).
+    #[error(transparent)]
+    Window(#[from] eframe::Error),
+}
+
 /// Opens the desktop window and runs until it is closed.
-pub fn run() -> Result<(), String> {
+pub fn run() -> Result<(), DesktopError> {
     let env: zspark_core::Env = std::env::vars().collect();
-    let codex_home = zspark_core::find_codex_home(&env).map_err(|error| error.to_string())?;
+    let codex_home = zspark_core::find_codex_home(&env)?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("zspark")
@@ -57,6 +68,6 @@ pub fn run() -> Result<(), String> {
             };
             Ok(Box::new(DesktopApp::new(&creation.egui_ctx, setup)?))
         }),
-    )
-    .map_err(|error| error.to_string())
+    )?;
+    Ok(())
 }

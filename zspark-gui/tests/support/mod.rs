@@ -20,7 +20,7 @@ use codex_test_support::ScriptedModelServer;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
-use zspark_auth::signin::OpenBrowser;
+use zspark_auth::signin::{BrowserError, OpenBrowser};
 use zspark_core::{EngineSetup, Launcher, SecretBackend};
 use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs};
 
@@ -51,12 +51,12 @@ pub struct RecordingLauncher {
 }
 
 impl Launcher for RecordingLauncher {
-    fn open(&self, path: &Path) -> Result<(), String> {
+    fn open(&self, path: &Path) -> Result<(), zspark_core::LaunchError> {
         self.opened.lock().unwrap().push(path.to_path_buf());
         Ok(())
     }
 
-    fn reveal(&self, path: &Path) -> Result<(), String> {
+    fn reveal(&self, path: &Path) -> Result<(), zspark_core::LaunchError> {
         self.open(path)
     }
 }
@@ -65,10 +65,10 @@ impl Launcher for RecordingLauncher {
 pub struct NoBrowser;
 
 impl OpenBrowser for NoBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        Err(format!(
+    fn open(&self, url: &str) -> Result<(), BrowserError> {
+        Err(BrowserError(format!(
             "the desktop tests open no browser (asked for {url})"
-        ))
+        )))
     }
 }
 

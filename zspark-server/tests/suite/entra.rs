@@ -173,27 +173,28 @@ async fn an_unreachable_identity_provider_means_503() {
 
 #[tokio::test]
 async fn entra_settings_that_would_weaken_the_check_stop_the_server() {
-    let args = |authority: &str| -> Result<zspark_server::ServerConfig, String> {
-        use clap::Parser;
-        let cli = super::Cli::try_parse_from([
-            "serve",
-            "--tenant-id",
-            TENANT,
-            "--client-id",
-            CLIENT,
-            "--authority",
-            authority,
-        ])
-        .unwrap();
-        zspark_server::ServerConfig::from_args(&cli.serve)
-    };
+    let args =
+        |authority: &str| -> Result<zspark_server::ServerConfig, zspark_server::ConfigError> {
+            use clap::Parser;
+            let cli = super::Cli::try_parse_from([
+                "serve",
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                CLIENT,
+                "--authority",
+                authority,
+            ])
+            .unwrap();
+            zspark_server::ServerConfig::from_args(&cli.serve)
+        };
     for (authority, expected) in [
         ("http://idp.example.com", "plain http"),
         ("https://login.microsoftonline.com/common", "multi-tenant"),
     ] {
         let error = match zspark_server::open(args(authority).unwrap()).await {
             Ok(_) => panic!("{authority} was accepted"),
-            Err(error) => error,
+            Err(error) => error.to_string(),
         };
         assert!(error.contains(expected), "{authority}: {error}");
     }

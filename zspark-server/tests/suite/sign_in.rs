@@ -16,8 +16,8 @@ use super::TestServer;
 struct Browser(TestBrowser);
 
 impl OpenBrowser for Browser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        self.0.open(url)
+    fn open(&self, url: &str) -> Result<(), zspark_auth::signin::BrowserError> {
+        self.0.open(url).map_err(zspark_auth::signin::BrowserError)
     }
 }
 
@@ -109,7 +109,7 @@ async fn desktop_sign_in_against_a_real_provider_is_accepted_by_the_server() {
     );
     assert!(matches!(
         again.access_token().await,
-        Err(zspark_auth::signin::SignInError::NotSignedIn(_))
+        Err(zspark_auth::signin::SignInError::NotSignedIn)
     ));
 
     // The same kind of token from another issuer is refused.

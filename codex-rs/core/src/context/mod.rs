@@ -9,7 +9,10 @@ pub mod skills;
 use codex_protocol::{ResponseItem, SkillInfo};
 
 pub use agents_md::{DocsSettings, ProjectDocs, instructions_message, load_project_docs};
-pub use skills::{SkillCatalog, SkillRoots, discover_skills, explicit_skill_text, skills_message};
+pub use skills::{
+    SkillCatalog, SkillFileError, SkillReadError, SkillRoots, discover_skills, explicit_skill_text,
+    skills_message,
+};
 
 use crate::config::Config;
 

@@ -125,9 +125,9 @@ pub fn discover_skills(roots: &SkillRoots) -> SkillCatalog {
                     seen_names.push((skill.name.clone(), file));
                     catalog.skills.push(skill);
                 }
-                Err(message) => catalog.errors.push(SkillError {
+                Err(error) => catalog.errors.push(SkillError {
                     path: file,
-                    message,
+                    message: error.to_string(),
                 }),
             }
         }
@@ -225,25 +225,43 @@ fn apply_agent_metadata(skill: &mut SkillInfo, metadata: AgentMetadata) {
     skill.implicit = policy.allow_implicit_invocation.unwrap_or(true);
 }
 
+/// What is wrong with a SKILL.md, saying what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkillFileError {
+    #[error("cannot read it: {0}")]
+    Unreadable(String),
+    #[error("the file is {0} bytes; SKILL.md files over {MAX_SKILL_FILE_BYTES} bytes are not read")]
+    TooLarge(u64),
+    #[error("the file is not UTF-8 text")]
+    NotUtf8,
+    #[error("missing front matter: the file must start with a `---` line")]
+    NoFrontMatter,
+    #[error("the front matter is not closed by a `---` line")]
+    UnclosedFrontMatter,
+    #[error("the front matter is not valid YAML: {0}")]
+    Yaml(String),
+    #[error("the front matter has no `{0}`")]
+    Missing(&'static str),
+    #[error("`{field}` is {length} characters; at most {max} are allowed")]
+    TooLong {
+        field: &'static str,
+        length: usize,
+        max: usize,
+    },
+}
+
 /// Reads and validates one SKILL.md; the error says what to fix.
-pub fn parse_skill_file(path: &Path, scope: SkillScope) -> Result<SkillInfo, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|error| format!("cannot read it: {error}"))?
-        .len();
+pub fn parse_skill_file(path: &Path, scope: SkillScope) -> Result<SkillInfo, SkillFileError> {
+    let unreadable = |error: std::io::Error| SkillFileError::Unreadable(error.to_string());
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_SKILL_FILE_BYTES {
-        return Err(format!(
-            "the file is {size} bytes; SKILL.md files over {MAX_SKILL_FILE_BYTES} bytes are not read"
-        ));
+        return Err(SkillFileError::TooLarge(size));
     }
-    let bytes = std::fs::read(path).map_err(|error| format!("cannot read it: {error}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let text = String::from_utf8(bytes).map_err(|_| SkillFileError::NotUtf8)?;
     let yaml = front_matter(&text)?;
-    let front: FrontMatter = serde_saphyr::from_str(yaml).map_err(|error| {
-        format!(
-            "the front matter is not valid YAML: {}",
-            one_line(&error.to_string())
-        )
-    })?;
+    let front: FrontMatter = serde_saphyr::from_str(yaml)
+        .map_err(|error| SkillFileError::Yaml(one_line(&error.to_string())))?;
     let name = required(front.name, "name", MAX_NAME)?;
     let description = required(front.description, "description", MAX_DESCRIPTION)?;
     let short_description = match front
@@ -270,12 +288,12 @@ pub fn parse_skill_file(path: &Path, scope: SkillScope) -> Result<SkillInfo, Str
 }
 
 /// The YAML between the opening and closing `---` lines.
-fn front_matter(text: &str) -> Result<&str, String> {
+fn front_matter(text: &str) -> Result<&str, SkillFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
-        .ok_or_else(|| "missing front matter: the file must start with a `---` line".to_string())?;
+        .ok_or(SkillFileError::NoFrontMatter)?;
     if rest.starts_with("---") {
         return Ok("");
     }
@@ -286,24 +304,26 @@ fn front_matter(text: &str) -> Result<&str, String> {
             after.is_empty() || after.starts_with('\n') || after.starts_with("\r\n")
         })
         .map(|(index, _)| index)
-        .ok_or_else(|| "the front matter is not closed by a `---` line".to_string())?;
+        .ok_or(SkillFileError::UnclosedFrontMatter)?;
     Ok(&rest[..end])
 }
 
-fn required(value: Option<String>, field: &str, max: usize) -> Result<String, String> {
+fn required(
+    value: Option<String>,
+    field: &'static str,
+    max: usize,
+) -> Result<String, SkillFileError> {
     let value = value
         .map(|value| one_line(&value))
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| format!("the front matter has no `{field}`"))?;
+        .ok_or(SkillFileError::Missing(field))?;
     limited(value, field, max)
 }
 
-fn limited(value: String, field: &str, max: usize) -> Result<String, String> {
+fn limited(value: String, field: &'static str, max: usize) -> Result<String, SkillFileError> {
     let length = value.chars().count();
     if length > max {
-        return Err(format!(
-            "`{field}` is {length} characters; at most {max} are allowed"
-        ));
+        return Err(SkillFileError::TooLong { field, length, max });
     }
     Ok(value)
 }
@@ -343,13 +363,22 @@ pub fn skills_message(skills: &[SkillInfo]) -> Option<ResponseItem> {
     Some(ResponseItem::developer_text(text))
 }
 
+/// A skill the user picked could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the skill `{name}` could not be read from {}: {source}", path.display())]
+pub struct SkillReadError {
+    pub name: String,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// The text added to a user message when the user picks a skill explicitly.
-pub fn explicit_skill_text(name: &str, path: &Path) -> Result<String, String> {
-    let contents = std::fs::read_to_string(path).map_err(|error| {
-        format!(
-            "the skill `{name}` could not be read from {}: {error}",
-            path.display()
-        )
+pub fn explicit_skill_text(name: &str, path: &Path) -> Result<String, SkillReadError> {
+    let contents = std::fs::read_to_string(path).map_err(|source| SkillReadError {
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        source,
     })?;
     Ok(format!(
         "<skill>\n<name>{name}</name>\n<path>{}</path>\n{contents}\n</skill>",

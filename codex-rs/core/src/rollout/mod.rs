@@ -20,7 +20,7 @@ pub use reader::{
     LoadedRollout, RolloutError, SessionSummary, find_session_file, is_user_turn_message,
     list_sessions, load_rollout,
 };
-pub use recorder::RolloutRecorder;
+pub use recorder::{RolloutRecorder, RolloutWriteError};
 pub use replay::{
     PERSISTED_EVENT, Rebuilt, TurnMark, TurnSpan, cut_at, reasoning_text, remap_marks, user_message,
 };

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -16,7 +17,21 @@ enum Command {
         timestamp: String,
         record: RolloutRecord,
     },
-    Flush(oneshot::Sender<Result<(), String>>),
+    Flush(oneshot::Sender<Result<(), RolloutWriteError>>),
+}
+
+/// The rollout file is not (completely) written. After the first failed write nothing
+/// more is appended, so the file never holds a gap.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RolloutWriteError {
+    #[error("the rollout writer has stopped")]
+    WriterStopped,
+    #[error("could not write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: Arc<io::Error>,
+    },
 }
 
 /// Handle to a session's rollout file.
@@ -59,13 +74,12 @@ impl RolloutRecorder {
 
     /// Waits until everything recorded so far is written; reports the first write
     /// error, if any happened.
-    pub async fn flush(&self) -> Result<(), String> {
+    pub async fn flush(&self) -> Result<(), RolloutWriteError> {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Command::Flush(tx)).await.is_err() {
-            return Err("the rollout writer has stopped".to_string());
+            return Err(RolloutWriteError::WriterStopped);
         }
-        rx.await
-            .unwrap_or_else(|_| Err("the rollout writer has stopped".to_string()))
+        rx.await.unwrap_or(Err(RolloutWriteError::WriterStopped))
     }
 }
 
@@ -76,7 +90,7 @@ async fn write_loop(
     mut ordinal: u64,
 ) {
     let mut file: Option<tokio::fs::File> = None;
-    let mut first_error: Option<String> = None;
+    let mut first_error: Option<RolloutWriteError> = None;
     while let Some(command) = rx.recv().await {
         match command {
             Command::Flush(reply) => {
@@ -94,7 +108,10 @@ async fn write_loop(
                 lines.push(line(&timestamp, ordinal, &record));
                 ordinal += 1;
                 if let Err(error) = write_lines(&path, &mut file, &lines).await {
-                    first_error = Some(format!("could not write {}: {error}", path.display()));
+                    first_error = Some(RolloutWriteError::Write {
+                        path: path.clone(),
+                        source: Arc::new(error),
+                    });
                 }
             }
         }

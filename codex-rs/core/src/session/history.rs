@@ -71,7 +71,7 @@ pub async fn user_message_from_input(input: &[InputItem], cwd: &Path) -> UserInp
                     skills.push(name.clone());
                     content.push(ContentItem::InputText { text });
                 }
-                Err(message) => warnings.push(message),
+                Err(error) => warnings.push(error.to_string()),
             },
             InputItem::FileReference { path } => {
                 let path = cwd.join(path);

@@ -27,7 +27,7 @@ use crate::instructions::{self, BASE_INSTRUCTIONS};
 use crate::message_history;
 use crate::rollout::{
     self, LoadedRollout, PERSISTED_EVENT, RolloutError, RolloutRecord, RolloutRecorder,
-    SessionMeta, TurnMark,
+    RolloutWriteError, SessionMeta, TurnMark,
 };
 use crate::sandbox::Enforcer;
 use crate::tools::{ProcessRegistry, ToolRegistry};
@@ -239,7 +239,8 @@ impl Session {
                     .await;
             }
             // A fork is announced with its file; make sure the file is there.
-            if let Err(message) = session.rollout.flush().await {
+            if let Err(error) = session.rollout.flush().await {
+                let message = error.to_string();
                 session.events.send("", EventMsg::Warning { message }).await;
             }
         }
@@ -624,7 +625,7 @@ impl Session {
     }
 
     /// Ends the session: kills processes and flushes the rollout.
-    pub async fn shutdown(&self) -> Result<(), String> {
+    pub async fn shutdown(&self) -> Result<(), RolloutWriteError> {
         self.approvals.cancel_all();
         self.processes.kill_all();
         self.rollout.flush().await

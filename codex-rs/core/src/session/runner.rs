@@ -150,9 +150,10 @@ async fn shutdown(
         turn.stop(AbortReason::Shutdown);
         let _ = turn.handle.await;
     }
-    if let Err(message) = session.shutdown().await
+    if let Err(error) = session.shutdown().await
         && let Some(id) = id
     {
+        let message = error.to_string();
         events.send(id, EventMsg::Warning { message }).await;
     }
     drop(registration);

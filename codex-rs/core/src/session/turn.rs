@@ -50,7 +50,8 @@ pub async fn run_turn(
 async fn finish(session: &Arc<Session>, turn: &Arc<TurnContext>, outcome: &TurnOutcome) {
     let id = &turn.submission_id;
     record_end(session, turn, outcome).await;
-    if let Err(message) = session.rollout.flush().await {
+    if let Err(error) = session.rollout.flush().await {
+        let message = error.to_string();
         session.events.send(id, EventMsg::Warning { message }).await;
     }
     let end = match outcome {

@@ -85,7 +85,7 @@ impl ToolHandler for ExecCommand {
         Box::pin(async move {
             let args: ExecCommandArgs = match invocation.arguments() {
                 Ok(args) => args,
-                Err(error) => return Ok(ToolOutput::Text(error)),
+                Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
             exec_command(&invocation, args).await.map(ToolOutput::Text)
         })
@@ -114,7 +114,7 @@ impl ToolHandler for WriteStdin {
         Box::pin(async move {
             Ok(ToolOutput::Text(match invocation.arguments() {
                 Ok(args) => write_stdin(&invocation, args).await,
-                Err(error) => error,
+                Err(error) => error.to_string(),
             }))
         })
     }

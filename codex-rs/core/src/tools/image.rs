@@ -1,5 +1,7 @@
 //! `view_image`: attach a local image to the conversation so the model can see it.
 
+use std::path::{Path, PathBuf};
+
 use base64::Engine;
 use codex_protocol::{ContentItem, EventMsg, ToolOutput};
 use serde::Deserialize;
@@ -34,7 +36,7 @@ impl ToolHandler for ViewImage {
         Box::pin(async move {
             Ok(match invocation.arguments() {
                 Ok(args) => view_image(&invocation, args).await,
-                Err(error) => ToolOutput::Text(error),
+                Err(error) => ToolOutput::Text(error.to_string()),
             })
         })
     }
@@ -68,28 +70,42 @@ async fn view_image(invocation: &ToolInvocation, args: ViewImageArgs) -> ToolOut
     }
 }
 
+/// Why a file cannot be sent to the model as an image.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageFileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a file", .0.display())]
+    NotAFile(PathBuf),
+    #[error("{} is {} MB; images up to {} MB can be attached", path.display(), bytes / (1024 * 1024), MAX_IMAGE_BYTES / (1024 * 1024))]
+    TooLarge { path: PathBuf, bytes: u64 },
+    #[error("{} is not a PNG, JPEG, GIF or WebP image", .0.display())]
+    NotAnImage(PathBuf),
+}
+
 /// The file at `path` as a `data:` URL, checking that it is a supported image of
 /// reasonable size.
-pub async fn image_data_url(path: &std::path::Path) -> Result<String, String> {
-    let metadata = tokio::fs::metadata(path)
-        .await
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+pub async fn image_data_url(path: &Path) -> Result<String, ImageFileError> {
+    let unreadable = |source| ImageFileError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = tokio::fs::metadata(path).await.map_err(unreadable)?;
     if !metadata.is_file() {
-        return Err(format!("{} is not a file", path.display()));
+        return Err(ImageFileError::NotAFile(path.to_path_buf()));
     }
     if metadata.len() > MAX_IMAGE_BYTES {
-        return Err(format!(
-            "{} is {} MB; images up to {} MB can be attached",
-            path.display(),
-            metadata.len() / (1024 * 1024),
-            MAX_IMAGE_BYTES / (1024 * 1024)
-        ));
+        return Err(ImageFileError::TooLarge {
+            path: path.to_path_buf(),
+            bytes: metadata.len(),
+        });
     }
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let mime = image_mime(&bytes)
-        .ok_or_else(|| format!("{} is not a PNG, JPEG, GIF or WebP image", path.display()))?;
+    let bytes = tokio::fs::read(path).await.map_err(unreadable)?;
+    let mime = image_mime(&bytes).ok_or_else(|| ImageFileError::NotAnImage(path.to_path_buf()))?;
     Ok(format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(&bytes)

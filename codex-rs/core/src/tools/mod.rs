@@ -26,7 +26,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 pub use command::ProcessRegistry;
-pub use image::{MAX_IMAGE_BYTES, image_data_url, image_mime};
+pub use image::{ImageFileError, MAX_IMAGE_BYTES, image_data_url, image_mime};
+pub use process::StdinError;
 pub use registry::{RegistryError, ToolFuture, ToolHandler, ToolName, ToolRegistry};
 pub use spec::ToolSpec;
 
@@ -57,16 +58,20 @@ pub struct ToolInvocation {
 
 impl ToolInvocation {
     /// The call's arguments as `T`; the error text is what the model is told.
-    pub fn arguments<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+    pub fn arguments<T: serde::de::DeserializeOwned>(&self) -> Result<T, ArgumentsError> {
         let text = match &self.payload {
             ToolPayload::Function { arguments } => arguments.as_str(),
             ToolPayload::Custom { input } => input.as_str(),
         };
         let text = if text.trim().is_empty() { "{}" } else { text };
-        serde_json::from_str(text)
-            .map_err(|error| format!("failed to parse function arguments: {error}"))
+        serde_json::from_str(text).map_err(ArgumentsError)
     }
 }
+
+/// A tool call's arguments do not fit the tool; the message is what the model is told.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to parse function arguments: {0}")]
+pub struct ArgumentsError(#[source] serde_json::Error);
 
 impl ToolRegistry {
     /// The built-in tools a session configured with `unified_exec` and

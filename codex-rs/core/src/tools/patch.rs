@@ -75,7 +75,7 @@ impl ToolHandler for ApplyPatch {
                 ToolPayload::Custom { input } => input.clone(),
                 ToolPayload::Function { .. } => match invocation.arguments::<PatchArgs>() {
                     Ok(args) => args.input,
-                    Err(error) => return Ok(ToolOutput::Text(error)),
+                    Err(error) => return Ok(ToolOutput::Text(error.to_string())),
                 },
             };
             apply_patch(&invocation, &text).await

@@ -38,7 +38,7 @@ impl ToolHandler for UpdatePlan {
         Box::pin(async move {
             Ok(ToolOutput::Text(match invocation.arguments() {
                 Ok(update) => update_plan(&invocation, update).await,
-                Err(error) => error,
+                Err(error) => error.to_string(),
             }))
         })
     }

@@ -68,6 +68,15 @@ enum Stdin {
     Closed,
 }
 
+/// Input could not reach a process; the message is what the model is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StdinError {
+    #[error("the process's terminal is closed")]
+    TerminalClosed,
+    #[error("stdin is closed for this process; run the command with tty=true to interact with it")]
+    NoStdin,
+}
+
 /// A running (or finished) process.
 pub struct ProcessHandle {
     pub started: Instant,
@@ -153,16 +162,13 @@ impl ProcessHandle {
     }
 
     /// Writes to the process's stdin (a PTY's input when it runs in one).
-    pub async fn write_stdin(&self, bytes: &[u8]) -> Result<(), String> {
+    pub async fn write_stdin(&self, bytes: &[u8]) -> Result<(), StdinError> {
         let mut stdin = self.stdin.lock().await;
         match &mut *stdin {
             Stdin::Pty(writer) => writer
                 .send(bytes.to_vec())
-                .map_err(|_| "the process's terminal is closed".to_string()),
-            Stdin::Closed => Err(
-                "stdin is closed for this process; run the command with tty=true to interact with it"
-                    .to_string(),
-            ),
+                .map_err(|_| StdinError::TerminalClosed),
+            Stdin::Closed => Err(StdinError::NoStdin),
         }
     }
 

@@ -73,7 +73,7 @@ impl ToolHandler for Shell {
         Box::pin(async move {
             let args: ShellArgs = match invocation.arguments() {
                 Ok(args) => args,
-                Err(error) => return Ok(ToolOutput::Text(error)),
+                Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
             let run = ShellRun {
                 argv: args.command,
@@ -110,7 +110,7 @@ impl ToolHandler for ShellCommand {
         Box::pin(async move {
             let args: ShellCommandArgs = match invocation.arguments() {
                 Ok(args) => args,
-                Err(error) => return Ok(ToolOutput::Text(error)),
+                Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
             let flag = if args.login.unwrap_or(true) {
                 "-lc"
