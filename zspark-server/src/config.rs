@@ -53,6 +53,28 @@ pub struct ServeArgs {
     #[arg(long, env = "ZSPARK_MAX_ARTIFACT_MIB", default_value_t = 1024)]
     pub max_artifact_mib: u64,
 
+    /// Connections open at once, in total; more are answered 503 and closed.
+    #[arg(long, env = "ZSPARK_MAX_CONNECTIONS", default_value_t = 8192)]
+    pub max_connections: usize,
+
+    /// Connections open at once from one address (0: no per-address cap, for a server
+    /// behind a reverse proxy, where every connection comes from the proxy).
+    #[arg(
+        long,
+        env = "ZSPARK_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Seconds a client has to send a request's headers, and that a kept-alive
+    /// connection may sit idle between requests.
+    #[arg(long, env = "ZSPARK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request body may pause between two pieces before the request fails.
+    #[arg(long, env = "ZSPARK_BODY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_idle_timeout_secs: u64,
+
     /// Development mode: trust the `X-Domain-User` header as the caller's identity.
     /// Only on loopback and only without Entra settings.
     #[arg(long, env = "ZSPARK_DEV")]
@@ -121,6 +143,19 @@ pub struct ServerConfig {
     pub rate_limit_max: u32,
     pub max_artifact_bytes: u64,
     pub identity: IdentityMode,
+    pub connections: ConnectionLimits,
+}
+
+/// What one client may hold of the server's connections, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub max_total: usize,
+    /// `None`: no per-address cap.
+    pub max_per_address: Option<usize>,
+    /// For a request's headers, and for the idle time between kept-alive requests.
+    pub header_timeout: Duration,
+    /// The longest pause inside a request body.
+    pub body_idle_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -194,6 +229,13 @@ impl ServerConfig {
             rate_limit_max: args.rate_limit_max.max(1),
             max_artifact_bytes: args.max_artifact_mib.max(1).saturating_mul(1024 * 1024),
             identity,
+            connections: ConnectionLimits {
+                max_total: args.max_connections.max(1),
+                max_per_address: (args.max_connections_per_address > 0)
+                    .then_some(args.max_connections_per_address),
+                header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+                body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs.max(1)),
+            },
         })
     }
 }

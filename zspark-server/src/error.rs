@@ -23,6 +23,8 @@ pub enum ApiError {
     Conflict(String),
     MethodNotAllowed(String),
     PayloadTooLarge(String),
+    /// The request body stopped arriving.
+    RequestTimeout(String),
     UnsupportedMediaType(String),
     Unprocessable(String),
     RateLimited {
@@ -55,6 +57,11 @@ impl ApiError {
             Self::PayloadTooLarge(message) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
+                message.clone(),
+            ),
+            Self::RequestTimeout(message) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
                 message.clone(),
             ),
             Self::UnsupportedMediaType(message) => (

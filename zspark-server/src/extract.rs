@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::body_limits;
 use crate::error::ApiError;
 
 /// A JSON body; malformed JSON is 400, wrong content type 415, wrong shape 422.
@@ -30,9 +31,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
             Err(JsonRejection::BytesRejection(error)) => {
                 if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiError::PayloadTooLarge(
-                        "the request body is too large".to_string(),
-                    ))
+                    Err(body_limits::too_large())
+                } else if body_limits::is_idle_timeout(&error) {
+                    Err(body_limits::stalled())
                 } else {
                     Err(ApiError::BadRequest(format!(
                         "the body could not be read: {}",

@@ -8,7 +8,9 @@
 //! `/openapi.json` is generated from the handlers.
 
 mod auth;
+mod body_limits;
 pub mod config;
+mod connections;
 mod db;
 mod error;
 mod extract;
@@ -27,14 +29,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use sqlx::Row;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use zspark_auth::{KeyCacheOptions, TokenValidator};
 
-pub use config::{ConfigError, IdentityMode, ServeArgs, ServerConfig};
+pub use config::{ConfigError, ConnectionLimits, IdentityMode, ServeArgs, ServerConfig};
 pub use db::{Backend, DbError};
 pub use state::AppState;
 
@@ -44,9 +45,6 @@ use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
 use crate::storage::ArtifactStore;
 use crate::tickets::TicketStore;
-
-/// Largest JSON body (item batches are the big ones).
-const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -159,7 +157,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method; see /openapi.json".to_string(),
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(DefaultBodyLimit::max(body_limits::MAX_JSON_BODY))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .layer(cors)
         .with_state(state)
@@ -183,25 +181,23 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then lets running requests finish.
+/// Serves on `listener` within the configured connection limits until `shutdown`
+/// resolves, then lets running requests finish.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.connections;
+    connections::serve(listener, router(state), limits, shutdown).await
 }
 
 /// `zspark serve`: resolves the arguments, opens everything, serves until Ctrl-C or
 /// SIGTERM.
 pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process::ExitCode {
     let outcome = async {
-        let config = ServerConfig::from_args(&args)?;
+        let mut config = ServerConfig::from_args(&args)?;
+        fit_connections_to_open_files(&mut config.connections);
         let listen = config.listen;
         let backend = if config.database_url.starts_with("sqlite:") {
             "SQLite"
@@ -236,6 +232,26 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
             report(&format!("zspark serve: {error}"));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Lowers the connection cap below the open-file limit (raised first as far as allowed):
+/// running out of file descriptors would stop the server answering anyone, `/healthz`
+/// included. Some files stay for the database, artifacts and logs.
+fn fit_connections_to_open_files(limits: &mut ConnectionLimits) {
+    const RESERVED_FILES: u64 = 256;
+    let Some(open_files) = connections::raise_open_file_limit() else {
+        return;
+    };
+    let room =
+        usize::try_from(open_files.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX);
+    if limits.max_total > room {
+        tracing::warn!(
+            configured = limits.max_total,
+            serving = room,
+            "the open-file limit is lower than --max-connections; serving fewer at once"
+        );
+        limits.max_total = room;
     }
 }
 

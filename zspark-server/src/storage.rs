@@ -12,6 +12,34 @@ use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+/// Removes a file (and, for a stored artifact, its workspace folder once empty) when
+/// dropped, unless kept: the request that wrote it may fail or be dropped half-way.
+pub struct FileGuard {
+    file: Option<PathBuf>,
+    folder_too: bool,
+}
+
+impl FileGuard {
+    /// The file stays.
+    pub fn keep(mut self) {
+        self.file = None;
+    }
+}
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let _ = std::fs::remove_file(&file);
+        if self.folder_too
+            && let Some(folder) = file.parent()
+        {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ArtifactStore {
     root: PathBuf,
@@ -29,8 +57,8 @@ pub enum UploadError {
     TooLarge {
         limit: u64,
     },
-    /// The client stopped sending (disconnected or broke the body).
-    Interrupted(String),
+    /// The client stopped sending (disconnected, broke the body, or paused too long).
+    Interrupted(axum::Error),
     Io(std::io::Error),
 }
 
@@ -56,14 +84,20 @@ impl ArtifactStore {
         self.root.join(storage_key)
     }
 
-    /// Streams `body` into a temporary file, refusing more than `limit` bytes.
+    /// Streams `body` into a temporary file, refusing more than `limit` bytes. The file
+    /// goes when the upload fails, and also when the request is dropped half-way (the
+    /// client went away): nothing waits in `tmp/` for the next start.
     pub async fn receive(&self, body: Body, limit: u64) -> Result<Received, UploadError> {
         let temp_path = self
             .tmp_dir()
             .join(format!("{}.part", uuid::Uuid::new_v4()));
+        let guard = FileGuard {
+            file: Some(temp_path.clone()),
+            folder_too: false,
+        };
         let result = self.write_temp(&temp_path, body, limit).await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&temp_path).await;
+        if result.is_ok() {
+            guard.keep();
         }
         result
     }
@@ -81,7 +115,7 @@ impl ArtifactStore {
         let mut size: u64 = 0;
         let mut stream = body.into_data_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|error| UploadError::Interrupted(error.to_string()))?;
+            let chunk = chunk.map_err(UploadError::Interrupted)?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(UploadError::TooLarge { limit });
@@ -110,12 +144,36 @@ impl ArtifactStore {
         Ok(())
     }
 
+    /// Removes the stored file of `storage_key` (and its workspace folder once empty)
+    /// unless the guard is kept: for an upload whose row is not written yet.
+    pub fn guard(&self, storage_key: &str) -> FileGuard {
+        FileGuard {
+            file: Some(self.path_for(storage_key)),
+            folder_too: true,
+        }
+    }
+
     pub async fn discard(&self, received: &Received) {
         let _ = tokio::fs::remove_file(&received.temp_path).await;
     }
 
     pub async fn remove(&self, storage_key: &str) -> std::io::Result<()> {
-        match tokio::fs::remove_file(self.path_for(storage_key)).await {
+        let path = self.path_for(storage_key);
+        match tokio::fs::remove_file(&path).await {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+        // The workspace's folder goes with its last file (it fails while others remain).
+        if let Some(folder) = path.parent() {
+            let _ = tokio::fs::remove_dir(folder).await;
+        }
+        Ok(())
+    }
+
+    /// Removes every file of `workspace_id`, including any an upload that was still
+    /// running when the workspace was deleted has put there since.
+    pub async fn remove_workspace(&self, workspace_id: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_dir_all(self.root.join(workspace_id)).await {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             other => other,
         }

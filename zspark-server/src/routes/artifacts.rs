@@ -16,6 +16,7 @@ use super::activity::record;
 use super::sessions::load_session;
 use super::{Page, PageQuery, WorkspacePath, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
+use crate::body_limits;
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, file_name, parse_id};
@@ -192,8 +193,11 @@ pub async fn upload_artifact(
         .await
         .map_err(|error| match error {
             UploadError::TooLarge { limit } => too_large(limit),
-            UploadError::Interrupted(reason) => {
-                ApiError::BadRequest(format!("the upload ended early: {reason}"))
+            UploadError::Interrupted(error) if body_limits::is_idle_timeout(&error) => {
+                body_limits::stalled()
+            }
+            UploadError::Interrupted(error) => {
+                ApiError::BadRequest(format!("the upload ended early: {error}"))
             }
             UploadError::Io(error) => ApiError::Internal(format!("storing an upload: {error}")),
         })?;
@@ -212,6 +216,9 @@ pub async fn upload_artifact(
         state.artifacts.discard(&received).await;
         return Err(error.into());
     }
+    // Until the row is written the file may not stay: not when writing it fails (the
+    // workspace was deleted meanwhile, say), nor when the client goes away.
+    let committed = state.artifacts.guard(&storage_key);
     let now = now_ms();
     let size = i64::try_from(received.size).unwrap_or(i64::MAX);
     let stored = async {
@@ -248,10 +255,18 @@ pub async fn upload_artifact(
     }
     .await;
     if let Err(error) = stored {
-        // No row: the file must not stay either.
-        let _ = state.artifacts.remove(&storage_key).await;
-        return Err(error.into());
+        let workspace_gone = matches!(&error, sqlx::Error::Database(database)
+            if database.kind() == sqlx::error::ErrorKind::ForeignKeyViolation);
+        return Err(if workspace_gone {
+            ApiError::NotFound(
+                "the workspace or session was deleted while the file was uploading; nothing was stored"
+                    .to_string(),
+            )
+        } else {
+            error.into()
+        });
     }
+    committed.keep();
     let (artifact, _) = load(&state, &workspace_id, &id).await?;
     Ok((StatusCode::CREATED, axum::Json(artifact)))
 }

@@ -15,6 +15,7 @@
 
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -118,16 +119,22 @@ enum LiveMessage<'a> {
 /// The workspace's activity as it happens, over a WebSocket.
 #[utoipa::path(get, path = "/v1/workspaces/{workspace_id}/live", params(WorkspacePath, LiveQuery),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn live_activity(
     State(state): State<AppState>,
     LiveCaller(user): LiveCaller,
     ApiPath(path): ApiPath<WorkspacePath>,
     Query(query): Query<LiveQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     let role = require_role(&state, &workspace_id, &user, Role::Viewer).await?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::BadRequest(format!(
+            "this address speaks WebSocket only ({}); connect with a WebSocket client",
+            rejection.body_text().to_lowercase()
+        ))
+    })?;
     let after = match query.after.as_deref() {
         Some(after) => parse_id(after, "after")?,
         None => newest_entry_id(&state, &workspace_id).await?,

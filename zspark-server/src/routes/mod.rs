@@ -15,20 +15,27 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::body_limits;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub use health::routes as health_routes;
 
-/// Every authenticated route.
+/// Every authenticated route. The routes that take JSON refuse a declared body over
+/// the limit before reading it; uploads check against their own limit.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let json = OpenApiRouter::new()
         .merge(health::me_routes())
         .merge(workspaces::routes())
         .merge(members::routes())
         .merge(sessions::routes())
         .merge(items::routes())
         .merge(activity::routes())
+        .layer(axum::middleware::from_fn(
+            body_limits::refuse_declared_oversize,
+        ));
+    OpenApiRouter::new()
+        .merge(json)
         .merge(artifacts::routes())
         .merge(live::routes())
 }

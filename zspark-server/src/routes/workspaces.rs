@@ -201,5 +201,7 @@ pub async fn delete_workspace(
     for key in keys {
         state.artifacts.remove(&key).await?;
     }
+    // Files of uploads that were still running are in the folder too.
+    state.artifacts.remove_workspace(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

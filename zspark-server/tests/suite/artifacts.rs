@@ -1,12 +1,10 @@
 //! Artifacts: verified streaming uploads, safe downloads, limits and clean failures.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{TestServer, on_both_backends};
+use super::{TestServer, eventually, on_both_backends};
 use zspark_server::Backend;
 
 fn sha256(bytes: &[u8]) -> String {
@@ -141,10 +139,43 @@ on_both_backends! {
             .body(body);
         // The broken body may surface as an error or an error response; either is fine.
         let _ = request.send().await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!((stored_files(&server), partial_files(&server)), (0, 0));
+        eventually("the partial upload is removed", || partial_files(&server) == 0).await;
+        assert_eq!(stored_files(&server), 0);
         let (_, list) = alice.get(&format!("/v1/workspaces/{workspace}/artifacts")).await;
         assert_eq!(list["items"], Value::Array(vec![]));
+    }
+
+    async fn deleting_a_workspace_during_an_upload_leaves_no_file(server) {
+        let alice = server.as_user("alice");
+        let workspace = alice.workspace("W").await;
+        let (more, chunks) = tokio::sync::mpsc::channel::<Bytes>(4);
+        let body = futures::stream::unfold(chunks, |mut chunks| async move {
+            chunks.recv().await.map(|chunk| (Ok::<_, std::io::Error>(chunk), chunks))
+        });
+        let upload = alice
+            .request(Method::POST, &format!("/v1/workspaces/{workspace}/artifacts"))
+            .query(&[("name", "late.bin")])
+            .body(reqwest::Body::wrap_stream(body));
+        let uploading = tokio::spawn(async move {
+            let response = upload.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            (status, body)
+        });
+        more.send(Bytes::from(vec![b'a'; 64 * 1024])).await.unwrap();
+        eventually("the upload is being received", || partial_files(&server) == 1).await;
+
+        assert_eq!(alice.delete(&format!("/v1/workspaces/{workspace}")).await.0, 204);
+        more.send(Bytes::from(vec![b'b'; 1024])).await.unwrap();
+        drop(more);
+        let (status, body) = uploading.await.unwrap();
+        assert_eq!(status, 404, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("deleted"), "{body}");
+        assert_eq!((stored_files(&server), partial_files(&server)), (0, 0));
+        assert!(
+            !server.data_dir.path().join("artifacts").join(&workspace).exists(),
+            "the workspace's folder is gone"
+        );
     }
 }
 

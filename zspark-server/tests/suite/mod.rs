@@ -3,6 +3,7 @@
 mod access;
 mod artifacts;
 mod bad_input;
+mod connections;
 mod entra;
 mod http;
 mod live;
@@ -16,6 +17,20 @@ use serde_json::Value;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 use tokio::sync::oneshot;
 use zspark_server::{Backend, ServeArgs, ServerConfig};
+
+/// Waits until `condition` holds, checking every few milliseconds; panics naming
+/// `what` after ten seconds. For effects a server has after it answered (files it
+/// removes when a request ends), which no response reports.
+pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// Runs each test body once on SQLite and once on PostgreSQL.
 macro_rules! on_both_backends {
