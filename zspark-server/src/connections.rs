@@ -12,17 +12,19 @@
 //! A WebSocket leaves the count when it is upgraded: live activity needs a member's
 //! credentials, and its own send time-out ends sockets nobody reads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
+use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_util::task::TaskTracker;
 use tower_http::timeout::RequestBodyTimeout;
 
@@ -42,7 +44,7 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = RequestBodyTimeout::new(app, limits.body_idle_timeout);
+    let service = TowerToHyperService::new(RequestBodyTimeout::new(app, limits.body_idle_timeout));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
@@ -67,17 +69,23 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let connection_service = {
+            let slot = slot.clone();
+            let service = service.clone();
+            hyper::service::service_fn(move |request| {
+                slot.requested();
+                service.call(request)
+            })
+        };
         let connection = http
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
-            )
+            .serve_connection(TokioIo::new(stream), connection_service)
             .with_upgrades();
         let mut stop = stop.clone();
         running.spawn(async move {
             tokio::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => ended,
+                () = slot.evicted() => return,
                 _ = async { drop(stop.wait_for(|stopping| *stopping).await) } => {
                     // Finish the request in flight, take no new one.
                     connection.as_mut().graceful_shutdown();
@@ -87,7 +95,6 @@ pub async fn serve(
             if let Err(error) = ended {
                 tracing::debug!(%error, "connection ended with an error");
             }
-            drop(slot);
         });
     }
     drop(listener);
@@ -125,7 +132,10 @@ fn over_capacity() -> Vec<u8> {
     .into_bytes()
 }
 
-/// Open connections, in total and per address.
+/// Open connections, in total and per address, and those still waiting for their first
+/// request: when every slot is taken, the oldest of those makes room for a newcomer.
+/// A flood of connections that never send anything so cannot lock out a client that
+/// does, whichever addresses the flood comes from.
 struct Counts {
     limits: ConnectionLimits,
     open: Mutex<Open>,
@@ -135,6 +145,30 @@ struct Counts {
 struct Open {
     total: usize,
     by_address: HashMap<IpAddr, usize>,
+    /// Connections without a request yet, by accept order (oldest first).
+    waiting: BTreeMap<u64, Arc<Tracked>>,
+    accepted: u64,
+}
+
+impl Open {
+    fn release(&mut self, address: IpAddr) {
+        self.total = self.total.saturating_sub(1);
+        if let Some(from_address) = self.by_address.get_mut(&address) {
+            *from_address -= 1;
+            if *from_address == 0 {
+                self.by_address.remove(&address);
+            }
+        }
+    }
+}
+
+/// One connection as the counts see it.
+struct Tracked {
+    number: u64,
+    address: IpAddr,
+    /// Set once its slot was handed to a newcomer: the connection is to close.
+    evicted: AtomicBool,
+    evict: Notify,
 }
 
 impl Counts {
@@ -145,48 +179,74 @@ impl Counts {
         }
     }
 
-    /// A slot for one more connection from `address`, if the caps allow it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A slot for one more connection from `address`, if the caps allow it (making room
+    /// by evicting the oldest connection without a request when the total is reached).
     fn claim(counts: &Arc<Self>, address: IpAddr) -> Option<Slot> {
-        let mut open = counts.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if open.total >= counts.limits.max_total {
-            return None;
-        }
-        let from_address = open.by_address.entry(address).or_default();
+        let mut open = counts.lock();
+        let from_address = open.by_address.get(&address).copied().unwrap_or(0);
         if counts
             .limits
             .max_per_address
-            .is_some_and(|cap| *from_address >= cap)
+            .is_some_and(|cap| from_address >= cap)
         {
             return None;
         }
-        *from_address += 1;
+        if open.total >= counts.limits.max_total {
+            let (_, oldest) = open.waiting.pop_first()?;
+            oldest.evicted.store(true, Ordering::Release);
+            oldest.evict.notify_one();
+            open.release(oldest.address);
+        }
+        *open.by_address.entry(address).or_default() += 1;
         open.total += 1;
-        Some(Slot {
-            counts: counts.clone(),
+        open.accepted += 1;
+        let tracked = Arc::new(Tracked {
+            number: open.accepted,
             address,
-        })
+            evicted: AtomicBool::new(false),
+            evict: Notify::new(),
+        });
+        open.waiting.insert(tracked.number, tracked.clone());
+        Some(Slot(Arc::new(SlotInner {
+            counts: counts.clone(),
+            tracked,
+        })))
     }
 }
 
-/// One open connection; dropping it frees the slot.
-struct Slot {
+/// One open connection; dropping the last clone frees the slot.
+#[derive(Clone)]
+struct Slot(Arc<SlotInner>);
+
+struct SlotInner {
     counts: Arc<Counts>,
-    address: IpAddr,
+    tracked: Arc<Tracked>,
 }
 
-impl Drop for Slot {
+impl Slot {
+    /// The connection sent a request: it is no longer one to evict.
+    fn requested(&self) {
+        self.0.counts.lock().waiting.remove(&self.0.tracked.number);
+    }
+
+    /// Resolves when the slot was handed to a newcomer.
+    async fn evicted(&self) {
+        if !self.0.tracked.evicted.load(Ordering::Acquire) {
+            self.0.tracked.evict.notified().await;
+        }
+    }
+}
+
+impl Drop for SlotInner {
     fn drop(&mut self) {
-        let mut open = self
-            .counts
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        open.total = open.total.saturating_sub(1);
-        if let Some(from_address) = open.by_address.get_mut(&self.address) {
-            *from_address -= 1;
-            if *from_address == 0 {
-                open.by_address.remove(&self.address);
-            }
+        let mut open = self.counts.lock();
+        open.waiting.remove(&self.tracked.number);
+        if !self.tracked.evicted.load(Ordering::Acquire) {
+            open.release(self.tracked.address);
         }
     }
 }
@@ -226,21 +286,48 @@ mod tests {
         }
     }
 
+    fn is_evicted(slot: &Slot) -> bool {
+        slot.0.tracked.evicted.load(Ordering::Acquire)
+    }
+
     #[test]
-    fn caps_hold_per_address_and_in_total_and_free_on_drop() {
-        let counts = Arc::new(Counts::new(limits(3, Some(2))));
+    fn one_address_is_capped_and_a_freed_slot_is_free_again() {
+        let counts = Arc::new(Counts::new(limits(10, Some(2))));
         let one: IpAddr = "10.0.0.1".parse().unwrap();
-        let two: IpAddr = "10.0.0.2".parse().unwrap();
         let first = Counts::claim(&counts, one).unwrap();
         let _second = Counts::claim(&counts, one).unwrap();
         assert!(Counts::claim(&counts, one).is_none(), "per-address cap");
-        let _third = Counts::claim(&counts, two).unwrap();
-        assert!(Counts::claim(&counts, two).is_none(), "total cap");
+        assert!(Counts::claim(&counts, "10.0.0.2".parse().unwrap()).is_some());
         drop(first);
         assert!(
             Counts::claim(&counts, one).is_some(),
             "a freed slot is free"
         );
+    }
+
+    #[test]
+    fn a_full_server_evicts_the_oldest_connection_without_a_request() {
+        let counts = Arc::new(Counts::new(limits(3, None)));
+        let address: IpAddr = "10.0.0.1".parse().unwrap();
+        let busy = Counts::claim(&counts, address).unwrap();
+        busy.requested();
+        let idle_old = Counts::claim(&counts, address).unwrap();
+        let idle_new = Counts::claim(&counts, address).unwrap();
+
+        let newcomer = Counts::claim(&counts, address).expect("room is made");
+        assert!(is_evicted(&idle_old), "the oldest idle one goes");
+        assert!(!is_evicted(&busy) && !is_evicted(&idle_new));
+        drop(idle_old);
+        assert_eq!(counts.lock().total, 3, "an evicted slot is counted once");
+
+        newcomer.requested();
+        idle_new.requested();
+        assert!(
+            Counts::claim(&counts, address).is_none(),
+            "with every connection busy, a newcomer is turned away"
+        );
+        drop(busy);
+        assert!(Counts::claim(&counts, address).is_some());
     }
 
     #[test]
