@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub id: String,
     pub actor: String,
     /// `created`, `renamed`, `deleted`, `forked`, `appended`, `added`, `removed`, ...

@@ -2,11 +2,14 @@
 //! its clients (the desktop's shared-workspace client): roles, workspaces and members,
 //! sessions and their items, artifacts, activity entries, pages and errors. Serde
 //! types only; with the `openapi` feature they also describe themselves for the
-//! server's OpenAPI document. Request bodies refuse unknown fields.
+//! server's OpenAPI document. Request bodies refuse unknown fields. [`rules`] holds what
+//! the server accepts (lengths, patterns, ranges), for the check and the document alike.
 
 mod activity;
 mod errors;
+pub mod rules;
 mod sessions;
+mod whole_number;
 mod workspaces;
 
 pub use activity::Activity;

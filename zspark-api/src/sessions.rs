@@ -6,12 +6,15 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub workspace_id: String,
     pub title: String,
     pub author: String,
     pub cwd_hint: Option<String>,
     pub model: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::optional_uuid))]
     pub forked_from: Option<String>,
     /// Items before this sequence number were copied from `forked_from`.
     pub forked_at_seq: Option<i64>,
@@ -25,9 +28,11 @@ pub struct Session {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::title))]
     pub title: String,
-    /// The folder the session was started in on its author's machine.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::cwd_hint))]
     pub cwd_hint: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::model))]
     pub model: Option<String>,
 }
 
@@ -35,6 +40,7 @@ pub struct CreateSession {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameSession {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::title))]
     pub title: String,
 }
 
@@ -42,8 +48,12 @@ pub struct RenameSession {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ForkSession {
-    /// Copy the items with a sequence number below this (all items when absent).
+    /// Copy the items with a sequence number below this (all items when absent); more
+    /// than the session holds is a conflict (409).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    #[serde(default, with = "crate::whole_number::optional")]
     pub up_to_seq: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::optional_title))]
     pub title: Option<String>,
 }
 
@@ -72,9 +82,12 @@ pub struct ItemPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AppendItems {
-    /// The sequence number the first item gets: the session's current item count.
+    /// The sequence number the first item gets: the session's current item count
+    /// (another is a conflict, 409).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    #[serde(with = "crate::whole_number")]
     pub expected_seq: i64,
-    /// Rollout items, each a JSON object with a `type`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::rollout_items))]
     pub items: Vec<Value>,
 }
 
@@ -89,8 +102,11 @@ pub struct Appended {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Artifact {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub workspace_id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::optional_uuid))]
     pub session_id: Option<String>,
     pub name: String,
     pub media_type: String,

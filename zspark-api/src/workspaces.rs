@@ -44,6 +44,7 @@ pub struct Me {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Workspace {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub id: String,
     pub name: String,
     /// The caller's role in it.
@@ -57,6 +58,7 @@ pub struct Workspace {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspace {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::title))]
     pub name: String,
 }
 
@@ -64,6 +66,7 @@ pub struct CreateWorkspace {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameWorkspace {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::title))]
     pub name: String,
 }
 
@@ -81,6 +84,7 @@ pub struct Member {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteMember {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::principal_key))]
     pub principal: String,
     pub role: Role,
 }

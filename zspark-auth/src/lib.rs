@@ -12,7 +12,7 @@ mod validator;
 
 pub use authority::{Authority, AuthorityError, Cloud, is_loopback_host};
 pub use keys::KeyCacheOptions;
-pub use principal::{InvalidDevelopmentUser, Principal, is_principal_key};
+pub use principal::{InvalidDevelopmentUser, Principal};
 pub use validator::{
     DEFAULT_SCOPE, TokenError, TokenValidator, ValidatorSettings, ValidatorSettingsError,
 };

@@ -58,22 +58,6 @@ impl Principal {
     }
 }
 
-/// Whether `key` has one of the principal key forms.
-pub fn is_principal_key(key: &str) -> bool {
-    let printable = !key.is_empty()
-        && key.len() <= 300
-        && !key.chars().any(|c| c.is_control() || c.is_whitespace());
-    let shaped = if let Some(rest) = key.strip_prefix("tenant:") {
-        matches!(rest.split_once(":oid:"), Some((tenant, oid)) if !tenant.is_empty() && !oid.is_empty())
-    } else {
-        ["principal:", "group:", "oid:"].iter().any(|prefix| {
-            key.strip_prefix(prefix)
-                .is_some_and(|rest| !rest.is_empty())
-        })
-    };
-    printable && shaped
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,18 +70,5 @@ mod tests {
         assert!(Principal::development("a\u{7}b").is_err());
         let entra = Principal::entra("t1", "o1", None, vec!["g1".into()]);
         assert_eq!(entra.access_keys(), ["tenant:t1:oid:o1", "group:g1"]);
-        for good in ["principal:bob", "group:abc", "tenant:t:oid:o", "oid:o"] {
-            assert!(is_principal_key(good), "{good}");
-        }
-        for bad in [
-            "bob",
-            "principal:",
-            "tenant:t",
-            "tenant::oid:o",
-            "group:a b",
-            "",
-        ] {
-            assert!(!is_principal_key(bad), "{bad}");
-        }
     }
 }

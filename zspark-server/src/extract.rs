@@ -1,15 +1,20 @@
 //! Extractors whose rejections are API errors (JSON, with the request id) instead of
 //! axum's plain-text ones, and the parsing of ids and names from clients.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
+use zspark_api::rules;
 
 use crate::body_limits;
 use crate::error::ApiError;
 
-/// A JSON body; malformed JSON is 400, wrong content type 415, wrong shape 422.
+/// A JSON object body; malformed JSON is 400, wrong content type 415, wrong shape 422
+/// (an array too: serde would read one into a struct field by field, which the
+/// document does not allow).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -17,11 +22,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+        if !is_json(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
                 "send the body as application/json".to_string(),
-            )),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|error| unreadable(&error))?;
+        if bytes.trim_ascii_start().starts_with(b"[") {
+            return Err(ApiError::Unprocessable(
+                "the body must be a JSON object, not an array".to_string(),
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonSyntaxError(error)) => Err(ApiError::BadRequest(format!(
                 "the body is not valid JSON: {}",
                 error.body_text()
@@ -29,20 +44,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::JsonDataError(error)) => {
                 Err(ApiError::Unprocessable(error.body_text()))
             }
-            Err(JsonRejection::BytesRejection(error)) => {
-                if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(body_limits::too_large())
-                } else if body_limits::is_idle_timeout(&error) {
-                    Err(body_limits::stalled())
-                } else {
-                    Err(ApiError::BadRequest(format!(
-                        "the body could not be read: {}",
-                        error.body_text()
-                    )))
-                }
-            }
             Err(other) => Err(ApiError::BadRequest(other.body_text())),
         }
+    }
+}
+
+/// Whether the content type is JSON: `application/json` or `application/<x>+json`.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(media_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|subtype| subtype == "json" || subtype.ends_with("+json"))
+}
+
+/// Why a body could not be read: too large (413), stalled (408), or cut off (400).
+fn unreadable(error: &BytesRejection) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        body_limits::too_large()
+    } else if body_limits::is_idle_timeout(error) {
+        body_limits::stalled()
+    } else {
+        ApiError::BadRequest(format!("the body could not be read: {}", error.body_text()))
     }
 }
 
@@ -89,42 +122,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// A UUID from the path, or 400 naming what was malformed.
+/// A UUID (hyphenated, either case) from the path or query, lower-cased; or 400 naming
+/// what was malformed.
 pub fn parse_id(text: &str, what: &str) -> Result<String, ApiError> {
-    Uuid::parse_str(text).map(|id| id.to_string()).map_err(|_| {
-        ApiError::BadRequest(format!(
-            "malformed {what} id `{}`: ids are UUIDs",
+    if rules::is_uuid(text) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "malformed {what} id `{}`: ids are UUIDs such as 0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000",
             text.chars().take(80).collect::<String>()
-        ))
-    })
+        )))
+    }
 }
 
-/// A workspace or session title: 1 to 200 characters, no control characters.
+/// A workspace or session title ([`rules::TITLE`]), trimmed; or 422.
 pub fn title(text: &str, what: &str) -> Result<String, ApiError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control)
-    {
+    if !rules::TITLE.accepts(text) {
         return Err(ApiError::Unprocessable(format!(
-            "the {what} must be 1 to 200 characters without control characters"
+            "the {what} must be 1 to {} characters, not only white space, without control characters",
+            rules::TITLE.max_chars
         )));
     }
-    Ok(trimmed.to_string())
+    Ok(text.trim().to_string())
 }
 
-/// An artifact file name: 1 to 255 bytes, no path separators or control characters,
-/// not `.` or `..`.
+/// An artifact file name ([`rules::ARTIFACT_NAME`]); or 422.
 pub fn file_name(text: &str) -> Result<String, ApiError> {
-    let bad = text.is_empty()
-        || text.len() > 255
-        || text == "."
-        || text == ".."
-        || text
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control());
-    if bad {
-        return Err(ApiError::Unprocessable(
-            "the artifact name must be 1 to 255 bytes, without / or \\ or control characters, and not . or ..".to_string(),
-        ));
+    if !rules::ARTIFACT_NAME.accepts(text) {
+        return Err(ApiError::Unprocessable(format!(
+            "the artifact name must be 1 to {} characters, without / or \\ or control characters, and not . or ..",
+            rules::ARTIFACT_NAME.max_chars
+        )));
     }
     Ok(text.to_string())
 }
@@ -135,7 +163,11 @@ mod tests {
 
     #[test]
     fn ids_titles_and_names() {
-        assert!(parse_id("0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000", "workspace").is_ok());
+        assert_eq!(
+            parse_id("0199AAAA-bbbb-7ccc-8ddd-eeeeffff0000", "workspace").unwrap(),
+            "0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000"
+        );
+        assert!(parse_id("0199aaaabbbb7ccc8dddeeeeffff0000", "workspace").is_err());
         assert!(
             matches!(parse_id("42", "workspace"), Err(ApiError::BadRequest(m)) if m.contains("malformed workspace id `42`"))
         );

@@ -14,6 +14,7 @@ mod connections;
 mod db;
 mod error;
 mod extract;
+mod openapi;
 mod ratelimit;
 mod request_id;
 mod routes;
@@ -45,13 +46,6 @@ use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
 use crate::storage::ArtifactStore;
 use crate::tickets::TicketStore;
-
-#[derive(OpenApi)]
-#[openapi(info(
-    title = "zspark server",
-    description = "Shared workspaces for zspark: members and roles, sessions with their conversation items, activity, artifacts. Every /v1 route needs authentication."
-))]
-struct ApiDoc;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -134,10 +128,10 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
-    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::api())
         .split_for_parts();
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::complete(document));
     let cors = cors_layer(&state.config.cors_origins);
     Router::new()
         .merge(routes::health_routes())

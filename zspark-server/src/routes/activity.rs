@@ -6,10 +6,10 @@ use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Page, PageQuery, WorkspacePath, page_from_rows};
+use super::{Page, PageQuery, WorkspacePath, decode_cursor, encode_cursor, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, parse_id};
 use crate::state::AppState;
 pub use zspark_api::Activity;
@@ -55,17 +55,9 @@ pub async fn list_activity(
 ) -> ApiResult<axum::Json<Page<Activity>>> {
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &workspace_id, &user, Role::Viewer).await?;
-    // Entry ids are UUIDv7, so they order by time; the cursor is the last id.
-    let before = match page.cursor.as_deref() {
-        Some(cursor) => parse_id(cursor, "cursor").map_err(|_| {
-            ApiError::BadRequest(
-                "the cursor is not one this server gave out; start the list again without it"
-                    .to_string(),
-            )
-        })?,
-        None => String::new(),
-    };
-    let limit = page.limit();
+    // Entry ids are UUIDv7, so they order by time: the cursor's id is enough.
+    let (_, before) = decode_cursor(page.cursor.as_deref())?;
+    let limit = page.limit()?;
     let rows = sqlx::query(
         "SELECT id, actor, verb, object_type, object_id, summary, at FROM activity WHERE workspace_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
     )
@@ -79,7 +71,7 @@ pub async fn list_activity(
         .map(activity_from_row)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from_rows(entries, limit, |entry| {
-        entry.id.clone()
+        encode_cursor(&entry.at, &entry.id)
     })))
 }
 

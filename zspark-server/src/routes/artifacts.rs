@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::activity::record;
 use super::sessions::load_session;
-use super::{Page, PageQuery, WorkspacePath, page_from_rows};
+use super::{Page, PageQuery, WorkspacePath, decode_cursor, encode_cursor, page_from_rows};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::body_limits;
 use crate::db::{now_ms, rfc3339};
@@ -23,6 +23,7 @@ use crate::extract::{ApiPath, ApiQuery, file_name, parse_id};
 use crate::state::AppState;
 use crate::storage::{UploadError, content_disposition, safe_media_type};
 pub use zspark_api::Artifact;
+use zspark_api::rules;
 
 /// Read size for downloads: large enough that a 1 GiB file is not 256k small reads.
 const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
@@ -38,7 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
-    /// The file name shown to people (no path separators).
+    /// The file name shown to people.
     pub name: String,
     /// The session the file belongs to, if any.
     pub session_id: Option<String>,
@@ -47,7 +48,9 @@ pub struct UploadQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct ArtifactPath {
+    /// The workspace id.
     pub workspace_id: String,
+    /// The artifact id.
     pub artifact_id: String,
 }
 
@@ -101,11 +104,9 @@ pub async fn list_artifacts(
 ) -> ApiResult<axum::Json<Page<Artifact>>> {
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &workspace_id, &user, Role::Viewer).await?;
-    let before = match page.cursor.as_deref() {
-        Some(cursor) => parse_id(cursor, "cursor")?,
-        None => String::new(),
-    };
-    let limit = page.limit();
+    // Artifact ids are UUIDv7, so they order by time: the cursor's id is enough.
+    let (_, before) = decode_cursor(page.cursor.as_deref())?;
+    let limit = page.limit()?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -121,14 +122,17 @@ pub async fn list_artifacts(
         .map(artifact_from)
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(axum::Json(page_from_rows(artifacts, limit, |artifact| {
-        artifact.id.clone()
+        encode_cursor(&artifact.created_at, &artifact.id)
     })))
 }
 
 /// Uploads a file (editor): the raw body, streamed to disk with its size limited and its
 /// SHA-256 computed (and compared with `x-content-sha256` when sent).
-#[utoipa::path(post, path = "/v1/workspaces/{workspace_id}/artifacts", params(WorkspacePath, UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+#[utoipa::path(post, path = "/v1/workspaces/{workspace_id}/artifacts", params(WorkspacePath, UploadQuery,
+        ("x-content-sha256" = Option<String>, Header,
+            description = "The file's SHA-256 in hexadecimal; the upload is refused (422) when the file's differs.")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file's bytes. Any Content-Type may be sent; it becomes the file's type."),
     responses((status = 201, body = Artifact), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_artifact(
     State(state): State<AppState>,
@@ -151,17 +155,13 @@ pub async fn upload_artifact(
     };
     let claimed = match headers.get("x-content-sha256") {
         Some(value) => {
-            let text = value
-                .to_str()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let text = value.to_str().unwrap_or_default();
+            if !rules::SHA256_HEX.accepts(text) {
                 return Err(ApiError::BadRequest(
                     "x-content-sha256 must be 64 hexadecimal characters".to_string(),
                 ));
             }
-            Some(text)
+            Some(text.to_ascii_lowercase())
         }
         None => None,
     };
@@ -280,7 +280,11 @@ fn too_large(limit: u64) -> ApiError {
 
 /// Downloads a file, as an attachment with its exact name (RFC 5987) and a safe type.
 #[utoipa::path(get, path = "/v1/workspaces/{workspace_id}/artifacts/{artifact_id}", params(ArtifactPath),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "*/*",
+            description = "The file, typed as it was uploaded (active types such as HTML or SVG as application/octet-stream).",
+            headers(("content-disposition" = String, description = "attachment, with the exact name (RFC 5987)"),
+                ("x-content-sha256" = String, description = "The file's SHA-256 in hexadecimal"))),
+        (status = 404, body = ErrorBody)))]
 pub async fn download_artifact(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -11,18 +11,17 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::SessionPath;
 use super::activity::record;
 use super::sessions::load_session;
+use super::{SessionPath, checked_limit};
 use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::state::AppState;
+use zspark_api::rules;
 pub use zspark_api::{AppendItems, Appended, Item, ItemPage};
 
-/// Items accepted in one append.
-const MAX_ITEMS_PER_APPEND: usize = 1000;
 /// Largest single item, serialised.
 const MAX_ITEM_BYTES: usize = 4 * 1024 * 1024;
 
@@ -35,7 +34,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct ItemsQuery {
     /// Return items with a sequence number above this (from the start when absent).
     pub after: Option<i64>,
-    /// How many (1 to 1000, default 500).
+    /// How many (default 500).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -52,7 +52,11 @@ pub async fn list_items(
     let session_id = parse_id(&path.session_id, "session")?;
     require_role(&state, &workspace_id, &user, Role::Viewer).await?;
     let session = load_session(&state, &workspace_id, &session_id).await?;
-    let limit = i64::from(query.limit.unwrap_or(500).clamp(1, 1000));
+    let limit = checked_limit(
+        query.limit,
+        rules::ITEMS_LIMIT_DEFAULT,
+        rules::ITEMS_LIMIT_MAX,
+    )?;
     let rows = sqlx::query(
         "SELECT seq, author, kind, payload, created_at FROM session_items WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -92,9 +96,15 @@ pub async fn append_items(
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     let session_id = parse_id(&path.session_id, "session")?;
     require_role(&state, &workspace_id, &user, Role::Editor).await?;
-    if body.items.is_empty() || body.items.len() > MAX_ITEMS_PER_APPEND {
+    if body.expected_seq < 0 {
+        return Err(ApiError::Unprocessable(
+            "expected_seq must be 0 or more: the session's item count".to_string(),
+        ));
+    }
+    if body.items.is_empty() || body.items.len() > rules::MAX_ITEMS_PER_APPEND {
         return Err(ApiError::Unprocessable(format!(
-            "append 1 to {MAX_ITEMS_PER_APPEND} items at a time"
+            "append 1 to {} items at a time",
+            rules::MAX_ITEMS_PER_APPEND
         )));
     }
     let mut prepared = Vec::with_capacity(body.items.len());
@@ -102,9 +112,12 @@ pub async fn append_items(
         let kind = item
             .get("type")
             .and_then(Value::as_str)
-            .filter(|kind| !kind.is_empty() && kind.len() <= 100)
+            .filter(|kind| (1..=rules::MAX_ITEM_TYPE_CHARS).contains(&kind.chars().count()))
             .ok_or_else(|| {
-                ApiError::Unprocessable(format!("item {index} must be a JSON object with a `type`"))
+                ApiError::Unprocessable(format!(
+                    "item {index} must be a JSON object with a `type` of 1 to {} characters",
+                    rules::MAX_ITEM_TYPE_CHARS
+                ))
             })?;
         let payload = item.to_string();
         if payload.len() > MAX_ITEM_BYTES {

@@ -9,7 +9,7 @@ use sqlx::Row;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zspark_auth::is_principal_key;
+use zspark_api::rules;
 
 use super::WorkspacePath;
 use super::activity::record;
@@ -29,13 +29,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct MemberPath {
+    /// The workspace id.
     pub workspace_id: String,
     /// The member's principal key.
     pub principal: String,
 }
 
 fn valid_principal(principal: &str) -> ApiResult<()> {
-    if is_principal_key(principal) {
+    if rules::PRINCIPAL_KEY.accepts(principal) {
         Ok(())
     } else {
         Err(ApiError::Unprocessable(

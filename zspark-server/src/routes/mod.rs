@@ -10,7 +10,6 @@ mod members;
 mod sessions;
 mod workspaces;
 
-use base64::Engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::body_limits;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use zspark_api::rules;
 
 pub use health::routes as health_routes;
 
@@ -43,15 +43,16 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct WorkspacePath {
-    /// The workspace id (a UUID).
+    /// The workspace id.
     pub workspace_id: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct SessionPath {
+    /// The workspace id.
     pub workspace_id: String,
-    /// The session id (a UUID).
+    /// The session id.
     pub session_id: String,
 }
 
@@ -59,15 +60,27 @@ pub struct SessionPath {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// How many items (1 to 200, default 50).
+    /// How many entries (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 impl PageQuery {
-    pub fn limit(&self) -> i64 {
-        i64::from(self.limit.unwrap_or(50).clamp(1, 200))
+    /// The page size asked for; outside 1 to 200 is a 400.
+    pub fn limit(&self) -> ApiResult<i64> {
+        checked_limit(self.limit, rules::PAGE_LIMIT_DEFAULT, rules::PAGE_LIMIT_MAX)
+    }
+}
+
+/// `limit`, or `default` without one; outside 1 to `max` is a 400.
+pub fn checked_limit(limit: Option<u32>, default: u32, max: u32) -> ApiResult<i64> {
+    match limit.unwrap_or(default) {
+        limit if (1..=max).contains(&limit) => Ok(i64::from(limit)),
+        _ => Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {max}"
+        ))),
     }
 }
 
@@ -90,9 +103,13 @@ pub fn page_from_rows<T>(
     Page { items, next_cursor }
 }
 
-/// A cursor for lists ordered by (time, id), newest first.
+/// A cursor for lists ordered by (time, id), newest first: `<milliseconds>_<id>` of the
+/// page's last entry.
 pub fn encode_cursor(time_rfc3339: &str, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{time_rfc3339}|{id}"))
+    let millis = chrono::DateTime::parse_from_rfc3339(time_rfc3339)
+        .map(|time| time.timestamp_millis())
+        .unwrap_or_default();
+    format!("{millis}_{id}")
 }
 
 /// The (time in ms, id) a cursor points after; the start of the list without one.
@@ -106,11 +123,10 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<(i64, String)> {
                 .to_string(),
         )
     };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (time, id) = text.split_once('|').ok_or_else(invalid)?;
-    let time = chrono::DateTime::parse_from_rfc3339(time).map_err(|_| invalid())?;
-    Ok((time.timestamp_millis(), id.to_string()))
+    if !rules::CURSOR.accepts(cursor) {
+        return Err(invalid());
+    }
+    let (millis, id) = cursor.split_once('_').ok_or_else(invalid)?;
+    let millis = millis.parse::<i64>().map_err(|_| invalid())?;
+    Ok((millis, id.to_ascii_lowercase()))
 }

@@ -18,6 +18,7 @@ use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id, title};
 use crate::state::AppState;
+use zspark_api::rules;
 pub use zspark_api::{CreateSession, ForkSession, RenameSession, Session};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -69,13 +70,17 @@ pub async fn load_session(
     session_from(&row)
 }
 
-fn optional_text(value: Option<String>, what: &str, max: usize) -> ApiResult<Option<String>> {
+/// Optional free text under `rule`; blank means none.
+fn optional_text(
+    value: Option<String>,
+    what: &str,
+    rule: &rules::TextRule,
+) -> ApiResult<Option<String>> {
     match value {
-        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => {
-            Err(ApiError::Unprocessable(format!(
-                "{what} must be at most {max} characters without control characters"
-            )))
-        }
+        Some(text) if !rule.accepts(&text) => Err(ApiError::Unprocessable(format!(
+            "{what} must be at most {} characters without control characters",
+            rule.max_chars
+        ))),
         other => Ok(other.filter(|text| !text.trim().is_empty())),
     }
 }
@@ -92,7 +97,7 @@ pub async fn list_sessions(
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &workspace_id, &user, Role::Viewer).await?;
     let (after_time, after_id) = decode_cursor(page.cursor.as_deref())?;
-    let limit = page.limit();
+    let limit = page.limit()?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -126,8 +131,8 @@ pub async fn create_session(
     let workspace_id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &workspace_id, &user, Role::Editor).await?;
     let title = title(&body.title, "session title")?;
-    let cwd_hint = optional_text(body.cwd_hint, "cwd_hint", 1024)?;
-    let model = optional_text(body.model, "model", 200)?;
+    let cwd_hint = optional_text(body.cwd_hint, "cwd_hint", &rules::CWD_HINT)?;
+    let model = optional_text(body.model, "model", &rules::MODEL)?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = now_ms();
     let mut tx = state.db.pool.begin().await?;
@@ -255,7 +260,8 @@ pub async fn delete_session(
 
 /// A new session holding a copy of this one's items before `up_to_seq` (editor).
 #[utoipa::path(post, path = "/v1/workspaces/{workspace_id}/sessions/{session_id}/fork", params(SessionPath), request_body = ForkSession,
-    responses((status = 201, body = Session), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Session), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "up_to_seq is beyond the session's items", body = ErrorBody)))]
 pub async fn fork_session(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -267,9 +273,14 @@ pub async fn fork_session(
     require_role(&state, &workspace_id, &user, Role::Editor).await?;
     let source = load_session(&state, &workspace_id, &source_id).await?;
     let up_to = body.up_to_seq.unwrap_or(source.item_count);
-    if !(0..=source.item_count).contains(&up_to) {
-        return Err(ApiError::Unprocessable(format!(
-            "up_to_seq must be between 0 and {}",
+    if up_to < 0 {
+        return Err(ApiError::Unprocessable(
+            "up_to_seq must be 0 or more".to_string(),
+        ));
+    }
+    if up_to > source.item_count {
+        return Err(ApiError::Conflict(format!(
+            "the session holds {} items, so up_to_seq can be at most that; reload it and try again",
             source.item_count
         )));
     }

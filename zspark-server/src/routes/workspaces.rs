@@ -43,7 +43,7 @@ pub async fn list_workspaces(
 ) -> ApiResult<axum::Json<Page<Workspace>>> {
     let keys = user.access_keys();
     let (after_time, after_id) = decode_cursor(page.cursor.as_deref())?;
-    let limit = page.limit();
+    let limit = page.limit()?;
     // A caller may reach a workspace through several keys: the highest role counts.
     let sql = format!(
         "SELECT w.id, w.name, w.created_by, w.created_at, w.updated_at, \

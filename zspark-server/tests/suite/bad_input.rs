@@ -9,6 +9,7 @@ on_both_backends! {
     async fn malformed_requests_get_clear_client_errors(server) {
         let alice = server.as_user("alice");
         let workspace = alice.workspace("W").await;
+        let session = alice.session(&workspace, "S").await;
         let ws = format!("/v1/workspaces/{workspace}");
         let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
             (alice.request(Method::GET, "/v1/workspaces/not-a-uuid"), 400, "malformed workspace id"),
@@ -21,7 +22,16 @@ on_both_backends! {
             (alice.request(Method::POST, "/v1/workspaces").json(&json!({"name": ""})), 422, "1 to 200 characters"),
             (alice.request(Method::POST, "/v1/workspaces").json(&json!({"name": "a\u{1}b"})), 422, "control characters"),
             (alice.request(Method::POST, &format!("{ws}/sessions")).json(&json!({"title": 5})), 422, "invalid type"),
+            (alice.request(Method::POST, "/v1/workspaces").json(&json!({"name": " \u{3000} "})), 422, "not only white space"),
+            (alice.request(Method::POST, &format!("{ws}/sessions/{session}/fork")).json(&json!([null, null])), 422, "not an array"),
             (alice.request(Method::GET, "/v1/workspaces?limit=abc"), 400, "limit"),
+            (alice.request(Method::GET, "/v1/workspaces?limit=0"), 400, "between 1 and 200"),
+            (alice.request(Method::GET, "/v1/workspaces?limit=201"), 400, "between 1 and 200"),
+            (alice.request(Method::GET, "/v1/workspaces?limit=4294967296"), 400, "limit"),
+            (alice.request(Method::GET, &format!("{ws}/sessions/{session}/items?limit=1001")), 400, "between 1 and 1000"),
+            (alice.request(Method::GET, &format!("/v1/workspaces/{}", workspace.replace('-', ""))), 400, "malformed workspace id"),
+            (alice.request(Method::POST, &format!("{ws}/sessions/{session}/items")).json(&json!({"expected_seq": -1, "items": [{"type": "message"}]})), 422, "0 or more"),
+            (alice.request(Method::POST, &format!("{ws}/members")).json(&json!({"principal": "tenant:a:b:oid:c", "role": "viewer"})), 422, "principal"),
             (alice.request(Method::GET, "/v1/workspaces?cursor=%%%"), 400, "cursor"),
             (alice.request(Method::GET, &format!("{ws}/activity?cursor=bogus")), 400, "cursor"),
             (

@@ -23,6 +23,7 @@ on_both_backends! {
             assert!(paths.contains_key(path), "{path} is documented");
         }
         assert!(document["components"]["schemas"]["Session"].is_object());
+        assert_document_states_the_rules(&document);
     }
 
     async fn request_ids_are_returned_and_reused_when_given(server) {
@@ -108,4 +109,67 @@ async fn without_an_identity_provider_the_api_says_what_to_configure() {
 struct Cli {
     #[command(flatten)]
     serve: zspark_server::ServeArgs,
+}
+
+/// The document says what the server checks: ids are UUIDs, limits are bounded, the
+/// rules' patterns are the server's own, and every route lists its error answers.
+fn assert_document_states_the_rules(document: &serde_json::Value) {
+    use zspark_api::rules;
+    let paths = document["paths"].as_object().unwrap();
+    let parameter = |path: &str, method: &str, name: &str| -> serde_json::Value {
+        paths[path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} documents {name}"))
+            .clone()
+    };
+    let artifact = "/v1/workspaces/{workspace_id}/artifacts/{artifact_id}";
+    for name in ["workspace_id", "artifact_id"] {
+        assert_eq!(parameter(artifact, "get", name)["schema"]["format"], "uuid");
+    }
+    let limit = parameter("/v1/workspaces", "get", "limit");
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].as_u64(),
+            limit["schema"]["maximum"].as_u64()
+        ),
+        (Some(1), Some(200))
+    );
+    let cursor = parameter("/v1/workspaces", "get", "cursor");
+    assert_eq!(cursor["schema"]["pattern"], rules::CURSOR.pattern);
+    let uploads = "/v1/workspaces/{workspace_id}/artifacts";
+    assert_eq!(
+        parameter(uploads, "post", "x-content-sha256")["schema"]["pattern"],
+        rules::SHA256_HEX.pattern
+    );
+    let title = &document["components"]["schemas"]["CreateWorkspace"]["properties"]["name"];
+    assert_eq!(
+        (title["pattern"].as_str(), title["maxLength"].as_u64()),
+        (Some(rules::TITLE.pattern), Some(200))
+    );
+    for (path, operations) in paths.iter().filter(|(path, _)| path.starts_with("/v1/")) {
+        for (method, operation) in operations.as_object().unwrap() {
+            let answers = operation["responses"].as_object().unwrap();
+            for status in ["400", "401", "429"] {
+                assert!(
+                    answers.contains_key(status),
+                    "{method} {path} lists {status}"
+                );
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["408", "413"] {
+                    assert!(
+                        answers.contains_key(status),
+                        "{method} {path} lists {status}"
+                    );
+                }
+            }
+            assert!(
+                operation["security"].is_array(),
+                "{method} {path} names its authentication"
+            );
+        }
+    }
 }

@@ -123,7 +123,10 @@ on_both_backends! {
         let fork_id = fork["id"].as_str().unwrap();
         let (_, items) = alice.get(&format!("/v1/workspaces/{workspace}/sessions/{fork_id}/items")).await;
         assert_eq!(items["items"].as_array().unwrap().len(), 2);
-        let (status, _) = alice.post(&format!("{base}/fork"), json!({"up_to_seq": 9})).await;
+        let (status, beyond) = alice.post(&format!("{base}/fork"), json!({"up_to_seq": 9})).await;
+        assert_eq!(status, 409, "beyond the items is a conflict with the session's state");
+        assert!(beyond["error"]["message"].as_str().unwrap().contains("holds 3 items"), "{beyond}");
+        let (status, _) = alice.post(&format!("{base}/fork"), json!({"up_to_seq": -1})).await;
         assert_eq!(status, 422);
     }
 
