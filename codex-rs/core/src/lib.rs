@@ -12,6 +12,7 @@ mod events;
 mod execpolicy;
 pub mod git;
 pub mod instructions;
+pub mod mcp;
 mod message_history;
 pub mod model_info;
 pub mod rollout;

@@ -9,6 +9,7 @@ use codex_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxM
 use serde::Deserialize;
 
 use super::provider::ModelProviderInfo;
+use crate::mcp::config::McpServerFile;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigFile {
@@ -39,6 +40,8 @@ pub struct ConfigFile {
     pub model_providers: BTreeMap<String, ModelProviderInfo>,
     #[serde(default)]
     pub features: FeaturesFile,
+    #[serde(default)]
+    pub mcp_servers: BTreeMap<String, McpServerFile>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -111,7 +114,6 @@ pub const ACCEPTED_KEYS: &[&str] = &[
     "projects",
     "features",
     "notify",
-    "mcp_servers",
     "tools",
     "web_search",
     "tui",

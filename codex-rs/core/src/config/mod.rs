@@ -24,6 +24,7 @@ pub use file::{EnvironmentInherit, HistoryPersistence};
 pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
 
+use crate::mcp::McpServer;
 use crate::model_info;
 
 /// A snapshot of environment variables.
@@ -94,6 +95,9 @@ pub struct Config {
     pub project_trusted: bool,
     pub unified_exec: bool,
     pub apply_patch_freeform: bool,
+    /// The `[mcp_servers]` that are valid, in name order; each invalid one is a warning
+    /// naming it and the fix.
+    pub mcp_servers: Vec<McpServer>,
     pub session_source: SessionSource,
     /// The environment the runtime was started with (API keys, command environment).
     pub env: Env,
@@ -375,6 +379,16 @@ pub fn load_config(
         project_trusted,
         unified_exec: file.features.unified_exec.unwrap_or(true),
         apply_patch_freeform: file.features.apply_patch_freeform.unwrap_or(true),
+        mcp_servers: file
+            .mcp_servers
+            .iter()
+            .filter_map(|(name, entry)| {
+                entry
+                    .resolve(name)
+                    .map_err(|error| warnings.push(format!("{error}; the server is left out")))
+                    .ok()
+            })
+            .collect(),
         session_source,
         env,
     };

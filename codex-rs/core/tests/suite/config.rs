@@ -361,3 +361,55 @@ async fn a_missing_api_key_and_an_unreachable_provider_fail_the_turn_clearly() {
         "nothing was sent without a key"
     );
 }
+
+#[test]
+fn mcp_servers_are_read_and_a_broken_one_is_left_out_with_a_warning() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        r#"
+[mcp_servers.docs]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-everything"]
+startup_timeout_sec = 45
+mystery = 1
+
+[mcp_servers.remote]
+url = "https://mcp.example.com/mcp"
+bearer_token_env_var = "REMOTE_TOKEN"
+
+[mcp_servers.broken]
+command = "x"
+url = "https://example.com"
+"#,
+    )
+    .unwrap();
+    let loaded = load_with(
+        home.path(),
+        work.path(),
+        ConfigOverrides::default(),
+        Env::new(),
+    )
+    .unwrap();
+    let names: Vec<&str> = loaded
+        .config
+        .mcp_servers
+        .iter()
+        .map(|server| server.name.as_str())
+        .collect();
+    assert_eq!(names, ["docs", "remote"]);
+    assert_eq!(
+        loaded.config.mcp_servers[0].startup_timeout,
+        std::time::Duration::from_secs(45)
+    );
+    let warnings = loaded.warnings.join("\n");
+    assert!(
+        warnings.contains("[mcp_servers.broken]: url is not supported for stdio"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("unknown configuration key `mcp_servers.docs.mystery`"),
+        "{warnings}"
+    );
+}
