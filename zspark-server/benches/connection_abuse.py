@@ -12,7 +12,8 @@ with its open-file limit set to 4096 (soft and hard, a common default), then:
    ever ending them, and 500 that declare a 2 GiB body and send 12 bytes. An attacker
    whose connection is closed opens a new one 50 ms later;
 3. while the flood runs (after a 5 s ramp-up), the same 200 probes as the baseline,
-   each given at most 5 s.
+   each given at most 5 s. The probes run in a process of their own, so the attackers'
+   busy event loop cannot delay them.
 
 Reported per binary: probes answered 200, their median and 99th-percentile latency,
 and the server's peak number of open file descriptors and resident memory.
@@ -22,6 +23,7 @@ Usage: connection_abuse.py --zspark NAME=PATH [--zspark NAME=PATH ...]
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import resource
 import shutil
@@ -92,28 +94,28 @@ class Sampler:
             await asyncio.sleep(0.1)
 
 
-async def probe(port):
+def probe(port):
     """One `GET /healthz` on a new connection: its latency in ms, or None."""
     started = time.perf_counter()
     try:
-        async def exchange():
-            reader, writer = await asyncio.open_connection(
-                "127.0.0.1", port, local_addr=("127.0.0.1", 0)
-            )
-            writer.write(b"GET /healthz HTTP/1.1\r\nhost: b\r\nconnection: close\r\n\r\n")
-            await writer.drain()
-            head = await reader.read(64)
-            writer.close()
-            return head.startswith(b"HTTP/1.1 200")
-
-        ok = await asyncio.wait_for(exchange(), PROBE_TIMEOUT)
-    except (OSError, asyncio.TimeoutError):
+        with socket.create_connection(("127.0.0.1", port), timeout=PROBE_TIMEOUT) as connection:
+            connection.settimeout(max(0.001, PROBE_TIMEOUT - (time.perf_counter() - started)))
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nhost: b\r\nconnection: close\r\n\r\n")
+            ok = connection.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
         ok = False
     return (time.perf_counter() - started) * 1000 if ok else None
 
 
-async def probes(port):
-    return [await probe(port) for _ in range(PROBES)]
+def probes(port):
+    return [probe(port) for _ in range(PROBES)]
+
+
+def probes_elsewhere(port):
+    """The probes in their own process, so a busy attacker loop cannot delay them."""
+    # Spawned, not forked: a forked child would hold copies of the attackers' sockets.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(probes, (port,))
 
 
 ATTACKS = {
@@ -163,7 +165,8 @@ async def measure(binary):
     server = start_server(binary, data_dir, port)
     sampler = Sampler(server.pid)
     try:
-        baseline = await probes(port)
+        loop = asyncio.get_running_loop()
+        baseline = await loop.run_in_executor(None, probes_elsewhere, port)
         stop = asyncio.Event()
         opened = [0]
         plan = (
@@ -179,7 +182,7 @@ async def measure(binary):
         ]
         sampling = asyncio.ensure_future(sampler.run(stop))
         await asyncio.sleep(RAMP_UP)
-        flooded = await probes(port)
+        flooded = await loop.run_in_executor(None, probes_elsewhere, port)
         stop.set()
         await asyncio.gather(*tasks, sampling, return_exceptions=True)
         return baseline, flooded, sampler, opened[0]

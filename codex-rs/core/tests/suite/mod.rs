@@ -7,6 +7,7 @@ mod compaction;
 mod config;
 mod context;
 mod interrupt;
+mod mcp;
 mod replay;
 mod retries;
 mod rollout;

@@ -1,0 +1,390 @@
+//! One connection to an MCP server, on the official Rust SDK (`rmcp`).
+//! [`McpConnection::start`] spawns the server's program (stdio) or reaches its URL
+//! (streamable HTTP), sends `initialize` as Codex does (protocol 2025-06-18, client
+//! `codex-mcp-client`), then `notifications/initialized` and `tools/list`, all within the
+//! server's start-up time-out; [`McpConnection::call_tool`] runs one `tools/call` within
+//! the tool time-out. A stdio server gets a small default environment (as under Codex),
+//! the variables named in `env_vars`, then `env`; what it printed on stderr is kept so a
+//! failed start says why.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+    ProtocolVersion, Tool,
+};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
+};
+use rmcp::{ClientHandler, ServiceExt};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::config::{McpServer, McpTransport};
+use crate::config::Env;
+
+/// Variables a stdio server gets from zspark's environment without being named.
+const DEFAULT_ENV_VARS: &[&str] = &[
+    "HOME", "LOGNAME", "PATH", "SHELL", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "TZ",
+];
+/// Lines of a server's stderr kept for the start-up error.
+const STDERR_LINES_KEPT: usize = 20;
+
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum McpStartError {
+    #[error("MCP client for `{server}` failed to start: {reason}")]
+    Spawn { server: String, reason: String },
+    #[error(
+        "MCP server `{server}` did not finish starting within {} s; raise `startup_timeout_sec` in [mcp_servers.{server}] if it needs longer{}",
+        after.as_secs_f64(),
+        stderr_note(stderr)
+    )]
+    TimedOut {
+        server: String,
+        after: Duration,
+        stderr: Vec<String>,
+    },
+    #[error(
+        "MCP server `{server}` failed during start-up: {reason}{}",
+        stderr_note(stderr)
+    )]
+    Handshake {
+        server: String,
+        reason: String,
+        stderr: Vec<String>,
+    },
+}
+
+fn stderr_note(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\nits stderr ended with:\n{}", lines.join("\n"))
+    }
+}
+
+/// Why a tool call failed (the server's own `isError` results are not errors here).
+#[derive(Debug, thiserror::Error)]
+pub enum McpCallError {
+    #[error("tool call failed for `{server}/{tool}`: timed out after {} s", after.as_secs_f64())]
+    TimedOut {
+        server: String,
+        tool: String,
+        after: Duration,
+    },
+    #[error("tool call failed for `{server}/{tool}`: {reason}")]
+    Failed {
+        server: String,
+        tool: String,
+        reason: String,
+    },
+}
+
+/// What zspark tells servers about itself; it answers no server-initiated requests yet.
+#[derive(Clone)]
+struct Client {
+    config: ClientConfig,
+}
+
+impl ClientHandler for Client {
+    fn get_info(&self) -> ClientConfig {
+        self.config.clone()
+    }
+}
+
+fn client() -> Client {
+    let mut identity = Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION"));
+    identity.title = Some("zspark".to_string());
+    Client {
+        config: ClientConfig::new(ClientCapabilities::default(), identity)
+            .with_protocol_version(ProtocolVersion::V_2025_06_18),
+    }
+}
+
+/// A started server: its tools and instructions, ready for calls.
+pub struct McpConnection {
+    server: String,
+    tool_timeout: Duration,
+    service: RunningService<RoleClient, Client>,
+    tools: Vec<Tool>,
+    instructions: Option<String>,
+}
+
+impl McpConnection {
+    /// Starts `server` and lists its tools, within its start-up time-out.
+    pub async fn start(
+        server: &McpServer,
+        env: &Env,
+        cwd: &Path,
+    ) -> Result<McpConnection, McpStartError> {
+        let stderr: Arc<Mutex<Vec<String>>> = Arc::default();
+        let starting = async {
+            let service = match &server.transport {
+                McpTransport::Stdio { .. } => {
+                    let transport = spawn(server, env, cwd, stderr.clone())?;
+                    client().serve(transport).await
+                }
+                McpTransport::StreamableHttp { .. } => {
+                    let http = zspark_bridge::http::client_builder()
+                        .build()
+                        .map_err(|error| McpStartError::Spawn {
+                            server: server.name.clone(),
+                            reason: format!("no HTTP client: {error}"),
+                        })?;
+                    let transport =
+                        StreamableHttpClientTransport::with_client(http, http_config(server, env)?);
+                    client().serve(transport).await
+                }
+            }
+            .map_err(|error| McpStartError::Handshake {
+                server: server.name.clone(),
+                reason: with_causes(&error),
+                stderr: kept(&stderr),
+            })?;
+            let tools =
+                service
+                    .list_all_tools()
+                    .await
+                    .map_err(|error| McpStartError::Handshake {
+                        server: server.name.clone(),
+                        reason: format!("tools/list failed: {}", with_causes(&error)),
+                        stderr: kept(&stderr),
+                    })?;
+            let instructions = service
+                .peer_info()
+                .and_then(|info| info.instructions.clone());
+            Ok(McpConnection {
+                server: server.name.clone(),
+                tool_timeout: server.tool_timeout,
+                service,
+                tools,
+                instructions,
+            })
+        };
+        match tokio::time::timeout(server.startup_timeout, starting).await {
+            Ok(started) => started,
+            Err(_) => Err(McpStartError::TimedOut {
+                server: server.name.clone(),
+                after: server.startup_timeout,
+                stderr: kept(&stderr),
+            }),
+        }
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The tools the server listed, unfiltered.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// The server's `instructions` from `initialize`.
+    pub fn instructions(&self) -> Option<&str> {
+        self.instructions.as_deref()
+    }
+
+    /// Runs `tools/call` for the raw tool name, within the tool time-out.
+    pub async fn call_tool(
+        &self,
+        raw_tool: &str,
+        arguments: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<CallToolResult, McpCallError> {
+        let mut params = CallToolRequestParams::new(raw_tool.to_string());
+        params.arguments = arguments;
+        match tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(McpCallError::Failed {
+                server: self.server.clone(),
+                tool: raw_tool.to_string(),
+                reason: with_causes(&error),
+            }),
+            Err(_) => Err(McpCallError::TimedOut {
+                server: self.server.clone(),
+                tool: raw_tool.to_string(),
+                after: self.tool_timeout,
+            }),
+        }
+    }
+
+    /// Ends the connection (a stdio server's process is stopped with it).
+    pub async fn stop(self) {
+        // The reason of an orderly stop carries nothing the caller needs.
+        let _ = self.service.cancel().await;
+    }
+}
+
+/// An error and its causes on one line, each said once.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = error.source();
+    }
+    text
+}
+
+fn kept(stderr: &Mutex<Vec<String>>) -> Vec<String> {
+    stderr.lock().map(|lines| lines.clone()).unwrap_or_default()
+}
+
+/// Spawns a stdio server with its environment; its stderr lines go to `stderr`.
+fn spawn(
+    server: &McpServer,
+    env: &Env,
+    cwd: &Path,
+    stderr: Arc<Mutex<Vec<String>>>,
+) -> Result<TokioChildProcess, McpStartError> {
+    let McpTransport::Stdio {
+        command,
+        args,
+        env: extra,
+        env_vars,
+        cwd: server_cwd,
+    } = &server.transport
+    else {
+        return Err(McpStartError::Spawn {
+            server: server.name.clone(),
+            reason: "not a stdio server".to_string(),
+        });
+    };
+    let mut child = tokio::process::Command::new(command);
+    child
+        .args(args)
+        .env_clear()
+        .envs(server_env(env, env_vars, extra))
+        .current_dir(server_cwd.as_deref().unwrap_or(cwd))
+        .kill_on_drop(true);
+    let (transport, child_stderr) = TokioChildProcess::builder(child)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| McpStartError::Spawn {
+            server: server.name.clone(),
+            reason: format!("MCP startup failed: {error} (command `{command}`)"),
+        })?;
+    if let Some(child_stderr) = child_stderr {
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(child_stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut kept) = stderr.lock() {
+                    if kept.len() == STDERR_LINES_KEPT {
+                        kept.remove(0);
+                    }
+                    kept.push(line);
+                }
+            }
+        });
+    }
+    Ok(transport)
+}
+
+/// The URL, bearer token (from its environment variable) and headers of an HTTP server.
+fn http_config(
+    server: &McpServer,
+    env: &Env,
+) -> Result<StreamableHttpClientTransportConfig, McpStartError> {
+    let McpTransport::StreamableHttp {
+        url,
+        bearer_token_env_var,
+        http_headers,
+        env_http_headers,
+    } = &server.transport
+    else {
+        return Err(McpStartError::Spawn {
+            server: server.name.clone(),
+            reason: "not a streamable HTTP server".to_string(),
+        });
+    };
+    let unset = |var: &str, what: &str| McpStartError::Spawn {
+        server: server.name.clone(),
+        reason: format!("{what} comes from the environment variable {var}, which is not set"),
+    };
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone());
+    if let Some(var) = bearer_token_env_var {
+        let token = env.get(var).ok_or_else(|| unset(var, "the bearer token"))?;
+        config = config.auth_header(token.clone());
+    }
+    let mut headers = HashMap::new();
+    let values = http_headers
+        .iter()
+        .map(|(name, value)| Ok((name, value.clone())))
+        .chain(env_http_headers.iter().map(|(name, var)| {
+            env.get(var)
+                .map(|value| (name, value.clone()))
+                .ok_or_else(|| unset(var, &format!("the header {name}")))
+        }));
+    for entry in values {
+        let (name, value) = entry?;
+        let bad = |what: &str| McpStartError::Spawn {
+            server: server.name.clone(),
+            reason: format!("the header {name:?} has {what}"),
+        };
+        headers.insert(
+            // Names are sent in lower case: a name kept in capitals cannot be sent.
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+                .map_err(|_| bad("an invalid name"))?,
+            HeaderValue::from_str(&value).map_err(|_| bad("a value that cannot be sent"))?,
+        );
+    }
+    Ok(config.custom_headers(headers))
+}
+
+/// A stdio server's environment: the default variables and those named in `env_vars`
+/// (when zspark has them), then `env`.
+fn server_env(
+    env: &Env,
+    env_vars: &[String],
+    extra: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut chosen: BTreeMap<String, String> = DEFAULT_ENV_VARS
+        .iter()
+        .copied()
+        .chain(env_vars.iter().map(String::as_str))
+        .filter_map(|name| Some((name.to_string(), env.get(name)?.clone())))
+        .collect();
+    chosen.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stdio_server_gets_the_defaults_the_named_variables_and_its_env() {
+        let env = Env::from([
+            ("PATH".to_string(), "/usr/bin".to_string()),
+            ("OPENAI_API_KEY".to_string(), "secret".to_string()),
+            ("GITHUB_TOKEN".to_string(), "gh".to_string()),
+        ]);
+        let chosen = server_env(
+            &env,
+            &["GITHUB_TOKEN".to_string(), "ABSENT".to_string()],
+            &BTreeMap::from([("PATH".to_string(), "/opt/bin".to_string())]),
+        );
+        assert_eq!(
+            chosen,
+            BTreeMap::from([
+                ("GITHUB_TOKEN".to_string(), "gh".to_string()),
+                ("PATH".to_string(), "/opt/bin".to_string()),
+            ]),
+            "no secrets unless named; env wins"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! MCP connections against a real server from npm, the reference "everything" server
+//! (`@modelcontextprotocol/server-everything`), over stdio and streamable HTTP: start,
+//! tools and instructions, calls, the environment a stdio server gets, and the start-up
+//! and tool time-outs. The tests that need the server skip with a reason when
+//! `ZSPARK_TEST_MCP_EVERYTHING` (the path of its `mcp-server-everything` program) is
+//! not set, unless `ZSPARK_REQUIRE_CLIENTS=1` (CI installs it).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use codex_core::config::Env;
+use codex_core::mcp::McpServer;
+use codex_core::mcp::client::{McpCallError, McpConnection, McpStartError};
+use codex_core::mcp::config::McpServerFile;
+use tokio::io::AsyncBufReadExt;
+
+#[allow(clippy::print_stderr, reason = "a skipped test says why")]
+fn everything_server() -> Option<PathBuf> {
+    let program = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING").map(PathBuf::from);
+    if program.as_ref().is_some_and(|path| path.is_file()) {
+        return program;
+    }
+    assert!(
+        std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
+        "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
+    );
+    eprintln!(
+        "skipping: set ZSPARK_TEST_MCP_EVERYTHING to node_modules/.bin/mcp-server-everything after `npm install @modelcontextprotocol/server-everything`"
+    );
+    None
+}
+
+fn server(name: &str, toml_text: &str) -> McpServer {
+    toml::from_str::<McpServerFile>(toml_text)
+        .unwrap()
+        .resolve(name)
+        .unwrap()
+}
+
+fn stdio_everything(program: &std::path::Path, extra: &str) -> McpServer {
+    server(
+        "everything",
+        &format!(
+            "command = {:?}\nargs = [\"stdio\"]\n{extra}",
+            program.display().to_string()
+        ),
+    )
+}
+
+fn text_of(result: &rmcp::model::CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            rmcp::model::ContentBlock::Text(text) => Some(text.text.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn host_env() -> Env {
+    std::env::vars().collect()
+}
+
+#[tokio::test]
+async fn a_stdio_server_starts_lists_its_tools_and_answers_calls() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let connection =
+        McpConnection::start(&stdio_everything(&program, ""), &host_env(), work.path())
+            .await
+            .unwrap();
+    let echo = connection
+        .tools()
+        .iter()
+        .find(|tool| tool.name == "echo")
+        .expect("the everything server has an echo tool");
+    assert_eq!(
+        echo.annotations.as_ref().and_then(|a| a.read_only_hint),
+        Some(true)
+    );
+    assert!(
+        connection
+            .instructions()
+            .unwrap_or_default()
+            .contains("Everything"),
+        "the server's instructions are kept"
+    );
+    let arguments = serde_json::json!({"message": "hello from zspark"});
+    let result = connection
+        .call_tool("echo", arguments.as_object().cloned())
+        .await
+        .unwrap();
+    assert!(text_of(&result).contains("hello from zspark"), "{result:?}");
+    assert_ne!(result.is_error, Some(true));
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn a_stdio_server_sees_only_the_default_and_named_variables() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let mut env = host_env();
+    env.insert("OPENAI_API_KEY".into(), "sk-never-shown".into());
+    env.insert("FORWARDED_TOKEN".into(), "forwarded".into());
+    let config = stdio_everything(
+        &program,
+        "env_vars = [\"FORWARDED_TOKEN\"]\nenv = { SET_BY_CONFIG = \"yes\" }",
+    );
+    let connection = McpConnection::start(&config, &env, work.path())
+        .await
+        .unwrap();
+    let result = connection.call_tool("get-env", None).await.unwrap();
+    let text = text_of(&result);
+    assert!(
+        text.contains("forwarded"),
+        "named variable forwarded: {text}"
+    );
+    assert!(text.contains("SET_BY_CONFIG"), "env applied: {text}");
+    assert!(!text.contains("sk-never-shown"), "secrets stay out: {text}");
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn a_call_longer_than_the_tool_time_out_fails_with_one_line() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let config = stdio_everything(&program, "tool_timeout_sec = 1");
+    let connection = McpConnection::start(&config, &host_env(), work.path())
+        .await
+        .unwrap();
+    let arguments = serde_json::json!({"duration": 30, "steps": 2});
+    let error = connection
+        .call_tool(
+            "trigger-long-running-operation",
+            arguments.as_object().cloned(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, McpCallError::TimedOut { .. }), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "tool call failed for `everything/trigger-long-running-operation`: timed out after 1 s"
+    );
+    // The connection still works after a timed-out call.
+    let arguments = serde_json::json!({"message": "still here"});
+    let result = connection
+        .call_tool("echo", arguments.as_object().cloned())
+        .await
+        .unwrap();
+    assert!(text_of(&result).contains("still here"));
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn a_streamable_http_server_answers_calls() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut process = tokio::process::Command::new(&program)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(process.stderr.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains("listening on port") {
+            break;
+        }
+    }
+    let config = server(
+        "remote",
+        &format!(
+            "url = \"http://127.0.0.1:{port}/mcp\"\nhttp_headers = {{ \"X-Team\" = \"core\" }}"
+        ),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let connection = McpConnection::start(&config, &Env::new(), work.path())
+        .await
+        .unwrap();
+    assert!(connection.tools().iter().any(|tool| tool.name == "get-sum"));
+    let arguments = serde_json::json!({"a": 2, "b": 40});
+    let result = connection
+        .call_tool("get-sum", arguments.as_object().cloned())
+        .await
+        .unwrap();
+    assert!(text_of(&result).contains("42"), "{result:?}");
+    connection.stop().await;
+}
+
+#[tokio::test]
+async fn start_up_failures_name_the_server_and_the_cause() {
+    let work = tempfile::tempdir().unwrap();
+    let missing = server("ghost", "command = \"/nonexistent/mcp-server\"");
+    let error = McpConnection::start(&missing, &host_env(), work.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, McpStartError::Spawn { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("MCP client for `ghost` failed to start: MCP startup failed:"),
+        "{error}"
+    );
+
+    // A program that never answers `initialize`, but says why on stderr.
+    let silent = server(
+        "silent",
+        "command = \"sh\"\nargs = [\"-c\", \"echo waiting for a licence >&2; sleep 30\"]\nstartup_timeout_sec = 0.5",
+    );
+    let started = std::time::Instant::now();
+    let error = McpConnection::start(&silent, &host_env(), work.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the time-out holds"
+    );
+    let message = error.to_string();
+    assert!(matches!(error, McpStartError::TimedOut { .. }), "{message}");
+    assert!(message.contains("within 0.5 s"), "{message}");
+    assert!(message.contains("startup_timeout_sec"), "{message}");
+    assert!(
+        message.contains("waiting for a licence"),
+        "its stderr is shown: {message}"
+    );
+
+    let missing_token = server(
+        "remote",
+        "url = \"http://127.0.0.1:9/mcp\"\nbearer_token_env_var = \"ZSPARK_TEST_UNSET_TOKEN\"",
+    );
+    let error = McpConnection::start(&missing_token, &Env::new(), work.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("ZSPARK_TEST_UNSET_TOKEN, which is not set"),
+        "{error}"
+    );
+}
