@@ -159,30 +159,77 @@ async fn a_call_longer_than_the_tool_time_out_fails_with_one_line() {
     connection.stop().await;
 }
 
+/// The everything server running over HTTP, and what it has printed on stderr.
+struct HttpEverything {
+    _process: tokio::process::Child,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl HttpEverything {
+    fn said(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+}
+
+/// Starts the everything server over streamable HTTP on a free port. It cannot listen
+/// on port 0 and say which port it got, so a port taken between choosing and binding
+/// (another test's listener) is retried with a new one.
+async fn start_http_everything(program: &std::path::Path) -> (u16, HttpEverything) {
+    let mut said = Vec::new();
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut process = tokio::process::Command::new(program)
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stderr = process.stderr.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        said.clear();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("listening on port") {
+                // Keep reading its stderr (the server must never block on a full pipe),
+                // for the test's failure message.
+                let later = std::sync::Arc::new(std::sync::Mutex::new(said.clone()));
+                let kept = later.clone();
+                tokio::spawn(async move {
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        kept.lock().unwrap().push(line);
+                    }
+                });
+                return (
+                    port,
+                    HttpEverything {
+                        _process: process,
+                        stderr: later,
+                    },
+                );
+            }
+            said.push(line);
+        }
+        if !said.iter().any(|line| line.contains("EADDRINUSE")) {
+            break;
+        }
+    }
+    panic!(
+        "the everything server did not start over HTTP:\n{}",
+        said.join("\n")
+    );
+}
+
 #[tokio::test]
 async fn a_streamable_http_server_answers_calls() {
     let Some(program) = everything_server() else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut process = tokio::process::Command::new(&program)
-        .arg("streamableHttp")
-        .env("PORT", port.to_string())
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(process.stderr.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.contains("listening on port") {
-            break;
-        }
-    }
+    let (port, everything) = start_http_everything(&program).await;
     let config = server(
         "remote",
         &format!(
@@ -192,7 +239,7 @@ async fn a_streamable_http_server_answers_calls() {
     let work = tempfile::tempdir().unwrap();
     let connection = McpConnection::start(&config, &Env::new(), work.path())
         .await
-        .unwrap();
+        .unwrap_or_else(|error| panic!("{error}\nthe server said:\n{}", everything.said()));
     assert!(connection.tools().iter().any(|tool| tool.name == "get-sum"));
     let arguments = serde_json::json!({"a": 2, "b": 40});
     let result = connection
