@@ -1,5 +1,6 @@
-//! The OpenAPI document's frame: title, the two ways to authenticate, and the error
-//! answers every route shares, added here once instead of on each handler. The
+//! The OpenAPI document's frame: title, the schemas of the parameters every route names
+//! alike ([`ParameterRules`]), the two ways to authenticate, and the error answers every
+//! route shares, added here once instead of on each handler. The
 //! handlers' own annotations say what is particular to them (their bodies, 403, 409
 //! for a stale append, ...); [`StandardAnswers`] adds what follows from the route's
 //! shape: any authenticated route can answer 400, 401, 429 and 503, a route with an id
@@ -25,8 +26,8 @@ use crate::auth::DEV_HEADER;
 ))]
 pub struct ApiDoc;
 
-/// Completes the document the routes produced: security schemes and the shared
-/// error answers.
+/// Completes the document the routes produced: the parameters' rules, the security
+/// schemes and the shared error answers.
 pub fn complete(mut document: Document) -> Document {
     ParameterRules.modify(&mut document);
     Authentication.modify(&mut document);
@@ -62,17 +63,23 @@ impl Modify for ParameterRules {
                 let RefOr::T(parameter) = parameter else {
                     continue;
                 };
-                let is_text = matches!(&parameter.schema, Some(RefOr::T(Schema::Object(object)))
-                if match &object.schema_type {
-                    SchemaType::Type(only) => *only == Type::String,
-                    SchemaType::Array(types) => types.contains(&Type::String),
-                    SchemaType::AnyValue => false,
-                });
+                let is_text = parameter.schema.as_ref().is_some_and(is_text);
                 if let (true, Some(schema)) = (is_text, Self::schema_for(&parameter.name)) {
                     parameter.schema = Some(schema.into());
                 }
             }
         }
+    }
+}
+
+fn is_text(schema: &RefOr<Schema>) -> bool {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return false;
+    };
+    match &object.schema_type {
+        SchemaType::Type(only) => *only == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
     }
 }
 
