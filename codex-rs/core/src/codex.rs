@@ -167,6 +167,7 @@ impl Submitter {
         let sandbox_policy = config.sandbox_policy.clone();
         let session = Session::create(config, events.clone(), id, start.parent, origin).await?;
         events.send("", session.configured_event()).await;
+        crate::mcp::startup::start_servers(&session);
         let sandbox_warning = session.sandbox().warning(&sandbox_policy);
         for message in warnings.into_iter().chain(sandbox_warning) {
             events.send("", EventMsg::Warning { message }).await;

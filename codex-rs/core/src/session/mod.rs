@@ -8,7 +8,9 @@ pub(crate) mod runner;
 mod turn;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::Local;
 use codex_protocol::{
@@ -31,6 +33,10 @@ use crate::rollout::{
 };
 use crate::sandbox::Enforcer;
 use crate::tools::{ProcessRegistry, ToolRegistry};
+use tokio_util::task::TaskTracker;
+
+/// How long a session's first request waits for MCP servers still starting.
+pub const MCP_STARTUP_GRACE: Duration = Duration::from_secs(5);
 
 pub use history::{
     UserInput, UserMessageParts, close_open_calls, user_message_from_input, user_message_parts,
@@ -86,6 +92,9 @@ pub struct Session {
     initial_messages: Vec<EventMsg>,
     /// The answer streamed so far and not finished yet.
     partial_answer: Mutex<String>,
+    /// The MCP servers still starting, and whether a request has waited for them.
+    mcp_starting: TaskTracker,
+    mcp_waited: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -219,6 +228,8 @@ impl Session {
             skills,
             initial_messages: rebuilt.events,
             partial_answer: Mutex::new(String::new()),
+            mcp_starting: TaskTracker::new(),
+            mcp_waited: AtomicBool::new(false),
             state: Mutex::new(State {
                 history: rebuilt.history,
                 marks: rebuilt.marks,
@@ -258,6 +269,36 @@ impl Session {
 
     pub fn events(&self) -> &EventSender {
         &self.events
+    }
+
+    /// The tools offered to the model; MCP servers add theirs once they are ready.
+    pub(crate) fn tools(&self) -> &ToolRegistry {
+        &self.tools
+    }
+
+    /// Where the session's MCP servers start.
+    pub(crate) fn mcp_starting(&self) -> &TaskTracker {
+        &self.mcp_starting
+    }
+
+    /// Before the session's first request: waits up to [`MCP_STARTUP_GRACE`] for MCP
+    /// servers still starting, so a server that starts quickly is in the first
+    /// request's tools; one that needs longer joins a later request, with a warning.
+    async fn wait_for_mcp_servers(&self) {
+        if self.mcp_waited.swap(true, Ordering::AcqRel) || self.mcp_starting.is_empty() {
+            return;
+        }
+        if tokio::time::timeout(MCP_STARTUP_GRACE, self.mcp_starting.wait())
+            .await
+            .is_err()
+        {
+            let message = format!(
+                "{} MCP server(s) still starting after {} s; their tools join a later request",
+                self.mcp_starting.len(),
+                MCP_STARTUP_GRACE.as_secs()
+            );
+            self.events.send("", EventMsg::Warning { message }).await;
+        }
     }
 
     pub fn approvals(&self) -> &Approvals {
@@ -541,7 +582,8 @@ impl Session {
     }
 
     /// The request for the next sampling step.
-    fn prompt(&self) -> Prompt {
+    async fn prompt(&self) -> Prompt {
+        self.wait_for_mcp_servers().await;
         Prompt {
             base_instructions: self.base_instructions.clone(),
             input: lock(&self.state).history.clone(),

@@ -356,7 +356,7 @@ enum SampleError {
 async fn sample(session: &Arc<Session>, turn: &Arc<TurnContext>) -> Result<Sampled, SampleError> {
     // A retried request replaces what the failed one had streamed.
     session.take_partial();
-    let prompt = session.prompt();
+    let prompt = session.prompt().await;
     let mut stream = session
         .client
         .stream(&prompt, &turn.model_settings)

@@ -304,3 +304,98 @@ async fn start_up_failures_name_the_server_and_the_cause() {
         "{error}"
     );
 }
+
+fn call(id: &str, name: &str, arguments: serde_json::Value) -> codex_test_support::Turn {
+    codex_test_support::Reply::new()
+        .function_call(id, name, arguments.to_string())
+        .into()
+}
+
+#[tokio::test]
+async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let extra = format!(
+        "[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]\nenabled_tools = [\"echo\", \"get-structured-content\", \"toggle-simulated-logging\"]",
+        program.display().to_string()
+    );
+    let mut harness = super::Harness::with(
+        vec![
+            call(
+                "c1",
+                "mcp__everything__echo",
+                serde_json::json!({"message": "through the turn"}),
+            ),
+            call(
+                "c2",
+                "mcp__everything__get_structured_content",
+                serde_json::json!({"location": "Chicago"}),
+            ),
+            call(
+                "c3",
+                "mcp__everything__toggle_simulated_logging",
+                serde_json::json!({}),
+            ),
+            codex_test_support::Turn::text("done"),
+        ],
+        &extra,
+    )
+    .await;
+    harness.turn("use the server").await;
+    let requests = harness.server.model_requests();
+    let namespace = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tool| tool["type"] == "namespace" && tool["name"] == "mcp__everything")
+        .cloned()
+        .expect("the first request already offers the server's namespace");
+    assert!(
+        namespace["description"]
+            .as_str()
+            .unwrap()
+            .contains("Everything")
+    );
+    let names: Vec<&str> = namespace["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["echo", "get_structured_content", "toggle_simulated_logging"],
+        "only enabled_tools, with sanitised names"
+    );
+
+    let echoed = super::output_for(&requests[1], "c1");
+    let parts: Vec<serde_json::Value> = serde_json::from_str(&echoed).unwrap();
+    assert_eq!(parts[0]["type"], "input_text");
+    assert!(
+        parts[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wall time: "),
+        "{echoed}"
+    );
+    assert!(
+        parts[0]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("seconds\nOutput:"),
+        "{echoed}"
+    );
+    assert_eq!(parts[1]["text"], "Echo: through the turn");
+    let structured = super::output_for(&requests[2], "c2");
+    assert!(structured.starts_with("Wall time: "), "{structured}");
+    assert!(
+        structured.contains("\nOutput:\n{"),
+        "structured content as JSON: {structured}"
+    );
+    let refused = super::output_for(&requests[3], "c3");
+    assert_eq!(
+        refused, "MCP tool call requires approval, but approval policy is never",
+        "a tool that may write needs an approval, which `never` does not give"
+    );
+}

@@ -1,0 +1,141 @@
+//! A started server's tools as tool handlers: one function per allowed tool, named as
+//! Codex names it, inside the server's `mcp__<server>` namespace. A call checks its
+//! approval mode, runs `tools/call` with the raw name, and gives the model what Codex
+//! gives it: `Wall time: <s> seconds\nOutput:\n<JSON>` for structured content, else the
+//! header followed by each text block (images as images).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use codex_protocol::{ApprovalPolicy, ContentItem, ToolOutput};
+use rmcp::model::{CallToolResult, ContentBlock, Tool};
+
+use super::client::McpConnection;
+use super::config::{ApprovalMode, McpServer};
+use super::names;
+use crate::tools::spec::{FunctionTool, ToolSpec};
+use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
+
+/// One MCP tool offered to the model.
+pub struct McpTool {
+    connection: Arc<McpConnection>,
+    raw_name: String,
+    spec: FunctionTool,
+    read_only: bool,
+    approval: ApprovalMode,
+}
+
+/// The handlers for `connection`'s tools that `server`'s filter allows.
+pub fn handlers(server: &McpServer, connection: &Arc<McpConnection>) -> Vec<Arc<dyn ToolHandler>> {
+    let allowed: Vec<&Tool> = connection
+        .tools()
+        .iter()
+        .filter(|tool| server.tools.allows(&tool.name))
+        .collect();
+    let model_names =
+        names::tool_names(&server.name, allowed.iter().map(|tool| tool.name.as_ref()));
+    allowed
+        .into_iter()
+        .map(|tool| {
+            let raw_name = tool.name.to_string();
+            let handler: Arc<dyn ToolHandler> = Arc::new(McpTool {
+                connection: connection.clone(),
+                spec: FunctionTool {
+                    name: model_names
+                        .get(&raw_name)
+                        .cloned()
+                        .unwrap_or_else(|| names::sanitize(&raw_name)),
+                    description: tool.description.as_deref().unwrap_or_default().to_string(),
+                    strict: false,
+                    parameters: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
+                },
+                read_only: tool
+                    .annotations
+                    .as_ref()
+                    .and_then(|annotations| annotations.read_only_hint)
+                    .unwrap_or(false),
+                approval: server.approval_mode(&raw_name),
+                raw_name,
+            });
+            handler
+        })
+        .collect()
+}
+
+impl ToolHandler for McpTool {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec::Function(self.spec.clone())
+    }
+
+    fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
+        let connection = self.connection.clone();
+        let raw_name = self.raw_name.clone();
+        let asks = self.approval.asks(self.read_only);
+        Box::pin(async move {
+            if asks {
+                return Ok(ToolOutput::Text(refusal(
+                    invocation.turn.approval_policy,
+                    connection.server(),
+                    &raw_name,
+                )));
+            }
+            let arguments = match invocation
+                .arguments::<Option<serde_json::Map<String, serde_json::Value>>>()
+            {
+                Ok(arguments) => arguments,
+                Err(error) => return Ok(ToolOutput::Text(error.to_string())),
+            };
+            let started = Instant::now();
+            let outcome = connection.call_tool(&raw_name, arguments).await;
+            let header = format!(
+                "Wall time: {:.4} seconds\nOutput:",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(match outcome {
+                Ok(result) => shaped(&header, result),
+                Err(error) => ToolOutput::Content(vec![
+                    ContentItem::InputText { text: header },
+                    ContentItem::InputText {
+                        text: error.to_string(),
+                    },
+                ]),
+            })
+        })
+    }
+}
+
+/// What the model is told when a call needs an approval zspark cannot ask for yet.
+fn refusal(policy: ApprovalPolicy, server: &str, tool: &str) -> String {
+    if policy == ApprovalPolicy::Never {
+        "MCP tool call requires approval, but approval policy is never".to_string()
+    } else {
+        format!(
+            "MCP tool call requires approval, and zspark cannot ask for it yet: the user can allow `{tool}` with tools.\"{tool}\".approval_mode = \"approve\" (or default_tools_approval_mode = \"approve\") in [mcp_servers.{server}]"
+        )
+    }
+}
+
+/// A result as the model gets it.
+fn shaped(header: &str, result: CallToolResult) -> ToolOutput {
+    if let Some(structured) = result.structured_content {
+        return ToolOutput::Text(format!("{header}\n{structured}"));
+    }
+    let mut parts = vec![ContentItem::InputText {
+        text: header.to_string(),
+    }];
+    for block in result.content {
+        match block {
+            ContentBlock::Text(text) => parts.push(ContentItem::InputText {
+                text: text.text.clone(),
+            }),
+            ContentBlock::Image(image) => parts.push(ContentItem::InputImage {
+                image_url: format!("data:{};base64,{}", image.mime_type, image.data),
+                detail: None,
+            }),
+            other => parts.push(ContentItem::InputText {
+                text: serde_json::to_string(&other).unwrap_or_default(),
+            }),
+        }
+    }
+    ToolOutput::Content(parts)
+}
