@@ -128,8 +128,19 @@ pub struct ApprovalItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApprovalRequest {
-    Command { command_line: String, cwd: PathBuf },
-    Patch { files: Vec<FileDiff> },
+    Command {
+        command_line: String,
+        cwd: PathBuf,
+    },
+    Patch {
+        files: Vec<FileDiff>,
+    },
+    /// A call of an MCP server's tool; `arguments` is JSON text.
+    McpTool {
+        server: String,
+        tool: String,
+        arguments: String,
+    },
 }
 
 impl ApprovalItem {
@@ -308,6 +319,19 @@ impl Transcript {
                         cwd: request.cwd.clone(),
                     },
                     reason: request.reason.clone(),
+                    answer: None,
+                }));
+            }
+            EventMsg::McpToolApprovalRequest(request) => {
+                self.close_reasoning();
+                self.items.push(Item::Approval(ApprovalItem {
+                    call_id: request.call_id.clone(),
+                    request: ApprovalRequest::McpTool {
+                        server: request.server.clone(),
+                        tool: request.tool.clone(),
+                        arguments: request.arguments.clone(),
+                    },
+                    reason: None,
                     answer: None,
                 }));
             }

@@ -93,6 +93,51 @@ fn exec_runs_a_task_with_a_tool_call_and_prints_the_answer() {
 }
 
 #[test]
+fn exec_offers_a_configured_mcp_servers_tools_and_runs_their_calls() {
+    let Some(program) = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING")
+        .map(std::path::PathBuf::from)
+        .filter(|path| path.is_file())
+    else {
+        assert!(
+            std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
+            "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
+        );
+        return;
+    };
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call("m1", "mcp__everything__get_sum", r#"{"a":20,"b":22}"#)
+            .into(),
+        Turn::text("It is 42."),
+    ])
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "model_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\n\n[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]\n",
+            server.base_url(),
+            program.display().to_string()
+        ),
+    )
+    .unwrap();
+    let output = zspark()
+        .args(["exec", "--approval", "never", "add them"])
+        .current_dir(work.path())
+        .env("CODEX_HOME", home.path())
+        .env("MOCK_KEY", "sk-test")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "It is 42.\n");
+    let answered = server.model_requests()[1].body["input"].to_string();
+    assert!(answered.contains("42"), "the sum came back: {answered}");
+}
+
+#[test]
 fn exec_fails_with_a_clear_message_when_the_key_is_missing() {
     let home = tempfile::tempdir().unwrap();
     let output = zspark()

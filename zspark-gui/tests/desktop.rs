@@ -1,12 +1,12 @@
 //! The desktop driven through its accessibility tree (egui_kittest) against a scripted
 //! model server: the real app, the real engine and runtime, real files in a temporary
 //! `CODEX_HOME`. First run to first answer, two sessions working at once (one waiting
-//! for an approval in the background), approving and denying commands, a diff,
-//! interrupting, resuming a past session, editing a provider, a failed turn that is
-//! retried; attaching files (dialog, drop, paste) and seeing them in the model's
-//! request, artifact cards and "save as", the skills panel, a long session that lays
-//! out only what is in view, a shared-workspace server set up and used, and snapshot
-//! images of the main screens.
+//! for an approval in the background), approving and denying commands, a diff, an MCP
+//! server's tool asking for approval, interrupting, resuming a past session, editing a
+//! provider, a failed turn that is retried; attaching files (dialog, drop, paste) and
+//! seeing them in the model's request, artifact cards and "save as", the skills panel,
+//! a long session that lays out only what is in view, a shared-workspace server set up
+//! and used, and snapshot images of the main screens.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -142,6 +142,62 @@ fn approve_and_deny_commands_and_review_a_diff() {
     );
     desk.wait_for("Edited notes.md  +1 −0");
     assert_eq!(server.model_requests().len(), 4);
+}
+
+/// The reference MCP server from npm (`ZSPARK_TEST_MCP_EVERYTHING`), or `None` with the
+/// reason printed, unless `ZSPARK_REQUIRE_CLIENTS=1`.
+#[allow(clippy::print_stderr, reason = "a skipped test says why")]
+fn mcp_everything() -> Option<PathBuf> {
+    let program = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING").map(PathBuf::from);
+    if program.as_ref().is_some_and(|path| path.is_file()) {
+        return program;
+    }
+    assert!(
+        std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
+        "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
+    );
+    eprintln!("skipping: set ZSPARK_TEST_MCP_EVERYTHING to the mcp-server-everything program");
+    None
+}
+
+#[test]
+fn an_mcp_tool_that_may_write_asks_in_the_window_and_runs_once_approved() {
+    let Some(program) = mcp_everything() else {
+        return;
+    };
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call("m1", "mcp__everything__toggle_simulated_logging", "{}")
+            .into(),
+        Turn::text("Logging is toggled"),
+    ])
+    .unwrap();
+    let config = format!(
+        "{}\n[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]\n",
+        config_for(&server),
+        program.display().to_string()
+    );
+    let mut desk = Desk::open(Some(config), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.folder_policies.insert(
+            workspace.to_path_buf(),
+            FolderPolicy {
+                approval: Some(ApprovalPolicy::OnRequest),
+                sandbox: Some(SandboxMode::WorkspaceWrite),
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("turn on logging");
+    desk.wait_for("Allow the everything MCP server to run `toggle-simulated-logging`?");
+    desk.settle();
+    desk.click("Approve");
+    desk.wait_for("Logging is toggled");
+    let requests = server.model_requests();
+    let offered = requests[0].body["tools"].to_string();
+    assert!(offered.contains("\"mcp__everything\""), "{offered}");
+    let answered = requests[1].body["input"].to_string();
+    assert!(answered.contains("logging"), "the tool ran: {answered}");
 }
 
 #[test]

@@ -211,6 +211,18 @@ async fn run_inner<Out: Write, Err: Write>(
                 };
                 codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
             }
+            EventMsg::McpToolApprovalRequest(request) => {
+                let question = format!(
+                    "Allow the {} MCP server to run its tool `{}` with {}?",
+                    request.server, request.tool, request.arguments
+                );
+                let decision = decide(process.interactive, &question, None, &mut output).await;
+                let op = Op::ExecApproval {
+                    call_id: request.call_id,
+                    decision,
+                };
+                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
+            }
             EventMsg::TurnComplete { .. }
             | EventMsg::TurnFailed { .. }
             | EventMsg::TurnAborted { .. } => {

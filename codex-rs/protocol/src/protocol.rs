@@ -92,7 +92,8 @@ pub enum Op {
     /// turn runs.
     Interrupt,
 
-    /// Answer an [`EventMsg::ExecApprovalRequest`].
+    /// Answer an [`EventMsg::ExecApprovalRequest`] or an
+    /// [`EventMsg::McpToolApprovalRequest`].
     ///
     /// No event of its own; the command then runs (or not) within the turn. An answer
     /// for a request that is gone is answered by [`EventMsg::Warning`].
@@ -274,6 +275,8 @@ pub enum EventMsg {
     },
     ExecApprovalRequest(ExecApprovalRequestEvent),
     ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent),
+    /// An MCP server's tool wants to run; answered by [`Op::ExecApproval`].
+    McpToolApprovalRequest(McpToolApprovalRequestEvent),
     TokenCount {
         info: TokenUsageInfo,
     },
@@ -409,6 +412,21 @@ pub struct ExecApprovalRequestEvent {
     /// The prefix an `acceptWithExecpolicyAmendment` answer would remember.
     #[serde(default)]
     pub proposed_prefix: Option<Vec<String>>,
+}
+
+/// A call of an MCP server's tool that needs the user's approval: a tool that may
+/// write (no `readOnlyHint`) under approval mode `auto` or `writes`, or any tool under
+/// `prompt`. `AcceptForSession` allows this tool for the rest of the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolApprovalRequestEvent {
+    pub call_id: String,
+    pub turn_id: String,
+    /// The server's name in `[mcp_servers]`.
+    pub server: String,
+    /// The tool's raw MCP name.
+    pub tool: String,
+    /// The call's arguments as JSON text (`{}` without any).
+    pub arguments: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,18 +1,24 @@
 //! A started server's tools as tool handlers: one function per allowed tool, named as
-//! Codex names it, inside the server's `mcp__<server>` namespace. A call checks its
-//! approval mode, runs `tools/call` with the raw name, and gives the model what Codex
+//! Codex names it, inside the server's `mcp__<server>` namespace. A call that its
+//! approval mode says must be approved asks the user first (refused at once under
+//! approval policy `never`; "for the session" allows the tool until the session ends),
+//! then runs `tools/call` with the raw name, and gives the model what Codex
 //! gives it: `Wall time: <s> seconds\nOutput:\n<JSON>` for structured content, else the
 //! header followed by each text block (images as images).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use codex_protocol::{ApprovalPolicy, ContentItem, ToolOutput};
+use codex_protocol::{
+    ApprovalPolicy, ContentItem, EventMsg, McpToolApprovalRequestEvent, ReviewDecision, ToolOutput,
+};
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
 
 use super::client::McpConnection;
 use super::config::{ApprovalMode, McpServer};
 use super::names;
+use crate::tools::approval::ask_user;
 use crate::tools::spec::{FunctionTool, ToolSpec};
 use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
 
@@ -23,6 +29,8 @@ pub struct McpTool {
     spec: FunctionTool,
     read_only: bool,
     approval: ApprovalMode,
+    /// The user allowed this tool for the rest of the session.
+    allowed_for_session: Arc<AtomicBool>,
 }
 
 /// The handlers for `connection`'s tools that `server`'s filter allows.
@@ -55,6 +63,7 @@ pub fn handlers(server: &McpServer, connection: &Arc<McpConnection>) -> Vec<Arc<
                     .and_then(|annotations| annotations.read_only_hint)
                     .unwrap_or(false),
                 approval: server.approval_mode(&raw_name),
+                allowed_for_session: Arc::default(),
                 raw_name,
             });
             handler
@@ -70,21 +79,42 @@ impl ToolHandler for McpTool {
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
         let connection = self.connection.clone();
         let raw_name = self.raw_name.clone();
+        let allowed_for_session = self.allowed_for_session.clone();
         let asks = self.approval.asks(self.read_only);
         Box::pin(async move {
-            if asks {
-                return Ok(ToolOutput::Text(refusal(
-                    invocation.turn.approval_policy,
-                    connection.server(),
-                    &raw_name,
-                )));
-            }
             let arguments = match invocation
                 .arguments::<Option<serde_json::Map<String, serde_json::Value>>>()
             {
                 Ok(arguments) => arguments,
                 Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
+            if asks && !allowed_for_session.load(Ordering::Acquire) {
+                if invocation.turn.approval_policy == ApprovalPolicy::Never {
+                    return Ok(ToolOutput::Text(
+                        "MCP tool call requires approval, but approval policy is never".to_string(),
+                    ));
+                }
+                let request = EventMsg::McpToolApprovalRequest(McpToolApprovalRequestEvent {
+                    call_id: invocation.call_id.clone(),
+                    turn_id: invocation.turn.turn_id.clone(),
+                    server: connection.server().to_string(),
+                    tool: raw_name.clone(),
+                    arguments: serde_json::Value::Object(arguments.clone().unwrap_or_default())
+                        .to_string(),
+                });
+                match ask_user(&invocation, request).await? {
+                    ReviewDecision::AcceptForSession => {
+                        allowed_for_session.store(true, Ordering::Release);
+                    }
+                    ReviewDecision::Accept
+                    | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}
+                    ReviewDecision::Decline | ReviewDecision::Cancel => {
+                        return Ok(ToolOutput::Text(format!(
+                            "the user declined this call of the MCP tool `{raw_name}`"
+                        )));
+                    }
+                }
+            }
             let started = Instant::now();
             let outcome = connection.call_tool(&raw_name, arguments).await;
             let header = format!(
@@ -101,17 +131,6 @@ impl ToolHandler for McpTool {
                 ]),
             })
         })
-    }
-}
-
-/// What the model is told when a call needs an approval zspark cannot ask for yet.
-fn refusal(policy: ApprovalPolicy, server: &str, tool: &str) -> String {
-    if policy == ApprovalPolicy::Never {
-        "MCP tool call requires approval, but approval policy is never".to_string()
-    } else {
-        format!(
-            "MCP tool call requires approval, and zspark cannot ask for it yet: the user can allow `{tool}` with tools.\"{tool}\".approval_mode = \"approve\" (or default_tools_approval_mode = \"approve\") in [mcp_servers.{server}]"
-        )
     }
 }
 

@@ -7,7 +7,7 @@
 //! `shell_command` answered too), `apply_patch` (freeform or function form),
 //! `update_plan`, `view_image`.
 
-mod approval;
+pub(crate) mod approval;
 mod capture;
 mod command;
 mod exec;

@@ -399,3 +399,89 @@ async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls(
         "a tool that may write needs an approval, which `never` does not give"
     );
 }
+
+async fn answer_tool_request(
+    harness: &mut super::Harness,
+    decision: codex_protocol::ReviewDecision,
+) -> codex_protocol::McpToolApprovalRequestEvent {
+    let events = harness
+        .until(|event| matches!(event, codex_protocol::EventMsg::McpToolApprovalRequest(_)))
+        .await;
+    let Some(codex_protocol::EventMsg::McpToolApprovalRequest(request)) = events.last().cloned()
+    else {
+        unreachable!("until stops at the request");
+    };
+    harness
+        .submit(codex_protocol::Op::ExecApproval {
+            call_id: request.call_id.clone(),
+            decision,
+        })
+        .await;
+    request
+}
+
+#[tokio::test]
+async fn a_tool_that_may_write_asks_first_and_for_the_session_means_for_the_session() {
+    use codex_protocol::{EventMsg, ReviewDecision};
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let extra = format!(
+        "approval_policy = \"on-request\"\n[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]",
+        program.display().to_string()
+    );
+    let toggle = |id: &str| {
+        call(
+            id,
+            "mcp__everything__toggle_simulated_logging",
+            serde_json::json!({}),
+        )
+    };
+    let mut harness = super::Harness::with(
+        vec![
+            toggle("declined"),
+            toggle("allowed"),
+            toggle("again"),
+            call(
+                "read",
+                "mcp__everything__echo",
+                serde_json::json!({"message": "no question"}),
+            ),
+            codex_test_support::Turn::text("done"),
+        ],
+        &extra,
+    )
+    .await;
+    harness.submit_turn("toggle logging").await;
+    let request = answer_tool_request(&mut harness, ReviewDecision::Decline).await;
+    assert_eq!(
+        (
+            request.server.as_str(),
+            request.tool.as_str(),
+            request.arguments.as_str()
+        ),
+        ("everything", "toggle-simulated-logging", "{}"),
+        "the raw tool name and the arguments are shown"
+    );
+    answer_tool_request(&mut harness, ReviewDecision::AcceptForSession).await;
+    let events = harness.until_turn_end().await;
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, EventMsg::McpToolApprovalRequest(_))),
+        "allowed for the session: no second question, and a read-only tool never asks"
+    );
+    let requests = harness.server.model_requests();
+    assert_eq!(
+        super::output_for(&requests[1], "declined"),
+        "the user declined this call of the MCP tool `toggle-simulated-logging`"
+    );
+    for (index, call_id) in [(2, "allowed"), (3, "again")] {
+        let output = super::output_for(&requests[index], call_id);
+        assert!(
+            output.contains("Wall time: ") && output.contains("logging"),
+            "{call_id}: {output}"
+        );
+    }
+    assert!(super::output_for(&requests[4], "read").contains("Echo: no question"));
+}

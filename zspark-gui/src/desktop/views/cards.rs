@@ -466,6 +466,17 @@ fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, o
                 ui.label(RichText::new(command_line).monospace());
                 ui.label(theme::muted(format!("in {}", cwd.display())));
             }
+            ApprovalRequest::McpTool {
+                server,
+                tool,
+                arguments,
+            } => {
+                ui.label(
+                    RichText::new(format!("Allow the {server} MCP server to run `{tool}`?"))
+                        .strong(),
+                );
+                ui.label(RichText::new(arguments).monospace());
+            }
             ApprovalRequest::Patch { files } => {
                 ui.label(RichText::new("Apply these changes?").strong());
                 for (file_index, file) in files.iter().enumerate() {
