@@ -2,20 +2,19 @@
 //! fed through the stream translator as a single chunk, so both paths produce the same
 //! items.
 
-use std::collections::HashSet;
-
 use serde_json::{Value, json};
 
 use crate::stream::StreamTranslator;
+use crate::tool_names::ToolNames;
 
 /// The Responses object for a Chat completion. A completion with no choices, or an
 /// error object, gives a `failed` response.
 pub fn completion_to_response(
     completion: &Value,
     model: &str,
-    custom_tools: HashSet<String>,
+    tools: impl Into<ToolNames>,
 ) -> Value {
-    let mut translator = StreamTranslator::new(model, custom_tools);
+    let mut translator = StreamTranslator::new(model, tools);
     let mut events = Vec::new();
     match completion.pointer("/choices/0") {
         Some(choice) => {

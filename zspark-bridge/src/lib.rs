@@ -15,12 +15,14 @@ pub mod proxy;
 mod request;
 pub mod sse;
 mod stream;
+mod tool_names;
 
 pub use completion::completion_to_response;
 pub use error::BridgeError;
 pub use profile::{AuthStyle, PROFILES, Profile};
 pub use request::{CUSTOM_TOOL_INPUT, RequestFacts, to_chat_request};
 pub use stream::{StreamTranslator, excerpt};
+pub use tool_names::{MAX_CHAT_TOOL_NAME, ToolNames, flat_name};
 
 /// A Responses event as an SSE frame (`event:` and `data:` lines).
 pub fn sse_frame(event: &serde_json::Value) -> String {

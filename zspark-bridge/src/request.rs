@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::BridgeError;
 use crate::profile::Profile;
+use crate::tool_names::{ToolNames, flat_name};
 
 /// The parameter a freeform (custom) tool's text travels in on the Chat wire.
 pub const CUSTOM_TOOL_INPUT: &str = "input";
@@ -18,8 +19,8 @@ pub const CUSTOM_TOOL_INPUT: &str = "input";
 /// What the translation learnt that the response side needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestFacts {
-    /// Names of tools that were freeform in the Responses request.
-    pub custom_tools: HashSet<String>,
+    /// The tools whose Chat shape differs: freeform ones and those of namespaces.
+    pub tools: ToolNames,
     pub model: String,
     pub stream: bool,
 }
@@ -43,7 +44,7 @@ pub fn to_chat_request(
         .and_then(Value::as_bool)
         .unwrap_or(false);
 
-    let (tools, custom_tools) = translate_tools(object.get("tools"))?;
+    let (tools, tool_names) = translate_tools(object.get("tools"))?;
     let mut messages = Vec::new();
     if let Some(instructions) = object.get("instructions").and_then(Value::as_str)
         && !instructions.is_empty()
@@ -52,9 +53,7 @@ pub fn to_chat_request(
     }
     match object.get("input") {
         Some(Value::String(text)) => messages.push(json!({"role": "user", "content": text})),
-        Some(Value::Array(items)) => {
-            messages.extend(translate_items(items, &custom_tools, profile)?)
-        }
+        Some(Value::Array(items)) => messages.extend(translate_items(items, &tool_names, profile)?),
         Some(Value::Null) | None => {}
         Some(_) => {
             return Err(BridgeError::invalid(
@@ -104,18 +103,18 @@ pub fn to_chat_request(
         chat.insert("response_format".into(), translate_format(format)?);
     }
     let facts = RequestFacts {
-        custom_tools,
+        tools: tool_names,
         model,
         stream,
     };
     Ok((Value::Object(chat), facts))
 }
 
-fn translate_tools(tools: Option<&Value>) -> Result<(Vec<Value>, HashSet<String>), BridgeError> {
+fn translate_tools(tools: Option<&Value>) -> Result<(Vec<Value>, ToolNames), BridgeError> {
     let mut chat_tools = Vec::new();
-    let mut custom = HashSet::new();
+    let mut names = ToolNames::default();
     let Some(tools) = tools else {
-        return Ok((chat_tools, custom));
+        return Ok((chat_tools, names));
     };
     let tools = tools
         .as_array()
@@ -128,25 +127,37 @@ fn translate_tools(tools: Option<&Value>) -> Result<(Vec<Value>, HashSet<String>
                 if name.is_empty() {
                     return Err(BridgeError::invalid("a function tool has no name"));
                 }
-                let mut parameters = tool.get("parameters").cloned().unwrap_or_else(|| json!({}));
-                if let Value::Object(map) = &mut parameters {
-                    map.insert("type".into(), Value::from("object"));
-                    map.entry("properties").or_insert_with(|| json!({}));
+                chat_tools.push(chat_function(tool, name));
+            }
+            "namespace" => {
+                if name.is_empty() {
+                    return Err(BridgeError::invalid("a namespace tool has no name"));
                 }
-                let mut function = json!({"name": name, "parameters": parameters});
-                if let Some(description) = tool.get("description").filter(|d| d.is_string()) {
-                    function["description"] = description.clone();
+                let members = tool.get("tools").and_then(Value::as_array);
+                for member in members.into_iter().flatten() {
+                    let member_name = member
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if member.get("type").and_then(Value::as_str) != Some("function")
+                        || member_name.is_empty()
+                    {
+                        return Err(BridgeError::invalid(format!(
+                            "namespace `{name}` may hold only named function tools"
+                        )));
+                    }
+                    let chat_name = flat_name(name, member_name);
+                    chat_tools.push(chat_function(member, &chat_name));
+                    names
+                        .namespaced
+                        .insert(chat_name, (name.to_string(), member_name.to_string()));
                 }
-                if let Some(strict) = tool.get("strict").filter(|s| s.is_boolean()) {
-                    function["strict"] = strict.clone();
-                }
-                chat_tools.push(json!({"type": "function", "function": function}));
             }
             "custom" => {
                 if name.is_empty() {
                     return Err(BridgeError::invalid("a custom tool has no name"));
                 }
-                custom.insert(name.to_string());
+                names.custom.insert(name.to_string());
                 let description = tool
                     .get("description")
                     .and_then(Value::as_str)
@@ -170,7 +181,24 @@ fn translate_tools(tools: Option<&Value>) -> Result<(Vec<Value>, HashSet<String>
             }
         }
     }
-    Ok((chat_tools, custom))
+    Ok((chat_tools, names))
+}
+
+/// A Responses function tool as a Chat function named `chat_name`.
+fn chat_function(tool: &Value, chat_name: &str) -> Value {
+    let mut parameters = tool.get("parameters").cloned().unwrap_or_else(|| json!({}));
+    if let Value::Object(map) = &mut parameters {
+        map.insert("type".into(), Value::from("object"));
+        map.entry("properties").or_insert_with(|| json!({}));
+    }
+    let mut function = json!({"name": chat_name, "parameters": parameters});
+    if let Some(description) = tool.get("description").filter(|d| d.is_string()) {
+        function["description"] = description.clone();
+    }
+    if let Some(strict) = tool.get("strict").filter(|s| s.is_boolean()) {
+        function["strict"] = strict.clone();
+    }
+    json!({"type": "function", "function": function})
 }
 
 fn translate_tool_choice(choice: &Value) -> Result<Value, BridgeError> {
@@ -240,7 +268,7 @@ impl PendingAssistant {
 
 fn translate_items(
     items: &[Value],
-    custom_tools: &HashSet<String>,
+    tool_names: &ToolNames,
     profile: &Profile,
 ) -> Result<Vec<Value>, BridgeError> {
     let answered: HashSet<&str> = items
@@ -310,7 +338,7 @@ fn translate_items(
                     )));
                 }
                 let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
-                let arguments = if kind == "custom_tool_call" || custom_tools.contains(name) {
+                let arguments = if kind == "custom_tool_call" || tool_names.is_custom(name) {
                     let input = item
                         .get("input")
                         .or_else(|| item.get("arguments"))
@@ -324,9 +352,13 @@ fn translate_items(
                         .to_string()
                 };
                 called.insert(call_id.clone());
+                let chat_name = match item.get("namespace").and_then(Value::as_str) {
+                    Some(namespace) if !namespace.is_empty() => flat_name(namespace, name),
+                    _ => name.to_string(),
+                };
                 pending.tool_calls.push(json!({
                     "id": call_id, "type": "function",
-                    "function": {"name": name, "arguments": arguments},
+                    "function": {"name": chat_name, "arguments": arguments},
                 }));
             }
             "function_call_output" | "custom_tool_call_output" => {

@@ -10,11 +10,10 @@
 //! an error object, or a chunk that is not JSON ends in `response.failed`, never in a
 //! silent completion.
 
-use std::collections::HashSet;
-
 use serde_json::{Value, json};
 
 use crate::request::CUSTOM_TOOL_INPUT;
+use crate::tool_names::ToolNames;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TextKind {
@@ -48,7 +47,7 @@ pub struct StreamTranslator {
     response_id: String,
     model: String,
     created_at: i64,
-    custom_tools: HashSet<String>,
+    tools: ToolNames,
     sequence: u64,
     started: bool,
     finished: bool,
@@ -63,13 +62,14 @@ pub struct StreamTranslator {
 }
 
 impl StreamTranslator {
-    /// A translator for a request for `model` whose freeform tools are `custom_tools`.
-    pub fn new(model: impl Into<String>, custom_tools: HashSet<String>) -> Self {
+    /// A translator for a request for `model` whose tools are named on the Chat wire as
+    /// `tools` says (freeform ones, those of namespaces; a set names freeform ones).
+    pub fn new(model: impl Into<String>, tools: impl Into<ToolNames>) -> Self {
         Self {
             response_id: format!("resp_{}", uuid::Uuid::new_v4().simple()),
             model: model.into(),
             created_at: chrono::Utc::now().timestamp(),
-            custom_tools,
+            tools: tools.into(),
             sequence: 0,
             started: false,
             finished: false,
@@ -397,7 +397,7 @@ impl StreamTranslator {
             let item = self.call_item(call, "in_progress", "");
             let buffered = call.arguments.clone();
             let item_id = call.item_id.clone();
-            let custom = self.custom_tools.contains(&call.name);
+            let custom = self.tools.is_custom(&call.name);
             self.emit(
                 events,
                 "response.output_item.added",
@@ -414,7 +414,7 @@ impl StreamTranslator {
             }
         } else if let Some(output_index) = self.calls[slot].output_index
             && !piece.is_empty()
-            && !self.custom_tools.contains(&self.calls[slot].name)
+            && !self.tools.is_custom(&self.calls[slot].name)
         {
             let item_id = self.calls[slot].item_id.clone();
             self.emit(
@@ -427,12 +427,16 @@ impl StreamTranslator {
         }
     }
 
-    /// A tool call as a Responses item: `function_call`, or `custom_tool_call` for a
-    /// freeform tool (its text taken out of the `input` argument).
+    /// A tool call as a Responses item: `function_call` (with its namespace and own
+    /// name again for a namespace's tool), or `custom_tool_call` for a freeform tool
+    /// (its text taken out of the `input` argument).
     fn call_item(&self, call: &ToolCall, status: &str, arguments: &str) -> Value {
-        if self.custom_tools.contains(&call.name) {
+        if self.tools.is_custom(&call.name) {
             json!({"type": "custom_tool_call", "id": call.item_id, "call_id": call.call_id,
                    "name": call.name, "input": custom_input(arguments), "status": status})
+        } else if let Some((namespace, name)) = self.tools.namespaced(&call.name) {
+            json!({"type": "function_call", "id": call.item_id, "call_id": call.call_id,
+                   "name": name, "namespace": namespace, "arguments": arguments, "status": status})
         } else {
             json!({"type": "function_call", "id": call.item_id, "call_id": call.call_id,
                    "name": call.name, "arguments": arguments, "status": status})
@@ -455,7 +459,7 @@ impl StreamTranslator {
                 return;
             };
             let item = self.call_item(call, "completed", &call.arguments);
-            if self.custom_tools.contains(&call.name) {
+            if self.tools.is_custom(&call.name) {
                 self.emit(events, "response.custom_tool_call_input.done", json!({
                     "item_id": call.item_id, "output_index": output_index, "input": item["input"],
                 }));

@@ -261,7 +261,7 @@ async fn responses(
     let response = match tokio::time::timeout(timeout, upstream.send()).await {
         Ok(sent) => sent.map_err(|error| ApiError::unreachable(&state.config.upstream, &error))?,
         Err(_) if facts.stream => {
-            let mut translator = StreamTranslator::new(facts.model, facts.custom_tools);
+            let mut translator = StreamTranslator::new(facts.model, facts.tools);
             let events = translator.fail_with(&format!(
                 "the upstream sent no response headers for {} s (--upstream-timeout-secs)",
                 timeout.as_secs()
@@ -289,7 +289,7 @@ async fn responses(
                 "the upstream answered 200 with a body that is not a chat completion: {error}"
             ))
         })?;
-        let answer = completion_to_response(&completion, &facts.model, facts.custom_tools);
+        let answer = completion_to_response(&completion, &facts.model, facts.tools);
         return Ok((StatusCode::OK, axum::Json(answer)).into_response());
     }
     let frames = translate_stream(response, facts, timeout);
@@ -325,7 +325,7 @@ fn translate_stream(
     let state = Translation {
         upstream: Box::pin(response.bytes_stream()),
         decoder: SseDecoder::new(),
-        translator: StreamTranslator::new(facts.model, facts.custom_tools),
+        translator: StreamTranslator::new(facts.model, facts.tools),
         idle,
     };
     futures::stream::unfold(state, |mut state| async move {

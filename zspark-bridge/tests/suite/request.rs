@@ -208,3 +208,66 @@ fn broken_call_pairing_and_bad_shapes_are_errors() {
     assert!(error(json!({"model": "m", "input": [{"type": "message", "role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]})).contains("file_data"));
     assert!(error(json!("not an object")).contains("JSON object"));
 }
+
+#[test]
+fn namespace_tools_are_flattened_and_their_calls_come_back_with_the_namespace() {
+    let long_server = format!("mcp__{}", "s".repeat(40));
+    let body = json!({"model": "m", "tools": [
+        {"type": "namespace", "name": "mcp__docs", "description": "Docs server", "tools": [
+            {"type": "function", "name": "search", "description": "find pages", "strict": false,
+             "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}},
+        ]},
+        {"type": "namespace", "name": long_server, "description": "", "tools": [
+            {"type": "function", "name": "a_tool_with_a_long_name", "parameters": {}},
+        ]},
+    ], "input": [
+        {"type": "message", "role": "user", "content": "find it"},
+        {"type": "function_call", "call_id": "c1", "name": "search", "namespace": "mcp__docs", "arguments": "{\"q\":\"a\"}"},
+        output("c1", "page 1"),
+    ]});
+    let (chat, facts) = to_chat_request(&body, &Profile::default()).unwrap();
+    let names: Vec<&str> = chat["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "mcp__docs__search");
+    assert_eq!(
+        names[1].len(),
+        zspark_bridge::MAX_CHAT_TOOL_NAME,
+        "{}",
+        names[1]
+    );
+    assert_eq!(chat["tools"][0]["function"]["description"], "find pages");
+    assert_eq!(
+        chat["messages"][1]["tool_calls"][0]["function"]["name"], "mcp__docs__search",
+        "a past call is sent under its flat name"
+    );
+
+    let mut translator = zspark_bridge::StreamTranslator::new("m", facts.tools.clone());
+    let mut events = translator.push_data(
+        &json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "c2", "type": "function",
+            "function": {"name": names[1], "arguments": "{}"}}]}, "finish_reason": null}]})
+        .to_string(),
+    );
+    events.extend(translator.push_data(
+        &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}).to_string(),
+    ));
+    events.extend(translator.finish());
+    let item = events
+        .iter()
+        .find(|event| event["type"] == "response.output_item.done")
+        .map(|event| event["item"].clone())
+        .unwrap();
+    assert_eq!(
+        (item["name"].as_str(), item["namespace"].as_str()),
+        (Some("a_tool_with_a_long_name"), Some(long_server.as_str())),
+        "the shortened name is mapped back: {item}"
+    );
+
+    let bad = error(json!({"model": "m", "tools": [
+        {"type": "namespace", "name": "mcp__x", "tools": [{"type": "custom", "name": "c"}]},
+    ]}));
+    assert!(bad.contains("may hold only named function tools"), "{bad}");
+}

@@ -148,7 +148,7 @@ impl ModelClient {
                         message: error.to_string(),
                     })?;
                 let response = self.post("chat/completions", &chat, profile.auth).await?;
-                let translator = StreamTranslator::new(facts.model, facts.custom_tools);
+                let translator = StreamTranslator::new(facts.model, facts.tools);
                 Ok(ResponseStream::new(
                     Box::pin(response.bytes_stream()),
                     idle_timeout,

@@ -485,3 +485,63 @@ async fn a_tool_that_may_write_asks_first_and_for_the_session_means_for_the_sess
     }
     assert!(super::output_for(&requests[4], "read").contains("Echo: no question"));
 }
+
+#[tokio::test]
+async fn over_chat_completions_the_tools_are_flat_functions_and_calls_keep_their_namespace() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let extra = format!(
+        "[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]\nenabled_tools = [\"echo\"]",
+        program.display().to_string()
+    );
+    let mut harness = super::Harness::with_provider(
+        vec![
+            call(
+                "c1",
+                "mcp__everything__echo",
+                serde_json::json!({"message": "over chat"}),
+            ),
+            codex_test_support::Turn::text("done"),
+        ],
+        &extra,
+        "wire_api = \"chat\"",
+    )
+    .await;
+    let events = harness.turn("echo it").await;
+    assert!(
+        matches!(
+            events.last(),
+            Some(codex_protocol::EventMsg::TurnComplete { .. })
+        ),
+        "{events:?}"
+    );
+    let requests = harness.server.model_requests();
+    let offered: Vec<String> = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["function"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        offered.contains(&"mcp__everything__echo".to_string()),
+        "{offered:?}"
+    );
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    let assistant = messages
+        .iter()
+        .find(|message| message["role"] == "assistant")
+        .unwrap();
+    assert_eq!(
+        assistant["tool_calls"][0]["function"]["name"], "mcp__everything__echo",
+        "the recorded call (namespace and name) goes back under its flat name"
+    );
+    let tool = messages
+        .iter()
+        .find(|message| message["role"] == "tool")
+        .unwrap();
+    assert!(
+        tool["content"].to_string().contains("Echo: over chat"),
+        "{tool}"
+    );
+}
