@@ -79,6 +79,8 @@ pub enum StartError {
     Session(#[from] SessionError),
     #[error("reading the session file failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    McpServer(#[from] crate::mcp::RequiredServerFailed),
 }
 
 /// A submission could not be delivered.
@@ -166,6 +168,7 @@ impl Submitter {
         let events = EventSender::new(self.runtime.events.clone(), thread_id.clone());
         let sandbox_policy = config.sandbox_policy.clone();
         let session = Session::create(config, events.clone(), id, start.parent, origin).await?;
+        crate::mcp::startup::start_required(&session).await?;
         events.send("", session.configured_event()).await;
         crate::mcp::startup::start_servers(&session);
         let sandbox_warning = session.sandbox().warning(&sandbox_policy);

@@ -11,3 +11,4 @@ pub(crate) mod startup;
 mod tools;
 
 pub use config::{ApprovalMode, McpConfigError, McpServer, McpTransport, ToolFilter};
+pub use startup::RequiredServerFailed;

@@ -545,3 +545,47 @@ async fn over_chat_completions_the_tools_are_flat_functions_and_calls_keep_their
         "{tool}"
     );
 }
+
+#[tokio::test]
+async fn a_required_server_that_fails_stops_the_session_from_starting_and_says_why() {
+    let server = codex_test_support::ScriptedModelServer::start(Vec::new()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let extra = "[mcp_servers.ghost]\ncommand = \"/nonexistent/mcp-server\"\nrequired = true\n\n[mcp_servers.optional_ghost]\ncommand = \"/nonexistent/other\"";
+    std::fs::write(
+        home.path().join("config.toml"),
+        super::config_toml(&server.base_url(), extra),
+    )
+    .unwrap();
+    let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
+    let mut codex = codex_core::Codex::new();
+    let error = codex
+        .start_thread(loaded, codex_core::ThreadStart::new())
+        .await
+        .err()
+        .expect("a required server that cannot start stops the session");
+    assert_eq!(
+        error.to_string(),
+        "required MCP servers failed to initialize: ghost: MCP client for `ghost` failed to start: MCP startup failed: No such file or directory (os error 2) (command `/nonexistent/mcp-server`)"
+    );
+}
+
+#[tokio::test]
+async fn an_optional_server_that_fails_is_a_warning_and_the_session_goes_on() {
+    let extra = "[mcp_servers.ghost]\ncommand = \"/nonexistent/mcp-server\"";
+    let mut harness = super::Harness::with(
+        vec![codex_test_support::Turn::text("fine without it")],
+        extra,
+    )
+    .await;
+    let events = harness.turn("hello").await;
+    let warned = events.iter().any(|event| {
+        matches!(event, codex_protocol::EventMsg::Warning { message }
+            if message.contains("MCP client for `ghost` failed to start") && message.ends_with("its tools are left out"))
+    });
+    assert!(warned, "{events:?}");
+    assert!(matches!(
+        events.last(),
+        Some(codex_protocol::EventMsg::TurnComplete { .. })
+    ));
+}
