@@ -558,12 +558,11 @@ async fn a_required_server_that_fails_stops_the_session_from_starting_and_says_w
     )
     .unwrap();
     let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
-    let mut codex = codex_core::Codex::new();
+    let codex = codex_core::Codex::new();
     let error = codex
         .start_thread(loaded, codex_core::ThreadStart::new())
         .await
-        .err()
-        .expect("a required server that cannot start stops the session");
+        .expect_err("a required server that cannot start stops the session");
     assert_eq!(
         error.to_string(),
         "required MCP servers failed to initialize: ghost: MCP client for `ghost` failed to start: MCP startup failed: No such file or directory (os error 2) (command `/nonexistent/mcp-server`)"
