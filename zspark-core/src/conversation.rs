@@ -38,6 +38,8 @@ pub enum Item {
         duration: Option<Duration>,
     },
     Command(CommandRun),
+    /// A call of an MCP server's tool.
+    McpCall(McpCall),
     Patch(PatchItem),
     Plan(PlanUpdate),
     /// An image the agent looked at.
@@ -65,6 +67,19 @@ pub struct CommandRun {
     pub duration: Option<Duration>,
     pub running: bool,
     pub killed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpCall {
+    pub call_id: String,
+    pub server: String,
+    pub tool: String,
+    /// JSON text.
+    pub arguments: String,
+    pub output: String,
+    /// `None` while it runs.
+    pub success: Option<bool>,
+    pub duration: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +264,29 @@ impl Transcript {
                     running: true,
                     killed: false,
                 }));
+            }
+            EventMsg::McpToolCallBegin(begin) => {
+                self.close_reasoning();
+                self.items.push(Item::McpCall(McpCall {
+                    call_id: begin.call_id.clone(),
+                    server: begin.server.clone(),
+                    tool: begin.tool.clone(),
+                    arguments: begin.arguments.clone(),
+                    output: String::new(),
+                    success: None,
+                    duration: None,
+                }));
+            }
+            EventMsg::McpToolCallEnd(end) => {
+                let call = self.items.iter_mut().rev().find_map(|item| match item {
+                    Item::McpCall(call) if call.call_id == end.call_id => Some(call),
+                    _ => None,
+                });
+                if let Some(call) = call {
+                    call.output = end.output.clone();
+                    call.success = Some(end.success);
+                    call.duration = Some(Duration::from_millis(end.duration_ms));
+                }
             }
             EventMsg::ExecCommandOutputDelta { call_id, chunk, .. } => {
                 if let Some(run) = self.command_mut(call_id) {
@@ -529,6 +567,54 @@ mod tests {
                 skills: vec![],
             },
         ]
+    }
+
+    #[test]
+    fn an_mcp_call_runs_then_shows_its_result_and_an_approval_names_the_tool() {
+        let mut transcript = Transcript::default();
+        transcript.apply(&EventMsg::McpToolApprovalRequest(
+            codex_protocol::McpToolApprovalRequestEvent {
+                call_id: "m1".into(),
+                turn_id: "t1".into(),
+                server: "docs".into(),
+                tool: "write-page".into(),
+                arguments: "{}".into(),
+            },
+        ));
+        assert!(matches!(
+            &transcript.items[0],
+            Item::Approval(ApprovalItem { request: ApprovalRequest::McpTool { server, tool, .. }, .. })
+                if server == "docs" && tool == "write-page"
+        ));
+        transcript.apply(&EventMsg::McpToolCallBegin(
+            codex_protocol::McpToolCallBeginEvent {
+                call_id: "m1".into(),
+                server: "docs".into(),
+                tool: "write-page".into(),
+                arguments: "{}".into(),
+            },
+        ));
+        assert!(matches!(&transcript.items[1], Item::McpCall(call) if call.success.is_none()));
+        transcript.apply(&EventMsg::McpToolCallEnd(
+            codex_protocol::McpToolCallEndEvent {
+                call_id: "m1".into(),
+                duration_ms: 1500,
+                success: false,
+                output: "boom".into(),
+            },
+        ));
+        assert_eq!(
+            transcript.items[1],
+            Item::McpCall(McpCall {
+                call_id: "m1".into(),
+                server: "docs".into(),
+                tool: "write-page".into(),
+                arguments: "{}".into(),
+                output: "boom".into(),
+                success: Some(false),
+                duration: Some(Duration::from_millis(1500)),
+            })
+        );
     }
 
     #[test]

@@ -133,6 +133,11 @@ fn exec_offers_a_configured_mcp_servers_tools_and_runs_their_calls() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "It is 42.\n");
+    assert!(
+        stderr.contains(r#"mcp everything.get-sum({"a":20,"b":22})"#)
+            && stderr.contains("  done in "),
+        "{stderr}"
+    );
     let answered = server.model_requests()[1].body["input"].to_string();
     assert!(answered.contains("42"), "the sum came back: {answered}");
 }

@@ -192,6 +192,7 @@ fn an_mcp_tool_that_may_write_asks_in_the_window_and_runs_once_approved() {
     desk.wait_for("Allow the everything MCP server to run `toggle-simulated-logging`?");
     desk.settle();
     desk.click("Approve");
+    desk.wait_for("everything · toggle-simulated-logging");
     desk.wait_for("Logging is toggled");
     let requests = server.model_requests();
     let offered = requests[0].body["tools"].to_string();

@@ -73,6 +73,20 @@ impl<Out: Write, Err: Write> HumanOutput<Out, Err> {
                     tail_excerpt(&end.output)
                 )
             }
+            EventMsg::McpToolCallBegin(begin) => {
+                writeln!(
+                    err,
+                    "mcp {}.{}({})",
+                    begin.server, begin.tool, begin.arguments
+                )
+            }
+            EventMsg::McpToolCallEnd(end) => writeln!(
+                err,
+                "  {} in {} ms{}",
+                if end.success { "done" } else { "failed" },
+                end.duration_ms,
+                tail_excerpt(&end.output)
+            ),
             EventMsg::PatchApplyBegin { changes, .. } => {
                 let mut text = String::from("apply_patch");
                 for (path, change) in changes {

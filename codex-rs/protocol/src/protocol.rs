@@ -277,6 +277,9 @@ pub enum EventMsg {
     ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent),
     /// An MCP server's tool wants to run; answered by [`Op::ExecApproval`].
     McpToolApprovalRequest(McpToolApprovalRequestEvent),
+    /// A call of an MCP server's tool started (after any approval) and ended.
+    McpToolCallBegin(McpToolCallBeginEvent),
+    McpToolCallEnd(McpToolCallEndEvent),
     TokenCount {
         info: TokenUsageInfo,
     },
@@ -427,6 +430,26 @@ pub struct McpToolApprovalRequestEvent {
     pub tool: String,
     /// The call's arguments as JSON text (`{}` without any).
     pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallBeginEvent {
+    pub call_id: String,
+    pub server: String,
+    /// The tool's raw MCP name.
+    pub tool: String,
+    /// The call's arguments as JSON text.
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolCallEndEvent {
+    pub call_id: String,
+    pub duration_ms: u64,
+    /// False when the call failed or the server answered `isError`.
+    pub success: bool,
+    /// The result's text (or the failure), as the user is shown it.
+    pub output: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use codex_protocol::{
-    ApprovalPolicy, ContentItem, EventMsg, McpToolApprovalRequestEvent, ReviewDecision, ToolOutput,
+    ApprovalPolicy, ContentItem, EventMsg, McpToolApprovalRequestEvent, McpToolCallBeginEvent,
+    McpToolCallEndEvent, ReviewDecision, ToolOutput,
 };
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
 
@@ -115,22 +116,62 @@ impl ToolHandler for McpTool {
                     }
                 }
             }
+            let submission = invocation.turn.submission_id.clone();
+            invocation
+                .session
+                .emit_recorded(
+                    &submission,
+                    EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
+                        call_id: invocation.call_id.clone(),
+                        server: connection.server().to_string(),
+                        tool: raw_name.clone(),
+                        arguments: serde_json::Value::Object(arguments.clone().unwrap_or_default())
+                            .to_string(),
+                    }),
+                )
+                .await;
             let started = Instant::now();
             let outcome = connection.call_tool(&raw_name, arguments).await;
-            let header = format!(
-                "Wall time: {:.4} seconds\nOutput:",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(match outcome {
-                Ok(result) => shaped(&header, result),
-                Err(error) => ToolOutput::Content(vec![
-                    ContentItem::InputText { text: header },
-                    ContentItem::InputText {
-                        text: error.to_string(),
-                    },
-                ]),
-            })
+            let elapsed = started.elapsed();
+            let header = format!("Wall time: {:.4} seconds\nOutput:", elapsed.as_secs_f64());
+            let (output, success) = match outcome {
+                Ok(result) => {
+                    let success = result.is_error != Some(true);
+                    (shaped(&header, result), success)
+                }
+                Err(error) => (
+                    ToolOutput::Content(vec![
+                        ContentItem::InputText { text: header },
+                        ContentItem::InputText {
+                            text: error.to_string(),
+                        },
+                    ]),
+                    false,
+                ),
+            };
+            invocation
+                .session
+                .emit_recorded(
+                    &submission,
+                    EventMsg::McpToolCallEnd(McpToolCallEndEvent {
+                        call_id: invocation.call_id.clone(),
+                        duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                        success,
+                        output: shown_output(&output),
+                    }),
+                )
+                .await;
+            Ok(output)
         })
+    }
+}
+
+/// What the user is shown of an output: its text without the `Wall time` header.
+fn shown_output(output: &ToolOutput) -> String {
+    let text = output.text();
+    match text.split_once("\nOutput:") {
+        Some((_, rest)) => rest.trim_start_matches('\n').to_string(),
+        None => text,
     }
 }
 

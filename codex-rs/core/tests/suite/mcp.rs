@@ -342,7 +342,40 @@ async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls(
         &extra,
     )
     .await;
-    harness.turn("use the server").await;
+    let events = harness.turn("use the server").await;
+    let begins: Vec<&codex_protocol::McpToolCallBeginEvent> = events
+        .iter()
+        .filter_map(|event| match event {
+            codex_protocol::EventMsg::McpToolCallBegin(begin) => Some(begin),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        begins
+            .iter()
+            .map(|begin| begin.tool.as_str())
+            .collect::<Vec<_>>(),
+        ["echo", "get-structured-content"],
+        "the refused call never began"
+    );
+    assert_eq!(begins[0].arguments, r#"{"message":"through the turn"}"#);
+    let ended = events
+        .iter()
+        .find_map(|event| match event {
+            codex_protocol::EventMsg::McpToolCallEnd(end) if end.call_id == "c1" => Some(end),
+            _ => None,
+        })
+        .unwrap();
+    assert!(ended.success);
+    assert_eq!(
+        ended.output, "Echo: through the turn",
+        "shown without the header"
+    );
+    let rollout = std::fs::read_to_string(&harness.configured.rollout_path).unwrap();
+    assert!(
+        rollout.contains("\"mcp_tool_call_end\""),
+        "the call is recorded for a resumed session to show"
+    );
     let requests = harness.server.model_requests();
     let namespace = requests[0].body["tools"]
         .as_array()

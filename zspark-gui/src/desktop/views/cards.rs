@@ -14,7 +14,7 @@ use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 use codex_protocol::{ReviewDecision, StepStatus};
 use zspark_core::attachments::human_size;
 use zspark_core::conversation::{
-    ApprovalItem, ApprovalRequest, CommandRun, FileDiff, Item, PatchItem, PatchStatus,
+    ApprovalItem, ApprovalRequest, CommandRun, FileDiff, Item, McpCall, PatchItem, PatchStatus,
 };
 use zspark_core::{Artifact, ArtifactKind, Preview, Transcript};
 
@@ -114,6 +114,7 @@ pub fn item(
                 });
         }
         Item::Command(run) => command(ui, run, place, out),
+        Item::McpCall(call) => mcp_call(ui, call, place, out),
         Item::Patch(patch) => patch_card(ui, patch, place),
         Item::Plan(plan) => theme::card(ui, |ui| {
             ui.label(RichText::new("Plan").strong());
@@ -416,6 +417,47 @@ fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Comm
     });
 }
 
+/// A call of an MCP server's tool: server and tool, status and time, arguments and
+/// the result (folded when long).
+fn mcp_call(ui: &mut egui::Ui, call: &McpCall, place: Place<'_>, out: &mut Commands) {
+    theme::card(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("{} · {}", call.server, call.tool)).strong());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if let Some(duration) = call.duration {
+                    ui.label(theme::muted(format!("{:.1} s", duration.as_secs_f32())));
+                }
+                match call.success {
+                    None => {
+                        ui.spinner();
+                    }
+                    Some(true) => {
+                        ui.colored_label(theme::SUCCESS, theme::icon::SUCCEEDED);
+                    }
+                    Some(false) => {
+                        ui.colored_label(theme::DANGER, format!("{} failed", theme::icon::FAILED));
+                    }
+                }
+            });
+        });
+        if call.arguments != "{}" {
+            ui.label(theme::muted(first_line(&call.arguments)));
+        }
+        if call.output.trim().is_empty() {
+            return;
+        }
+        egui::CollapsingHeader::new("Result")
+            .id_salt(("mcp-result", place.index))
+            .default_open(call.output.lines().count() <= FOLDED_OUTPUT_LINES)
+            .show(ui, |ui| {
+                ui.label(RichText::new(clip(&call.output)).monospace().small());
+                if theme::subtle_button(ui, "Copy result").clicked() {
+                    out.push(LayoutCommand::Copy(call.output.clone()));
+                }
+            });
+    });
+}
+
 fn patch_card(ui: &mut egui::Ui, patch: &PatchItem, place: Place<'_>) {
     theme::card(ui, |ui| {
         for (file_index, file) in patch.files.iter().enumerate() {
@@ -475,7 +517,9 @@ fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, o
                     RichText::new(format!("Allow the {server} MCP server to run `{tool}`?"))
                         .strong(),
                 );
-                ui.label(RichText::new(arguments).monospace());
+                if arguments != "{}" {
+                    ui.label(RichText::new(arguments).monospace());
+                }
             }
             ApprovalRequest::Patch { files } => {
                 ui.label(RichText::new("Apply these changes?").strong());

@@ -82,6 +82,7 @@ fn estimated_height(item: &Item, width: f32) -> f32 {
         Item::Agent { text, .. } => 8.0 + lines(text) * LINE,
         Item::Reasoning { .. } | Item::Notice { .. } => LINE,
         Item::Command(run) => 56.0 + (run.output.lines().count().min(6) as f32) * 15.0,
+        Item::McpCall(call) => 56.0 + (call.output.lines().count().min(6) as f32) * 15.0,
         Item::Patch(patch) => 32.0 + patch.files.len() as f32 * 28.0,
         Item::Plan(plan) => 48.0 + plan.plan.len() as f32 * 26.0,
         Item::Image { .. } => LINE * 2.0,
