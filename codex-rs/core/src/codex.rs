@@ -168,8 +168,11 @@ impl Submitter {
         let events = EventSender::new(self.runtime.events.clone(), thread_id.clone());
         let sandbox_policy = config.sandbox_policy.clone();
         let session = Session::create(config, events.clone(), id, start.parent, origin).await?;
-        crate::mcp::startup::start_required(&session).await?;
+        let announcements = crate::mcp::startup::start_required(&session).await?;
         events.send("", session.configured_event()).await;
+        for announcement in announcements {
+            events.send("", announcement).await;
+        }
         crate::mcp::startup::start_servers(&session);
         let sandbox_warning = session.sandbox().warning(&sandbox_policy);
         for message in warnings.into_iter().chain(sandbox_warning) {

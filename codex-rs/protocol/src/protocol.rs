@@ -277,6 +277,12 @@ pub enum EventMsg {
     ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent),
     /// An MCP server's tool wants to run; answered by [`Op::ExecApproval`].
     McpToolApprovalRequest(McpToolApprovalRequestEvent),
+    /// The tools an MCP server offers the model (raw names), once it is ready and again
+    /// whenever it says they changed.
+    McpServerTools {
+        server: String,
+        tools: Vec<String>,
+    },
     /// A call of an MCP server's tool started (after any approval) and ended.
     McpToolCallBegin(McpToolCallBeginEvent),
     McpToolCallEnd(McpToolCallEndEvent),

@@ -7,7 +7,7 @@
 //! the variables named in `env_vars`, then `env`; what it printed on stderr is kept so a
 //! failed start says why.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -18,13 +18,14 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
     ProtocolVersion, Tool,
 };
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::service::{MaybeSendFuture, NotificationContext, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
 };
 use rmcp::{ClientHandler, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::Notify;
 
 use super::config::{McpServer, McpTransport};
 use crate::config::Env;
@@ -87,24 +88,35 @@ pub enum McpCallError {
     },
 }
 
-/// What zspark tells servers about itself; it answers no server-initiated requests yet.
+/// What zspark tells servers about itself, and what it hears: a server saying its
+/// tools changed. It answers no server-initiated requests yet.
 #[derive(Clone)]
 struct Client {
     config: ClientConfig,
+    tools_changed: Arc<Notify>,
 }
 
 impl ClientHandler for Client {
     fn get_info(&self) -> ClientConfig {
         self.config.clone()
     }
+
+    fn on_tool_list_changed(
+        &self,
+        _context: NotificationContext<RoleClient>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.tools_changed.notify_one();
+        std::future::ready(())
+    }
 }
 
-fn client() -> Client {
+fn client(tools_changed: Arc<Notify>) -> Client {
     let mut identity = Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION"));
     identity.title = Some("zspark".to_string());
     Client {
         config: ClientConfig::new(ClientCapabilities::default(), identity)
             .with_protocol_version(ProtocolVersion::V_2025_06_18),
+        tools_changed,
     }
 }
 
@@ -115,6 +127,22 @@ pub struct McpConnection {
     service: RunningService<RoleClient, Client>,
     tools: Vec<Tool>,
     instructions: Option<String>,
+    /// Signalled when the server says its tools changed, and when the connection ends.
+    tools_changed: Arc<Notify>,
+    _wake_on_drop: WakeOnDrop,
+    /// Raw names of the tools the user allowed for the rest of the session; kept here
+    /// so a new list of tools keeps them.
+    allowed_for_session: Mutex<HashSet<String>>,
+}
+
+/// Signals its `Notify` when dropped: whoever waits for a change of tools learns that
+/// the connection ended.
+struct WakeOnDrop(Arc<Notify>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
 }
 
 impl McpConnection {
@@ -125,11 +153,12 @@ impl McpConnection {
         cwd: &Path,
     ) -> Result<McpConnection, McpStartError> {
         let stderr: Arc<Mutex<Vec<String>>> = Arc::default();
+        let tools_changed = Arc::new(Notify::new());
         let starting = async {
             let service = match &server.transport {
                 McpTransport::Stdio { .. } => {
                     let transport = spawn(server, env, cwd, stderr.clone())?;
-                    client().serve(transport).await
+                    client(tools_changed.clone()).serve(transport).await
                 }
                 McpTransport::StreamableHttp { .. } => {
                     let http = zspark_bridge::http::client_builder()
@@ -140,7 +169,7 @@ impl McpConnection {
                         })?;
                     let transport =
                         StreamableHttpClientTransport::with_client(http, http_config(server, env)?);
-                    client().serve(transport).await
+                    client(tools_changed.clone()).serve(transport).await
                 }
             }
             .map_err(|error| McpStartError::Handshake {
@@ -166,6 +195,9 @@ impl McpConnection {
                 service,
                 tools,
                 instructions,
+                tools_changed: tools_changed.clone(),
+                _wake_on_drop: WakeOnDrop(tools_changed.clone()),
+                allowed_for_session: Mutex::default(),
             })
         };
         match tokio::time::timeout(server.startup_timeout, starting).await {
@@ -182,9 +214,47 @@ impl McpConnection {
         &self.server
     }
 
-    /// The tools the server listed, unfiltered.
+    /// The tools the server listed when it started, unfiltered.
     pub fn tools(&self) -> &[Tool] {
         &self.tools
+    }
+
+    /// What is signalled when the server says its tools changed (`notifications/
+    /// tools/list_changed`) and when this connection ends.
+    pub fn tools_changed(&self) -> Arc<Notify> {
+        self.tools_changed.clone()
+    }
+
+    /// Whether the user allowed `raw_tool` for the rest of the session.
+    pub fn allowed_for_session(&self, raw_tool: &str) -> bool {
+        self.allowed_for_session
+            .lock()
+            .is_ok_and(|allowed| allowed.contains(raw_tool))
+    }
+
+    /// Allows `raw_tool` without asking for the rest of the session.
+    pub fn allow_for_session(&self, raw_tool: &str) {
+        if let Ok(mut allowed) = self.allowed_for_session.lock() {
+            allowed.insert(raw_tool.to_string());
+        }
+    }
+
+    /// Lists the server's tools again.
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, McpCallError> {
+        let listing = self.service.list_all_tools();
+        match tokio::time::timeout(self.tool_timeout, listing).await {
+            Ok(Ok(tools)) => Ok(tools),
+            Ok(Err(error)) => Err(McpCallError::Failed {
+                server: self.server.clone(),
+                tool: "tools/list".to_string(),
+                reason: with_causes(&error),
+            }),
+            Err(_) => Err(McpCallError::TimedOut {
+                server: self.server.clone(),
+                tool: "tools/list".to_string(),
+                after: self.tool_timeout,
+            }),
+        }
     }
 
     /// The server's `instructions` from `initialize`.

@@ -7,7 +7,6 @@
 //! header followed by each text block (images as images).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use codex_protocol::{
@@ -30,14 +29,16 @@ pub struct McpTool {
     spec: FunctionTool,
     read_only: bool,
     approval: ApprovalMode,
-    /// The user allowed this tool for the rest of the session.
-    allowed_for_session: Arc<AtomicBool>,
 }
 
-/// The handlers for `connection`'s tools that `server`'s filter allows.
-pub fn handlers(server: &McpServer, connection: &Arc<McpConnection>) -> Vec<Arc<dyn ToolHandler>> {
-    let allowed: Vec<&Tool> = connection
-        .tools()
+/// The handlers for those of `tools` (listed by `connection`) that `server`'s filter
+/// allows.
+pub fn handlers(
+    server: &McpServer,
+    connection: &Arc<McpConnection>,
+    tools: &[Tool],
+) -> Vec<Arc<dyn ToolHandler>> {
+    let allowed: Vec<&Tool> = tools
         .iter()
         .filter(|tool| server.tools.allows(&tool.name))
         .collect();
@@ -64,7 +65,6 @@ pub fn handlers(server: &McpServer, connection: &Arc<McpConnection>) -> Vec<Arc<
                     .and_then(|annotations| annotations.read_only_hint)
                     .unwrap_or(false),
                 approval: server.approval_mode(&raw_name),
-                allowed_for_session: Arc::default(),
                 raw_name,
             });
             handler
@@ -80,7 +80,6 @@ impl ToolHandler for McpTool {
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
         let connection = self.connection.clone();
         let raw_name = self.raw_name.clone();
-        let allowed_for_session = self.allowed_for_session.clone();
         let asks = self.approval.asks(self.read_only);
         Box::pin(async move {
             let arguments = match invocation
@@ -89,7 +88,7 @@ impl ToolHandler for McpTool {
                 Ok(arguments) => arguments,
                 Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
-            if asks && !allowed_for_session.load(Ordering::Acquire) {
+            if asks && !connection.allowed_for_session(&raw_name) {
                 if invocation.turn.approval_policy == ApprovalPolicy::Never {
                     return Ok(ToolOutput::Text(
                         "MCP tool call requires approval, but approval policy is never".to_string(),
@@ -105,7 +104,7 @@ impl ToolHandler for McpTool {
                 });
                 match ask_user(&invocation, request).await? {
                     ReviewDecision::AcceptForSession => {
-                        allowed_for_session.store(true, Ordering::Release);
+                        connection.allow_for_session(&raw_name);
                     }
                     ReviewDecision::Accept
                     | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}

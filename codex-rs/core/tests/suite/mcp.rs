@@ -305,6 +305,16 @@ async fn start_up_failures_name_the_server_and_the_cause() {
     );
 }
 
+/// Waits until `server` announces its tools, so a test's first request has them
+/// whatever the machine's load (the start-up grace has its own test).
+async fn wait_for_tools(harness: &mut super::Harness, server: &str) {
+    harness
+        .until(|event| {
+            matches!(event, codex_protocol::EventMsg::McpServerTools { server: name, .. } if name == server)
+        })
+        .await;
+}
+
 fn call(id: &str, name: &str, arguments: serde_json::Value) -> codex_test_support::Turn {
     codex_test_support::Reply::new()
         .function_call(id, name, arguments.to_string())
@@ -342,6 +352,7 @@ async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls(
         &extra,
     )
     .await;
+    wait_for_tools(&mut harness, "everything").await;
     let events = harness.turn("use the server").await;
     let begins: Vec<&codex_protocol::McpToolCallBeginEvent> = events
         .iter()
@@ -383,7 +394,7 @@ async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls(
         .iter()
         .find(|tool| tool["type"] == "namespace" && tool["name"] == "mcp__everything")
         .cloned()
-        .expect("the first request already offers the server's namespace");
+        .expect("the request offers the server's namespace");
     assert!(
         namespace["description"]
             .as_str()
@@ -485,6 +496,7 @@ async fn a_tool_that_may_write_asks_first_and_for_the_session_means_for_the_sess
         &extra,
     )
     .await;
+    wait_for_tools(&mut harness, "everything").await;
     harness.submit_turn("toggle logging").await;
     let request = answer_tool_request(&mut harness, ReviewDecision::Decline).await;
     assert_eq!(
@@ -541,6 +553,7 @@ async fn over_chat_completions_the_tools_are_flat_functions_and_calls_keep_their
         "wire_api = \"chat\"",
     )
     .await;
+    wait_for_tools(&mut harness, "everything").await;
     let events = harness.turn("echo it").await;
     assert!(
         matches!(
@@ -620,4 +633,56 @@ async fn an_optional_server_that_fails_is_a_warning_and_the_session_goes_on() {
         events.last(),
         Some(codex_protocol::EventMsg::TurnComplete { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_server_that_says_its_tools_changed_is_listed_again_for_the_next_request() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/changing_tools_server.py");
+    let extra = format!(
+        "approval_policy = \"on-request\"\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]\ndefault_tools_approval_mode = \"approve\"",
+        script.display().to_string()
+    );
+    let mut harness = super::Harness::with(
+        vec![
+            call("u", "mcp__vault__unlock", serde_json::json!({})),
+            codex_test_support::Turn::text("unlocked it"),
+            call("s", "mcp__vault__secret", serde_json::json!({})),
+            codex_test_support::Turn::text("told it"),
+        ],
+        &extra,
+    )
+    .await;
+    let mut events = harness.turn("unlock").await;
+    let listed_again = |event: &codex_protocol::EventMsg| {
+        matches!(event, codex_protocol::EventMsg::McpServerTools { server, tools }
+            if server == "vault" && tools.iter().any(|tool| tool == "secret"))
+    };
+    if !events.iter().any(listed_again) {
+        events = harness.until(listed_again).await;
+    }
+    assert!(events.iter().any(listed_again));
+    harness.turn("tell me").await;
+    let requests = harness.server.model_requests();
+    let offered = |index: usize| -> Vec<String> {
+        requests[index].body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|tool| tool["name"] == "mcp__vault")
+            .flat_map(|tool| tool["tools"].as_array().unwrap().clone())
+            .map(|tool| tool["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        offered(0),
+        ["unlock"],
+        "the first request waited for the server (started right before it)"
+    );
+    assert_eq!(
+        offered(2),
+        ["secret", "unlock"],
+        "the next turn offers the new list"
+    );
+    assert!(super::output_for(&requests[3], "s").contains("the secret is 42"));
 }
