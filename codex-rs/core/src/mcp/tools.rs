@@ -2,9 +2,10 @@
 //! Codex names it, inside the server's `mcp__<server>` namespace. A call that its
 //! approval mode says must be approved asks the user first (refused at once under
 //! approval policy `never`; "for the session" allows the tool until the session ends),
-//! then runs `tools/call` with the raw name, and gives the model what Codex
-//! gives it: `Wall time: <s> seconds\nOutput:\n<JSON>` for structured content, else the
-//! header followed by each text block (images as images).
+//! then runs `tools/call` with the raw name between `McpToolCallBegin` and `End` events,
+//! and gives the model what Codex gives it: `Wall time: <s> seconds\nOutput:\n<JSON>`
+//! for structured content, else the header followed by each text block (images as
+//! images).
 
 use std::sync::Arc;
 use std::time::Instant;
