@@ -5,7 +5,7 @@
 //! then runs `tools/call` with the raw name between `McpToolCallBegin` and `End` events,
 //! and gives the model what Codex gives it: `Wall time: <s> seconds\nOutput:\n<JSON>`
 //! for structured content, else the header followed by each text block (images as
-//! images).
+//! images); a result's text is cut to 10,000 estimated tokens, the middle left out.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +21,7 @@ use super::config::{ApprovalMode, McpServer};
 use super::names;
 use crate::tools::approval::ask_user;
 use crate::tools::spec::{FunctionTool, ToolSpec};
+use crate::tools::truncate::{estimate_tokens, truncate_middle};
 use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
 
 /// One MCP tool offered to the model.
@@ -175,27 +176,76 @@ fn shown_output(output: &ToolOutput) -> String {
     }
 }
 
-/// A result as the model gets it.
+/// The most text of one result the model gets, in estimated tokens; the middle of a
+/// longer result is left out with a note (as for commands).
+const MAX_RESULT_TOKENS: usize = 10_000;
+
+/// A result as the model gets it, its text cut to [`MAX_RESULT_TOKENS`] in all.
 fn shaped(header: &str, result: CallToolResult) -> ToolOutput {
     if let Some(structured) = result.structured_content {
-        return ToolOutput::Text(format!("{header}\n{structured}"));
+        let json = truncate_middle(&structured.to_string(), MAX_RESULT_TOKENS);
+        return ToolOutput::Text(format!("{header}\n{json}"));
     }
+    let mut budget = MAX_RESULT_TOKENS;
+    let mut text_part = |text: String| {
+        let cut = truncate_middle(&text, budget);
+        budget = budget.saturating_sub(estimate_tokens(&cut));
+        ContentItem::InputText { text: cut }
+    };
     let mut parts = vec![ContentItem::InputText {
         text: header.to_string(),
     }];
     for block in result.content {
         match block {
-            ContentBlock::Text(text) => parts.push(ContentItem::InputText {
-                text: text.text.clone(),
-            }),
+            ContentBlock::Text(text) => parts.push(text_part(text.text.clone())),
             ContentBlock::Image(image) => parts.push(ContentItem::InputImage {
                 image_url: format!("data:{};base64,{}", image.mime_type, image.data),
                 detail: None,
             }),
-            other => parts.push(ContentItem::InputText {
-                text: serde_json::to_string(&other).unwrap_or_default(),
-            }),
+            other => parts.push(text_part(serde_json::to_string(&other).unwrap_or_default())),
         }
     }
     ToolOutput::Content(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_codex_shape_and_a_huge_one_is_cut_with_a_note() {
+        let small = shaped("H", CallToolResult::success(vec![ContentBlock::text("hi")]));
+        assert_eq!(
+            small,
+            ToolOutput::Content(vec![
+                ContentItem::InputText { text: "H".into() },
+                ContentItem::InputText { text: "hi".into() },
+            ])
+        );
+        let structured = shaped("H", CallToolResult::structured(serde_json::json!({"a": 1})));
+        assert_eq!(structured, ToolOutput::Text("H\n{\"a\":1}".into()));
+
+        let huge = "line of output\n".repeat(1_000_000);
+        let ToolOutput::Content(parts) = shaped(
+            "H",
+            CallToolResult::success(vec![
+                ContentBlock::text(huge.clone()),
+                ContentBlock::text(huge),
+            ]),
+        ) else {
+            panic!("content parts expected");
+        };
+        let text: usize = parts
+            .iter()
+            .filter_map(ContentItem::text)
+            .map(estimate_tokens)
+            .sum();
+        assert!(text <= MAX_RESULT_TOKENS + 50, "{text} tokens");
+        assert!(
+            parts[1]
+                .text()
+                .is_some_and(|part| part.contains("tokens truncated")),
+            "the cut is marked"
+        );
+    }
 }
