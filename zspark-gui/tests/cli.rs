@@ -94,14 +94,7 @@ fn exec_runs_a_task_with_a_tool_call_and_prints_the_answer() {
 
 #[test]
 fn exec_offers_a_configured_mcp_servers_tools_and_runs_their_calls() {
-    let Some(program) = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING")
-        .map(std::path::PathBuf::from)
-        .filter(|path| path.is_file())
-    else {
-        assert!(
-            std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
-            "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
-        );
+    let Some(program) = codex_test_support::mcp::everything_server() else {
         return;
     };
     let server = ScriptedModelServer::start([

@@ -144,25 +144,9 @@ fn approve_and_deny_commands_and_review_a_diff() {
     assert_eq!(server.model_requests().len(), 4);
 }
 
-/// The reference MCP server from npm (`ZSPARK_TEST_MCP_EVERYTHING`), or `None` with the
-/// reason printed, unless `ZSPARK_REQUIRE_CLIENTS=1`.
-#[allow(clippy::print_stderr, reason = "a skipped test says why")]
-fn mcp_everything() -> Option<PathBuf> {
-    let program = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING").map(PathBuf::from);
-    if program.as_ref().is_some_and(|path| path.is_file()) {
-        return program;
-    }
-    assert!(
-        std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
-        "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
-    );
-    eprintln!("skipping: set ZSPARK_TEST_MCP_EVERYTHING to the mcp-server-everything program");
-    None
-}
-
 #[test]
 fn an_mcp_tool_that_may_write_asks_in_the_window_and_runs_once_approved() {
-    let Some(program) = mcp_everything() else {
+    let Some(program) = codex_test_support::mcp::everything_server() else {
         return;
     };
     let server = ScriptedModelServer::start([

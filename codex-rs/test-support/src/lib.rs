@@ -11,7 +11,8 @@
 //!
 //! [`issuer`] is the other edge nobody here can reach: a token issuer (discovery
 //! document, JWKS, RSA keys) for the access-token validation tests. [`oidc`] runs a real
-//! OpenID provider from npm and plays the user's browser for the sign-in tests.
+//! OpenID provider from npm and plays the user's browser for the sign-in tests;
+//! [`mcp`] finds the reference MCP server from npm.
 //!
 //! ```no_run
 //! use codex_test_support::{Reply, ScriptedModelServer, Turn};
@@ -27,6 +28,7 @@
 
 pub mod chat_wire;
 pub mod issuer;
+pub mod mcp;
 pub mod oidc;
 pub mod responses_wire;
 mod script;

@@ -27,7 +27,7 @@ use rmcp::{ClientHandler, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Notify;
 
-use super::config::{McpServer, McpTransport};
+use super::config::{HttpTransport, McpServer, McpTransport, StdioTransport};
 use crate::config::Env;
 
 /// Variables a stdio server gets from zspark's environment without being named.
@@ -156,19 +156,21 @@ impl McpConnection {
         let tools_changed = Arc::new(Notify::new());
         let starting = async {
             let service = match &server.transport {
-                McpTransport::Stdio { .. } => {
-                    let transport = spawn(server, env, cwd, stderr.clone())?;
+                McpTransport::Stdio(stdio) => {
+                    let transport = spawn(&server.name, stdio, env, cwd, stderr.clone())?;
                     client(tools_changed.clone()).serve(transport).await
                 }
-                McpTransport::StreamableHttp { .. } => {
+                McpTransport::StreamableHttp(remote) => {
                     let http = zspark_bridge::http::client_builder()
                         .build()
                         .map_err(|error| McpStartError::Spawn {
                             server: server.name.clone(),
                             reason: format!("no HTTP client: {error}"),
                         })?;
-                    let transport =
-                        StreamableHttpClientTransport::with_client(http, http_config(server, env)?);
+                    let transport = StreamableHttpClientTransport::with_client(
+                        http,
+                        http_config(&server.name, remote, env)?,
+                    );
                     client(tools_changed.clone()).serve(transport).await
                 }
             }
@@ -312,36 +314,25 @@ fn kept(stderr: &Mutex<Vec<String>>) -> Vec<String> {
 
 /// Spawns a stdio server with its environment; its stderr lines go to `stderr`.
 fn spawn(
-    server: &McpServer,
+    server: &str,
+    stdio: &StdioTransport,
     env: &Env,
     cwd: &Path,
     stderr: Arc<Mutex<Vec<String>>>,
 ) -> Result<TokioChildProcess, McpStartError> {
-    let McpTransport::Stdio {
-        command,
-        args,
-        env: extra,
-        env_vars,
-        cwd: server_cwd,
-    } = &server.transport
-    else {
-        return Err(McpStartError::Spawn {
-            server: server.name.clone(),
-            reason: "not a stdio server".to_string(),
-        });
-    };
+    let command = &stdio.command;
     let mut child = tokio::process::Command::new(command);
     child
-        .args(args)
+        .args(&stdio.args)
         .env_clear()
-        .envs(server_env(env, env_vars, extra))
-        .current_dir(server_cwd.as_deref().unwrap_or(cwd))
+        .envs(server_env(env, &stdio.env_vars, &stdio.env))
+        .current_dir(stdio.cwd.as_deref().unwrap_or(cwd))
         .kill_on_drop(true);
     let (transport, child_stderr) = TokioChildProcess::builder(child)
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| McpStartError::Spawn {
-            server: server.name.clone(),
+            server: server.to_string(),
             reason: format!("MCP startup failed: {error} (command `{command}`)"),
         })?;
     if let Some(child_stderr) = child_stderr {
@@ -362,23 +353,18 @@ fn spawn(
 
 /// The URL, bearer token (from its environment variable) and headers of an HTTP server.
 fn http_config(
-    server: &McpServer,
+    server: &str,
+    remote: &HttpTransport,
     env: &Env,
 ) -> Result<StreamableHttpClientTransportConfig, McpStartError> {
-    let McpTransport::StreamableHttp {
+    let HttpTransport {
         url,
         bearer_token_env_var,
         http_headers,
         env_http_headers,
-    } = &server.transport
-    else {
-        return Err(McpStartError::Spawn {
-            server: server.name.clone(),
-            reason: "not a streamable HTTP server".to_string(),
-        });
-    };
+    } = remote;
     let unset = |var: &str, what: &str| McpStartError::Spawn {
-        server: server.name.clone(),
+        server: server.to_string(),
         reason: format!("{what} comes from the environment variable {var}, which is not set"),
     };
     let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone());
@@ -398,7 +384,7 @@ fn http_config(
     for entry in values {
         let (name, value) = entry?;
         let bad = |what: &str| McpStartError::Spawn {
-            server: server.name.clone(),
+            server: server.to_string(),
             reason: format!("the header {name:?} has {what}"),
         };
         headers.insert(

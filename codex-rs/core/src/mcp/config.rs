@@ -136,21 +136,29 @@ impl ApprovalMode {
 /// How zspark reaches a server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpTransport {
-    Stdio {
-        command: String,
-        args: Vec<String>,
-        env: BTreeMap<String, String>,
-        /// Variables of zspark's own environment passed on by name.
-        env_vars: Vec<String>,
-        cwd: Option<PathBuf>,
-    },
-    StreamableHttp {
-        url: String,
-        bearer_token_env_var: Option<String>,
-        http_headers: BTreeMap<String, String>,
-        /// Header name -> the environment variable holding its value.
-        env_http_headers: BTreeMap<String, String>,
-    },
+    Stdio(StdioTransport),
+    StreamableHttp(HttpTransport),
+}
+
+/// A program zspark starts and talks to over its stdin and stdout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StdioTransport {
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Variables of zspark's own environment passed on by name.
+    pub env_vars: Vec<String>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// A server already running behind a streamable HTTP endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpTransport {
+    pub url: String,
+    pub bearer_token_env_var: Option<String>,
+    pub http_headers: BTreeMap<String, String>,
+    /// Header name -> the environment variable holding its value.
+    pub env_http_headers: BTreeMap<String, String>,
 }
 
 /// Which of a server's tools the model gets: `enabled_tools` (all when absent), then
@@ -269,7 +277,7 @@ impl McpServerFile {
                 if command.trim().is_empty() {
                     return Err(problem("`command` is empty".to_string()));
                 }
-                McpTransport::Stdio {
+                McpTransport::Stdio(StdioTransport {
                     command: command.clone(),
                     args: self.args.clone().unwrap_or_default(),
                     env: self.env.clone().unwrap_or_default(),
@@ -280,7 +288,7 @@ impl McpServerFile {
                         .map(|var| var.name().to_string())
                         .collect(),
                     cwd: self.cwd.clone(),
-                }
+                })
             }
             (None, Some(url)) => {
                 if let Some(key) = set.iter().find(|key| STDIO_ONLY.contains(key)) {
@@ -296,12 +304,12 @@ impl McpServerFile {
                         )));
                     }
                 }
-                McpTransport::StreamableHttp {
+                McpTransport::StreamableHttp(HttpTransport {
                     url: url.clone(),
                     bearer_token_env_var: self.bearer_token_env_var.clone(),
                     http_headers: self.http_headers.clone().unwrap_or_default(),
                     env_http_headers: self.env_http_headers.clone().unwrap_or_default(),
-                }
+                })
             }
         };
         let startup_timeout = match (self.startup_timeout_sec, self.startup_timeout_ms) {
@@ -385,7 +393,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             server.transport,
-            McpTransport::Stdio {
+            McpTransport::Stdio(StdioTransport {
                 command: "npx".into(),
                 args: vec![
                     "-y".into(),
@@ -394,7 +402,7 @@ mod tests {
                 env: BTreeMap::from([("FOO".into(), "bar".into())]),
                 env_vars: vec!["HOME".into(), "PATH".into()],
                 cwd: Some(PathBuf::from("/tmp")),
-            }
+            })
         );
         assert_eq!(server.startup_timeout, Duration::from_millis(12_500));
         assert_eq!(server.tool_timeout, Duration::from_secs(3));
@@ -424,7 +432,7 @@ mod tests {
         .unwrap();
         assert!(matches!(
             &server.transport,
-            McpTransport::StreamableHttp { url, bearer_token_env_var: Some(var), .. }
+            McpTransport::StreamableHttp(HttpTransport { url, bearer_token_env_var: Some(var), .. })
                 if url == "https://mcp.example.com/mcp" && var == "DEMO_TOKEN"
         ));
         assert_eq!(server.startup_timeout, DEFAULT_STARTUP_TIMEOUT);

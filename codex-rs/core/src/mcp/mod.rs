@@ -10,5 +10,8 @@ pub mod names;
 pub(crate) mod startup;
 mod tools;
 
-pub use config::{ApprovalMode, McpConfigError, McpServer, McpTransport, ToolFilter};
+pub use config::{
+    ApprovalMode, HttpTransport, McpConfigError, McpServer, McpTransport, StdioTransport,
+    ToolFilter,
+};
 pub use startup::RequiredServerFailed;

@@ -5,30 +5,14 @@
 //! `ZSPARK_TEST_MCP_EVERYTHING` (the path of its `mcp-server-everything` program) is
 //! not set, unless `ZSPARK_REQUIRE_CLIENTS=1` (CI installs it).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use codex_core::config::Env;
 use codex_core::mcp::McpServer;
 use codex_core::mcp::client::{McpCallError, McpConnection, McpStartError};
 use codex_core::mcp::config::McpServerFile;
+use codex_test_support::mcp::everything_server;
 use tokio::io::AsyncBufReadExt;
-
-#[allow(clippy::print_stderr, reason = "a skipped test says why")]
-fn everything_server() -> Option<PathBuf> {
-    let program = std::env::var_os("ZSPARK_TEST_MCP_EVERYTHING").map(PathBuf::from);
-    if program.as_ref().is_some_and(|path| path.is_file()) {
-        return program;
-    }
-    assert!(
-        std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
-        "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_EVERYTHING is not the mcp-server-everything program"
-    );
-    eprintln!(
-        "skipping: set ZSPARK_TEST_MCP_EVERYTHING to node_modules/.bin/mcp-server-everything after `npm install @modelcontextprotocol/server-everything`"
-    );
-    None
-}
 
 fn server(name: &str, toml_text: &str) -> McpServer {
     toml::from_str::<McpServerFile>(toml_text)
