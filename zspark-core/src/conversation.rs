@@ -1,6 +1,7 @@
 //! The conversation as a front-end shows it: a list of items (messages, reasoning,
 //! commands with their output, file changes, plans, approval requests, errors, the
-//! files a turn produced), each user message tagged with its turn. It is built from the
+//! files a turn produced), each user message tagged with its turn, and where the
+//! session's MCP servers stand. It is built from the
 //! runtime's events only, live as they stream or from the events a resumed session
 //! replays (`SessionConfigured::initial_messages`), so both give the same items. Pure
 //! data: front-ends read it, nothing here draws.
@@ -9,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use codex_protocol::{EventMsg, FileChange, PlanUpdate, ReviewDecision, display_command};
+use codex_protocol::{
+    EventMsg, FileChange, McpStartupStatus, PlanUpdate, ReviewDecision, display_command,
+};
 
 use crate::artifacts::Artifact;
 
@@ -164,10 +167,20 @@ impl ApprovalItem {
     }
 }
 
+/// Where one of the session's MCP servers stands, and the tools it offers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpServerLive {
+    pub status: McpStartupStatus,
+    /// Raw tool names, once the server is ready.
+    pub tools: Vec<String>,
+}
+
 /// The conversation of one session.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transcript {
     pub items: Vec<Item>,
+    /// The session's MCP servers by name, as their start-up events said.
+    pub mcp_servers: BTreeMap<String, McpServerLive>,
     /// The turn the last `TurnStarted` opened.
     current_turn: Option<String>,
 }
@@ -186,6 +199,25 @@ impl Transcript {
     pub fn apply(&mut self, msg: &EventMsg) {
         match msg {
             EventMsg::TurnStarted { turn_id, .. } => self.current_turn = Some(turn_id.clone()),
+            EventMsg::McpStartupUpdate { server, status } => {
+                let live =
+                    self.mcp_servers
+                        .entry(server.clone())
+                        .or_insert_with(|| McpServerLive {
+                            status: status.clone(),
+                            tools: Vec::new(),
+                        });
+                live.status = status.clone();
+            }
+            EventMsg::McpServerTools { server, tools } => {
+                self.mcp_servers
+                    .entry(server.clone())
+                    .or_insert_with(|| McpServerLive {
+                        status: McpStartupStatus::Ready,
+                        tools: Vec::new(),
+                    })
+                    .tools = tools.clone();
+            }
             EventMsg::UserMessage {
                 message,
                 images,
@@ -615,6 +647,40 @@ mod tests {
                 duration: Some(Duration::from_millis(1500)),
             })
         );
+    }
+
+    #[test]
+    fn the_mcp_servers_start_up_and_tools_are_followed_per_server() {
+        let mut transcript = Transcript::default();
+        let update = |server: &str, status: McpStartupStatus| EventMsg::McpStartupUpdate {
+            server: server.into(),
+            status,
+        };
+        transcript.apply(&update("docs", McpStartupStatus::Starting));
+        transcript.apply(&update("ghost", McpStartupStatus::Starting));
+        transcript.apply(&update("docs", McpStartupStatus::Ready));
+        transcript.apply(&EventMsg::McpServerTools {
+            server: "docs".into(),
+            tools: vec!["read".into(), "write".into()],
+        });
+        transcript.apply(&update(
+            "ghost",
+            McpStartupStatus::Failed {
+                error: "no such command".into(),
+            },
+        ));
+        assert_eq!(
+            transcript.mcp_servers["docs"],
+            McpServerLive {
+                status: McpStartupStatus::Ready,
+                tools: vec!["read".into(), "write".into()]
+            }
+        );
+        assert!(matches!(
+            &transcript.mcp_servers["ghost"].status,
+            McpStartupStatus::Failed { error } if error == "no such command"
+        ));
+        assert!(transcript.items.is_empty(), "no conversation items");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! What the desktop and other embedders drive: an [`Engine`] handle over the runtime's
 //! queue pair (commands in, events out, a waker after each event) holding any number of
 //! open sessions, the conversation model built from their events, the local session
-//! catalogue, provider profiles with their keys, attachments going in and artifacts
-//! coming out, and the shared-workspace server (sign-in, workspaces). Front-ends reach
-//! the runtime only through this crate: it also carries the runtime's command-line
-//! entry points ([`exec`], the sandbox helper).
+//! catalogue, provider profiles with their keys, the MCP servers of `config.toml`,
+//! attachments going in and artifacts coming out, and the shared-workspace server
+//! (sign-in, workspaces). Front-ends reach the runtime only through this crate: it also
+//! carries the runtime's command-line entry points ([`exec`], [`mcp`], the sandbox
+//! helper).
 //!
 //! Everything but the entry points is behind the `desktop` feature (on by default).
 
@@ -18,6 +19,8 @@ pub mod catalogue;
 pub mod conversation;
 #[cfg(feature = "desktop")]
 pub mod engine;
+#[cfg(feature = "desktop")]
+pub mod mcp_servers;
 #[cfg(feature = "desktop")]
 pub mod providers;
 #[cfg(feature = "desktop")]
@@ -35,9 +38,11 @@ pub use catalogue::{FolderGroup, SessionCatalogue};
 pub use conversation::Transcript;
 #[cfg(feature = "desktop")]
 pub use engine::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, SendError, SessionKey,
-    SessionSettings, SessionStart, SharedCommand, Waker,
+    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, SendError,
+    SessionKey, SessionSettings, SessionStart, SharedCommand, Waker,
 };
+#[cfg(feature = "desktop")]
+pub use mcp_servers::{McpServerEntry, McpServerSpec};
 #[cfg(feature = "desktop")]
 pub use providers::{
     ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,
@@ -53,6 +58,11 @@ pub use codex_core::{ConfigError, Env, find_codex_home};
 /// `zspark exec`: one headless agent task.
 pub mod exec {
     pub use codex_exec::{ExecArgs, Process, run};
+}
+
+/// `zspark mcp`: the MCP servers of `config.toml`.
+pub mod mcp {
+    pub use codex_exec::mcp::{McpArgs, run};
 }
 
 /// The sandbox helper the runtime runs commands through when bubblewrap is missing

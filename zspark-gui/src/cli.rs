@@ -22,6 +22,8 @@ pub enum Command {
     Serve(NoServer),
     /// Run one agent task headless in the current directory and print its events.
     Exec(Box<zspark_core::exec::ExecArgs>),
+    /// Add, list, show and remove the MCP servers in config.toml.
+    Mcp(zspark_core::mcp::McpArgs),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).
     Bridge(zspark_bridge::proxy::BridgeArgs),
     /// Sign in to a shared-workspace server's identity provider (Entra ID or OpenID).

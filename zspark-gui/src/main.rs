@@ -1,6 +1,7 @@
 //! The `zspark` command. With no subcommand it opens the desktop; `serve`, `exec` and
 //! `bridge` run the shared-workspace server, one headless agent task and the
-//! Responses-over-Chat proxy; `auth` signs in to a server's identity provider.
+//! Responses-over-Chat proxy; `mcp` manages the MCP servers in config.toml; `auth`
+//! signs in to a server's identity provider.
 
 #[cfg(feature = "desktop")]
 mod auth_command;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Some(Command::Exec(args)) => exec(*args),
+        Some(Command::Mcp(args)) => mcp(args),
         Some(Command::Bridge(args)) => bridge(args),
         #[cfg(feature = "desktop")]
         Some(Command::Auth(args)) => auth(args),
@@ -78,6 +80,18 @@ fn exec(args: zspark_core::exec::ExecArgs) -> ExitCode {
         }
     };
     runtime.block_on(zspark_core::exec::run(args, process))
+}
+
+fn mcp(args: zspark_core::mcp::McpArgs) -> ExitCode {
+    match zspark_core::exec::Process::current() {
+        Ok(mut process) => zspark_core::mcp::run(args, &mut process),
+        Err(error) => {
+            report(&format!(
+                "zspark mcp: cannot read the current directory: {error}"
+            ));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn bridge(args: zspark_bridge::proxy::BridgeArgs) -> ExitCode {

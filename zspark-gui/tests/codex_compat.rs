@@ -1,5 +1,6 @@
 //! Two-way compatibility with the real Codex CLI: sessions written by one are resumed by
-//! the other with their history intact, and both find the same skills. Runs when
+//! the other with their history intact, both find the same skills, and `mcp` shows and
+//! writes the same MCP servers. Runs when
 //! `ZSPARK_TEST_CODEX_BIN` names a Codex binary (CI installs `@openai/codex`); skips
 //! with a reason otherwise, unless `ZSPARK_REQUIRE_CLIENTS=1`.
 #![allow(
@@ -300,4 +301,347 @@ fn both_find_the_same_skills_in_a_tree() {
         from_zspark, from_codex,
         "zspark finds what Codex finds (its bundled system skills included)"
     );
+}
+
+/// Runs `program mcp <args>` on `home`, returning (exit status, stdout, stderr).
+fn mcp_command(program: &Path, home: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(program)
+        .arg("mcp")
+        .args(args)
+        .current_dir(home)
+        .env("CODEX_HOME", home)
+        .env("HOME", home.parent().unwrap())
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+const MCP_SERVERS: &str = r#"# servers written by hand
+[mcp_servers.alpha]
+command = "python3"
+args = ["/srv/alpha.py", "--verbose"]
+env = { FOO = "bar", ALSO = "baz" }
+env_vars = ["HOME", { name = "PATH", source = "local" }]
+cwd = "/srv"
+startup_timeout_sec = 12.5
+tool_timeout_sec = 7
+enabled_tools = ["echo", "add"]
+disabled_tools = ["add"]
+
+[mcp_servers.beta]
+command = "node"
+startup_timeout_ms = 2500
+enabled = false
+
+[mcp_servers.gamma]
+url = "http://127.0.0.1:9/mcp"
+bearer_token_env_var = "GAMMA_TOKEN"
+http_headers = { "X-Team" = "core", "A-First" = "1" }
+env_http_headers = { "X-Key" = "GAMMA_KEY" }
+http_headers_helper = "print-headers --secret"
+
+[mcp_servers.delta]
+url = "https://delta.example/mcp"
+bearer_token_env_var = "DELTA_TOKEN"
+enabled = false
+"#;
+
+#[test]
+fn both_show_the_same_mcp_servers() {
+    let Some(codex) = codex_binary() else { return };
+    let zspark = Path::new(env!("CARGO_BIN_EXE_zspark"));
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), MCP_SERVERS).unwrap();
+    let both = |args: &[&str]| {
+        let theirs = mcp_command(&codex, home.path(), args);
+        let ours = mcp_command(zspark, home.path(), args);
+        assert_eq!(
+            theirs.0, ours.0,
+            "exit status of mcp {args:?}: {theirs:?} {ours:?}"
+        );
+        (theirs, ours)
+    };
+    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+
+    let (theirs, ours) = both(&["list", "--json"]);
+    assert_eq!(json(&ours.1), json(&theirs.1));
+    assert_eq!(json(&ours.1).as_array().unwrap().len(), 4);
+    let (theirs, ours) = both(&["list"]);
+    assert_eq!(ours.1, theirs.1);
+    assert!(
+        !ours.1.contains("bar") && ours.1.contains("FOO=*****"),
+        "{}",
+        ours.1
+    );
+    for name in ["alpha", "beta", "gamma", "delta"] {
+        let (theirs, ours) = both(&["get", name, "--json"]);
+        assert_eq!(json(&ours.1), json(&theirs.1), "get {name} --json");
+        let (theirs, ours) = both(&["get", name]);
+        assert_eq!(
+            ours.1,
+            theirs.1.replace("codex mcp remove", "zspark mcp remove"),
+            "get {name}"
+        );
+    }
+    let (theirs, ours) = both(&["get", "nope"]);
+    assert_eq!(theirs.0, 1);
+    assert!(
+        theirs
+            .2
+            .contains("Error: No MCP server named 'nope' found.")
+    );
+    assert!(
+        ours.2.contains("Error: No MCP server named 'nope' found."),
+        "{}",
+        ours.2
+    );
+}
+
+#[test]
+fn servers_added_by_one_are_read_the_same_by_the_other() {
+    let Some(codex) = codex_binary() else { return };
+    let zspark = Path::new(env!("CARGO_BIN_EXE_zspark"));
+    let by_codex = tempfile::tempdir().unwrap();
+    let by_zspark = tempfile::tempdir().unwrap();
+    let adds: [&[&str]; 4] = [
+        &[
+            "add",
+            "files",
+            "--env",
+            "ROOT=/srv",
+            "--env",
+            "MODE=ro",
+            "--",
+            "npx",
+            "-y",
+            "server-filesystem",
+            "/srv",
+        ],
+        &[
+            "add",
+            "web",
+            "--url",
+            "https://web.example/mcp",
+            "--bearer-token-env-var",
+            "WEB_TOKEN",
+        ],
+        &["add", "scoped/name@v1.2", "--", "tool"],
+        &[
+            "add",
+            "files",
+            "--",
+            "npx",
+            "-y",
+            "server-filesystem",
+            "/data",
+        ],
+    ];
+    std::fs::write(
+        by_zspark.path().join("config.toml"),
+        "# mine\nmodel = \"gpt-5\" # keep me\n",
+    )
+    .unwrap();
+    for args in adds {
+        let theirs = mcp_command(&codex, by_codex.path(), args);
+        let ours = mcp_command(zspark, by_zspark.path(), args);
+        assert_eq!(
+            (theirs.0, theirs.1.as_str()),
+            (0, ours.1.as_str()),
+            "mcp {args:?}: {}",
+            ours.2
+        );
+    }
+    let listed = |home: &Path| {
+        let (status, out, err) = mcp_command(&codex, home, &["list", "--json"]);
+        assert_eq!(status, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let written_by_zspark = listed(by_zspark.path());
+    assert_eq!(written_by_zspark, listed(by_codex.path()));
+    assert_eq!(
+        written_by_zspark[0]["transport"]["args"][2], "/data",
+        "replaced"
+    );
+    let text = std::fs::read_to_string(by_zspark.path().join("config.toml")).unwrap();
+    assert!(
+        text.starts_with("# mine\nmodel = \"gpt-5\" # keep me\n"),
+        "{text}"
+    );
+
+    for home in [by_codex.path(), by_zspark.path()] {
+        let removed = mcp_command(zspark, home, &["remove", "web"]);
+        assert_eq!(
+            (removed.0, removed.1.as_str()),
+            (0, "Removed global MCP server 'web'.\n")
+        );
+        for program in [codex.as_path(), zspark] {
+            let again = mcp_command(program, home, &["remove", "web"]);
+            assert_eq!(
+                (again.0, again.1.as_str()),
+                (0, "No MCP server named 'web' found.\n")
+            );
+        }
+        assert_eq!(listed(home).as_array().unwrap().len(), 2);
+    }
+    let refused = mcp_command(zspark, by_zspark.path(), &["add", "bad name", "--", "x"]);
+    assert_eq!(refused.0, 1);
+    assert!(
+        refused.2.contains("invalid server name 'bad name'"),
+        "{}",
+        refused.2
+    );
+    let refused = mcp_command(
+        zspark,
+        by_zspark.path(),
+        &["add", "h", "--url", "localhost:3000"],
+    );
+    assert_eq!(refused.0, 1);
+    assert!(
+        refused.2.contains("not an http:// or https:// URL"),
+        "{}",
+        refused.2
+    );
+    assert_eq!(
+        listed(by_zspark.path()).as_array().unwrap().len(),
+        2,
+        "nothing written"
+    );
+}
+
+/// Adds the small Python MCP fixture server (tools `unlock` and `exit`) to the setup's
+/// config, its tools approved without asking.
+fn with_vault_server(setup: &Setup) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codex-rs/core/tests/fixtures/changing_tools_server.py");
+    let config = setup.home.path().join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]\ndefault_tools_approval_mode = \"approve\"\n",
+        fixture.display().to_string()
+    ));
+    std::fs::write(config, text).unwrap();
+}
+
+fn unlock_call(id: &str) -> Turn {
+    Reply::new()
+        .namespaced_function_call(id, "mcp__vault", "unlock", "{}")
+        .into()
+}
+
+/// The (namespace, name) of the request's function calls, and the texts of its outputs.
+fn mcp_history(request: &RecordedRequest) -> (Vec<(String, String)>, Vec<String>) {
+    let items = request.input_items();
+    let calls = items
+        .iter()
+        .filter(|item| item["type"] == "function_call")
+        .map(|item| {
+            (
+                item["namespace"].as_str().unwrap_or_default().to_string(),
+                item["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let outputs = items
+        .iter()
+        .filter(|item| item["type"] == "function_call_output")
+        .map(|item| item["output"].to_string())
+        .collect();
+    (calls, outputs)
+}
+
+/// The `item_completed` MCP call items of the session's rollout.
+fn recorded_mcp_calls(setup: &Setup) -> Vec<Value> {
+    walk(&setup.home.path().join("sessions"))
+        .iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .flat_map(|path| {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str::<Value>(line).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .filter(|line| line["payload"]["type"] == "item_completed")
+        .map(|line| line["payload"]["item"].clone())
+        .filter(|item| item["type"] == "McpToolCall")
+        .collect()
+}
+
+#[test]
+fn a_zspark_session_with_mcp_calls_continues_in_codex() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let server = ScriptedModelServer::start([
+        unlock_call("call_mcp"),
+        Turn::text("zspark unlocked it"),
+        Turn::text("codex saw it"),
+    ])
+    .unwrap();
+    let setup = setup(&server);
+    with_vault_server(&setup);
+    zspark(&["unlock the vault"], &setup);
+    let recorded = recorded_mcp_calls(&setup);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(
+        (
+            &recorded[0]["server"],
+            &recorded[0]["tool"],
+            &recorded[0]["status"]
+        ),
+        (
+            &Value::from("vault"),
+            &Value::from("unlock"),
+            &Value::from("completed")
+        )
+    );
+    let id = session_id(&setup);
+    codex(&codex_bin, &["resume", &id, "what happened?"], &setup);
+    let (calls, outputs) = mcp_history(&server.model_requests()[2]);
+    assert_eq!(calls, [("mcp__vault".to_string(), "unlock".to_string())]);
+    assert!(outputs[0].contains("unlocked"), "{outputs:?}");
+}
+
+#[test]
+fn a_codex_session_with_mcp_calls_continues_in_zspark_with_its_calls_shown() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let server = ScriptedModelServer::start([
+        unlock_call("call_mcp"),
+        Turn::text("codex unlocked it"),
+        Turn::text("zspark saw it"),
+    ])
+    .unwrap();
+    let setup = setup(&server);
+    with_vault_server(&setup);
+    codex(&codex_bin, &["unlock the vault"], &setup);
+    let recorded = recorded_mcp_calls(&setup);
+    assert_eq!(recorded.len(), 1, "Codex records the call: {recorded:?}");
+    let id = session_id(&setup);
+    let resumed = zspark(&["resume", &id, "what happened?", "--json"], &setup);
+    let (calls, outputs) = mcp_history(&server.model_requests()[2]);
+    assert_eq!(calls, [("mcp__vault".to_string(), "unlock".to_string())]);
+    assert!(outputs[0].contains("unlocked"), "{outputs:?}");
+    let configured = String::from_utf8_lossy(&resumed.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|event| event["msg"]["type"] == "session_configured")
+        .expect("the resumed session says what it holds");
+    let replayed: Vec<&Value> = configured["msg"]["initial_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "mcp_tool_call_end")
+        .collect();
+    assert_eq!(replayed.len(), 1, "{configured}");
+    assert_eq!(replayed[0]["call_id"], "call_mcp");
+    assert_eq!(replayed[0]["success"], true);
+    assert!(replayed[0]["output"].as_str().unwrap().contains("unlocked"));
 }

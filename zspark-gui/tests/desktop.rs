@@ -780,3 +780,79 @@ fn a_shared_server_is_set_up_in_settings_and_its_workspaces_are_listed_and_creat
         "the server is remembered"
     );
 }
+
+#[test]
+fn mcp_servers_are_listed_with_their_status_and_added_switched_off_and_removed_in_settings() {
+    let server = ScriptedModelServer::start([]).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codex-rs/core/tests/fixtures/changing_tools_server.py");
+    let config = format!(
+        "{}\n# my servers\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]\n\n[mcp_servers.broken]\ncommand = \"a\"\nurl = \"http://b\"\n",
+        config_for(&server),
+        fixture.display().to_string()
+    );
+    let mut desk = Desk::open(Some(config), onboarded);
+    desk.start_session_in_workspace();
+    desk.click("⚙ Settings");
+    desk.wait_for("MCP servers");
+    desk.click("MCP servers");
+    desk.wait_for("ready · 2 tools");
+    desk.wait_for("url is not supported for stdio");
+    desk.click("ready · 2 tools");
+    desk.wait_for("unlock, exit");
+
+    desk.click("+ Add MCP server");
+    desk.type_into("Name", "notes");
+    desk.type_into(
+        "Command",
+        "npx -y \"@modelcontextprotocol/server-filesystem\" '/home/me/my notes'",
+    );
+    desk.type_into("Environment", "LOG_LEVEL=debug");
+    desk.click("Add server");
+    desk.wait_for("npx -y @modelcontextprotocol/server-filesystem /home/me/my notes");
+    let written = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert!(
+        written.contains("# my servers"),
+        "comments are kept: {written}"
+    );
+    let parsed: toml::Table = toml::from_str(&written).unwrap();
+    let notes = &parsed["mcp_servers"]["notes"];
+    assert_eq!(notes["command"].as_str(), Some("npx"));
+    assert_eq!(notes["args"][2].as_str(), Some("/home/me/my notes"));
+    assert_eq!(notes["env"]["LOG_LEVEL"].as_str(), Some("debug"));
+
+    // Rows are in name order (broken, notes, vault); the list scrolls, so the clicks
+    // go through the accessibility tree.
+    desk.harness
+        .get_all_by_label("on")
+        .nth(2)
+        .unwrap()
+        .click_accesskit();
+    desk.wait_until("vault is switched off", |desk| {
+        std::fs::read_to_string(desk.codex_home.join("config.toml"))
+            .unwrap()
+            .contains("enabled = false")
+    });
+    desk.harness
+        .get_all_by_label("Remove")
+        .next()
+        .unwrap()
+        .click_accesskit();
+    desk.wait_until("the broken entry is gone", |desk| {
+        !std::fs::read_to_string(desk.codex_home.join("config.toml"))
+            .unwrap()
+            .contains("broken")
+    });
+
+    desk.click("+ Add MCP server");
+    desk.type_into("Name", "web");
+    desk.click("URL (streamable HTTP)");
+    desk.type_into("URL", "localhost:3000");
+    desk.click("Add server");
+    desk.wait_for("not an http:// or https:// URL");
+    let after = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert!(
+        !after.contains("[mcp_servers.web]"),
+        "a refused server changes nothing: {after}"
+    );
+}

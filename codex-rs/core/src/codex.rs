@@ -173,7 +173,7 @@ impl Submitter {
         for announcement in announcements {
             events.send("", announcement).await;
         }
-        crate::mcp::startup::start_servers(&session);
+        crate::mcp::startup::start_servers(&session).await;
         let sandbox_warning = session.sandbox().warning(&sandbox_policy);
         for message in warnings.into_iter().chain(sandbox_warning) {
             events.send("", EventMsg::Warning { message }).await;

@@ -1,8 +1,10 @@
 //! `zspark exec`: runs one agent task headless through the runtime's queue pair and
 //! prints what happens. Exit status 0 when the turn completes, 1 when it fails or
-//! cannot start, 130 when it is interrupted.
+//! cannot start, 130 when it is interrupted. Also `zspark mcp` ([`mcp`]), the MCP
+//! servers of `config.toml`.
 
 mod cli;
+pub mod mcp;
 mod render;
 
 use std::io::{IsTerminal, Read, Write};

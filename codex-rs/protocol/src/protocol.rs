@@ -277,6 +277,11 @@ pub enum EventMsg {
     ApplyPatchApprovalRequest(ApplyPatchApprovalRequestEvent),
     /// An MCP server's tool wants to run; answered by [`Op::ExecApproval`].
     McpToolApprovalRequest(McpToolApprovalRequestEvent),
+    /// An MCP server started starting, became ready or failed (with the reason).
+    McpStartupUpdate {
+        server: String,
+        status: McpStartupStatus,
+    },
     /// The tools an MCP server offers the model (raw names), once it is ready and again
     /// whenever it says they changed.
     McpServerTools {
@@ -446,6 +451,15 @@ pub struct McpToolCallBeginEvent {
     pub tool: String,
     /// The call's arguments as JSON text.
     pub arguments: String,
+}
+
+/// Where an MCP server's start stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum McpStartupStatus {
+    Starting,
+    Ready,
+    Failed { error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,7 @@ pub fn render_chunks(
             }
             OutputItem::FunctionCall {
                 call_id,
+                namespace,
                 name,
                 arguments,
             } => {
@@ -52,7 +53,7 @@ pub fn render_chunks(
                     &chunk,
                     tool_index,
                     call_id,
-                    name,
+                    &flat_name(namespace.as_deref(), name),
                     arguments,
                     reply.delta_chars,
                 );
@@ -121,9 +122,11 @@ pub fn render_completion(reply: &Reply, completion_id: &str, model: &str) -> Val
             OutputItem::Reasoning { summary } => reasoning.push_str(summary),
             OutputItem::FunctionCall {
                 call_id,
+                namespace,
                 name,
                 arguments,
             } => {
+                let name = flat_name(namespace.as_deref(), name);
                 tool_calls.push(json!({"id": call_id, "type": "function",
                     "function": {"name": name, "arguments": arguments}}));
             }
@@ -204,5 +207,13 @@ fn finish_reason_for_incomplete(reason: &str) -> &str {
     match reason {
         "max_output_tokens" | "length" => "length",
         other => other,
+    }
+}
+
+/// A tool's name on the Chat wire, which has no namespaces: `<namespace>__<name>`.
+fn flat_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(namespace) => format!("{namespace}__{name}"),
+        None => name.to_string(),
     }
 }

@@ -172,15 +172,20 @@ fn render_item(
         }
         OutputItem::FunctionCall {
             call_id,
+            namespace,
             name,
             arguments,
         } => {
+            let mut added = json!({
+                "type": "function_call", "id": item_id, "call_id": call_id, "name": name,
+                "arguments": "", "status": "in_progress"
+            });
+            if let Some(namespace) = namespace {
+                added["namespace"] = json!(namespace);
+            }
             out.push(
                 "response.output_item.added",
-                json!({"output_index": output_index, "item": {
-                    "type": "function_call", "id": item_id, "call_id": call_id, "name": name,
-                    "arguments": "", "status": "in_progress"
-                }}),
+                json!({"output_index": output_index, "item": added}),
             );
             for piece in split_chars(arguments, delta_chars) {
                 out.push(
@@ -192,10 +197,13 @@ fn render_item(
                 "response.function_call_arguments.done",
                 json!({"item_id": item_id, "output_index": output_index, "arguments": arguments}),
             );
-            let done = json!({
+            let mut done = json!({
                 "type": "function_call", "id": item_id, "call_id": call_id, "name": name,
                 "arguments": arguments, "status": "completed"
             });
+            if let Some(namespace) = namespace {
+                done["namespace"] = json!(namespace);
+            }
             out.push(
                 "response.output_item.done",
                 json!({"output_index": output_index, "item": done}),

@@ -126,6 +126,25 @@ impl Reply {
     ) -> Self {
         self.items.push(OutputItem::FunctionCall {
             call_id: call_id.into(),
+            namespace: None,
+            name: name.into(),
+            arguments: arguments.into(),
+        });
+        self
+    }
+
+    /// A call of a tool inside a namespace (an MCP server's `mcp__<server>`), as the
+    /// Responses API sends it: `name` plus `namespace`.
+    pub fn namespaced_function_call(
+        mut self,
+        call_id: impl Into<String>,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        self.items.push(OutputItem::FunctionCall {
+            call_id: call_id.into(),
+            namespace: Some(namespace.into()),
             name: name.into(),
             arguments: arguments.into(),
         });
@@ -181,8 +200,12 @@ pub enum OutputItem {
     Reasoning {
         summary: String,
     },
+    /// On the Chat wire, which has no namespaces, a namespaced call is sent with the
+    /// flat name `<namespace>__<name>`.
     FunctionCall {
         call_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
         name: String,
         arguments: String,
     },

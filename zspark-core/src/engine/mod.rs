@@ -9,10 +9,12 @@
 //!
 //! - [`forward`]: the sessions' events on their way out, and the artifact scan.
 //! - [`files`]: attachments, artifact actions and skills, off the run loop.
+//! - [`mcp`]: the MCP servers of `config.toml`, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 
 mod files;
 mod forward;
+mod mcp;
 mod shared;
 
 use std::path::PathBuf;
@@ -29,11 +31,13 @@ use zspark_auth::signin::{OpenBrowser, SecretLocation};
 
 pub use files::FileCommand;
 use forward::{Forwarder, TurnClock};
+pub use mcp::McpCommand;
 pub use shared::SharedCommand;
 
 use crate::artifacts::{Artifact, Launcher};
 use crate::attachments::Attachment;
 use crate::catalogue::SessionCatalogue;
+use crate::mcp_servers::McpServerEntry;
 use crate::providers::{
     ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,
 };
@@ -133,6 +137,8 @@ pub enum EngineCommand {
     File(FileCommand),
     /// The shared-workspace server.
     Shared(SharedCommand),
+    /// The MCP servers of `config.toml`; answered by [`EngineEvent::McpServers`].
+    Mcp(McpCommand),
 }
 
 /// What the engine reports.
@@ -144,6 +150,8 @@ pub enum EngineCommand {
 pub enum EngineEvent {
     Sessions(SessionCatalogue),
     Providers(Result<ProviderList, String>),
+    /// The MCP servers of `config.toml`, by name.
+    McpServers(Result<Vec<McpServerEntry>, String>),
     ProviderSaved {
         id: String,
         /// Where the key went, when one was given.
@@ -448,6 +456,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
             EngineCommand::Shared(command) => {
                 shared::spawn(command, &connection, &setup, &outbox);
             }
+            EngineCommand::Mcp(command) => mcp::spawn(command, &setup, &outbox),
         }
     }
     close_all(&submitter, &forwarder).await;

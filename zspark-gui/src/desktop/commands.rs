@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
-use zspark_core::{ProviderProfile, SessionKey};
+use zspark_core::{McpCommand, ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
 use super::views::settings::SettingsTab;
@@ -112,6 +112,8 @@ pub enum SettingsCommand {
     },
     /// Use another profile for new sessions (and the next resume).
     PickProfile(String),
+    /// Read or change the MCP servers of config.toml.
+    Mcp(McpCommand),
     SetTheme(ThemeChoice),
     FinishOnboarding,
 }

@@ -21,6 +21,11 @@ impl DesktopApp {
             EngineEvent::Sessions(catalogue) => model.catalogue = catalogue,
             EngineEvent::Providers(Ok(list)) => model.providers = Some(list),
             EngineEvent::Providers(Err(message)) => model.banner(Tone::Error, message),
+            EngineEvent::McpServers(Ok(servers)) => model.mcp_servers = Some(servers),
+            EngineEvent::McpServers(Err(message)) => {
+                model.mcp_servers = Some(Vec::new());
+                model.banner(Tone::Error, message);
+            }
             EngineEvent::ProviderSaved { id, key_location } => {
                 self.panels.settings.provider_form.saved(&id);
                 model.prefs.last_profile = Some(id.clone());

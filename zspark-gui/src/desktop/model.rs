@@ -1,12 +1,14 @@
 //! What the desktop knows, for the views to draw from (they only read it): the open
-//! sessions and which one is shown, the stored sessions, providers, skills, the
-//! shared-workspace server, the preferences and the banner. It changes only where the
+//! sessions and which one is shown, the stored sessions, providers, MCP servers,
+//! skills, the shared-workspace server, the preferences and the banner. It changes only where the
 //! app handles the engine's events and applies commands.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use zspark_core::{ProviderList, SessionCatalogue, SessionKey, SharedStatus, SkillCatalog};
+use zspark_core::{
+    McpServerEntry, ProviderList, SessionCatalogue, SessionKey, SharedStatus, SkillCatalog,
+};
 
 use super::prefs::Prefs;
 use super::session::SessionView;
@@ -47,6 +49,8 @@ pub struct Model {
     pub home: Option<PathBuf>,
     pub catalogue: SessionCatalogue,
     pub providers: Option<ProviderList>,
+    /// The MCP servers of config.toml, once the engine has read them.
+    pub mcp_servers: Option<Vec<McpServerEntry>>,
     pub skills: Option<SkillList>,
     pub shared: SharedView,
     /// The open sessions, by the number the engine gave them (opening order).
@@ -65,6 +69,7 @@ impl Model {
             home,
             catalogue: SessionCatalogue::default(),
             providers: None,
+            mcp_servers: None,
             skills: None,
             shared: SharedView::default(),
             sessions: BTreeMap::new(),

@@ -25,6 +25,7 @@ pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
 
 use crate::mcp::McpServer;
+use crate::mcp::config::McpServerFile;
 use crate::model_info;
 
 /// A snapshot of environment variables.
@@ -232,6 +233,19 @@ fn home_from_env(env: &Env) -> Option<PathBuf> {
         .filter(|value| !value.trim().is_empty())
         .map(PathBuf::from)
         .or_else(dirs::home_dir)
+}
+
+/// The `[mcp_servers]` entries as written in the layers a session in `cwd` would read
+/// (none resolved or checked yet), for the `zspark mcp` commands.
+pub fn load_mcp_server_entries(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<BTreeMap<String, McpServerFile>, ConfigError> {
+    let cwd = &codex_apply_patch::normalize_path(cwd);
+    let mut warnings = Vec::new();
+    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
+    Ok(merged.file.mcp_servers)
 }
 
 /// Loads configuration for a session in `cwd`.

@@ -2,21 +2,23 @@
 //! [`McpConnection::start`] spawns the server's program (stdio) or reaches its URL
 //! (streamable HTTP), sends `initialize` as Codex does (protocol 2025-06-18, client
 //! `codex-mcp-client`), then `notifications/initialized` and `tools/list`, all within the
-//! server's start-up time-out; [`McpConnection::call_tool`] runs one `tools/call` within
-//! the tool time-out. A stdio server gets a small default environment (as under Codex),
-//! the variables named in `env_vars`, then `env`; what it printed on stderr is kept so a
-//! failed start says why.
+//! server's start-up time-out; [`McpConnection::call_tool`] runs one `tools/call`, and
+//! the resource methods one request each, within the tool time-out. A stdio server gets
+//! a small default environment (as under Codex), the variables named in `env_vars`, then
+//! `env`; what it printed on stderr is kept so a failed start says why.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    ProtocolVersion, Tool,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResult, Tool,
 };
 use rmcp::service::{MaybeSendFuture, NotificationContext, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
@@ -80,6 +82,9 @@ pub enum McpCallError {
         tool: String,
         after: Duration,
     },
+    /// The connection ended: a stdio server's process exited, or the transport broke.
+    #[error("tool call failed for `{server}/{tool}`: the connection to the server closed")]
+    Closed { server: String, tool: String },
     #[error("tool call failed for `{server}/{tool}`: {reason}")]
     Failed {
         server: String,
@@ -129,10 +134,9 @@ pub struct McpConnection {
     instructions: Option<String>,
     /// Signalled when the server says its tools changed, and when the connection ends.
     tools_changed: Arc<Notify>,
+    /// Set when a request found the connection closed (the service may not know yet).
+    closed: AtomicBool,
     _wake_on_drop: WakeOnDrop,
-    /// Raw names of the tools the user allowed for the rest of the session; kept here
-    /// so a new list of tools keeps them.
-    allowed_for_session: Mutex<HashSet<String>>,
 }
 
 /// Signals its `Notify` when dropped: whoever waits for a change of tools learns that
@@ -199,7 +203,7 @@ impl McpConnection {
                 instructions,
                 tools_changed: tools_changed.clone(),
                 _wake_on_drop: WakeOnDrop(tools_changed.clone()),
-                allowed_for_session: Mutex::default(),
+                closed: AtomicBool::new(false),
             })
         };
         match tokio::time::timeout(server.startup_timeout, starting).await {
@@ -216,6 +220,19 @@ impl McpConnection {
         &self.server
     }
 
+    /// Whether the server said in `initialize` that it has resources.
+    pub fn offers_resources(&self) -> bool {
+        self.service
+            .peer_info()
+            .is_some_and(|info| info.capabilities.resources.is_some())
+    }
+
+    /// Whether the connection ended (a stdio server's process exited, or the transport
+    /// failed): calls through it can only fail.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.service.is_closed()
+    }
+
     /// The tools the server listed when it started, unfiltered.
     pub fn tools(&self) -> &[Tool] {
         &self.tools
@@ -227,33 +244,66 @@ impl McpConnection {
         self.tools_changed.clone()
     }
 
-    /// Whether the user allowed `raw_tool` for the rest of the session.
-    pub fn allowed_for_session(&self, raw_tool: &str) -> bool {
-        self.allowed_for_session
-            .lock()
-            .is_ok_and(|allowed| allowed.contains(raw_tool))
-    }
-
-    /// Allows `raw_tool` without asking for the rest of the session.
-    pub fn allow_for_session(&self, raw_tool: &str) {
-        if let Ok(mut allowed) = self.allowed_for_session.lock() {
-            allowed.insert(raw_tool.to_string());
-        }
-    }
-
     /// Lists the server's tools again.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, McpCallError> {
-        let listing = self.service.list_all_tools();
-        match tokio::time::timeout(self.tool_timeout, listing).await {
-            Ok(Ok(tools)) => Ok(tools),
+        self.within_tool_timeout("tools/list", self.service.list_all_tools())
+            .await
+    }
+
+    /// One page of the server's resources (`resources/list`).
+    pub async fn list_resources(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<ListResourcesResult, McpCallError> {
+        let page = PaginatedRequestParams::default().with_cursor(cursor);
+        self.within_tool_timeout("resources/list", self.service.list_resources(Some(page)))
+            .await
+    }
+
+    /// One page of the server's resource templates (`resources/templates/list`).
+    pub async fn list_resource_templates(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<ListResourceTemplatesResult, McpCallError> {
+        let page = PaginatedRequestParams::default().with_cursor(cursor);
+        self.within_tool_timeout(
+            "resources/templates/list",
+            self.service.list_resource_templates(Some(page)),
+        )
+        .await
+    }
+
+    /// Reads one resource (`resources/read`).
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, McpCallError> {
+        let request = ReadResourceRequestParams::new(uri);
+        self.within_tool_timeout("resources/read", self.service.read_resource(request))
+            .await
+    }
+
+    /// Runs one request to the server within the tool time-out; `what` names it in
+    /// errors.
+    async fn within_tool_timeout<T>(
+        &self,
+        what: &str,
+        request: impl Future<Output = Result<T, rmcp::ServiceError>>,
+    ) -> Result<T, McpCallError> {
+        match tokio::time::timeout(self.tool_timeout, request).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(rmcp::ServiceError::TransportClosed)) => {
+                self.closed.store(true, Ordering::Release);
+                Err(McpCallError::Closed {
+                    server: self.server.clone(),
+                    tool: what.to_string(),
+                })
+            }
             Ok(Err(error)) => Err(McpCallError::Failed {
                 server: self.server.clone(),
-                tool: "tools/list".to_string(),
+                tool: what.to_string(),
                 reason: with_causes(&error),
             }),
             Err(_) => Err(McpCallError::TimedOut {
                 server: self.server.clone(),
-                tool: "tools/list".to_string(),
+                tool: what.to_string(),
                 after: self.tool_timeout,
             }),
         }
@@ -272,19 +322,8 @@ impl McpConnection {
     ) -> Result<CallToolResult, McpCallError> {
         let mut params = CallToolRequestParams::new(raw_tool.to_string());
         params.arguments = arguments;
-        match tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await {
-            Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(McpCallError::Failed {
-                server: self.server.clone(),
-                tool: raw_tool.to_string(),
-                reason: with_causes(&error),
-            }),
-            Err(_) => Err(McpCallError::TimedOut {
-                server: self.server.clone(),
-                tool: raw_tool.to_string(),
-                after: self.tool_timeout,
-            }),
-        }
+        self.within_tool_timeout(raw_tool, self.service.call_tool(params))
+            .await
     }
 
     /// Ends the connection (a stdio server's process is stopped with it).

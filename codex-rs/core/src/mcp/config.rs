@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How long a server may take to start (answer `initialize` and list its tools).
 pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,18 +56,19 @@ pub struct McpServerFile {
 }
 
 /// An `env_vars` entry: a variable forwarded to the server by name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum EnvVarFile {
     Name(String),
     Table {
         name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         source: Option<String>,
     },
 }
 
 impl EnvVarFile {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
             Self::Name(name) | Self::Table { name, .. } => name,
         }

@@ -1,12 +1,20 @@
 //! MCP (Model Context Protocol) servers, the Codex way: how `[mcp_servers.<name>]` is
-//! read and checked ([`config`]), one connection to a server ([`client`], on `rmcp`)
-//! the names a server's tools get for the model ([`names`]), their handlers (`tools`)
-//! and a session's servers started in the background (`startup`), so a Codex user's
-//! servers and rollouts work unchanged.
+//! read and checked ([`config`]) and shown and written by `zspark mcp` ([`listing`],
+//! [`edit`]); one connection to a server ([`client`], on `rmcp`); the names a server's
+//! tools get for the model ([`names`]); the handlers of those tools (`tools`) and of
+//! the resource tools (`resources`), recorded in rollouts as Codex records them
+//! (`record`); and a session's servers by name (`servers`), started in the background
+//! and restarted when they stop (`startup`). A Codex user's servers and
+//! rollouts work unchanged.
 
 pub mod client;
 pub mod config;
+pub mod edit;
+pub mod listing;
 pub mod names;
+mod record;
+mod resources;
+pub(crate) mod servers;
 pub(crate) mod startup;
 mod tools;
 
@@ -14,4 +22,5 @@ pub use config::{
     ApprovalMode, HttpTransport, McpConfigError, McpServer, McpTransport, StdioTransport,
     ToolFilter,
 };
+pub use record::replayed as replayed_call;
 pub use startup::RequiredServerFailed;

@@ -2,23 +2,25 @@
 //! Codex names it, inside the server's `mcp__<server>` namespace. A call that its
 //! approval mode says must be approved asks the user first (refused at once under
 //! approval policy `never`; "for the session" allows the tool until the session ends),
-//! then runs `tools/call` with the raw name between `McpToolCallBegin` and `End` events,
-//! and gives the model what Codex gives it: `Wall time: <s> seconds\nOutput:\n<JSON>`
-//! for structured content, else the header followed by each text block (images as
-//! images); a result's text is cut to 10,000 estimated tokens, the middle left out.
+//! then runs `tools/call` with the raw name on the server's current connection (started
+//! again if the server had stopped) between `McpToolCallBegin` and `End` events, records
+//! it the Codex way (`record`), and gives the model what Codex gives it:
+//! `Wall time: <s> seconds\nOutput:\n<JSON>` for structured content, else the header
+//! followed by each text block (images as images); a result's text is cut to 10,000
+//! estimated tokens, the middle left out.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use codex_protocol::{
-    ApprovalPolicy, ContentItem, EventMsg, McpToolApprovalRequestEvent, McpToolCallBeginEvent,
-    McpToolCallEndEvent, ReviewDecision, ToolOutput,
+    ApprovalPolicy, ContentItem, EventMsg, McpToolApprovalRequestEvent, ReviewDecision, ToolOutput,
 };
 use rmcp::model::{CallToolResult, ContentBlock, Tool};
+use serde_json::Value;
 
-use super::client::McpConnection;
 use super::config::{ApprovalMode, McpServer};
-use super::names;
+use super::record::{self, CallRecord};
+use super::{names, startup};
 use crate::tools::approval::ask_user;
 use crate::tools::spec::{FunctionTool, ToolSpec};
 use crate::tools::truncate::{estimate_tokens, truncate_middle};
@@ -26,20 +28,16 @@ use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
 
 /// One MCP tool offered to the model.
 pub struct McpTool {
-    connection: Arc<McpConnection>,
+    server: String,
     raw_name: String,
     spec: FunctionTool,
-    read_only: bool,
+    /// The tool's `readOnlyHint`, when it gave one.
+    read_only_hint: Option<bool>,
     approval: ApprovalMode,
 }
 
-/// The handlers for those of `tools` (listed by `connection`) that `server`'s filter
-/// allows.
-pub fn handlers(
-    server: &McpServer,
-    connection: &Arc<McpConnection>,
-    tools: &[Tool],
-) -> Vec<Arc<dyn ToolHandler>> {
+/// The handlers for those of `tools` (listed by `server`) that its filter allows.
+pub fn handlers(server: &McpServer, tools: &[Tool]) -> Vec<Arc<dyn ToolHandler>> {
     let allowed: Vec<&Tool> = tools
         .iter()
         .filter(|tool| server.tools.allows(&tool.name))
@@ -51,7 +49,7 @@ pub fn handlers(
         .map(|tool| {
             let raw_name = tool.name.to_string();
             let handler: Arc<dyn ToolHandler> = Arc::new(McpTool {
-                connection: connection.clone(),
+                server: server.name.clone(),
                 spec: FunctionTool {
                     name: model_names
                         .get(&raw_name)
@@ -61,11 +59,10 @@ pub fn handlers(
                     strict: false,
                     parameters: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
                 },
-                read_only: tool
+                read_only_hint: tool
                     .annotations
                     .as_ref()
-                    .and_then(|annotations| annotations.read_only_hint)
-                    .unwrap_or(false),
+                    .and_then(|annotations| annotations.read_only_hint),
                 approval: server.approval_mode(&raw_name),
                 raw_name,
             });
@@ -80,9 +77,10 @@ impl ToolHandler for McpTool {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        let connection = self.connection.clone();
+        let server = self.server.clone();
         let raw_name = self.raw_name.clone();
-        let asks = self.approval.asks(self.read_only);
+        let read_only_hint = self.read_only_hint;
+        let asks = self.approval.asks(self.read_only_hint.unwrap_or(false));
         Box::pin(async move {
             let arguments = match invocation
                 .arguments::<Option<serde_json::Map<String, serde_json::Value>>>()
@@ -90,7 +88,8 @@ impl ToolHandler for McpTool {
                 Ok(arguments) => arguments,
                 Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
-            if asks && !connection.allowed_for_session(&raw_name) {
+            let servers = invocation.session.mcp_servers();
+            if asks && !servers.allowed_for_session(&server, &raw_name) {
                 if invocation.turn.approval_policy == ApprovalPolicy::Never {
                     return Ok(ToolOutput::Text(
                         "MCP tool call requires approval, but approval policy is never".to_string(),
@@ -99,14 +98,14 @@ impl ToolHandler for McpTool {
                 let request = EventMsg::McpToolApprovalRequest(McpToolApprovalRequestEvent {
                     call_id: invocation.call_id.clone(),
                     turn_id: invocation.turn.turn_id.clone(),
-                    server: connection.server().to_string(),
+                    server: server.clone(),
                     tool: raw_name.clone(),
                     arguments: serde_json::Value::Object(arguments.clone().unwrap_or_default())
                         .to_string(),
                 });
                 match ask_user(&invocation, request).await? {
                     ReviewDecision::AcceptForSession => {
-                        connection.allow_for_session(&raw_name);
+                        servers.allow_for_session(&server, &raw_name);
                     }
                     ReviewDecision::Accept
                     | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}
@@ -117,51 +116,51 @@ impl ToolHandler for McpTool {
                     }
                 }
             }
-            let submission = invocation.turn.submission_id.clone();
-            invocation
-                .session
-                .emit_recorded(
-                    &submission,
-                    EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
-                        call_id: invocation.call_id.clone(),
-                        server: connection.server().to_string(),
-                        tool: raw_name.clone(),
-                        arguments: serde_json::Value::Object(arguments.clone().unwrap_or_default())
-                            .to_string(),
-                    }),
-                )
-                .await;
+            let (connection, restarted) =
+                match startup::connection_for_call(&invocation.session, &server).await {
+                    Ok(found) => found,
+                    Err(message) => return Ok(ToolOutput::Text(message)),
+                };
+            let arguments_json = arguments.clone().map_or(Value::Null, Value::Object);
+            record::begin(&invocation, &server, &raw_name, &arguments_json).await;
+            let started_at_ms = chrono::Utc::now().timestamp_millis();
             let started = Instant::now();
             let outcome = connection.call_tool(&raw_name, arguments).await;
             let elapsed = started.elapsed();
-            let header = format!("Wall time: {:.4} seconds\nOutput:", elapsed.as_secs_f64());
-            let (output, success) = match outcome {
+            let mut header = format!("Wall time: {:.4} seconds\nOutput:", elapsed.as_secs_f64());
+            if let Some(note) = restarted {
+                header = format!("{note}\n{header}");
+            }
+            let (output, recorded) = match outcome {
                 Ok(result) => {
-                    let success = result.is_error != Some(true);
-                    (shaped(&header, result), success)
+                    let recorded = serde_json::to_value(&result).map_err(|error| error.to_string());
+                    (shaped(&header, result), recorded)
                 }
-                Err(error) => (
-                    ToolOutput::Content(vec![
+                Err(error) => {
+                    let mut text = error.to_string();
+                    if connection.is_closed() {
+                        text.push_str(&format!(
+                            "; the MCP server `{server}` stopped, and is started again on its next use"
+                        ));
+                    }
+                    let output = ToolOutput::Content(vec![
                         ContentItem::InputText { text: header },
-                        ContentItem::InputText {
-                            text: error.to_string(),
-                        },
-                    ]),
-                    false,
-                ),
+                        ContentItem::InputText { text: text.clone() },
+                    ]);
+                    (output, Err(text))
+                }
             };
-            invocation
-                .session
-                .emit_recorded(
-                    &submission,
-                    EventMsg::McpToolCallEnd(McpToolCallEndEvent {
-                        call_id: invocation.call_id.clone(),
-                        duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-                        success,
-                        output: shown_output(&output),
-                    }),
-                )
-                .await;
+            let record = CallRecord {
+                call_id: &invocation.call_id,
+                server: &server,
+                tool: &raw_name,
+                arguments: arguments_json,
+                read_only: read_only_hint,
+                started_at_ms,
+                duration: elapsed,
+                outcome: recorded,
+            };
+            record::end(&invocation, record, shown_output(&output)).await;
             Ok(output)
         })
     }

@@ -172,6 +172,11 @@ impl Builder {
                     .unwrap_or(0);
                 self.roll_back(turns);
             }
+            "item_completed" => {
+                if let Some(events) = crate::mcp::replayed_call(payload) {
+                    self.rebuilt.events.extend(events);
+                }
+            }
             PERSISTED_EVENT => {
                 if let Some(event) = payload
                     .get("event")

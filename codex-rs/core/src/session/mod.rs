@@ -26,6 +26,7 @@ use crate::context::{self, SkillCatalog, SkillRoots, discover_skills};
 use crate::events::EventSender;
 use crate::execpolicy;
 use crate::instructions::{self, BASE_INSTRUCTIONS};
+use crate::mcp::servers::McpServers;
 use crate::message_history;
 use crate::rollout::{
     self, LoadedRollout, PERSISTED_EVENT, RolloutError, RolloutRecord, RolloutRecorder,
@@ -95,6 +96,8 @@ pub struct Session {
     /// The MCP servers still starting, and whether a request has waited for them.
     mcp_starting: TaskTracker,
     mcp_waited: AtomicBool,
+    /// The enabled MCP servers and where each stands.
+    mcp_servers: McpServers,
     state: Mutex<State>,
 }
 
@@ -230,6 +233,7 @@ impl Session {
             partial_answer: Mutex::new(String::new()),
             mcp_starting: TaskTracker::new(),
             mcp_waited: AtomicBool::new(false),
+            mcp_servers: McpServers::new(&config.mcp_servers),
             state: Mutex::new(State {
                 history: rebuilt.history,
                 marks: rebuilt.marks,
@@ -274,6 +278,11 @@ impl Session {
     /// The tools offered to the model; MCP servers add theirs once they are ready.
     pub(crate) fn tools(&self) -> &ToolRegistry {
         &self.tools
+    }
+
+    /// The session's enabled MCP servers.
+    pub(crate) fn mcp_servers(&self) -> &McpServers {
+        &self.mcp_servers
     }
 
     /// Where the session's MCP servers start.
@@ -514,6 +523,11 @@ impl Session {
                 .await;
         }
         self.events.send(submission_id, msg).await;
+    }
+
+    /// Records a Codex `event_msg` payload as it is; nothing is sent to clients.
+    pub(crate) async fn record_event_msg(&self, payload: Value) {
+        self.rollout.record(RolloutRecord::EventMsg(payload)).await;
     }
 
     /// Notes answer text as it streams.

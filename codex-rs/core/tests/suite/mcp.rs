@@ -1,7 +1,9 @@
 //! MCP connections against a real server from npm, the reference "everything" server
 //! (`@modelcontextprotocol/server-everything`), over stdio and streamable HTTP: start,
-//! tools and instructions, calls, the environment a stdio server gets, and the start-up
-//! and tool time-outs. The tests that need the server skip with a reason when
+//! tools and instructions, calls, resources, the environment a stdio server gets, and
+//! the start-up and tool time-outs; and in sessions: namespaces, approvals, the bridge,
+//! start-up reports, list changes and restarts (the last two against a small Python
+//! fixture server). The tests that need the server skip with a reason when
 //! `ZSPARK_TEST_MCP_EVERYTHING` (the path of its `mcp-server-everything` program) is
 //! not set, unless `ZSPARK_REQUIRE_CLIENTS=1` (CI installs it).
 
@@ -367,10 +369,51 @@ async fn a_session_offers_a_servers_tools_in_its_namespace_and_runs_their_calls(
         "shown without the header"
     );
     let rollout = std::fs::read_to_string(&harness.configured.rollout_path).unwrap();
-    assert!(
-        rollout.contains("\"mcp_tool_call_end\""),
-        "the call is recorded for a resumed session to show"
+    let recorded: Vec<serde_json::Value> = rollout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|line| line["type"] == "event_msg" && line["payload"]["type"] == "item_completed")
+        .map(|line| line["payload"]["item"].clone())
+        .collect();
+    assert_eq!(
+        recorded.len(),
+        2,
+        "one Codex item per call that ran: {recorded:?}"
     );
+    assert_eq!(recorded[0]["type"], "McpToolCall");
+    assert_eq!(
+        (
+            &recorded[0]["id"],
+            &recorded[0]["server"],
+            &recorded[0]["tool"],
+            &recorded[0]["status"]
+        ),
+        (
+            &serde_json::json!("c1"),
+            &serde_json::json!("everything"),
+            &serde_json::json!("echo"),
+            &serde_json::json!("completed")
+        )
+    );
+    assert_eq!(
+        recorded[0]["arguments"],
+        serde_json::json!({"message": "through the turn"})
+    );
+    assert_eq!(
+        recorded[0]["result"]["content"][0]["text"],
+        "Echo: through the turn"
+    );
+    assert_eq!(recorded[0]["readOnlyHint"], true);
+    assert!(
+        !rollout.contains("mcp_tool_call_begin"),
+        "no lines Codex does not write"
+    );
+    let resumed = codex_core::rollout::load_rollout(&harness.configured.rollout_path).unwrap();
+    let replayed_end = resumed
+        .events
+        .iter()
+        .any(|event| matches!(event, codex_protocol::EventMsg::McpToolCallEnd(end) if end.call_id == "c1" && end.output == "Echo: through the turn"));
+    assert!(replayed_end, "a resumed session shows the call again");
     let requests = harness.server.model_requests();
     let namespace = requests[0].body["tools"]
         .as_array()
@@ -621,12 +664,6 @@ async fn an_optional_server_that_fails_is_a_warning_and_the_session_goes_on() {
 
 #[tokio::test]
 async fn a_server_that_says_its_tools_changed_is_listed_again_for_the_next_request() {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/changing_tools_server.py");
-    let extra = format!(
-        "approval_policy = \"on-request\"\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]\ndefault_tools_approval_mode = \"approve\"",
-        script.display().to_string()
-    );
     let mut harness = super::Harness::with(
         vec![
             call("u", "mcp__vault__unlock", serde_json::json!({})),
@@ -634,7 +671,7 @@ async fn a_server_that_says_its_tools_changed_is_listed_again_for_the_next_reque
             call("s", "mcp__vault__secret", serde_json::json!({})),
             codex_test_support::Turn::text("told it"),
         ],
-        &extra,
+        &vault_server(),
     )
     .await;
     let mut events = harness.turn("unlock").await;
@@ -660,13 +697,239 @@ async fn a_server_that_says_its_tools_changed_is_listed_again_for_the_next_reque
     };
     assert_eq!(
         offered(0),
-        ["unlock"],
+        ["exit", "unlock"],
         "the first request waited for the server (started right before it)"
     );
     assert_eq!(
         offered(2),
-        ["secret", "unlock"],
+        ["exit", "secret", "unlock"],
         "the next turn offers the new list"
     );
     assert!(super::output_for(&requests[3], "s").contains("the secret is 42"));
+}
+
+fn vault_server() -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/changing_tools_server.py");
+    format!(
+        "approval_policy = \"on-request\"\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]\ndefault_tools_approval_mode = \"approve\"",
+        script.display().to_string()
+    )
+}
+
+#[tokio::test]
+async fn a_server_that_exits_mid_call_is_started_again_on_its_next_use_and_the_model_is_told() {
+    let mut harness = super::Harness::with(
+        vec![
+            call("x", "mcp__vault__exit", serde_json::json!({})),
+            call("u", "mcp__vault__unlock", serde_json::json!({})),
+            call("u2", "mcp__vault__unlock", serde_json::json!({})),
+            codex_test_support::Turn::text("recovered"),
+        ],
+        &vault_server(),
+    )
+    .await;
+    wait_for_tools(&mut harness, "vault").await;
+    let events = harness.turn("crash it, then use it").await;
+    assert!(matches!(
+        events.last(),
+        Some(codex_protocol::EventMsg::TurnComplete { .. })
+    ));
+    let requests = harness.server.model_requests();
+    let crashed = super::output_for(&requests[1], "x");
+    assert!(
+        crashed.contains("tool call failed for `vault/exit`: the connection to the server closed")
+            && crashed
+                .contains("the MCP server `vault` stopped, and is started again on its next use"),
+        "{crashed}"
+    );
+    let restarted = super::output_for(&requests[2], "u");
+    assert!(
+        restarted.contains("(MCP server `vault` had stopped; it was started again for this call")
+            && restarted.contains("unlocked"),
+        "{restarted}"
+    );
+    let next = super::output_for(&requests[3], "u2");
+    assert!(
+        next.contains("unlocked") && !next.contains("had stopped"),
+        "the restarted server stays: {next}"
+    );
+}
+
+#[tokio::test]
+async fn the_servers_start_up_is_reported_server_by_server() {
+    let extra = format!(
+        "{}\n\n[mcp_servers.ghost]\ncommand = \"/nonexistent/mcp-server\"",
+        vault_server()
+    );
+    let mut harness =
+        super::Harness::with(vec![codex_test_support::Turn::text("ok")], &extra).await;
+    let mut updates = Vec::new();
+    while updates.len() < 4 {
+        let events = harness
+            .until(|event| matches!(event, codex_protocol::EventMsg::McpStartupUpdate { .. }))
+            .await;
+        updates.extend(events.into_iter().filter_map(|event| match event {
+            codex_protocol::EventMsg::McpStartupUpdate { server, status } => Some((server, status)),
+            _ => None,
+        }));
+    }
+    use codex_protocol::McpStartupStatus::{Failed, Ready, Starting};
+    let of = |name: &str| -> Vec<&codex_protocol::McpStartupStatus> {
+        updates
+            .iter()
+            .filter(|(server, _)| server == name)
+            .map(|(_, status)| status)
+            .collect()
+    };
+    assert_eq!(of("vault"), [&Starting, &Ready]);
+    let ghost = of("ghost");
+    assert_eq!(ghost[0], &Starting);
+    assert!(
+        matches!(ghost[1], Failed { error } if error.contains("MCP client for `ghost` failed to start")),
+        "{ghost:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_resource_tools_list_and_read_the_servers_resources() {
+    let Some(program) = everything_server() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let direct = McpConnection::start(&stdio_everything(&program, ""), &host_env(), work.path())
+        .await
+        .unwrap();
+    let first_page = direct.list_resources(None).await.unwrap();
+    let uri = first_page.resources[0].uri.clone();
+    direct.stop().await;
+
+    let extra = format!(
+        "[mcp_servers.everything]\ncommand = {:?}\nargs = [\"stdio\"]",
+        program.display().to_string()
+    );
+    let mut harness = super::Harness::with(
+        vec![
+            call("all", "list_mcp_resources", serde_json::json!({})),
+            call(
+                "templates",
+                "list_mcp_resource_templates",
+                serde_json::json!({"server": "everything"}),
+            ),
+            call(
+                "read",
+                "read_mcp_resource",
+                serde_json::json!({"server": "everything", "uri": uri}),
+            ),
+            call(
+                "unknown",
+                "read_mcp_resource",
+                serde_json::json!({"server": "nope", "uri": "x"}),
+            ),
+            call(
+                "no-uri",
+                "read_mcp_resource",
+                serde_json::json!({"server": "everything"}),
+            ),
+            call(
+                "cursor",
+                "list_mcp_resources",
+                serde_json::json!({"cursor": "abc"}),
+            ),
+            codex_test_support::Turn::text("read them"),
+        ],
+        &extra,
+    )
+    .await;
+    wait_for_tools(&mut harness, "everything").await;
+    let events = harness.turn("look at the resources").await;
+    let requests = harness.server.model_requests();
+    let tools = requests[0].body["tools"].as_array().unwrap();
+    let read_tool = tools
+        .iter()
+        .find(|tool| tool["name"] == "read_mcp_resource")
+        .expect("the resource tools are offered");
+    assert_eq!(
+        read_tool["parameters"]["required"],
+        serde_json::json!(["server", "uri"])
+    );
+    assert_eq!(read_tool["parameters"]["additionalProperties"], false);
+    assert!(
+        tools
+            .iter()
+            .any(|tool| tool["name"] == "list_mcp_resource_templates")
+    );
+
+    let json_output = |index: usize, id: &str| -> serde_json::Value {
+        let text = super::output_for(&requests[index], id);
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{id}: {text}"))
+    };
+    let all = json_output(1, "all");
+    let listed = all["resources"].as_array().unwrap();
+    assert!(
+        listed.len() >= first_page.resources.len(),
+        "every page: {all}"
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|resource| resource["server"] == "everything"),
+        "{all}"
+    );
+    assert_eq!(listed[0]["uri"], uri.as_str());
+    let templates = json_output(2, "templates");
+    assert_eq!(templates["server"], "everything");
+    assert!(
+        templates["resourceTemplates"][0]["uriTemplate"].is_string(),
+        "{templates}"
+    );
+    let read = json_output(3, "read");
+    assert_eq!(read["uri"], uri.as_str());
+    assert_eq!(read["contents"][0]["uri"], uri.as_str());
+    assert!(
+        read["contents"][0]["text"].is_string() || read["contents"][0]["blob"].is_string(),
+        "{read}"
+    );
+    let unknown = super::output_for(&requests[4], "unknown");
+    assert_eq!(
+        unknown,
+        "unknown MCP server `nope`; the session's servers are: everything"
+    );
+    assert!(
+        super::output_for(&requests[5], "no-uri").contains("missing field `uri`"),
+        "read needs a uri"
+    );
+    assert!(super::output_for(&requests[6], "cursor").contains("`cursor` needs `server`"));
+    let begins: Vec<(&str, &str)> = events
+        .iter()
+        .filter_map(|event| match event {
+            codex_protocol::EventMsg::McpToolCallBegin(begin) => {
+                Some((begin.server.as_str(), begin.tool.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        &begins[..3],
+        [
+            ("codex", "list_mcp_resources"),
+            ("everything", "list_mcp_resource_templates"),
+            ("everything", "read_mcp_resource")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_session_without_mcp_servers_has_no_resource_tools() {
+    let mut harness = super::Harness::with(vec![codex_test_support::Turn::text("hi")], "").await;
+    harness.turn("hello").await;
+    let requests = harness.server.model_requests();
+    let names: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tool| tool["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"list_mcp_resources"), "{names:?}");
+    assert!(names.contains(&"exec_command"), "{names:?}");
 }

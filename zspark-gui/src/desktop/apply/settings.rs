@@ -1,6 +1,7 @@
-//! Commands about settings: the window, provider profiles, the theme, the first run.
+//! Commands about settings: the window, provider profiles, MCP servers, the theme, the
+//! first run.
 
-use zspark_core::EngineCommand;
+use zspark_core::{EngineCommand, McpCommand};
 
 use super::super::app::DesktopApp;
 use super::super::commands::SettingsCommand;
@@ -16,11 +17,13 @@ impl DesktopApp {
             SettingsCommand::Open => {
                 self.model.settings_open = true;
                 self.send(EngineCommand::LoadProviders);
+                self.send(EngineCommand::Mcp(McpCommand::Load));
             }
             SettingsCommand::OpenAt(tab) => {
                 self.panels.settings.tab = tab;
                 self.model.settings_open = true;
                 self.send(EngineCommand::LoadProviders);
+                self.send(EngineCommand::Mcp(McpCommand::Load));
             }
             SettingsCommand::Close => self.model.settings_open = false,
             SettingsCommand::SaveProvider {
@@ -42,6 +45,7 @@ impl DesktopApp {
                 self.send(EngineCommand::RemoveProvider { id });
             }
             SettingsCommand::PickProfile(id) => self.model.prefs.last_profile = Some(id),
+            SettingsCommand::Mcp(command) => self.send(EngineCommand::Mcp(command)),
             SettingsCommand::SetTheme(choice) => {
                 self.model.prefs.theme = choice;
                 theme::install(ctx, choice);

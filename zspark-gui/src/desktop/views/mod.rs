@@ -7,6 +7,7 @@ pub mod composer;
 pub mod conversation;
 mod details;
 mod first_run;
+pub mod mcp_settings;
 pub mod settings;
 pub mod shared;
 pub mod sidebar;

@@ -1,6 +1,6 @@
 //! Settings, in tabs: provider profiles (name, base URL, key shown masked, model, wire
 //! API, extra headers) saved to `config.toml` and the keychain through the engine; the
-//! shared-workspace server; the theme. The same provider form leads the first-run
+//! MCP servers (`mcp_settings`); the shared-workspace server; the theme. The same provider form leads the first-run
 //! screen.
 
 use std::collections::BTreeMap;
@@ -13,6 +13,7 @@ use super::super::commands::{Commands, SettingsCommand};
 use super::super::model::Model;
 use super::super::prefs::ThemeChoice;
 use super::super::theme;
+use super::mcp_settings::McpForm;
 use super::shared::SharedState;
 
 /// Ready-made starting points: (label, id, base URL, wire API, model).
@@ -126,6 +127,7 @@ impl ProviderForm {
 pub struct SettingsState {
     pub tab: SettingsTab,
     pub provider_form: ProviderForm,
+    pub mcp_form: McpForm,
 }
 
 /// The tabs of the settings window.
@@ -133,6 +135,7 @@ pub struct SettingsState {
 pub enum SettingsTab {
     #[default]
     Providers,
+    McpServers,
     SharedWorkspaces,
     Appearance,
 }
@@ -158,6 +161,7 @@ pub fn window(
         ui.horizontal(|ui| {
             let tab = &mut state.tab;
             ui.selectable_value(tab, SettingsTab::Providers, "Providers");
+            ui.selectable_value(tab, SettingsTab::McpServers, "MCP servers");
             ui.selectable_value(tab, SettingsTab::SharedWorkspaces, "Shared workspaces");
             ui.selectable_value(tab, SettingsTab::Appearance, "Appearance");
         });
@@ -167,6 +171,9 @@ pub fn window(
                 profile_list(ui, model, &mut state.provider_form);
                 ui.separator();
                 provider_form(ui, model, &mut state.provider_form, out);
+            }
+            SettingsTab::McpServers => {
+                super::mcp_settings::tab(ui, model, &mut state.mcp_form, out);
             }
             SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, model, shared, out),
             SettingsTab::Appearance => {

@@ -1,0 +1,209 @@
+//! `zspark mcp add | list | get | remove`: the MCP servers of `config.toml`, with the
+//! arguments, messages, exit codes and `--json` shapes of `codex mcp`, so scripts
+//! written for one work with the other. Servers are written to `$CODEX_HOME/config.toml`
+//! keeping the rest of the file as it was; `list` and `get` show what a session in the
+//! current folder would use (the user's file, its profile and a trusted project's).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use codex_core::mcp::edit::{ConfigDocument, NewServer};
+use codex_core::mcp::listing::{ServerListing, render_tables};
+use codex_core::{ConfigOverrides, find_codex_home};
+
+use crate::Process;
+
+/// Manage the MCP servers in config.toml (the same file and format as `codex mcp`).
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    pub action: McpAction,
+
+    /// Override a config.toml value while reading: `-c key=value` (value in TOML).
+    #[arg(short = 'c', long = "config", value_name = "key=value", global = true)]
+    pub config: Vec<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum McpAction {
+    /// Add a server (or replace the one of that name).
+    Add(AddArgs),
+    /// List the configured servers.
+    List {
+        /// Print a JSON array instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one server's settings.
+    Get {
+        name: String,
+        /// Print a JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a server.
+    Remove { name: String },
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("transport").required(true).args(["command", "url"])))]
+pub struct AddArgs {
+    /// The server's name: letters, numbers, '-', '_', ':', '@', '/', '.'.
+    pub name: String,
+
+    /// An environment variable for the server's process, KEY=VALUE (repeatable; stdio
+    /// servers only).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env_entry, conflicts_with = "url")]
+    pub env: Vec<(String, String)>,
+
+    /// The endpoint of a streamable HTTP server.
+    #[arg(long, conflicts_with = "command")]
+    pub url: Option<String>,
+
+    /// The environment variable holding the HTTP server's bearer token.
+    #[arg(long, value_name = "ENV_VAR", requires = "url")]
+    pub bearer_token_env_var: Option<String>,
+
+    /// The program to start, and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+fn parse_env_entry(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, entry_value)) if !key.is_empty() => {
+            Ok((key.to_string(), entry_value.to_string()))
+        }
+        _ => Err("environment entries must be in KEY=VALUE form".to_string()),
+    }
+}
+
+/// Runs `zspark mcp` with `args`. Exit status 0 on success, 1 on an error.
+pub fn run<Out: Write, Err: Write>(args: McpArgs, process: &mut Process<Out, Err>) -> ExitCode {
+    match act(args, process) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            let _ = writeln!(process.stderr, "Error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn act<Out: Write, Err: Write>(
+    args: McpArgs,
+    process: &mut Process<Out, Err>,
+) -> Result<(), String> {
+    let codex_home = find_codex_home(&process.env).map_err(|error| error.to_string())?;
+    let config_path = codex_home.join("config.toml");
+    let say = |process: &mut Process<Out, Err>, text: &str| {
+        writeln!(process.stdout, "{text}")
+            .map_err(|error| format!("cannot write the output: {error}"))
+    };
+    match args.action {
+        McpAction::Add(add) => {
+            let server = new_server(&add)?;
+            let mut document =
+                ConfigDocument::open(&config_path).map_err(|error| error.to_string())?;
+            document
+                .add_server(&add.name, &server)
+                .and_then(|()| document.save())
+                .map_err(|error| error.to_string())?;
+            say(process, &format!("Added global MCP server '{}'.", add.name))
+        }
+        McpAction::Remove { name } => {
+            let mut document =
+                ConfigDocument::open(&config_path).map_err(|error| error.to_string())?;
+            if !document
+                .remove_server(&name)
+                .map_err(|error| error.to_string())?
+            {
+                return say(process, &format!("No MCP server named '{name}' found."));
+            }
+            document.save().map_err(|error| error.to_string())?;
+            say(process, &format!("Removed global MCP server '{name}'."))
+        }
+        McpAction::List { json } => {
+            let servers = configured_servers(&codex_home, &args.config, process)?;
+            if json {
+                let records: Vec<_> = servers.iter().map(ServerListing::listed).collect();
+                return say(process, &pretty_json(&records)?);
+            }
+            match render_tables(&servers) {
+                Some(tables) => write!(process.stdout, "{tables}")
+                    .map_err(|error| format!("cannot write the output: {error}")),
+                None => say(
+                    process,
+                    "No MCP servers configured yet. Try `zspark mcp add my-tool -- my-command`.",
+                ),
+            }
+        }
+        McpAction::Get { name, json } => {
+            let servers = configured_servers(&codex_home, &args.config, process)?;
+            let Some(server) = servers.iter().find(|server| server.name() == name) else {
+                return Err(format!("No MCP server named '{name}' found."));
+            };
+            if json {
+                say(process, &pretty_json(&server.details())?)
+            } else {
+                write!(process.stdout, "{}", server.describe("zspark"))
+                    .map_err(|error| format!("cannot write the output: {error}"))
+            }
+        }
+    }
+}
+
+/// The server `add` writes, checked as a session will check it.
+fn new_server(add: &AddArgs) -> Result<NewServer, String> {
+    let server = match (&add.url, add.command.split_first()) {
+        (Some(url), _) => NewServer::StreamableHttp {
+            url: url.clone(),
+            bearer_token_env_var: add.bearer_token_env_var.clone(),
+        },
+        (None, Some((command, args))) => NewServer::Stdio {
+            command: command.clone(),
+            args: args.to_vec(),
+            env: add.env.iter().cloned().collect::<BTreeMap<_, _>>(),
+        },
+        (None, None) => {
+            return Err(
+                "command is required: `zspark mcp add <NAME> -- <COMMAND> [ARGS]...`".to_string(),
+            );
+        }
+    };
+    server
+        .as_entry()
+        .resolve(&add.name)
+        .map_err(|problem| problem.to_string())?;
+    Ok(server)
+}
+
+/// The servers a session in the current folder would have, by name; broken entries are
+/// left out with a warning, as sessions leave them out.
+fn configured_servers<Out: Write, Err: Write>(
+    codex_home: &std::path::Path,
+    config: &[String],
+    process: &mut Process<Out, Err>,
+) -> Result<Vec<ServerListing>, String> {
+    let overrides = ConfigOverrides {
+        config_overrides: config.to_vec(),
+        ..ConfigOverrides::default()
+    };
+    let entries = codex_core::config::load_mcp_server_entries(codex_home, &process.cwd, &overrides)
+        .map_err(|error| error.to_string())?;
+    let mut servers = Vec::new();
+    for (name, entry) in &entries {
+        match ServerListing::new(name, entry) {
+            Ok(server) => servers.push(server),
+            Err(problem) => {
+                let _ = writeln!(process.stderr, "warning: {problem}; the server is left out");
+            }
+        }
+    }
+    Ok(servers)
+}
+
+fn pretty_json(value: &impl serde::Serialize) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map_err(|error| format!("cannot print JSON: {error}"))
+}

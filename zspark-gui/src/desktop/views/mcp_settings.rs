@@ -1,0 +1,293 @@
+//! Settings → MCP servers: each server of `config.toml` with whether it is on, how it
+//! is reached, where it stands in the session shown (starting, ready with its tools,
+//! failed with the reason) and what is wrong with a broken entry; a form to add or edit
+//! a stdio or streamable HTTP server; remove and on/off per server. Changes are written
+//! to `config.toml` (comments kept) and apply to sessions opened afterwards.
+
+use std::collections::BTreeMap;
+
+use codex_protocol::McpStartupStatus;
+use zspark_core::{McpCommand, McpServerEntry, McpServerSpec};
+
+use super::super::commands::{Commands, SettingsCommand};
+use super::super::model::Model;
+use super::super::theme;
+
+/// Which kind of server the form edits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ServerKind {
+    #[default]
+    Stdio,
+    Http,
+}
+
+/// The server form's fields.
+#[derive(Debug, Clone, Default)]
+pub struct McpForm {
+    /// The server being edited (its name before any rename); `None` for a new one.
+    pub editing: Option<String>,
+    pub name: String,
+    pub kind: ServerKind,
+    /// The program and its arguments, as on a command line.
+    pub command_line: String,
+    /// `KEY=value` per line.
+    pub env: String,
+    pub url: String,
+    pub bearer_token_env_var: String,
+    pub error: Option<String>,
+    /// Servers whose tool list is unfolded.
+    pub unfolded: std::collections::BTreeSet<String>,
+}
+
+impl McpForm {
+    fn load(&mut self, entry: &McpServerEntry) {
+        let unfolded = std::mem::take(&mut self.unfolded);
+        *self = Self {
+            editing: Some(entry.name.clone()),
+            name: entry.name.clone(),
+            unfolded,
+            ..Self::default()
+        };
+        match &entry.spec {
+            Some(McpServerSpec::Stdio { command, args, env }) => {
+                self.kind = ServerKind::Stdio;
+                self.command_line = std::iter::once(command.as_str())
+                    .chain(args.iter().map(String::as_str))
+                    .map(|word| {
+                        shlex::try_quote(word)
+                            .map_or_else(|_| word.to_string(), |quoted| quoted.into_owned())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.env = env
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}\n"))
+                    .collect();
+            }
+            Some(McpServerSpec::StreamableHttp {
+                url,
+                bearer_token_env_var,
+            }) => {
+                self.kind = ServerKind::Http;
+                self.url = url.clone();
+                self.bearer_token_env_var = bearer_token_env_var.clone().unwrap_or_default();
+            }
+            None => {}
+        }
+    }
+
+    /// The server the form describes, or what to fix first.
+    fn spec(&self) -> Result<McpServerSpec, String> {
+        match self.kind {
+            ServerKind::Stdio => {
+                let words = shlex::split(&self.command_line)
+                    .ok_or("the command line has an unclosed quote; close it or remove it")?;
+                let Some((command, args)) = words.split_first() else {
+                    return Err("enter the program to start, e.g. npx -y @modelcontextprotocol/server-filesystem ~/notes".to_string());
+                };
+                let mut env = BTreeMap::new();
+                for line in self.env.lines().filter(|line| !line.trim().is_empty()) {
+                    let Some((key, value)) = line.split_once('=') else {
+                        return Err(format!("environment line `{line}`: write it as KEY=value"));
+                    };
+                    env.insert(key.trim().to_string(), value.trim().to_string());
+                }
+                Ok(McpServerSpec::Stdio {
+                    command: command.clone(),
+                    args: args.to_vec(),
+                    env,
+                })
+            }
+            ServerKind::Http => Ok(McpServerSpec::StreamableHttp {
+                url: self.url.trim().to_string(),
+                bearer_token_env_var: Some(self.bearer_token_env_var.trim().to_string())
+                    .filter(|variable| !variable.is_empty()),
+            }),
+        }
+    }
+}
+
+/// The MCP servers tab.
+pub fn tab(ui: &mut egui::Ui, model: &Model, form: &mut McpForm, out: &mut Commands) {
+    ui.label(theme::muted(
+        "Servers from config.toml (the Codex CLI reads the same). Changes apply to sessions opened from now on.",
+    ));
+    let Some(servers) = &model.mcp_servers else {
+        ui.spinner();
+        return;
+    };
+    if servers.is_empty() {
+        theme::empty_state(ui, "No MCP servers yet. Add one below.");
+    }
+    let live = model
+        .session()
+        .map(|session| &session.transcript.mcp_servers);
+    egui::ScrollArea::vertical()
+        .max_height(260.0)
+        .show(ui, |ui| {
+            for entry in servers {
+                server_row(
+                    ui,
+                    entry,
+                    live.and_then(|live| live.get(&entry.name)),
+                    form,
+                    out,
+                );
+            }
+        });
+    if ui.button("+ Add MCP server").clicked() {
+        *form = McpForm {
+            unfolded: std::mem::take(&mut form.unfolded),
+            ..McpForm::default()
+        };
+    }
+    ui.separator();
+    server_form(ui, form, out);
+}
+
+fn server_row(
+    ui: &mut egui::Ui,
+    entry: &McpServerEntry,
+    live: Option<&zspark_core::conversation::McpServerLive>,
+    form: &mut McpForm,
+    out: &mut Commands,
+) {
+    ui.horizontal(|ui| {
+        let mut enabled = entry.enabled;
+        if ui
+            .checkbox(&mut enabled, "on")
+            .on_hover_text("New sessions start the servers that are on")
+            .changed()
+        {
+            out.push(SettingsCommand::Mcp(McpCommand::SetEnabled {
+                name: entry.name.clone(),
+                enabled,
+            }));
+        }
+        let editing = form.editing.as_deref() == Some(entry.name.as_str());
+        if ui.selectable_label(editing, &entry.name).clicked() {
+            form.load(entry);
+        }
+        ui.label(theme::muted(entry.summary()));
+        match (entry.enabled, live.map(|live| &live.status)) {
+            (false, _) => {
+                ui.label(theme::muted("off"));
+            }
+            (true, None) => {
+                ui.label(theme::muted("not running in this session"));
+            }
+            (true, Some(McpStartupStatus::Starting)) => {
+                ui.spinner();
+                ui.label("starting");
+            }
+            (true, Some(McpStartupStatus::Ready)) => {
+                let tools = live.map_or(0, |live| live.tools.len());
+                let label = format!("ready · {tools} tool{}", if tools == 1 { "" } else { "s" });
+                let unfolded = form.unfolded.contains(&entry.name);
+                if ui
+                    .selectable_label(unfolded, label)
+                    .on_hover_text("Show the tools")
+                    .clicked()
+                {
+                    toggle(&mut form.unfolded, &entry.name);
+                }
+            }
+            (true, Some(McpStartupStatus::Failed { .. })) => {
+                ui.colored_label(theme::DANGER, "failed");
+            }
+        }
+        if theme::danger_button(ui, "Remove").clicked() {
+            out.push(SettingsCommand::Mcp(McpCommand::Remove {
+                name: entry.name.clone(),
+            }));
+            if editing {
+                *form = McpForm::default();
+            }
+        }
+    });
+    if let Some(problem) = &entry.problem {
+        ui.colored_label(theme::DANGER, problem);
+    }
+    if let Some(McpStartupStatus::Failed { error }) = live.map(|live| &live.status) {
+        ui.colored_label(theme::DANGER, error);
+    }
+    if let Some(live) = live.filter(|_| form.unfolded.contains(&entry.name)) {
+        ui.indent(("mcp-tools", &entry.name), |ui| {
+            ui.label(theme::muted(live.tools.join(", ")));
+        });
+    }
+}
+
+fn toggle(set: &mut std::collections::BTreeSet<String>, name: &str) {
+    if !set.remove(name) {
+        set.insert(name.to_string());
+    }
+}
+
+fn server_form(ui: &mut egui::Ui, form: &mut McpForm, out: &mut Commands) {
+    egui::Grid::new("mcp-form")
+        .num_columns(2)
+        .spacing([theme::SPACE * 3.0, theme::SPACE * 2.0])
+        .show(ui, |ui| {
+            let field = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, rows| {
+                let label = ui.label(label);
+                let edit = if rows > 1 {
+                    egui::TextEdit::multiline(text).desired_rows(rows)
+                } else {
+                    egui::TextEdit::singleline(text)
+                };
+                ui.add(edit.hint_text(hint.to_owned()).desired_width(360.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+            };
+            field(ui, "Name", &mut form.name, "files", 1);
+            ui.label("Kind");
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.kind, ServerKind::Stdio, "Program (stdio)");
+                ui.radio_value(&mut form.kind, ServerKind::Http, "URL (streamable HTTP)");
+            });
+            ui.end_row();
+            match form.kind {
+                ServerKind::Stdio => {
+                    let example = "npx -y @modelcontextprotocol/server-filesystem ~/notes";
+                    field(ui, "Command", &mut form.command_line, example, 1);
+                    let hint = "KEY=value (one per line)";
+                    field(ui, "Environment", &mut form.env, hint, 2);
+                }
+                ServerKind::Http => {
+                    let example = "https://mcp.example.com/mcp";
+                    field(ui, "URL", &mut form.url, example, 1);
+                    let hint = "the environment variable holding the token (optional)";
+                    field(
+                        ui,
+                        "Bearer token variable",
+                        &mut form.bearer_token_env_var,
+                        hint,
+                        1,
+                    );
+                }
+            }
+        });
+    if let Some(error) = &form.error {
+        ui.colored_label(theme::DANGER, error);
+    }
+    let save = if form.editing.is_some() {
+        "Save server"
+    } else {
+        "Add server"
+    };
+    if theme::primary_button(ui, save).clicked() {
+        match form.spec() {
+            Ok(spec) => {
+                form.error = None;
+                out.push(SettingsCommand::Mcp(McpCommand::Save {
+                    previous: form.editing.clone(),
+                    name: form.name.trim().to_string(),
+                    spec,
+                }));
+                form.editing = Some(form.name.trim().to_string());
+            }
+            Err(problem) => form.error = Some(problem),
+        }
+    }
+}
