@@ -9,7 +9,7 @@ use codex_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxM
 use serde::Deserialize;
 
 use super::provider::ModelProviderInfo;
-use crate::mcp::config::McpServerFile;
+use crate::mcp::config::{McpServerFile, PluginSettingsFile};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigFile {
@@ -42,6 +42,10 @@ pub struct ConfigFile {
     pub features: FeaturesFile,
     #[serde(default)]
     pub mcp_servers: BTreeMap<String, McpServerFile>,
+    /// Read for the MCP servers plugins declare; the other plugin keys are accepted
+    /// silently (see [`ACCEPTED_KEYS`]).
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginSettingsFile>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

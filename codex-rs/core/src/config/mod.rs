@@ -393,16 +393,26 @@ pub fn load_config(
         project_trusted,
         unified_exec: file.features.unified_exec.unwrap_or(true),
         apply_patch_freeform: file.features.apply_patch_freeform.unwrap_or(true),
-        mcp_servers: file
-            .mcp_servers
-            .iter()
-            .filter_map(|(name, entry)| {
-                entry
-                    .resolve(name)
-                    .map_err(|error| warnings.push(format!("{error}; the server is left out")))
-                    .ok()
-            })
-            .collect(),
+        mcp_servers: {
+            let mut servers: Vec<McpServer> = file
+                .mcp_servers
+                .iter()
+                .filter_map(|(name, entry)| {
+                    entry
+                        .resolve(name)
+                        .map_err(|error| warnings.push(format!("{error}; the server is left out")))
+                        .ok()
+                })
+                .collect();
+            let from_plugins = crate::mcp::plugin_servers(
+                codex_home,
+                &file.plugins,
+                &file.mcp_servers,
+                &mut warnings,
+            );
+            servers.extend(from_plugins);
+            servers
+        },
         session_source,
         env,
     };

@@ -55,6 +55,50 @@ pub struct McpServerFile {
     pub transport: Option<toml::Value>,
 }
 
+/// `[plugins."<plugin>@<marketplace>"]`: whether the plugin is on, and the user's policy
+/// for each MCP server it declares.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PluginSettingsFile {
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub mcp_servers: BTreeMap<String, PluginServerPolicyFile>,
+}
+
+/// `[plugins."<id>".mcp_servers.<server>]`: the keys a user may set over a plugin's
+/// server.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PluginServerPolicyFile {
+    pub enabled: Option<bool>,
+    pub enabled_tools: Option<Vec<String>>,
+    pub disabled_tools: Option<Vec<String>>,
+    pub default_tools_approval_mode: Option<ApprovalMode>,
+    pub tools: Option<BTreeMap<String, ToolFile>>,
+}
+
+impl PluginServerPolicyFile {
+    /// `server` with this policy laid over it.
+    pub fn apply(&self, server: &mut McpServerFile) {
+        if self.enabled.is_some() {
+            server.enabled = self.enabled;
+        }
+        if self.enabled_tools.is_some() {
+            server.enabled_tools.clone_from(&self.enabled_tools);
+        }
+        if self.disabled_tools.is_some() {
+            server.disabled_tools.clone_from(&self.disabled_tools);
+        }
+        if self.default_tools_approval_mode.is_some() {
+            server.default_tools_approval_mode = self.default_tools_approval_mode;
+        }
+        if let Some(tools) = &self.tools {
+            server
+                .tools
+                .get_or_insert_with(BTreeMap::new)
+                .extend(tools.clone());
+        }
+    }
+}
+
 /// An `env_vars` entry: a variable forwarded to the server by name.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
@@ -194,6 +238,8 @@ pub struct McpServer {
     /// Raw tool name -> its own approval mode.
     pub tool_approvals: BTreeMap<String, ApprovalMode>,
     pub supports_parallel_tool_calls: bool,
+    /// The plugin (`<plugin>@<marketplace>`) that declared the server, if one did.
+    pub plugin: Option<String>,
 }
 
 impl McpServer {
@@ -343,6 +389,7 @@ impl McpServerFile {
                 .filter_map(|(tool, settings)| Some((tool.clone(), settings.approval_mode?)))
                 .collect(),
             supports_parallel_tool_calls: self.supports_parallel_tool_calls.unwrap_or(false),
+            plugin: None,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! MCP (Model Context Protocol) servers, the Codex way: how `[mcp_servers.<name>]` is
-//! read and checked ([`config`]) and shown and written by `zspark mcp` ([`listing`],
-//! [`edit`]); one connection to a server ([`client`], on `rmcp`); the names a server's
+//! read and checked ([`config`]), joined by the servers plugins declare
+//! (`plugin_servers`), and shown and written by `zspark mcp` ([`listing`], [`edit`]); one connection to a server ([`client`], on `rmcp`); the names a server's
 //! tools get for the model ([`names`]); the handlers of those tools (`tools`) and of
 //! the resource tools (`resources`), recorded in rollouts as Codex records them
 //! (`record`); and a session's servers by name (`servers`), started in the background
@@ -12,6 +12,7 @@ pub mod config;
 pub mod edit;
 pub mod listing;
 pub mod names;
+mod plugin_servers;
 mod record;
 mod resources;
 pub(crate) mod servers;
@@ -22,5 +23,6 @@ pub use config::{
     ApprovalMode, HttpTransport, McpConfigError, McpServer, McpTransport, StdioTransport,
     ToolFilter,
 };
+pub use plugin_servers::plugin_servers;
 pub use record::replayed as replayed_call;
 pub use startup::RequiredServerFailed;

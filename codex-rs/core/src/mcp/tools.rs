@@ -55,7 +55,13 @@ pub fn handlers(server: &McpServer, tools: &[Tool]) -> Vec<Arc<dyn ToolHandler>>
                         .get(&raw_name)
                         .cloned()
                         .unwrap_or_else(|| names::sanitize(&raw_name)),
-                    description: tool.description.as_deref().unwrap_or_default().to_string(),
+                    description: match &server.plugin {
+                        Some(plugin) => format!(
+                            "{}\n\n(From the plugin {plugin}.)",
+                            tool.description.as_deref().unwrap_or_default()
+                        ),
+                        None => tool.description.as_deref().unwrap_or_default().to_string(),
+                    },
                     strict: false,
                     parameters: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
                 },

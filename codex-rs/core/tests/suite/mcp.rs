@@ -933,3 +933,62 @@ async fn a_session_without_mcp_servers_has_no_resource_tools() {
     assert!(!names.contains(&"list_mcp_resources"), "{names:?}");
     assert!(names.contains(&"exec_command"), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_plugins_mcp_server_joins_the_session_with_the_users_policy_over_it() {
+    let server = codex_test_support::ScriptedModelServer::start(vec![
+        call("u", "mcp__vault__unlock", serde_json::json!({})),
+        codex_test_support::Turn::text("done"),
+    ])
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let root = home.path().join("plugins/cache/tools/vault/1.0.0");
+    std::fs::create_dir_all(root.join(".codex-plugin")).unwrap();
+    std::fs::write(
+        root.join(".codex-plugin/plugin.json"),
+        r#"{"name": "vault", "version": "1.0.0"}"#,
+    )
+    .unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/changing_tools_server.py");
+    std::fs::copy(&fixture, root.join("server.py")).unwrap();
+    std::fs::write(
+        root.join(".mcp.json"),
+        r#"{"mcpServers": {"vault": {"command": "python3", "args": ["${PLUGIN_ROOT}/server.py"]}}}"#,
+    )
+    .unwrap();
+    let policy = "approval_policy = \"on-request\"\n[plugins.\"vault@tools\".mcp_servers.vault]\ndisabled_tools = [\"exit\"]\ndefault_tools_approval_mode = \"approve\"";
+    std::fs::write(
+        home.path().join("config.toml"),
+        super::config_toml(&server.base_url(), policy),
+    )
+    .unwrap();
+    let loaded = super::load(home.path(), work.path(), super::test_env(home.path()));
+    let mut harness =
+        super::Harness::begin(server, home, work, loaded, codex_core::ThreadStart::new()).await;
+    wait_for_tools(&mut harness, "vault").await;
+    harness.turn("use the plugin").await;
+    let requests = harness.server.model_requests();
+    let namespace = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tool| tool["name"] == "mcp__vault")
+        .cloned()
+        .expect("the plugin's server is offered");
+    let tools = namespace["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1, "the policy disabled `exit`: {tools:?}");
+    assert_eq!(tools[0]["name"], "unlock");
+    assert!(
+        tools[0]["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("(From the plugin vault@tools.)"),
+        "{tools:?}"
+    );
+    assert!(
+        super::output_for(&requests[1], "u").contains("unlocked"),
+        "approved by the policy, run in the plugin's folder"
+    );
+}
