@@ -237,12 +237,23 @@ pub struct McpServer {
     pub default_approval: ApprovalMode,
     /// Raw tool name -> its own approval mode.
     pub tool_approvals: BTreeMap<String, ApprovalMode>,
+    /// Raw tool name -> the most estimated tokens of its results the model gets
+    /// (`tools.<tool>.output_token_limit`).
+    pub tool_output_limits: BTreeMap<String, usize>,
     pub supports_parallel_tool_calls: bool,
     /// The plugin (`<plugin>@<marketplace>`) that declared the server, if one did.
     pub plugin: Option<String>,
 }
 
 impl McpServer {
+    /// The most estimated tokens of one tool's results the model gets.
+    pub fn output_token_limit(&self, raw_tool: &str) -> usize {
+        self.tool_output_limits
+            .get(raw_tool)
+            .copied()
+            .unwrap_or(super::tools::MAX_RESULT_TOKENS)
+    }
+
     /// The approval mode of one tool: its own, or the server's default.
     pub fn approval_mode(&self, raw_tool: &str) -> ApprovalMode {
         self.tool_approvals
@@ -388,6 +399,15 @@ impl McpServerFile {
                 .flatten()
                 .filter_map(|(tool, settings)| Some((tool.clone(), settings.approval_mode?)))
                 .collect(),
+            tool_output_limits: self
+                .tools
+                .iter()
+                .flatten()
+                .filter_map(|(tool, settings)| {
+                    let limit = usize::try_from(settings.output_token_limit?).ok()?;
+                    Some((tool.clone(), limit))
+                })
+                .collect(),
             supports_parallel_tool_calls: self.supports_parallel_tool_calls.unwrap_or(false),
             plugin: None,
         })
@@ -460,6 +480,8 @@ mod tests {
         assert!(!server.tools.allows("other"), "not in enabled_tools");
         assert_eq!(server.approval_mode("echo"), ApprovalMode::Approve);
         assert_eq!(server.approval_mode("other"), ApprovalMode::Prompt);
+        assert_eq!(server.output_token_limit("echo"), 100);
+        assert_eq!(server.output_token_limit("other"), 10_000);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! it the Codex way (`record`), and gives the model what Codex gives it:
 //! `Wall time: <s> seconds\nOutput:\n<JSON>` for structured content, else the header
 //! followed by each text block (images as images); a result's text is cut to 10,000
-//! estimated tokens, the middle left out.
+//! estimated tokens (or the tool's `output_token_limit`), the middle left out.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,6 +33,8 @@ pub struct McpTool {
     spec: FunctionTool,
     /// The tool's `readOnlyHint`, when it gave one.
     read_only_hint: Option<bool>,
+    /// The most estimated tokens of a result the model gets.
+    output_limit: usize,
     approval: ApprovalMode,
 }
 
@@ -70,6 +72,7 @@ pub fn handlers(server: &McpServer, tools: &[Tool]) -> Vec<Arc<dyn ToolHandler>>
                     .as_ref()
                     .and_then(|annotations| annotations.read_only_hint),
                 approval: server.approval_mode(&raw_name),
+                output_limit: server.output_token_limit(&raw_name),
                 raw_name,
             });
             handler
@@ -86,6 +89,7 @@ impl ToolHandler for McpTool {
         let server = self.server.clone();
         let raw_name = self.raw_name.clone();
         let read_only_hint = self.read_only_hint;
+        let output_limit = self.output_limit;
         let asks = self.approval.asks(self.read_only_hint.unwrap_or(false));
         Box::pin(async move {
             let arguments = match invocation
@@ -140,7 +144,7 @@ impl ToolHandler for McpTool {
             let (output, recorded) = match outcome {
                 Ok(result) => {
                     let recorded = serde_json::to_value(&result).map_err(|error| error.to_string());
-                    (shaped(&header, result), recorded)
+                    (shaped(&header, result, output_limit), recorded)
                 }
                 Err(error) => {
                     let mut text = error.to_string();
@@ -183,15 +187,15 @@ fn shown_output(output: &ToolOutput) -> String {
 
 /// The most text of one result the model gets, in estimated tokens; the middle of a
 /// longer result is left out with a note (as for commands).
-const MAX_RESULT_TOKENS: usize = 10_000;
+pub const MAX_RESULT_TOKENS: usize = 10_000;
 
-/// A result as the model gets it, its text cut to [`MAX_RESULT_TOKENS`] in all.
-fn shaped(header: &str, result: CallToolResult) -> ToolOutput {
+/// A result as the model gets it, its text cut to `limit` estimated tokens in all.
+fn shaped(header: &str, result: CallToolResult, limit: usize) -> ToolOutput {
     if let Some(structured) = result.structured_content {
-        let json = truncate_middle(&structured.to_string(), MAX_RESULT_TOKENS);
+        let json = truncate_middle(&structured.to_string(), limit);
         return ToolOutput::Text(format!("{header}\n{json}"));
     }
-    let mut budget = MAX_RESULT_TOKENS;
+    let mut budget = limit;
     let mut text_part = |text: String| {
         let cut = truncate_middle(&text, budget);
         budget = budget.saturating_sub(estimate_tokens(&cut));
@@ -219,7 +223,11 @@ mod tests {
 
     #[test]
     fn results_keep_codex_shape_and_a_huge_one_is_cut_with_a_note() {
-        let small = shaped("H", CallToolResult::success(vec![ContentBlock::text("hi")]));
+        let small = shaped(
+            "H",
+            CallToolResult::success(vec![ContentBlock::text("hi")]),
+            MAX_RESULT_TOKENS,
+        );
         assert_eq!(
             small,
             ToolOutput::Content(vec![
@@ -227,7 +235,11 @@ mod tests {
                 ContentItem::InputText { text: "hi".into() },
             ])
         );
-        let structured = shaped("H", CallToolResult::structured(serde_json::json!({"a": 1})));
+        let structured = shaped(
+            "H",
+            CallToolResult::structured(serde_json::json!({"a": 1})),
+            MAX_RESULT_TOKENS,
+        );
         assert_eq!(structured, ToolOutput::Text("H\n{\"a\":1}".into()));
 
         let huge = "line of output\n".repeat(1_000_000);
@@ -235,8 +247,9 @@ mod tests {
             "H",
             CallToolResult::success(vec![
                 ContentBlock::text(huge.clone()),
-                ContentBlock::text(huge),
+                ContentBlock::text(huge.clone()),
             ]),
+            MAX_RESULT_TOKENS,
         ) else {
             panic!("content parts expected");
         };
@@ -251,6 +264,21 @@ mod tests {
                 .text()
                 .is_some_and(|part| part.contains("tokens truncated")),
             "the cut is marked"
+        );
+        let ToolOutput::Content(parts) = shaped(
+            "H",
+            CallToolResult::success(vec![ContentBlock::text(huge)]),
+            100,
+        ) else {
+            panic!("content parts expected");
+        };
+        let text = parts
+            .get(1)
+            .and_then(ContentItem::text)
+            .map_or(0, estimate_tokens);
+        assert!(
+            text <= 150,
+            "a tool's own output_token_limit holds: {text} tokens"
         );
     }
 }
