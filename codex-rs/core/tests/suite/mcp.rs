@@ -992,3 +992,56 @@ async fn a_plugins_mcp_server_joins_the_session_with_the_users_policy_over_it() 
         "approved by the policy, run in the plugin's folder"
     );
 }
+
+#[tokio::test]
+async fn the_filesystem_server_reads_inside_its_root_refuses_outside_and_writes_need_approval() {
+    let Some(program) = codex_test_support::mcp::filesystem_server() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let root_path = root.path().canonicalize().unwrap();
+    std::fs::write(root_path.join("notes.txt"), "buy milk\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "not for you").unwrap();
+    let extra = format!(
+        "approval_policy = \"never\"\n[mcp_servers.files]\ncommand = {:?}\nargs = [{:?}]",
+        program.display().to_string(),
+        root_path.display().to_string()
+    );
+    let read = |id: &str, path: &std::path::Path| {
+        call(
+            id,
+            "mcp__files__read_text_file",
+            serde_json::json!({"path": path.display().to_string()}),
+        )
+    };
+    let mut harness = super::Harness::with(
+        vec![
+            read("inside", &root_path.join("notes.txt")),
+            read("outside", &outside.path().join("secret.txt")),
+            call(
+                "write",
+                "mcp__files__write_file",
+                serde_json::json!({"path": root_path.join("new.txt").display().to_string(), "content": "x"}),
+            ),
+            codex_test_support::Turn::text("done"),
+        ],
+        &extra,
+    )
+    .await;
+    wait_for_tools(&mut harness, "files").await;
+    harness.turn("read my notes").await;
+    let requests = harness.server.model_requests();
+    assert!(super::output_for(&requests[1], "inside").contains("buy milk"));
+    let refused = super::output_for(&requests[2], "outside");
+    assert!(
+        !refused.contains("not for you") && refused.contains("denied"),
+        "the server keeps to its root: {refused}"
+    );
+    assert_eq!(
+        super::output_for(&requests[3], "write"),
+        "MCP tool call requires approval, but approval policy is never",
+        "write_file is not read-only"
+    );
+    assert!(!root_path.join("new.txt").exists());
+}
