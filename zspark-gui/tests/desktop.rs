@@ -145,7 +145,7 @@ fn approve_and_deny_commands_and_review_a_diff() {
 }
 
 #[test]
-fn an_mcp_tool_that_may_write_asks_in_the_window_and_runs_once_approved() {
+fn an_mcp_tool_that_may_write_asks_in_the_window_and_always_approving_it_is_remembered() {
     let Some(program) = codex_test_support::mcp::everything_server() else {
         return;
     };
@@ -175,9 +175,18 @@ fn an_mcp_tool_that_may_write_asks_in_the_window_and_runs_once_approved() {
     desk.send("turn on logging");
     desk.wait_for("Allow the everything MCP server to run `toggle-simulated-logging`?");
     desk.settle();
-    desk.click("Approve");
+    desk.click("Always approve");
+    desk.wait_for("Always approved");
     desk.wait_for("everything · toggle-simulated-logging");
     desk.wait_for("Logging is toggled");
+    let config = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    let parsed: toml::Table = toml::from_str(&config).unwrap();
+    assert_eq!(
+        parsed["mcp_servers"]["everything"]["tools"]["toggle-simulated-logging"]["approval_mode"]
+            .as_str(),
+        Some("approve"),
+        "remembered for later sessions: {config}"
+    );
     let requests = server.model_requests();
     let offered = requests[0].body["tools"].to_string();
     assert!(offered.contains("\"mcp__everything\""), "{offered}");
@@ -809,7 +818,12 @@ fn mcp_servers_are_listed_with_their_status_and_added_switched_off_and_removed_i
     );
     desk.type_into("Environment", "LOG_LEVEL=debug");
     desk.click("Add server");
-    desk.wait_for("npx -y @modelcontextprotocol/server-filesystem /home/me/my notes");
+    desk.wait_until("the new server is written", |desk| {
+        std::fs::read_to_string(desk.codex_home.join("config.toml"))
+            .unwrap()
+            .contains("[mcp_servers.notes]")
+    });
+    desk.wait_for("/home/me/my notes");
     let written = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
     assert!(
         written.contains("# my servers"),

@@ -187,6 +187,10 @@ pub enum ReviewDecision {
     /// Run this and remember the command prefix so commands starting with it are
     /// allowed from now on (persisted).
     AcceptWithExecpolicyAmendment { prefix: Vec<String> },
+    /// Run this MCP tool and never ask for it again: remembered in `config.toml` as the
+    /// tool's approval mode `approve`. For commands and patches it means
+    /// [`ReviewDecision::AcceptForSession`].
+    AcceptAlways,
     /// Do not run it; the model is told and continues.
     Decline,
     /// Do not run it and stop the turn.

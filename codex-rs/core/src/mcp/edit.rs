@@ -69,6 +69,11 @@ pub enum EditError {
         path.display()
     )]
     NotATable { path: PathBuf },
+    #[error(
+        "`{key}` in {} is written in a form zspark does not edit (a value or an inline table); change it by hand",
+        path.display()
+    )]
+    NotEditable { path: PathBuf, key: String },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -164,6 +169,43 @@ impl ConfigDocument {
             return Ok(false);
         };
         set_or_remove(table, "enabled", (!enabled).then(|| value(false)));
+        Ok(true)
+    }
+
+    /// Sets `[mcp_servers.<server>.tools.<tool>] approval_mode = "approve"`: the user's
+    /// "always" for one tool. False when this file does not define the server.
+    pub fn approve_tool(&mut self, server: &str, raw_tool: &str) -> Result<bool, EditError> {
+        let path = self.path.clone();
+        let Some(servers) = self.servers_table(false)? else {
+            return Ok(false);
+        };
+        let Some(Item::Table(table)) = servers.get_mut(server) else {
+            return Ok(false);
+        };
+        let key = format!("mcp_servers.{server}.tools.{raw_tool}");
+        let tool = implicit_table(table, "tools")
+            .and_then(|tools| implicit_table(tools, raw_tool))
+            .ok_or(EditError::NotEditable { path, key })?;
+        tool["approval_mode"] = value("approve");
+        Ok(true)
+    }
+
+    /// As [`ConfigDocument::approve_tool`] for a server declared by `plugin`:
+    /// `[plugins."<plugin>".mcp_servers.<server>.tools.<tool>]`.
+    pub fn approve_plugin_tool(
+        &mut self,
+        plugin: &str,
+        server: &str,
+        raw_tool: &str,
+    ) -> Result<bool, EditError> {
+        let mut table = self.document.as_table_mut();
+        for key in ["plugins", plugin, "mcp_servers", server, "tools", raw_tool] {
+            table = implicit_table(table, key).ok_or_else(|| EditError::NotEditable {
+                path: self.path.clone(),
+                key: format!("plugins.\"{plugin}\".mcp_servers.{server}.tools.{raw_tool}"),
+            })?;
+        }
+        table["approval_mode"] = value("approve");
         Ok(true)
     }
 
@@ -312,6 +354,19 @@ fn table_positions(table: &Table, path: &mut Vec<String>, out: &mut Vec<(isize, 
             path.pop();
         }
     }
+}
+
+/// The table `key` of `parent`, created (implicit, so only its own keys get a header)
+/// when missing; `None` when something else (a value, an inline table) stands there.
+fn implicit_table<'a>(parent: &'a mut Table, key: &str) -> Option<&'a mut Table> {
+    parent
+        .entry(key)
+        .or_insert_with(|| {
+            let mut table = Table::new();
+            table.set_implicit(true);
+            Item::Table(table)
+        })
+        .as_table_mut()
 }
 
 /// Sets `key` to `item`, or removes it when there is none.
@@ -467,6 +522,42 @@ mod tests {
             ["url"],
             "a new kind starts afresh: {text}"
         );
+    }
+
+    #[test]
+    fn always_approving_a_tool_writes_its_approval_mode() {
+        let start = "[mcp_servers.docs]\ncommand = \"docs\"\n\n[mcp_servers.inline]\ncommand = \"x\"\ntools = { read = { approval_mode = \"prompt\" } }\n";
+        let text = edited(start, |document| {
+            assert!(document.approve_tool("docs", "write-page").unwrap());
+            assert!(
+                !document.approve_tool("elsewhere", "read").unwrap(),
+                "not defined here"
+            );
+            let error = document.approve_tool("inline", "read").unwrap_err();
+            assert!(error.to_string().contains("change it by hand"), "{error}");
+            assert!(
+                document
+                    .approve_plugin_tool("echo@market", "demo-echo", "say")
+                    .unwrap()
+            );
+        });
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(
+            parsed["mcp_servers"]["docs"]["tools"]["write-page"]["approval_mode"].as_str(),
+            Some("approve"),
+            "{text}"
+        );
+        assert_eq!(
+            parsed["mcp_servers"]["inline"]["tools"]["read"]["approval_mode"].as_str(),
+            Some("prompt"),
+            "an inline table is left as it was"
+        );
+        assert_eq!(
+            parsed["plugins"]["echo@market"]["mcp_servers"]["demo-echo"]["tools"]["say"]["approval_mode"].as_str(),
+            Some("approve"),
+            "{text}"
+        );
+        assert!(!parsed.contains_key("elsewhere"));
     }
 
     #[test]

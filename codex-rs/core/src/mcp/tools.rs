@@ -19,6 +19,7 @@ use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use serde_json::Value;
 
 use super::config::{ApprovalMode, McpServer};
+use super::edit::{ConfigDocument, EditError};
 use super::record::{self, CallRecord};
 use super::{names, startup};
 use crate::tools::approval::ask_user;
@@ -35,6 +36,8 @@ pub struct McpTool {
     read_only_hint: Option<bool>,
     /// The most estimated tokens of a result the model gets.
     output_limit: usize,
+    /// The plugin that declared the server, if one did.
+    plugin: Option<String>,
     approval: ApprovalMode,
 }
 
@@ -73,6 +76,7 @@ pub fn handlers(server: &McpServer, tools: &[Tool]) -> Vec<Arc<dyn ToolHandler>>
                     .and_then(|annotations| annotations.read_only_hint),
                 approval: server.approval_mode(&raw_name),
                 output_limit: server.output_token_limit(&raw_name),
+                plugin: server.plugin.clone(),
                 raw_name,
             });
             handler
@@ -89,6 +93,7 @@ impl ToolHandler for McpTool {
         let server = self.server.clone();
         let raw_name = self.raw_name.clone();
         let read_only_hint = self.read_only_hint;
+        let plugin = self.plugin.clone();
         let output_limit = self.output_limit;
         let asks = self.approval.asks(self.read_only_hint.unwrap_or(false));
         Box::pin(async move {
@@ -116,6 +121,10 @@ impl ToolHandler for McpTool {
                 match ask_user(&invocation, request).await? {
                     ReviewDecision::AcceptForSession => {
                         servers.allow_for_session(&server, &raw_name);
+                    }
+                    ReviewDecision::AcceptAlways => {
+                        servers.allow_for_session(&server, &raw_name);
+                        remember_approval(&invocation, &server, plugin.as_deref(), &raw_name).await;
                     }
                     ReviewDecision::Accept
                     | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}
@@ -174,6 +183,49 @@ impl ToolHandler for McpTool {
             Ok(output)
         })
     }
+}
+
+/// Writes the user's "always" for `raw_tool` of `server` to `config.toml` (under the
+/// plugin's table for a plugin's server); a warning says when it could not be kept.
+async fn remember_approval(
+    invocation: &ToolInvocation,
+    server: &str,
+    plugin: Option<&str>,
+    raw_tool: &str,
+) {
+    let config_path = invocation.session.config().codex_home.join("config.toml");
+    let (server, plugin, raw_tool) = (
+        server.to_string(),
+        plugin.map(str::to_string),
+        raw_tool.to_string(),
+    );
+    let kept = tokio::task::spawn_blocking(move || {
+        let mut document = ConfigDocument::open(&config_path)?;
+        let kept = match &plugin {
+            Some(plugin) => document.approve_plugin_tool(plugin, &server, &raw_tool)?,
+            None => document.approve_tool(&server, &raw_tool)?,
+        };
+        if kept {
+            document.save()?;
+        }
+        Ok::<_, EditError>(kept)
+    })
+    .await;
+    let problem = match kept {
+        Ok(Ok(true)) => return,
+        Ok(Ok(false)) => "the server is not defined in the user's config.toml (a project's config defines it), so it is approved for this session only".to_string(),
+        Ok(Err(error)) => format!("{error}; it is approved for this session only"),
+        Err(error) => format!("{error}; it is approved for this session only"),
+    };
+    let message = format!("could not remember the approval of the MCP tool: {problem}");
+    invocation
+        .session
+        .events()
+        .send(
+            &invocation.turn.submission_id,
+            EventMsg::Warning { message },
+        )
+        .await;
 }
 
 /// What the user is shown of an output: its text without the `Wall time` header.

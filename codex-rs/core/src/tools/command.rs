@@ -305,7 +305,7 @@ async fn approve_command(
     };
     Ok(match ask_user(invocation, request).await? {
         ReviewDecision::Accept => approved,
-        ReviewDecision::AcceptForSession => {
+        ReviewDecision::AcceptForSession | ReviewDecision::AcceptAlways => {
             approvals.allow_command_for_session(command);
             approved
         }

@@ -119,7 +119,7 @@ async fn apply_patch(invocation: &ToolInvocation, text: &str) -> Result<ToolOutp
                 ReviewDecision::Accept | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {
                     false
                 }
-                ReviewDecision::AcceptForSession => {
+                ReviewDecision::AcceptForSession | ReviewDecision::AcceptAlways => {
                     approvals.allow_paths_for_session(touched.iter().copied());
                     false
                 }

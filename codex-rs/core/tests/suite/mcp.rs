@@ -1045,3 +1045,54 @@ async fn the_filesystem_server_reads_inside_its_root_refuses_outside_and_writes_
     );
     assert!(!root_path.join("new.txt").exists());
 }
+
+#[tokio::test]
+async fn always_approving_a_tool_keeps_it_in_config_toml_for_later_sessions() {
+    use codex_protocol::{EventMsg, ReviewDecision};
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/changing_tools_server.py");
+    let extra = format!(
+        "approval_policy = \"on-request\"\n# the vault\n[mcp_servers.vault]\ncommand = \"python3\"\nargs = [{:?}]",
+        script.display().to_string()
+    );
+    let mut harness = super::Harness::with(
+        vec![
+            call("first", "mcp__vault__unlock", serde_json::json!({})),
+            call("second", "mcp__vault__unlock", serde_json::json!({})),
+            codex_test_support::Turn::text("done"),
+        ],
+        &extra,
+    )
+    .await;
+    wait_for_tools(&mut harness, "vault").await;
+    harness.submit_turn("unlock twice").await;
+    answer_tool_request(&mut harness, ReviewDecision::AcceptAlways).await;
+    let events = harness.until_turn_end().await;
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, EventMsg::McpToolApprovalRequest(_))),
+        "no second question"
+    );
+    let config = std::fs::read_to_string(harness.home.path().join("config.toml")).unwrap();
+    assert!(
+        config.contains("# the vault"),
+        "comments are kept: {config}"
+    );
+    let parsed: toml::Table = toml::from_str(&config).unwrap();
+    assert_eq!(
+        parsed["mcp_servers"]["vault"]["tools"]["unlock"]["approval_mode"].as_str(),
+        Some("approve"),
+        "{config}"
+    );
+    let reloaded = super::load(
+        harness.home.path(),
+        harness.work_path(),
+        super::test_env(harness.home.path()),
+    );
+    let vault = &reloaded.config.mcp_servers[0];
+    assert_eq!(
+        vault.approval_mode("unlock"),
+        codex_core::mcp::ApprovalMode::Approve
+    );
+}

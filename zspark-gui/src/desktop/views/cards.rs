@@ -557,6 +557,15 @@ fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, o
                     {
                         answer(ReviewDecision::AcceptForSession);
                     }
+                    let mcp = matches!(approval.request, ApprovalRequest::McpTool { .. });
+                    if mcp
+                        && ui
+                            .button("Always approve")
+                            .on_hover_text("Never ask for this tool again (kept in config.toml)")
+                            .clicked()
+                    {
+                        answer(ReviewDecision::AcceptAlways);
+                    }
                     if theme::danger_button(ui, "Deny")
                         .on_hover_text("N: the agent is told and continues")
                         .clicked()
@@ -579,6 +588,7 @@ fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, o
                     | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {
                         ("Approved for this session", theme::SUCCESS)
                     }
+                    ReviewDecision::AcceptAlways => ("Always approved", theme::SUCCESS),
                     ReviewDecision::Decline => ("Denied", theme::DANGER),
                     ReviewDecision::Cancel => ("Stopped", Color32::GRAY),
                 };

@@ -168,8 +168,11 @@ fn server_row(
         if ui.selectable_label(editing, &entry.name).clicked() {
             form.load(entry);
         }
-        ui.label(theme::muted(entry.summary()));
+        let summary = entry.summary();
+        ui.label(theme::muted(shortened(&summary, SUMMARY_CHARS)))
+            .on_hover_text(summary);
         match (entry.enabled, live.map(|live| &live.status)) {
+            _ if entry.problem.is_some() => {}
             (false, _) => {
                 ui.label(theme::muted("off"));
             }
@@ -216,6 +219,22 @@ fn server_row(
             ui.label(theme::muted(live.tools.join(", ")));
         });
     }
+}
+
+/// The most characters of a server's command line or URL shown in its row.
+const SUMMARY_CHARS: usize = 44;
+
+/// `text`, its middle left out when it is longer than `most` characters.
+fn shortened(text: &str, most: usize) -> String {
+    let count = text.chars().count();
+    if count <= most {
+        return text.to_string();
+    }
+    let head = most / 3;
+    let tail = most - head - 1;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
 }
 
 fn toggle(set: &mut std::collections::BTreeSet<String>, name: &str) {
@@ -289,5 +308,22 @@ fn server_form(ui: &mut egui::Ui, form: &mut McpForm, out: &mut Commands) {
             }
             Err(problem) => form.error = Some(problem),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_command_lines_lose_their_middle() {
+        assert_eq!(shortened("npx -y server", 44), "npx -y server");
+        let long = "python3 /work/main/codex-rs/core/tests/fixtures/changing_tools_server.py";
+        let short = shortened(long, 20);
+        assert_eq!(short.chars().count(), 20);
+        assert!(
+            short.starts_with("python") && short.ends_with("server.py"),
+            "{short}"
+        );
     }
 }
