@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResult, Tool,
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ClientRequest,
+    CustomRequest, CustomResult, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResult,
+    ServerResult, Tool,
 };
 use rmcp::service::{MaybeSendFuture, NotificationContext, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
@@ -63,6 +64,10 @@ pub enum McpStartError {
         reason: String,
         stderr: Vec<String>,
     },
+    #[error(
+        "MCP server `{server}` wants credentials (it answered 401 Unauthorized): put a token in an environment variable and name it in `bearer_token_env_var` of [mcp_servers.{server}], or send what it needs in `http_headers`; OAuth sign-in is not supported yet"
+    )]
+    Unauthorized { server: String },
 }
 
 fn stderr_note(lines: &[String]) -> String {
@@ -131,6 +136,8 @@ pub struct McpConnection {
     tool_timeout: Duration,
     service: RunningService<RoleClient, Client>,
     tools: Vec<Tool>,
+    /// The tools of the first listing that could not be read, each with why.
+    unreadable_tools: Vec<String>,
     instructions: Option<String>,
     /// Signalled when the server says its tools changed, and when the connection ends.
     tools_changed: Arc<Notify>,
@@ -178,20 +185,26 @@ impl McpConnection {
                     client(tools_changed.clone()).serve(transport).await
                 }
             }
-            .map_err(|error| McpStartError::Handshake {
-                server: server.name.clone(),
-                reason: with_causes(&error),
-                stderr: kept(&stderr),
-            })?;
-            let tools =
-                service
-                    .list_all_tools()
-                    .await
-                    .map_err(|error| McpStartError::Handshake {
+            .map_err(|error| {
+                if is_auth_required(&error) {
+                    McpStartError::Unauthorized {
                         server: server.name.clone(),
-                        reason: format!("tools/list failed: {}", with_causes(&error)),
+                    }
+                } else {
+                    McpStartError::Handshake {
+                        server: server.name.clone(),
+                        reason: with_causes(&error),
                         stderr: kept(&stderr),
-                    })?;
+                    }
+                }
+            })?;
+            let ToolListing { tools, unreadable } = list_tools_leniently(service.peer())
+                .await
+                .map_err(|error| McpStartError::Handshake {
+                    server: server.name.clone(),
+                    reason: format!("tools/list failed: {}", with_causes(&error)),
+                    stderr: kept(&stderr),
+                })?;
             let instructions = service
                 .peer_info()
                 .and_then(|info| info.instructions.clone());
@@ -200,6 +213,7 @@ impl McpConnection {
                 tool_timeout: server.tool_timeout,
                 service,
                 tools,
+                unreadable_tools: unreadable,
                 instructions,
                 tools_changed: tools_changed.clone(),
                 _wake_on_drop: WakeOnDrop(tools_changed.clone()),
@@ -238,6 +252,11 @@ impl McpConnection {
         &self.tools
     }
 
+    /// The tools it listed when it started that could not be read, each with why.
+    pub fn unreadable_tools(&self) -> &[String] {
+        &self.unreadable_tools
+    }
+
     /// What is signalled when the server says its tools changed (`notifications/
     /// tools/list_changed`) and when this connection ends.
     pub fn tools_changed(&self) -> Arc<Notify> {
@@ -245,8 +264,8 @@ impl McpConnection {
     }
 
     /// Lists the server's tools again.
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, McpCallError> {
-        self.within_tool_timeout("tools/list", self.service.list_all_tools())
+    pub async fn list_tools(&self) -> Result<ToolListing, McpCallError> {
+        self.within_tool_timeout("tools/list", list_tools_leniently(self.service.peer()))
             .await
     }
 
@@ -331,6 +350,81 @@ impl McpConnection {
         // The reason of an orderly stop carries nothing the caller needs.
         let _ = self.service.cancel().await;
     }
+}
+
+/// A server's tools, and those that could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct ToolListing {
+    pub tools: Vec<Tool>,
+    /// `<name or position>: <why>` for each tool left out.
+    pub unreadable: Vec<String>,
+}
+
+/// The most pages of tools read from one server.
+const MAX_TOOL_PAGES: usize = 100;
+
+/// Every page of `tools/list`, keeping the tools that can be read: one tool with a
+/// broken entry (no name, a schema that is not an object) is left out with the reason
+/// instead of failing the whole listing, as the typed call would.
+async fn list_tools_leniently(
+    peer: &rmcp::Peer<RoleClient>,
+) -> Result<ToolListing, rmcp::ServiceError> {
+    let mut listing = ToolListing::default();
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_TOOL_PAGES {
+        let params = cursor
+            .take()
+            .map(|cursor| serde_json::json!({"cursor": cursor}));
+        let request = ClientRequest::CustomRequest(CustomRequest::new("tools/list", params));
+        let next = match peer.send_request(request).await? {
+            ServerResult::ListToolsResult(page) => {
+                listing.tools.extend(page.tools);
+                page.next_cursor
+            }
+            ServerResult::CustomResult(CustomResult(page)) => {
+                let entries = page.get("tools").and_then(serde_json::Value::as_array);
+                for (index, entry) in entries.into_iter().flatten().enumerate() {
+                    match serde_json::from_value::<Tool>(entry.clone()) {
+                        Ok(tool) => listing.tools.push(tool),
+                        Err(error) => {
+                            let name = entry
+                                .get("name")
+                                .and_then(serde_json::Value::as_str)
+                                .map_or_else(|| format!("tool #{}", index + 1), str::to_string);
+                            listing.unreadable.push(format!("{name}: {error}"));
+                        }
+                    }
+                }
+                page.get("nextCursor")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            }
+            _ => return Err(rmcp::ServiceError::UnexpectedResponse),
+        };
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(listing)
+}
+
+/// Whether the server refused for want of credentials (HTTP 401). `rmcp` boxes its
+/// transport errors without their causes, so this goes by the transport's wording
+/// ("Auth required"), unless the typed error is in the chain.
+fn is_auth_required(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<rmcp::transport::streamable_http_client::AuthRequiredError>()
+            .is_some()
+            || error.to_string().contains("error: Auth required")
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// An error and its causes on one line, each said once.

@@ -98,6 +98,16 @@ pub async fn start_servers(session: &Arc<Session>) {
     starting.close();
 }
 
+/// The warning naming the tools of `server` that could not be read, if any.
+fn unreadable_warning(server: &str, unreadable: &[String]) -> Option<EventMsg> {
+    (!unreadable.is_empty()).then(|| EventMsg::Warning {
+        message: format!(
+            "MCP server `{server}` listed tools that cannot be used, so they are left out (its other tools work): {}",
+            unreadable.join("; ")
+        ),
+    })
+}
+
 fn status(server: &str, status: McpStartupStatus) -> EventMsg {
     EventMsg::McpStartupUpdate {
         server: server.to_string(),
@@ -120,6 +130,9 @@ async fn start(session: &Arc<Session>, server: &McpServer) -> Result<EventMsg, S
         .map_err(|error| failed(error.to_string()))?;
     servers.set(&server.name, ServerState::Ready(connection.clone()));
     let announcement = offer(session, server, connection.tools()).map_err(failed)?;
+    if let Some(warning) = unreadable_warning(&server.name, connection.unreadable_tools()) {
+        session.events().send("", warning).await;
+    }
     tokio::spawn(follow_tool_changes(
         Arc::downgrade(session),
         server.clone(),
@@ -248,7 +261,12 @@ async fn follow_tool_changes(
             return;
         }
         let offered = match connection.list_tools().await {
-            Ok(tools) => offer(&session, &server, &tools),
+            Ok(listing) => {
+                if let Some(warning) = unreadable_warning(&server.name, &listing.unreadable) {
+                    session.events().send("", warning).await;
+                }
+                offer(&session, &server, &listing.tools)
+            }
             Err(error) => Err(error.to_string()),
         };
         let event = offered.unwrap_or_else(|problem| EventMsg::Warning {

@@ -1096,3 +1096,61 @@ async fn always_approving_a_tool_keeps_it_in_config_toml_for_later_sessions() {
         codex_core::mcp::ApprovalMode::Approve
     );
 }
+
+#[tokio::test]
+async fn malformed_tools_and_a_401_say_what_is_wrong_and_name_the_server() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/changing_tools_server.py");
+    let work = tempfile::tempdir().unwrap();
+    let malformed = server(
+        "odd",
+        &format!(
+            "command = \"python3\"\nargs = [{:?}, \"--malformed\"]",
+            script.display().to_string()
+        ),
+    );
+    let outcome = McpConnection::start(&malformed, &host_env(), work.path()).await;
+    let connection = outcome.unwrap();
+    let names: Vec<&str> = connection
+        .tools()
+        .iter()
+        .map(|tool| tool.name.as_ref())
+        .collect();
+    assert_eq!(names, ["unlock", "exit"], "the readable tools stay");
+    let unreadable = connection.unreadable_tools();
+    assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+    assert!(
+        unreadable[0].starts_with("broken-schema: "),
+        "{unreadable:?}"
+    );
+    assert!(unreadable[1].starts_with("tool #4: "), "{unreadable:?}");
+    connection.stop().await;
+
+    // An HTTP endpoint that refuses without credentials.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut stream = stream;
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let locked = server("locked", &format!("url = \"http://127.0.0.1:{port}/mcp\""));
+    let error = McpConnection::start(&locked, &Env::new(), work.path())
+        .await
+        .err()
+        .unwrap();
+    let message = error.to_string();
+    assert!(message.contains("`locked`"), "{message}");
+    assert!(
+        message.contains("401") || message.contains("nauthorized"),
+        "{message}"
+    );
+    assert!(
+        message.contains("bearer_token_env_var"),
+        "says what to do: {message}"
+    );
+}
