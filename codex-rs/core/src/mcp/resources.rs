@@ -15,13 +15,12 @@ use serde_json::{Value, json};
 use super::client::McpConnection;
 use super::record::{self, CallRecord};
 use super::startup;
+use super::tools::MAX_RESULT_TOKENS;
 use crate::session::Session;
 use crate::tools::spec::{FunctionTool, ToolSpec};
 use crate::tools::truncate::truncate_middle;
 use crate::tools::{RegistryError, ToolFuture, ToolHandler, ToolInvocation, ToolRegistry};
 
-/// The most of one result the model gets, in estimated tokens (as for tool results).
-const MAX_RESULT_TOKENS: usize = 10_000;
 /// The server named in the call events when the model named none.
 const ALL_SERVERS: &str = "codex";
 
