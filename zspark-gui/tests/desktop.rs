@@ -857,6 +857,15 @@ fn mcp_servers_are_listed_with_their_status_and_added_switched_off_and_removed_i
             .unwrap()
             .contains("broken")
     });
+    // The list shrinks once the engine answers; click only after that, where the
+    // button then is.
+    desk.wait_until("the list no longer shows it", |desk| {
+        desk.app()
+            .model
+            .mcp_servers
+            .as_ref()
+            .is_some_and(|servers| !servers.iter().any(|server| server.name == "broken"))
+    });
 
     desk.click("+ Add MCP server");
     desk.type_into("Name", "web");

@@ -15,16 +15,21 @@ use crate::tools::ToolInvocation;
 /// which is cut to the model's limit, so one huge result cannot bloat the rollout.
 const MAX_RECORDED_RESULT_BYTES: usize = 256 * 1024;
 
+/// A call's arguments as the events show them: JSON text, `{}` when there were none.
+pub fn arguments_text(arguments: &Value) -> String {
+    match arguments {
+        Value::Null => "{}".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Says that a call started (Codex records no line for this).
 pub async fn begin(invocation: &ToolInvocation, server: &str, tool: &str, arguments: &Value) {
     let event = EventMsg::McpToolCallBegin(McpToolCallBeginEvent {
         call_id: invocation.call_id.clone(),
         server: server.to_string(),
         tool: tool.to_string(),
-        arguments: match arguments {
-            Value::Null => "{}".to_string(),
-            other => other.to_string(),
-        },
+        arguments: arguments_text(arguments),
     });
     invocation
         .session

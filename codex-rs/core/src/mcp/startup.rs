@@ -45,7 +45,7 @@ pub async fn start_required(session: &Arc<Session>) -> Result<Vec<EventMsg>, Req
     let mut events = Vec::new();
     for (server, outcome) in required.into_iter().zip(started) {
         events.push(status(&server.name, McpStartupStatus::Starting));
-        let announcement = outcome.map_err(|reason| RequiredServerFailed {
+        let (_, announcement) = outcome.map_err(|reason| RequiredServerFailed {
             server: server.name.clone(),
             reason,
         })?;
@@ -73,7 +73,7 @@ pub async fn start_servers(session: &Arc<Session>) {
         let session = session.clone();
         starting.spawn(async move {
             match start(&session, &server).await {
-                Ok(announcement) => {
+                Ok((_, announcement)) => {
                     let ready = status(&server.name, McpStartupStatus::Ready);
                     session.events().send("", ready).await;
                     session.events().send("", announcement).await;
@@ -115,9 +115,12 @@ fn status(server: &str, status: McpStartupStatus) -> EventMsg {
     }
 }
 
-/// Starts one server, offers its tools and follows changes to them: the event that
-/// announces its tools, or why not. The server's state says which.
-async fn start(session: &Arc<Session>, server: &McpServer) -> Result<EventMsg, String> {
+/// Starts one server, offers its tools and follows changes to them: its connection and
+/// the event that announces its tools, or why not. The server's state says which.
+async fn start(
+    session: &Arc<Session>,
+    server: &McpServer,
+) -> Result<(Arc<McpConnection>, EventMsg), String> {
     let config = session.config();
     let servers = session.mcp_servers();
     let failed = |reason: String| {
@@ -129,7 +132,7 @@ async fn start(session: &Arc<Session>, server: &McpServer) -> Result<EventMsg, S
         .map(Arc::new)
         .map_err(|error| failed(error.to_string()))?;
     servers.set(&server.name, ServerState::Ready(connection.clone()));
-    let announcement = offer(session, server, connection.tools()).map_err(failed)?;
+    let announcement = offer(session, server, &connection, connection.tools()).map_err(failed)?;
     if let Some(warning) = unreadable_warning(&server.name, connection.unreadable_tools()) {
         session.events().send("", warning).await;
     }
@@ -138,7 +141,7 @@ async fn start(session: &Arc<Session>, server: &McpServer) -> Result<EventMsg, S
         server.clone(),
         Arc::downgrade(&connection),
     ));
-    Ok(announcement)
+    Ok((connection, announcement))
 }
 
 /// The connection a call of `server`'s tools uses, and a note for the model when the
@@ -185,12 +188,8 @@ pub async fn connection_for_call(
         return Err(format!("unknown MCP server `{server}`"));
     };
     match start(session, config).await {
-        Ok(announcement) => {
+        Ok((connection, announcement)) => {
             session.events().send("", announcement).await;
-            let connection = match servers.state(server) {
-                Some(ServerState::Ready(connection)) => connection,
-                _ => return Err(format!("MCP server `{server}` stopped again at once")),
-            };
             Ok((
                 connection,
                 Some(format!(
@@ -204,26 +203,20 @@ pub async fn connection_for_call(
     }
 }
 
-/// Offers `tools` of `server` as the server's namespace, replacing what it held; the
-/// event that says which.
+/// Offers `tools` (listed by `connection`) as the server's namespace, described by the
+/// server's instructions and replacing what it held; the event that says which.
 fn offer(
     session: &Session,
     server: &McpServer,
+    connection: &McpConnection,
     tools: &[rmcp::model::Tool],
 ) -> Result<EventMsg, String> {
     let handlers = tools::handlers(server, tools);
-    let description = session
-        .mcp_servers()
-        .state(&server.name)
-        .and_then(|state| match state {
-            ServerState::Ready(connection) => connection.instructions().map(str::to_string),
-            _ => None,
-        });
     session
         .tools()
         .set_namespace(
             &names::namespace(&server.name),
-            description.as_deref().unwrap_or_default(),
+            connection.instructions().unwrap_or_default(),
             handlers,
         )
         .map_err(|error| format!("MCP server `{}` was left out: {error}", server.name))?;
@@ -265,7 +258,7 @@ async fn follow_tool_changes(
                 if let Some(warning) = unreadable_warning(&server.name, &listing.unreadable) {
                     session.events().send("", warning).await;
                 }
-                offer(&session, &server, &listing.tools)
+                offer(&session, &server, &connection, &listing.tools)
             }
             Err(error) => Err(error.to_string()),
         };

@@ -25,20 +25,25 @@ use super::{names, startup};
 use crate::tools::approval::ask_user;
 use crate::tools::spec::{FunctionTool, ToolSpec};
 use crate::tools::truncate::{estimate_tokens, truncate_middle};
-use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
+use crate::tools::{ToolFuture, ToolHandler, ToolInvocation, TurnCancelled};
 
 /// One MCP tool offered to the model.
 pub struct McpTool {
+    spec: FunctionTool,
+    target: Arc<CallTarget>,
+}
+
+/// What a call of one tool needs, shared with the calls in flight.
+struct CallTarget {
     server: String,
     raw_name: String,
-    spec: FunctionTool,
     /// The tool's `readOnlyHint`, when it gave one.
     read_only_hint: Option<bool>,
+    approval: ApprovalMode,
     /// The most estimated tokens of a result the model gets.
     output_limit: usize,
     /// The plugin that declared the server, if one did.
     plugin: Option<String>,
-    approval: ApprovalMode,
 }
 
 /// The handlers for those of `tools` (listed by `server`) that its filter allows.
@@ -53,31 +58,31 @@ pub fn handlers(server: &McpServer, tools: &[Tool]) -> Vec<Arc<dyn ToolHandler>>
         .into_iter()
         .map(|tool| {
             let raw_name = tool.name.to_string();
+            let description = tool.description.as_deref().unwrap_or_default();
             let handler: Arc<dyn ToolHandler> = Arc::new(McpTool {
-                server: server.name.clone(),
                 spec: FunctionTool {
                     name: model_names
                         .get(&raw_name)
                         .cloned()
                         .unwrap_or_else(|| names::sanitize(&raw_name)),
                     description: match &server.plugin {
-                        Some(plugin) => format!(
-                            "{}\n\n(From the plugin {plugin}.)",
-                            tool.description.as_deref().unwrap_or_default()
-                        ),
-                        None => tool.description.as_deref().unwrap_or_default().to_string(),
+                        Some(plugin) => format!("{description}\n\n(From the plugin {plugin}.)"),
+                        None => description.to_string(),
                     },
                     strict: false,
                     parameters: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
                 },
-                read_only_hint: tool
-                    .annotations
-                    .as_ref()
-                    .and_then(|annotations| annotations.read_only_hint),
-                approval: server.approval_mode(&raw_name),
-                output_limit: server.output_token_limit(&raw_name),
-                plugin: server.plugin.clone(),
-                raw_name,
+                target: Arc::new(CallTarget {
+                    server: server.name.clone(),
+                    read_only_hint: tool
+                        .annotations
+                        .as_ref()
+                        .and_then(|annotations| annotations.read_only_hint),
+                    approval: server.approval_mode(&raw_name),
+                    output_limit: server.output_token_limit(&raw_name),
+                    plugin: server.plugin.clone(),
+                    raw_name,
+                }),
             });
             handler
         })
@@ -90,12 +95,7 @@ impl ToolHandler for McpTool {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        let server = self.server.clone();
-        let raw_name = self.raw_name.clone();
-        let read_only_hint = self.read_only_hint;
-        let plugin = self.plugin.clone();
-        let output_limit = self.output_limit;
-        let asks = self.approval.asks(self.read_only_hint.unwrap_or(false));
+        let target = self.target.clone();
         Box::pin(async move {
             let arguments = match invocation
                 .arguments::<Option<serde_json::Map<String, serde_json::Value>>>()
@@ -103,129 +103,152 @@ impl ToolHandler for McpTool {
                 Ok(arguments) => arguments,
                 Err(error) => return Ok(ToolOutput::Text(error.to_string())),
             };
-            let servers = invocation.session.mcp_servers();
-            if asks && !servers.allowed_for_session(&server, &raw_name) {
-                if invocation.turn.approval_policy == ApprovalPolicy::Never {
-                    return Ok(ToolOutput::Text(
-                        "MCP tool call requires approval, but approval policy is never".to_string(),
-                    ));
-                }
-                let request = EventMsg::McpToolApprovalRequest(McpToolApprovalRequestEvent {
-                    call_id: invocation.call_id.clone(),
-                    turn_id: invocation.turn.turn_id.clone(),
-                    server: server.clone(),
-                    tool: raw_name.clone(),
-                    arguments: serde_json::Value::Object(arguments.clone().unwrap_or_default())
-                        .to_string(),
-                });
-                match ask_user(&invocation, request).await? {
-                    ReviewDecision::AcceptForSession => {
-                        servers.allow_for_session(&server, &raw_name);
-                    }
-                    ReviewDecision::AcceptAlways => {
-                        servers.allow_for_session(&server, &raw_name);
-                        remember_approval(&invocation, &server, plugin.as_deref(), &raw_name).await;
-                    }
-                    ReviewDecision::Accept
-                    | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}
-                    ReviewDecision::Decline | ReviewDecision::Cancel => {
-                        return Ok(ToolOutput::Text(format!(
-                            "the user declined this call of the MCP tool `{raw_name}`"
-                        )));
-                    }
-                }
-            }
-            let (connection, restarted) =
-                match startup::connection_for_call(&invocation.session, &server).await {
-                    Ok(found) => found,
-                    Err(message) => return Ok(ToolOutput::Text(message)),
-                };
             let arguments_json = arguments.clone().map_or(Value::Null, Value::Object);
-            record::begin(&invocation, &server, &raw_name, &arguments_json).await;
-            let started_at_ms = chrono::Utc::now().timestamp_millis();
-            let started = Instant::now();
-            let outcome = connection.call_tool(&raw_name, arguments).await;
-            let elapsed = started.elapsed();
-            let mut header = format!("Wall time: {:.4} seconds\nOutput:", elapsed.as_secs_f64());
-            if let Some(note) = restarted {
-                header = format!("{note}\n{header}");
+            if let Some(refusal) = target.approve(&invocation, &arguments_json).await? {
+                return Ok(ToolOutput::Text(refusal));
             }
-            let (output, recorded) = match outcome {
-                Ok(result) => {
-                    let recorded = serde_json::to_value(&result).map_err(|error| error.to_string());
-                    (shaped(&header, result, output_limit), recorded)
-                }
-                Err(error) => {
-                    let mut text = error.to_string();
-                    if connection.is_closed() {
-                        text.push_str(&format!(
-                            "; the MCP server `{server}` stopped, and is started again on its next use"
-                        ));
-                    }
-                    let output = ToolOutput::Content(vec![
-                        ContentItem::InputText { text: header },
-                        ContentItem::InputText { text: text.clone() },
-                    ]);
-                    (output, Err(text))
-                }
-            };
-            let record = CallRecord {
-                call_id: &invocation.call_id,
-                server: &server,
-                tool: &raw_name,
-                arguments: arguments_json,
-                read_only: read_only_hint,
-                started_at_ms,
-                duration: elapsed,
-                outcome: recorded,
-            };
-            record::end(&invocation, record, shown_output(&output)).await;
-            Ok(output)
+            Ok(target.call(&invocation, arguments, arguments_json).await)
         })
     }
 }
 
-/// Writes the user's "always" for `raw_tool` of `server` to `config.toml` (under the
-/// plugin's table for a plugin's server); a warning says when it could not be kept.
-async fn remember_approval(
-    invocation: &ToolInvocation,
-    server: &str,
-    plugin: Option<&str>,
-    raw_tool: &str,
-) {
-    let config_path = invocation.session.config().codex_home.join("config.toml");
-    let (server, plugin, raw_tool) = (
-        server.to_string(),
-        plugin.map(str::to_string),
-        raw_tool.to_string(),
-    );
-    let kept = tokio::task::spawn_blocking(move || {
-        let mut document = ConfigDocument::open(&config_path)?;
-        let kept = match &plugin {
-            Some(plugin) => document.approve_plugin_tool(plugin, &server, &raw_tool)?,
-            None => document.approve_tool(&server, &raw_tool)?,
-        };
-        if kept {
-            document.save()?;
+impl CallTarget {
+    /// Asks the user when the tool's approval mode says so: `None` when the call may
+    /// go ahead, else what the model is told.
+    async fn approve(
+        &self,
+        invocation: &ToolInvocation,
+        arguments: &Value,
+    ) -> Result<Option<String>, TurnCancelled> {
+        let servers = invocation.session.mcp_servers();
+        let asks = self.approval.asks(self.read_only_hint.unwrap_or(false));
+        if !asks || servers.allowed_for_session(&self.server, &self.raw_name) {
+            return Ok(None);
         }
-        Ok::<_, EditError>(kept)
-    })
-    .await;
-    let problem = match kept {
-        Ok(Ok(true)) => return,
-        Ok(Ok(false)) => "the server is not defined in the user's config.toml (a project's config defines it), so it is approved for this session only".to_string(),
-        Ok(Err(error)) => format!("{error}; it is approved for this session only"),
-        Err(error) => format!("{error}; it is approved for this session only"),
-    };
-    let message = format!("could not remember the approval of the MCP tool: {problem}");
-    invocation
-        .session
-        .events()
-        .send(
-            &invocation.turn.submission_id,
-            EventMsg::Warning { message },
-        )
+        if invocation.turn.approval_policy == ApprovalPolicy::Never {
+            return Ok(Some(
+                "MCP tool call requires approval, but approval policy is never".to_string(),
+            ));
+        }
+        let request = EventMsg::McpToolApprovalRequest(McpToolApprovalRequestEvent {
+            call_id: invocation.call_id.clone(),
+            turn_id: invocation.turn.turn_id.clone(),
+            server: self.server.clone(),
+            tool: self.raw_name.clone(),
+            arguments: record::arguments_text(arguments),
+        });
+        match ask_user(invocation, request).await? {
+            ReviewDecision::AcceptForSession => {
+                servers.allow_for_session(&self.server, &self.raw_name);
+            }
+            ReviewDecision::AcceptAlways => {
+                servers.allow_for_session(&self.server, &self.raw_name);
+                self.remember_approval(invocation).await;
+            }
+            ReviewDecision::Accept | ReviewDecision::AcceptWithExecpolicyAmendment { .. } => {}
+            ReviewDecision::Decline | ReviewDecision::Cancel => {
+                return Ok(Some(format!(
+                    "the user declined this call of the MCP tool `{}`",
+                    self.raw_name
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs the call on the server's current connection, announces and records it, and
+    /// shapes what the model gets.
+    async fn call(
+        &self,
+        invocation: &ToolInvocation,
+        arguments: Option<serde_json::Map<String, Value>>,
+        arguments_json: Value,
+    ) -> ToolOutput {
+        let server = &self.server;
+        let (connection, restarted) =
+            match startup::connection_for_call(&invocation.session, server).await {
+                Ok(found) => found,
+                Err(message) => return ToolOutput::Text(message),
+            };
+        record::begin(invocation, server, &self.raw_name, &arguments_json).await;
+        let started_at_ms = chrono::Utc::now().timestamp_millis();
+        let started = Instant::now();
+        let outcome = connection.call_tool(&self.raw_name, arguments).await;
+        let elapsed = started.elapsed();
+        let mut header = format!("Wall time: {:.4} seconds\nOutput:", elapsed.as_secs_f64());
+        if let Some(note) = restarted {
+            header = format!("{note}\n{header}");
+        }
+        let (output, recorded) = match outcome {
+            Ok(result) => {
+                let recorded = serde_json::to_value(&result).map_err(|error| error.to_string());
+                (shaped(&header, result, self.output_limit), recorded)
+            }
+            Err(error) => {
+                let mut text = error.to_string();
+                if connection.is_closed() {
+                    text.push_str(&format!(
+                        "; the MCP server `{server}` stopped, and is started again on its next use"
+                    ));
+                }
+                let output = ToolOutput::Content(vec![
+                    ContentItem::InputText { text: header },
+                    ContentItem::InputText { text: text.clone() },
+                ]);
+                (output, Err(text))
+            }
+        };
+        let record = CallRecord {
+            call_id: &invocation.call_id,
+            server,
+            tool: &self.raw_name,
+            arguments: arguments_json,
+            read_only: self.read_only_hint,
+            started_at_ms,
+            duration: elapsed,
+            outcome: recorded,
+        };
+        record::end(invocation, record, shown_output(&output)).await;
+        output
+    }
+
+    /// Writes the user's "always" for this tool to `config.toml` (under the plugin's
+    /// table for a plugin's server); a warning says when it could not be kept.
+    async fn remember_approval(&self, invocation: &ToolInvocation) {
+        let config_path = invocation.session.config().codex_home.join("config.toml");
+        let (server, plugin, raw_tool) = (
+            self.server.clone(),
+            self.plugin.clone(),
+            self.raw_name.clone(),
+        );
+        let kept = tokio::task::spawn_blocking(move || {
+            let mut document = ConfigDocument::open(&config_path)?;
+            let kept = match &plugin {
+                Some(plugin) => document.approve_plugin_tool(plugin, &server, &raw_tool)?,
+                None => document.approve_tool(&server, &raw_tool)?,
+            };
+            if kept {
+                document.save()?;
+            }
+            Ok::<_, EditError>(kept)
+        })
         .await;
+        let problem = match kept {
+            Ok(Ok(true)) => return,
+            Ok(Ok(false)) => "the server is not defined in the user's config.toml (a project's config defines it), so it is approved for this session only".to_string(),
+            Ok(Err(error)) => format!("{error}; it is approved for this session only"),
+            Err(error) => format!("{error}; it is approved for this session only"),
+        };
+        let message = format!("could not remember the approval of the MCP tool: {problem}");
+        invocation
+            .session
+            .events()
+            .send(
+                &invocation.turn.submission_id,
+                EventMsg::Warning { message },
+            )
+            .await;
+    }
 }
 
 /// What the user is shown of an output: its text without the `Wall time` header.

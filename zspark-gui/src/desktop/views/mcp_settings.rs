@@ -4,7 +4,7 @@
 //! a stdio or streamable HTTP server; remove and on/off per server. Changes are written
 //! to `config.toml` (comments kept) and apply to sessions opened afterwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use codex_protocol::McpStartupStatus;
 use zspark_core::{McpCommand, McpServerEntry, McpServerSpec};
@@ -35,17 +35,20 @@ pub struct McpForm {
     pub url: String,
     pub bearer_token_env_var: String,
     pub error: Option<String>,
-    /// Servers whose tool list is unfolded.
-    pub unfolded: std::collections::BTreeSet<String>,
+}
+
+/// The tab's own state: the form, and the servers whose tool list is unfolded.
+#[derive(Debug, Clone, Default)]
+pub struct McpSettingsState {
+    pub form: McpForm,
+    pub unfolded: BTreeSet<String>,
 }
 
 impl McpForm {
     fn load(&mut self, entry: &McpServerEntry) {
-        let unfolded = std::mem::take(&mut self.unfolded);
         *self = Self {
             editing: Some(entry.name.clone()),
             name: entry.name.clone(),
-            unfolded,
             ..Self::default()
         };
         match &entry.spec {
@@ -108,7 +111,7 @@ impl McpForm {
 }
 
 /// The MCP servers tab.
-pub fn tab(ui: &mut egui::Ui, model: &Model, form: &mut McpForm, out: &mut Commands) {
+pub fn tab(ui: &mut egui::Ui, model: &Model, state: &mut McpSettingsState, out: &mut Commands) {
     ui.label(theme::muted(
         "Servers from config.toml (the Codex CLI reads the same). Changes apply to sessions opened from now on.",
     ));
@@ -130,28 +133,26 @@ pub fn tab(ui: &mut egui::Ui, model: &Model, form: &mut McpForm, out: &mut Comma
                     ui,
                     entry,
                     live.and_then(|live| live.get(&entry.name)),
-                    form,
+                    state,
                     out,
                 );
             }
         });
     if ui.button("+ Add MCP server").clicked() {
-        *form = McpForm {
-            unfolded: std::mem::take(&mut form.unfolded),
-            ..McpForm::default()
-        };
+        state.form = McpForm::default();
     }
     ui.separator();
-    server_form(ui, form, out);
+    server_form(ui, &mut state.form, out);
 }
 
 fn server_row(
     ui: &mut egui::Ui,
     entry: &McpServerEntry,
     live: Option<&zspark_core::conversation::McpServerLive>,
-    form: &mut McpForm,
+    state: &mut McpSettingsState,
     out: &mut Commands,
 ) {
+    let McpSettingsState { form, unfolded } = state;
     ui.horizontal(|ui| {
         let mut enabled = entry.enabled;
         if ui
@@ -186,13 +187,13 @@ fn server_row(
             (true, Some(McpStartupStatus::Ready)) => {
                 let tools = live.map_or(0, |live| live.tools.len());
                 let label = format!("ready · {tools} tool{}", if tools == 1 { "" } else { "s" });
-                let unfolded = form.unfolded.contains(&entry.name);
+                let tools_shown = unfolded.contains(&entry.name);
                 if ui
-                    .selectable_label(unfolded, label)
+                    .selectable_label(tools_shown, label)
                     .on_hover_text("Show the tools")
                     .clicked()
                 {
-                    toggle(&mut form.unfolded, &entry.name);
+                    toggle(unfolded, &entry.name);
                 }
             }
             (true, Some(McpStartupStatus::Failed { .. })) => {
@@ -214,7 +215,7 @@ fn server_row(
     if let Some(McpStartupStatus::Failed { error }) = live.map(|live| &live.status) {
         ui.colored_label(theme::DANGER, error);
     }
-    if let Some(live) = live.filter(|_| form.unfolded.contains(&entry.name)) {
+    if let Some(live) = live.filter(|_| unfolded.contains(&entry.name)) {
         ui.indent(("mcp-tools", &entry.name), |ui| {
             ui.label(theme::muted(live.tools.join(", ")));
         });
@@ -237,7 +238,7 @@ fn shortened(text: &str, most: usize) -> String {
     format!("{start}…{end}")
 }
 
-fn toggle(set: &mut std::collections::BTreeSet<String>, name: &str) {
+fn toggle(set: &mut BTreeSet<String>, name: &str) {
     if !set.remove(name) {
         set.insert(name.to_string());
     }

@@ -13,7 +13,7 @@ use super::super::commands::{Commands, SettingsCommand};
 use super::super::model::Model;
 use super::super::prefs::ThemeChoice;
 use super::super::theme;
-use super::mcp_settings::McpForm;
+use super::mcp_settings::McpSettingsState;
 use super::shared::SharedState;
 
 /// Ready-made starting points: (label, id, base URL, wire API, model).
@@ -127,7 +127,7 @@ impl ProviderForm {
 pub struct SettingsState {
     pub tab: SettingsTab,
     pub provider_form: ProviderForm,
-    pub mcp_form: McpForm,
+    pub mcp: McpSettingsState,
 }
 
 /// The tabs of the settings window.
@@ -173,7 +173,7 @@ pub fn window(
                 provider_form(ui, model, &mut state.provider_form, out);
             }
             SettingsTab::McpServers => {
-                super::mcp_settings::tab(ui, model, &mut state.mcp_form, out);
+                super::mcp_settings::tab(ui, model, &mut state.mcp, out);
             }
             SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, model, shared, out),
             SettingsTab::Appearance => {
