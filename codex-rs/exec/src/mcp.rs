@@ -1,4 +1,5 @@
-//! `zspark mcp add | list | get | remove`: the MCP servers of `config.toml`, with the
+//! `zspark mcp add | list | get | remove | login | logout`: the MCP servers of
+//! `config.toml` and their OAuth sign-ins, with the
 //! arguments, messages, exit codes and `--json` shapes of `codex mcp`, so scripts
 //! written for one work with the other. Servers are written to `$CODEX_HOME/config.toml`
 //! keeping the rest of the file as it was; `list` and `get` show what a session in the
@@ -9,8 +10,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use codex_core::config::McpOAuthConfig;
 use codex_core::mcp::edit::{ConfigDocument, NewServer};
 use codex_core::mcp::listing::{ServerListing, render_tables};
+use codex_core::mcp::oauth::{
+    BROWSER_TIMEOUT, LoginSettings, SavedIn, logout, open_in_browser, start_login,
+};
 use codex_core::{ConfigOverrides, find_codex_home};
 
 use crate::Process;
@@ -45,6 +50,23 @@ pub enum McpAction {
     },
     /// Remove a server.
     Remove { name: String },
+    /// Sign in to an HTTP server with OAuth (through the browser).
+    Login(LoginArgs),
+    /// Forget the OAuth sign-in of an HTTP server.
+    Logout { name: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    pub name: String,
+
+    /// The scopes to ask for, separated by commas (the server's own when omitted).
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Vec<String>,
+
+    /// Print the sign-in link instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -65,6 +87,19 @@ pub struct AddArgs {
     /// The environment variable holding the HTTP server's bearer token.
     #[arg(long, value_name = "ENV_VAR", requires = "url")]
     pub bearer_token_env_var: Option<String>,
+
+    /// An OAuth client registered with the server's authorization server (without one,
+    /// `zspark mcp login` registers itself).
+    #[arg(long, value_name = "ID", requires = "url")]
+    pub oauth_client_id: Option<String>,
+
+    /// The secret of `--oauth-client-id`, for a confidential client.
+    #[arg(long, value_name = "SECRET", requires = "oauth_client_id")]
+    pub oauth_client_secret: Option<String>,
+
+    /// The RFC 8707 resource to ask tokens for.
+    #[arg(long, value_name = "RESOURCE", requires = "url")]
+    pub oauth_resource: Option<String>,
 
     /// The program to start, and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
@@ -108,9 +143,47 @@ fn act<Out: Write, Err: Write>(
                 ConfigDocument::open(&config_path).map_err(|error| error.to_string())?;
             document
                 .add_server(&add.name, &server)
-                .and_then(|()| document.save())
+                .and_then(|_| {
+                    document.set_oauth_client(
+                        &add.name,
+                        add.oauth_client_id.as_deref(),
+                        add.oauth_client_secret.as_deref(),
+                        add.oauth_resource.as_deref(),
+                    )
+                })
+                .and_then(|_| document.save())
                 .map_err(|error| error.to_string())?;
-            say(process, &format!("Added global MCP server '{}'.", add.name))
+            say(process, &format!("Added global MCP server '{}'.", add.name))?;
+            if add.url.is_some() && add.bearer_token_env_var.is_none() {
+                say(
+                    process,
+                    &format!(
+                        "If it asks for a sign-in, run `zspark mcp login {}`.",
+                        add.name
+                    ),
+                )?;
+            }
+            Ok(())
+        }
+        McpAction::Login(login) => {
+            let server = http_server(&codex_home, &args.config, &login.name, "login", process)?;
+            let defaults = oauth_defaults(&codex_home, &args.config, process)?;
+            sign_in(server, &defaults, &login, process)
+        }
+        McpAction::Logout { name } => {
+            let server = http_server(&codex_home, &args.config, &name, "logout", process)?;
+            let defaults = oauth_defaults(&codex_home, &args.config, process)?;
+            let url = server.url().unwrap_or_default().to_string();
+            let removed = logout(&name, &url, &defaults.tokens)
+                .map_err(|error| format!("failed to delete OAuth credentials: {error}"))?;
+            if removed {
+                say(process, &format!("Removed OAuth credentials for '{name}'."))
+            } else {
+                say(
+                    process,
+                    &format!("No OAuth credentials stored for '{name}'."),
+                )
+            }
         }
         McpAction::Remove { name } => {
             let mut document =
@@ -192,16 +265,102 @@ fn configured_servers<Out: Write, Err: Write>(
     };
     let entries = codex_core::config::load_mcp_server_entries(codex_home, &process.cwd, &overrides)
         .map_err(|error| error.to_string())?;
+    let tokens = oauth_defaults(codex_home, config, process)?.tokens;
     let mut servers = Vec::new();
     for (name, entry) in &entries {
         match ServerListing::new(name, entry) {
-            Ok(server) => servers.push(server),
+            Ok(server) => servers.push(server.with_sign_in_from(&tokens)),
             Err(problem) => {
                 let _ = writeln!(process.stderr, "warning: {problem}; the server is left out");
             }
         }
     }
     Ok(servers)
+}
+
+/// The HTTP server `name` for `login` / `logout`; a stdio server has no sign-in.
+fn http_server<Out: Write, Err: Write>(
+    codex_home: &std::path::Path,
+    config: &[String],
+    name: &str,
+    action: &str,
+    process: &mut Process<Out, Err>,
+) -> Result<ServerListing, String> {
+    let servers = configured_servers(codex_home, config, process)?;
+    let Some(server) = servers.into_iter().find(|server| server.name() == name) else {
+        return Err(format!("No MCP server named '{name}' found."));
+    };
+    if server.url().is_none() {
+        return Err(match action {
+            "login" => "OAuth login is only supported for streamable HTTP servers.".to_string(),
+            _ => "OAuth logout is only supported for streamable_http transports.".to_string(),
+        });
+    }
+    Ok(server)
+}
+
+fn oauth_defaults<Out: Write, Err: Write>(
+    codex_home: &std::path::Path,
+    config: &[String],
+    process: &Process<Out, Err>,
+) -> Result<McpOAuthConfig, String> {
+    let overrides = ConfigOverrides {
+        config_overrides: config.to_vec(),
+        ..ConfigOverrides::default()
+    };
+    codex_core::config::load_mcp_oauth_config(codex_home, &process.cwd, &overrides)
+        .map_err(|error| error.to_string())
+}
+
+/// Signs in to `server`: prints the link (and opens the browser unless told not to),
+/// waits for the answer and keeps the tokens.
+fn sign_in<Out: Write, Err: Write>(
+    server: ServerListing,
+    defaults: &McpOAuthConfig,
+    login: &LoginArgs,
+    process: &mut Process<Out, Err>,
+) -> Result<(), String> {
+    let resolved = server.resolved().map_err(|problem| problem.to_string())?;
+    let mut settings = LoginSettings::for_server(&resolved, defaults)
+        .ok_or("OAuth login is only supported for streamable HTTP servers.")?;
+    if !login.scopes.is_empty() {
+        settings.scopes = login.scopes.clone();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the sign-in: {error}"))?;
+    let outcome = runtime.block_on(async {
+        let pending = start_login(&settings).await?;
+        let page = pending.authorization_url().to_string();
+        let opened = !login.no_browser && open_in_browser(&page).is_ok();
+        let invitation = if opened {
+            "Your browser opened the sign-in page; if it did not, open this link:"
+        } else {
+            "Open this link in a browser to sign in:"
+        };
+        let _ = writeln!(
+            process.stdout,
+            "{invitation}
+{page}"
+        );
+        let _ = process.stdout.flush();
+        pending.finish(&defaults.tokens, BROWSER_TIMEOUT).await
+    });
+    let logged_in = outcome.map_err(|error| error.to_string())?;
+    let _ = writeln!(
+        process.stdout,
+        "Successfully logged in to MCP server '{}'.",
+        settings.server
+    );
+    if let SavedIn::File(path) = logged_in.saved_in {
+        let _ = writeln!(
+            process.stdout,
+            "The tokens are in {} (readable by you alone): no OS keychain was available.",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn pretty_json(value: &impl serde::Serialize) -> Result<String, String> {

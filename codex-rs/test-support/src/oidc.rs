@@ -2,8 +2,9 @@
 //! browser. The provider is panva's certified `oidc-provider` from npm, run by
 //! `oidc/provider.mjs` (in this crate) and set up to issue Entra-shaped access tokens for
 //! one API ([`API`]) to one public desktop client ([`DESKTOP`]) of tenant [`TENANT`].
-//! Tests that need it skip with a reason when Node.js or the package is missing, unless
-//! `ZSPARK_REQUIRE_CLIENTS=1` (CI installs them).
+//! `oidc/mcp_oauth.mjs` runs the same provider as the authorization server of an
+//! OAuth-protected MCP server. Tests that need it skip with a reason when Node.js or the
+//! package is missing, unless `ZSPARK_REQUIRE_CLIENTS=1` (CI installs them).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -85,6 +86,72 @@ pub async fn start_provider(dir: &PathBuf, user_oid: &str) -> Provider {
         .to_string();
     Provider {
         issuer,
+        _process: process,
+    }
+}
+
+/// A running `mcp_oauth.mjs`: an authorization server and an MCP endpoint that wants
+/// its tokens; stopped when dropped.
+pub struct OAuthMcpServer {
+    pub issuer: String,
+    /// The MCP endpoint (`http://127.0.0.1:<port>/mcp`).
+    pub url: String,
+    _process: tokio::process::Child,
+}
+
+/// Where the MCP SDK is installed (`ZSPARK_TEST_MCP_NODE_MODULES`, a `node_modules`
+/// holding `@modelcontextprotocol/sdk`), or `None` (with the reason printed).
+pub fn mcp_sdk_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ZSPARK_TEST_MCP_NODE_MODULES").map(PathBuf::from);
+    if dir
+        .as_ref()
+        .is_some_and(|dir| dir.join("@modelcontextprotocol/sdk").is_dir())
+    {
+        return dir;
+    }
+    assert!(
+        std::env::var("ZSPARK_REQUIRE_CLIENTS").as_deref() != Ok("1"),
+        "ZSPARK_REQUIRE_CLIENTS=1 but ZSPARK_TEST_MCP_NODE_MODULES holds no @modelcontextprotocol/sdk"
+    );
+    eprintln!(
+        "skipping: set ZSPARK_TEST_MCP_NODE_MODULES to a node_modules where `npm install @modelcontextprotocol/sdk` ran"
+    );
+    None
+}
+
+/// Starts an OAuth-protected MCP server whose authorization server signs in `user`
+/// without asking and issues access tokens valid for `token_ttl_seconds`.
+pub async fn start_oauth_mcp_server(
+    provider_dir: &PathBuf,
+    sdk_dir: &PathBuf,
+    user: &str,
+    token_ttl_seconds: u64,
+) -> OAuthMcpServer {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc/mcp_oauth.mjs");
+    let mut process = tokio::process::Command::new("node")
+        .arg(script)
+        .env("OIDC_PROVIDER_DIR", provider_dir)
+        .env("MCP_NODE_MODULES", sdk_dir)
+        .env("USER_ID", user)
+        .env("ACCESS_TOKEN_TTL", token_ttl_seconds.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let stdout = process.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the server prints its addresses");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let addresses = serde_json::from_str::<serde_json::Value>(&first).unwrap();
+    OAuthMcpServer {
+        issuer: addresses["issuer"].as_str().unwrap().to_string(),
+        url: addresses["mcp"].as_str().unwrap().to_string(),
         _process: process,
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::provider::ModelProviderInfo;
 use crate::mcp::config::{McpServerFile, PluginSettingsFile};
+use crate::mcp::oauth::CredentialsStoreMode;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigFile {
@@ -42,6 +43,12 @@ pub struct ConfigFile {
     pub features: FeaturesFile,
     #[serde(default)]
     pub mcp_servers: BTreeMap<String, McpServerFile>,
+    /// Where MCP OAuth tokens are kept: `auto` (the keychain, else a file), `file`, `keyring`.
+    pub mcp_oauth_credentials_store: Option<CredentialsStoreMode>,
+    /// The loopback port of MCP sign-in redirects, for servers that set none.
+    pub mcp_oauth_callback_port: Option<u16>,
+    /// The redirect URI of MCP sign-ins, for servers that set none.
+    pub mcp_oauth_callback_url: Option<String>,
     /// Read for the MCP servers plugins declare; the other plugin keys are accepted
     /// silently (see [`ACCEPTED_KEYS`]).
     #[serde(default)]

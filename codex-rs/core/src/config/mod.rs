@@ -20,12 +20,14 @@ use codex_protocol::{
     ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
 };
 
+use file::ConfigFile;
 pub use file::{EnvironmentInherit, HistoryPersistence};
 pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
 
 use crate::mcp::McpServer;
 use crate::mcp::config::McpServerFile;
+use crate::mcp::oauth::TokenStore;
 use crate::model_info;
 
 /// A snapshot of environment variables.
@@ -99,9 +101,32 @@ pub struct Config {
     /// The `[mcp_servers]` that are valid, in name order; each invalid one is a warning
     /// naming it and the fix.
     pub mcp_servers: Vec<McpServer>,
+    /// Where MCP OAuth tokens are kept, and the sign-in redirect defaults.
+    pub mcp_oauth: McpOAuthConfig,
     pub session_source: SessionSource,
     /// The environment the runtime was started with (API keys, command environment).
     pub env: Env,
+}
+
+/// The top-level `mcp_oauth_*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpOAuthConfig {
+    pub tokens: TokenStore,
+    pub callback_port: Option<u16>,
+    pub callback_url: Option<String>,
+}
+
+impl McpOAuthConfig {
+    fn from_file(codex_home: &Path, file: &ConfigFile) -> Self {
+        Self {
+            tokens: TokenStore::new(
+                codex_home,
+                file.mcp_oauth_credentials_store.unwrap_or_default(),
+            ),
+            callback_port: file.mcp_oauth_callback_port,
+            callback_url: file.mcp_oauth_callback_url.clone(),
+        }
+    }
 }
 
 impl Config {
@@ -246,6 +271,19 @@ pub fn load_mcp_server_entries(
     let mut warnings = Vec::new();
     let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
     Ok(merged.file.mcp_servers)
+}
+
+/// The `mcp_oauth_*` settings a session in `cwd` would use, for the `zspark mcp`
+/// commands and the desktop's sign-in.
+pub fn load_mcp_oauth_config(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<McpOAuthConfig, ConfigError> {
+    let cwd = &codex_apply_patch::normalize_path(cwd);
+    let mut warnings = Vec::new();
+    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
+    Ok(McpOAuthConfig::from_file(codex_home, &merged.file))
 }
 
 /// Loads configuration for a session in `cwd`.
@@ -413,6 +451,7 @@ pub fn load_config(
             servers.extend(from_plugins);
             servers
         },
+        mcp_oauth: McpOAuthConfig::from_file(codex_home, &file),
         session_source,
         env,
     };

@@ -5,7 +5,9 @@
 //! server's start-up time-out; [`McpConnection::call_tool`] runs one `tools/call`, and
 //! the resource methods one request each, within the tool time-out. A stdio server gets
 //! a small default environment (as under Codex), the variables named in `env_vars`, then
-//! `env`; what it printed on stderr is kept so a failed start says why.
+//! `env`; what it printed on stderr is kept so a failed start says why. An HTTP server
+//! the user signed in to (`zspark mcp login`) gets its saved OAuth token, refreshed as
+//! it expires.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -14,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ClientRequest,
     CustomRequest, CustomResult, Implementation, ListResourceTemplatesResult, ListResourcesResult,
@@ -22,15 +24,18 @@ use rmcp::model::{
     ServerResult, Tool,
 };
 use rmcp::service::{MaybeSendFuture, NotificationContext, RoleClient, RunningService};
-use rmcp::transport::TokioChildProcess;
+use rmcp::transport::auth::OAuthClientConfig;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
 };
+use rmcp::transport::{AuthClient, AuthError, AuthorizationManager, TokioChildProcess};
 use rmcp::{ClientHandler, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Notify;
 
 use super::config::{HttpTransport, McpServer, McpTransport, StdioTransport};
+use super::oauth::TokenStore;
+use super::oauth::credentials::ServerCredentials;
 use crate::config::Env;
 
 /// Variables a stdio server gets from zspark's environment without being named.
@@ -65,9 +70,13 @@ pub enum McpStartError {
         stderr: Vec<String>,
     },
     #[error(
-        "MCP server `{server}` wants credentials (it answered 401 Unauthorized): put a token in an environment variable and name it in `bearer_token_env_var` of [mcp_servers.{server}], or send what it needs in `http_headers`; OAuth sign-in is not supported yet"
+        "MCP server `{server}` wants credentials (it answered 401 Unauthorized): if it supports OAuth, sign in with `zspark mcp login {server}` (or Settings → MCP servers → Sign in); otherwise put a token in an environment variable and name it in `bearer_token_env_var` of [mcp_servers.{server}], or send what it needs in `http_headers`"
     )]
     Unauthorized { server: String },
+    #[error(
+        "MCP server `{server}` no longer accepts its saved sign-in ({reason}): sign in again with `zspark mcp login {server}` (or Settings → MCP servers → Sign in)"
+    )]
+    SignInExpired { server: String, reason: String },
 }
 
 fn stderr_note(lines: &[String]) -> String {
@@ -162,9 +171,11 @@ impl McpConnection {
         server: &McpServer,
         env: &Env,
         cwd: &Path,
+        tokens: &TokenStore,
     ) -> Result<McpConnection, McpStartError> {
         let stderr: Arc<Mutex<Vec<String>>> = Arc::default();
         let tools_changed = Arc::new(Notify::new());
+        let mut signed_in = false;
         let starting = async {
             let service = match &server.transport {
                 McpTransport::Stdio(stdio) => {
@@ -178,15 +189,38 @@ impl McpConnection {
                             server: server.name.clone(),
                             reason: format!("no HTTP client: {error}"),
                         })?;
-                    let transport = StreamableHttpClientTransport::with_client(
-                        http,
-                        http_config(&server.name, remote, env)?,
-                    );
-                    client(tools_changed.clone()).serve(transport).await
+                    let config = http_config(&server.name, remote, env)?;
+                    let saved_sign_in = if config.auth_header.is_some()
+                        || config.custom_headers.contains_key(&AUTHORIZATION)
+                    {
+                        None
+                    } else {
+                        signed_in_manager(&server.name, remote, tokens).await?
+                    };
+                    signed_in = saved_sign_in.is_some();
+                    let client = client(tools_changed.clone());
+                    match saved_sign_in {
+                        Some(manager) => {
+                            let http = AuthClient::new(http, manager);
+                            let transport =
+                                StreamableHttpClientTransport::with_client(http, config);
+                            client.serve(transport).await
+                        }
+                        None => {
+                            let transport =
+                                StreamableHttpClientTransport::with_client(http, config);
+                            client.serve(transport).await
+                        }
+                    }
                 }
             }
             .map_err(|error| {
-                if is_auth_required(&error) {
+                if is_auth_required(&error) && signed_in {
+                    McpStartError::SignInExpired {
+                        server: server.name.clone(),
+                        reason: with_causes(&error),
+                    }
+                } else if is_auth_required(&error) {
                     McpStartError::Unauthorized {
                         server: server.name.clone(),
                     }
@@ -428,7 +462,7 @@ fn is_auth_required(error: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// An error and its causes on one line, each said once.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(error) = cause {
@@ -484,6 +518,50 @@ fn spawn(
     Ok(transport)
 }
 
+/// An authorization manager holding the server's saved OAuth tokens (refreshing them
+/// as they expire, and saving what it gets), or `None` when it has none.
+async fn signed_in_manager(
+    server: &str,
+    remote: &HttpTransport,
+    tokens: &TokenStore,
+) -> Result<Option<AuthorizationManager>, McpStartError> {
+    let saved = tokens
+        .load(server, &remote.url)
+        .map_err(|error| McpStartError::Spawn {
+            server: server.to_string(),
+            reason: error.to_string(),
+        })?;
+    let Some(saved) = saved else {
+        return Ok(None);
+    };
+    zspark_bridge::http::install_crypto_provider();
+    let cannot = |error: AuthError| McpStartError::Handshake {
+        server: server.to_string(),
+        reason: format!(
+            "cannot use its saved sign-in: {}; sign in again with `zspark mcp login {server}`",
+            with_causes(&error)
+        ),
+        stderr: Vec::new(),
+    };
+    let mut manager = AuthorizationManager::new(remote.url.as_str())
+        .await
+        .map_err(cannot)?;
+    manager.set_credential_store(ServerCredentials::new(tokens.clone(), server, &remote.url));
+    if !manager.initialize_from_store().await.map_err(cannot)? {
+        return Ok(None);
+    }
+    if let Some(secret) = &remote.oauth.client_secret {
+        let redirect = remote.oauth.callback_url.clone().unwrap_or_default();
+        manager
+            .configure_client(
+                OAuthClientConfig::new(saved.client_id.clone(), redirect)
+                    .with_client_secret(secret),
+            )
+            .map_err(cannot)?;
+    }
+    Ok(Some(manager))
+}
+
 /// The URL, bearer token (from its environment variable) and headers of an HTTP server.
 fn http_config(
     server: &str,
@@ -495,6 +573,7 @@ fn http_config(
         bearer_token_env_var,
         http_headers,
         env_http_headers,
+        oauth: _,
     } = remote;
     let unset = |var: &str, what: &str| McpStartError::Spawn {
         server: server.to_string(),

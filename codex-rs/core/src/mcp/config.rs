@@ -204,6 +204,19 @@ pub struct HttpTransport {
     pub http_headers: BTreeMap<String, String>,
     /// Header name -> the environment variable holding its value.
     pub env_http_headers: BTreeMap<String, String>,
+    /// How zspark signs in when the server wants OAuth (`oauth`, `scopes`).
+    pub oauth: OAuthClientSettings,
+}
+
+/// The OAuth client a server's sign-in uses: one registered beforehand, or (without
+/// `client_id`) one zspark registers itself; and the scopes to ask for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OAuthClientSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub callback_port: Option<u16>,
+    pub callback_url: Option<String>,
+    pub scopes: Vec<String>,
 }
 
 /// Which of a server's tools the model gets: `enabled_tools` (all when absent), then
@@ -300,6 +313,17 @@ impl McpServerFile {
             .collect()
     }
 
+    fn oauth_client(&self) -> OAuthClientSettings {
+        let oauth = self.oauth.clone().unwrap_or_default();
+        OAuthClientSettings {
+            client_id: oauth.client_id,
+            client_secret: oauth.client_secret,
+            callback_port: oauth.callback_port,
+            callback_url: oauth.callback_url,
+            scopes: self.scopes.clone().unwrap_or_default(),
+        }
+    }
+
     /// Checks the entry named `name` and resolves its transport and defaults.
     pub fn resolve(&self, name: &str) -> Result<McpServer, McpConfigError> {
         let problem = |text: String| McpConfigError {
@@ -367,6 +391,7 @@ impl McpServerFile {
                     bearer_token_env_var: self.bearer_token_env_var.clone(),
                     http_headers: self.http_headers.clone().unwrap_or_default(),
                     env_http_headers: self.env_http_headers.clone().unwrap_or_default(),
+                    oauth: self.oauth_client(),
                 })
             }
         };
@@ -505,6 +530,18 @@ mod tests {
             McpTransport::StreamableHttp(HttpTransport { url, bearer_token_env_var: Some(var), .. })
                 if url == "https://mcp.example.com/mcp" && var == "DEMO_TOKEN"
         ));
+        let McpTransport::StreamableHttp(remote) = &server.transport else {
+            unreachable!("matched above")
+        };
+        assert_eq!(
+            remote.oauth,
+            OAuthClientSettings {
+                client_id: Some("abc".into()),
+                callback_port: Some(5555),
+                scopes: vec!["read".into()],
+                ..OAuthClientSettings::default()
+            }
+        );
         assert_eq!(server.startup_timeout, DEFAULT_STARTUP_TIMEOUT);
         assert_eq!(server.tool_timeout, DEFAULT_TOOL_TIMEOUT);
         assert!(server.enabled && !server.required);

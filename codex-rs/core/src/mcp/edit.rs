@@ -209,6 +209,42 @@ impl ConfigDocument {
         Ok(true)
     }
 
+    /// Sets the OAuth client an HTTP server's sign-in uses (`[mcp_servers.<name>.oauth]`
+    /// `client_id`, `client_secret`) and the RFC 8707 resource to ask for
+    /// (`oauth_resource`); `None` leaves a setting as it is. False when there is no
+    /// server `name`.
+    pub fn set_oauth_client(
+        &mut self,
+        name: &str,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<bool, EditError> {
+        let path = self.path.clone();
+        let Some(servers) = self.servers_table(false)? else {
+            return Ok(false);
+        };
+        let Some(Item::Table(table)) = servers.get_mut(name) else {
+            return Ok(false);
+        };
+        if let Some(resource) = resource {
+            table["oauth_resource"] = value(resource);
+        }
+        if client_id.is_none() && client_secret.is_none() {
+            return Ok(true);
+        }
+        let key = format!("mcp_servers.{name}.oauth");
+        let oauth = implicit_table(table, "oauth").ok_or(EditError::NotEditable { path, key })?;
+        oauth.set_implicit(false);
+        if let Some(client_id) = client_id {
+            oauth["client_id"] = value(client_id);
+        }
+        if let Some(secret) = client_secret {
+            oauth["client_secret"] = value(secret);
+        }
+        Ok(true)
+    }
+
     /// Removes the server `name`; false when there was none.
     pub fn remove_server(&mut self, name: &str) -> Result<bool, EditError> {
         let Some(servers) = self.servers_table(false)? else {
@@ -420,6 +456,52 @@ mod tests {
         assert_eq!(
             parsed["mcp_servers"]["files"]["env"]["ROOT"].as_str(),
             Some("/srv")
+        );
+    }
+
+    #[test]
+    fn an_oauth_client_is_written_under_the_server() {
+        use crate::mcp::config::McpTransport;
+        let text = edited(WRITTEN_BY_HAND, |document| {
+            document
+                .add_server(
+                    "tracker",
+                    &NewServer::StreamableHttp {
+                        url: "https://tracker.example/mcp".into(),
+                        bearer_token_env_var: None,
+                    },
+                )
+                .unwrap();
+            assert!(
+                document
+                    .set_oauth_client(
+                        "tracker",
+                        Some("client-7"),
+                        None,
+                        Some("https://tracker.example")
+                    )
+                    .unwrap()
+            );
+            assert!(
+                !document
+                    .set_oauth_client("nobody", Some("x"), None, None)
+                    .unwrap()
+            );
+        });
+        assert!(text.starts_with("# my settings\n"), "{text}");
+        let entry = toml::from_str::<toml::Table>(&text).unwrap()["mcp_servers"]["tracker"].clone();
+        let server = entry
+            .try_into::<McpServerFile>()
+            .unwrap()
+            .resolve("tracker")
+            .unwrap();
+        let McpTransport::StreamableHttp(remote) = server.transport else {
+            panic!("an HTTP server: {text}");
+        };
+        assert_eq!(remote.oauth.client_id.as_deref(), Some("client-7"));
+        assert!(
+            text.contains("oauth_resource = \"https://tracker.example\""),
+            "{text}"
         );
     }
 

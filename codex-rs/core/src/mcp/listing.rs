@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::config::{EnvVarFile, McpServerFile};
+use super::oauth::TokenStore;
 
 /// The placeholder shown instead of a secret value.
 const MASK: &str = "*****";
@@ -26,6 +27,9 @@ pub enum AuthStatus {
     BearerToken,
     /// An HTTP server with no bearer token: it may or may not want a sign-in.
     Unknown,
+    /// An HTTP server zspark (or Codex) signed in to with OAuth.
+    #[serde(rename = "o_auth")]
+    OAuth,
 }
 
 impl AuthStatus {
@@ -34,6 +38,7 @@ impl AuthStatus {
             Self::Unsupported => "Unsupported",
             Self::BearerToken => "Bearer token",
             Self::Unknown => "Unknown",
+            Self::OAuth => "OAuth",
         }
     }
 }
@@ -92,6 +97,8 @@ pub struct ServerListing {
     name: String,
     entry: McpServerFile,
     transport: TransportRecord,
+    /// Whether OAuth tokens are saved for the server.
+    signed_in: bool,
 }
 
 impl ServerListing {
@@ -121,7 +128,33 @@ impl ServerListing {
             name: name.to_string(),
             entry: entry.clone(),
             transport,
+            signed_in: false,
         })
+    }
+
+    /// The same listing, knowing whether `tokens` hold a sign-in for the server (a
+    /// store that cannot be read counts as none).
+    pub fn with_sign_in_from(mut self, tokens: &TokenStore) -> Self {
+        self.signed_in = match &self.transport {
+            TransportRecord::StreamableHttp { url, .. } => {
+                matches!(tokens.load(&self.name, url), Ok(Some(_)))
+            }
+            TransportRecord::Stdio { .. } => false,
+        };
+        self
+    }
+
+    /// The server as a session would use it.
+    pub fn resolved(&self) -> Result<super::McpServer, super::McpConfigError> {
+        self.entry.resolve(&self.name)
+    }
+
+    /// The URL of an HTTP server.
+    pub fn url(&self) -> Option<&str> {
+        match &self.transport {
+            TransportRecord::StreamableHttp { url, .. } => Some(url),
+            TransportRecord::Stdio { .. } => None,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -148,6 +181,7 @@ impl ServerListing {
                 bearer_token_env_var: Some(_),
                 ..
             } => AuthStatus::BearerToken,
+            TransportRecord::StreamableHttp { .. } if self.signed_in => AuthStatus::OAuth,
             TransportRecord::StreamableHttp { .. } => AuthStatus::Unknown,
         }
     }

@@ -1,7 +1,8 @@
 //! MCP (Model Context Protocol) servers, the Codex way: how `[mcp_servers.<name>]` is
 //! read and checked ([`config`]), joined by the servers plugins declare
 //! (`plugin_servers`), and shown and written by `zspark mcp` ([`listing`], [`edit`]); one connection to a server ([`client`], on `rmcp`); the names a server's
-//! tools get for the model ([`names`]); the handlers of those tools (`tools`) and of
+//! tools get for the model ([`names`]); OAuth sign-in and tokens for HTTP servers
+//! ([`oauth`]); the handlers of those tools (`tools`) and of
 //! the resource tools (`resources`), recorded in rollouts as Codex records them
 //! (`record`); and a session's servers by name (`servers`), started in the background
 //! and restarted when they stop (`startup`). A Codex user's servers and
@@ -12,6 +13,7 @@ pub mod config;
 pub mod edit;
 pub mod listing;
 pub mod names;
+pub mod oauth;
 mod plugin_servers;
 mod record;
 mod resources;
@@ -20,8 +22,8 @@ pub(crate) mod startup;
 mod tools;
 
 pub use config::{
-    ApprovalMode, HttpTransport, McpConfigError, McpServer, McpTransport, StdioTransport,
-    ToolFilter,
+    ApprovalMode, HttpTransport, McpConfigError, McpServer, McpTransport, OAuthClientSettings,
+    StdioTransport, ToolFilter,
 };
 pub use plugin_servers::plugin_servers;
 pub use record::replayed as replayed_call;

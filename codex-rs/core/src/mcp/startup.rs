@@ -127,10 +127,11 @@ async fn start(
         servers.set(&server.name, ServerState::Failed(reason.clone()));
         reason
     };
-    let connection = McpConnection::start(server, &config.env, &config.cwd)
-        .await
-        .map(Arc::new)
-        .map_err(|error| failed(error.to_string()))?;
+    let connection =
+        McpConnection::start(server, &config.env, &config.cwd, &config.mcp_oauth.tokens)
+            .await
+            .map(Arc::new)
+            .map_err(|error| failed(error.to_string()))?;
     servers.set(&server.name, ServerState::Ready(connection.clone()));
     let announcement = offer(session, server, &connection, connection.tools()).map_err(failed)?;
     if let Some(warning) = unreadable_warning(&server.name, connection.unreadable_tools()) {

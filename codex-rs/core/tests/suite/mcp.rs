@@ -13,6 +13,7 @@ use codex_core::config::Env;
 use codex_core::mcp::McpServer;
 use codex_core::mcp::client::{McpCallError, McpConnection, McpStartError};
 use codex_core::mcp::config::McpServerFile;
+use codex_core::mcp::oauth::{CredentialsStoreMode, TokenStore};
 use codex_test_support::mcp::everything_server;
 use tokio::io::AsyncBufReadExt;
 
@@ -49,16 +50,25 @@ fn host_env() -> Env {
     std::env::vars().collect()
 }
 
+/// A token store with nothing signed in, in the test's own directory.
+fn no_tokens(work: &tempfile::TempDir) -> TokenStore {
+    TokenStore::new(work.path(), CredentialsStoreMode::File)
+}
+
 #[tokio::test]
 async fn a_stdio_server_starts_lists_its_tools_and_answers_calls() {
     let Some(program) = everything_server() else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
-    let connection =
-        McpConnection::start(&stdio_everything(&program, ""), &host_env(), work.path())
-            .await
-            .unwrap();
+    let connection = McpConnection::start(
+        &stdio_everything(&program, ""),
+        &host_env(),
+        work.path(),
+        &no_tokens(&work),
+    )
+    .await
+    .unwrap();
     let echo = connection
         .tools()
         .iter()
@@ -98,7 +108,7 @@ async fn a_stdio_server_sees_only_the_default_and_named_variables() {
         &program,
         "env_vars = [\"FORWARDED_TOKEN\"]\nenv = { SET_BY_CONFIG = \"yes\" }",
     );
-    let connection = McpConnection::start(&config, &env, work.path())
+    let connection = McpConnection::start(&config, &env, work.path(), &no_tokens(&work))
         .await
         .unwrap();
     let result = connection.call_tool("get-env", None).await.unwrap();
@@ -119,7 +129,7 @@ async fn a_call_longer_than_the_tool_time_out_fails_with_one_line() {
     };
     let work = tempfile::tempdir().unwrap();
     let config = stdio_everything(&program, "tool_timeout_sec = 1");
-    let connection = McpConnection::start(&config, &host_env(), work.path())
+    let connection = McpConnection::start(&config, &host_env(), work.path(), &no_tokens(&work))
         .await
         .unwrap();
     let arguments = serde_json::json!({"duration": 30, "steps": 2});
@@ -223,7 +233,7 @@ async fn a_streamable_http_server_answers_calls() {
         ),
     );
     let work = tempfile::tempdir().unwrap();
-    let connection = McpConnection::start(&config, &Env::new(), work.path())
+    let connection = McpConnection::start(&config, &Env::new(), work.path(), &no_tokens(&work))
         .await
         .unwrap_or_else(|error| panic!("{error}\nthe server said:\n{}", everything.said()));
     assert!(connection.tools().iter().any(|tool| tool.name == "get-sum"));
@@ -240,7 +250,7 @@ async fn a_streamable_http_server_answers_calls() {
 async fn start_up_failures_name_the_server_and_the_cause() {
     let work = tempfile::tempdir().unwrap();
     let missing = server("ghost", "command = \"/nonexistent/mcp-server\"");
-    let error = McpConnection::start(&missing, &host_env(), work.path())
+    let error = McpConnection::start(&missing, &host_env(), work.path(), &no_tokens(&work))
         .await
         .err()
         .unwrap();
@@ -258,7 +268,7 @@ async fn start_up_failures_name_the_server_and_the_cause() {
         "command = \"sh\"\nargs = [\"-c\", \"echo waiting for a licence >&2; sleep 30\"]\nstartup_timeout_sec = 0.5",
     );
     let started = std::time::Instant::now();
-    let error = McpConnection::start(&silent, &host_env(), work.path())
+    let error = McpConnection::start(&silent, &host_env(), work.path(), &no_tokens(&work))
         .await
         .err()
         .unwrap();
@@ -279,7 +289,7 @@ async fn start_up_failures_name_the_server_and_the_cause() {
         "remote",
         "url = \"http://127.0.0.1:9/mcp\"\nbearer_token_env_var = \"ZSPARK_TEST_UNSET_TOKEN\"",
     );
-    let error = McpConnection::start(&missing_token, &Env::new(), work.path())
+    let error = McpConnection::start(&missing_token, &Env::new(), work.path(), &no_tokens(&work))
         .await
         .err()
         .unwrap();
@@ -797,9 +807,14 @@ async fn the_resource_tools_list_and_read_the_servers_resources() {
         return;
     };
     let work = tempfile::tempdir().unwrap();
-    let direct = McpConnection::start(&stdio_everything(&program, ""), &host_env(), work.path())
-        .await
-        .unwrap();
+    let direct = McpConnection::start(
+        &stdio_everything(&program, ""),
+        &host_env(),
+        work.path(),
+        &no_tokens(&work),
+    )
+    .await
+    .unwrap();
     let first_page = direct.list_resources(None).await.unwrap();
     let uri = first_page.resources[0].uri.clone();
     direct.stop().await;
@@ -1109,7 +1124,8 @@ async fn malformed_tools_and_a_401_say_what_is_wrong_and_name_the_server() {
             script.display().to_string()
         ),
     );
-    let outcome = McpConnection::start(&malformed, &host_env(), work.path()).await;
+    let outcome =
+        McpConnection::start(&malformed, &host_env(), work.path(), &no_tokens(&work)).await;
     let connection = outcome.unwrap();
     let names: Vec<&str> = connection
         .tools()
@@ -1139,7 +1155,7 @@ async fn malformed_tools_and_a_401_say_what_is_wrong_and_name_the_server() {
         }
     });
     let locked = server("locked", &format!("url = \"http://127.0.0.1:{port}/mcp\""));
-    let error = McpConnection::start(&locked, &Env::new(), work.path())
+    let error = McpConnection::start(&locked, &Env::new(), work.path(), &no_tokens(&work))
         .await
         .err()
         .unwrap();

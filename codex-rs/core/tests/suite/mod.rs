@@ -8,6 +8,7 @@ mod config;
 mod context;
 mod interrupt;
 mod mcp;
+mod mcp_oauth;
 mod replay;
 mod retries;
 mod rollout;
