@@ -1,6 +1,6 @@
 //! Two-way compatibility with the real Codex CLI: sessions written by one are resumed by
-//! the other with their history intact, both find the same skills, and `mcp` shows and
-//! writes the same MCP servers. Runs when
+//! the other with their history intact, both find the same skills, `mcp` shows and
+//! writes the same MCP servers, and an MCP sign-in by either serves both. Runs when
 //! `ZSPARK_TEST_CODEX_BIN` names a Codex binary (CI installs `@openai/codex`); skips
 //! with a reason otherwise, unless `ZSPARK_REQUIRE_CLIENTS=1`.
 #![allow(
@@ -644,4 +644,158 @@ fn a_codex_session_with_mcp_calls_continues_in_zspark_with_its_calls_shown() {
     assert_eq!(replayed[0]["call_id"], "call_mcp");
     assert_eq!(replayed[0]["success"], true);
     assert!(replayed[0]["output"].as_str().unwrap().contains("unlocked"));
+}
+
+/// Runs `program mcp login <name> --no-browser` on `home` and signs in as the user
+/// would: the browser opens the link the program prints and follows it through to
+/// the program's loopback redirect. Returns what the program printed.
+async fn sign_in_with(program: &Path, home: &Path, name: &str) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let mut login = tokio::process::Command::new(program)
+        .args(["mcp", "login", name, "--no-browser"])
+        .current_dir(home)
+        .env("CODEX_HOME", home)
+        .env("HOME", home.parent().unwrap())
+        .env("RUST_BACKTRACE", "0")
+        // Codex also reads a pasted redirect URL; an open, silent stdin waits.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(login.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let link = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{program:?} printed no link: {printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("http") {
+            break reqwest::Url::parse(line.trim()).unwrap();
+        }
+    };
+    let http = zspark_bridge::http::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (browser, _) = codex_test_support::oidc::TestBrowser::new(http);
+    browser.visit(reqwest::Method::GET, link, None).await;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    let status = login.wait().await.unwrap();
+    assert!(status.success(), "{program:?} mcp login: {printed}");
+    printed
+}
+
+fn auth_status(program: &Path, home: &Path) -> String {
+    let (status, out, err) = mcp_command(program, home, &["list", "--json"]);
+    assert_eq!(status, 0, "{err}");
+    let servers = serde_json::from_str::<Value>(&out).unwrap();
+    let protected = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == "protected")
+        .unwrap();
+    protected["auth_status"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_sign_in_by_either_serves_both() {
+    let Some(codex) = codex_binary() else { return };
+    let Some(provider) = codex_test_support::oidc::provider_dir() else {
+        return;
+    };
+    let Some(sdk) = codex_test_support::oidc::mcp_sdk_dir() else {
+        return;
+    };
+    let server =
+        codex_test_support::oidc::start_oauth_mcp_server(&provider, &sdk, "alice", 3600).await;
+    let zspark = Path::new(env!("CARGO_BIN_EXE_zspark"));
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "mcp_oauth_credentials_store = \"file\"\n\n[mcp_servers.local]\ncommand = \"true\"\n\n[mcp_servers.protected]\nurl = {:?}\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    for program in [zspark, codex.as_path()] {
+        assert_eq!(
+            auth_status(program, home.path()),
+            "not_logged_in",
+            "{program:?}"
+        );
+        let login = mcp_command(program, home.path(), &["login", "local"]);
+        assert_eq!(login.0, 1);
+        assert!(
+            login
+                .2
+                .contains("OAuth login is only supported for streamable HTTP servers."),
+            "{program:?}: {login:?}"
+        );
+        let logout = mcp_command(program, home.path(), &["logout", "local"]);
+        assert_eq!(logout.0, 1);
+        assert!(
+            logout
+                .2
+                .contains("OAuth logout is only supported for streamable_http transports."),
+            "{program:?}: {logout:?}"
+        );
+    }
+
+    let printed = sign_in_with(zspark, home.path(), "protected").await;
+    assert!(
+        printed.contains("Successfully logged in to MCP server 'protected'."),
+        "{printed}"
+    );
+    for program in [zspark, codex.as_path()] {
+        assert_eq!(
+            auth_status(program, home.path()),
+            "o_auth",
+            "{program:?} reads zspark's sign-in"
+        );
+    }
+    let (status, out, _) = mcp_command(&codex, home.path(), &["logout", "protected"]);
+    assert_eq!(
+        (status, out.trim()),
+        (0, "Removed OAuth credentials for 'protected'.")
+    );
+    assert_eq!(
+        auth_status(zspark, home.path()),
+        "not_logged_in",
+        "Codex's logout removed it"
+    );
+
+    let printed = sign_in_with(&codex, home.path(), "protected").await;
+    assert!(printed.contains("Successfully logged in"), "{printed}");
+    assert_eq!(
+        auth_status(zspark, home.path()),
+        "o_auth",
+        "zspark reads Codex's sign-in"
+    );
+    let (status, out, _) = mcp_command(zspark, home.path(), &["logout", "protected"]);
+    assert_eq!(
+        (status, out.trim()),
+        (0, "Removed OAuth credentials for 'protected'.")
+    );
+    assert_eq!(
+        auth_status(&codex, home.path()),
+        "not_logged_in",
+        "zspark's logout removed it"
+    );
+    let theirs = mcp_command(&codex, home.path(), &["logout", "protected"]);
+    let ours = mcp_command(zspark, home.path(), &["logout", "protected"]);
+    assert_eq!((ours.0, ours.1.trim()), (theirs.0, theirs.1.trim()));
+    assert_eq!(
+        ours.1.trim(),
+        "No OAuth credentials stored for 'protected'."
+    );
 }

@@ -14,7 +14,8 @@ use codex_core::config::McpOAuthConfig;
 use codex_core::mcp::edit::{ConfigDocument, NewServer};
 use codex_core::mcp::listing::{ServerListing, render_tables};
 use codex_core::mcp::oauth::{
-    BROWSER_TIMEOUT, LoginSettings, SavedIn, logout, open_in_browser, start_login,
+    BROWSER_TIMEOUT, CredentialsStoreMode, LoginSettings, SavedIn, logout, offers_oauth,
+    open_in_browser, start_login,
 };
 use codex_core::{ConfigOverrides, find_codex_home};
 
@@ -198,7 +199,8 @@ fn act<Out: Write, Err: Write>(
             say(process, &format!("Removed global MCP server '{name}'."))
         }
         McpAction::List { json } => {
-            let servers = configured_servers(&codex_home, &args.config, process)?;
+            let servers =
+                with_oauth_probed(configured_servers(&codex_home, &args.config, process)?)?;
             if json {
                 let records: Vec<_> = servers.iter().map(ServerListing::listed).collect();
                 return say(process, &pretty_json(&records)?);
@@ -278,6 +280,31 @@ fn configured_servers<Out: Write, Err: Write>(
     Ok(servers)
 }
 
+/// The servers, each HTTP server without a token or sign-in asked whether it takes
+/// OAuth sign-ins (all at once, each for a few seconds at most).
+fn with_oauth_probed(servers: Vec<ServerListing>) -> Result<Vec<ServerListing>, String> {
+    if !servers.iter().any(ServerListing::needs_oauth_probe) {
+        return Ok(servers);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot ask the servers about OAuth: {error}"))?;
+    Ok(
+        runtime.block_on(futures::future::join_all(servers.into_iter().map(
+            |server| async move {
+                match server.url().filter(|_| server.needs_oauth_probe()) {
+                    Some(url) => {
+                        let offered = offers_oauth(url).await;
+                        server.with_oauth_offered(offered)
+                    }
+                    None => server,
+                }
+            },
+        ))),
+    )
+}
+
 /// The HTTP server `name` for `login` / `logout`; a stdio server has no sign-in.
 fn http_server<Out: Write, Err: Write>(
     codex_home: &std::path::Path,
@@ -354,9 +381,13 @@ fn sign_in<Out: Write, Err: Write>(
         settings.server
     );
     if let SavedIn::File(path) = logged_in.saved_in {
+        let why = match defaults.tokens.mode() {
+            CredentialsStoreMode::File => "as mcp_oauth_credentials_store asks",
+            _ => "no OS keychain was available",
+        };
         let _ = writeln!(
             process.stdout,
-            "The tokens are in {} (readable by you alone): no OS keychain was available.",
+            "The tokens are in {} (readable by you alone): {why}.",
             path.display()
         );
     }

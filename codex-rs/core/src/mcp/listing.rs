@@ -27,6 +27,8 @@ pub enum AuthStatus {
     BearerToken,
     /// An HTTP server with no bearer token: it may or may not want a sign-in.
     Unknown,
+    /// An HTTP server that publishes OAuth metadata, with no sign-in saved.
+    NotLoggedIn,
     /// An HTTP server zspark (or Codex) signed in to with OAuth.
     #[serde(rename = "o_auth")]
     OAuth,
@@ -38,6 +40,7 @@ impl AuthStatus {
             Self::Unsupported => "Unsupported",
             Self::BearerToken => "Bearer token",
             Self::Unknown => "Unknown",
+            Self::NotLoggedIn => "Not logged in",
             Self::OAuth => "OAuth",
         }
     }
@@ -99,6 +102,8 @@ pub struct ServerListing {
     transport: TransportRecord,
     /// Whether OAuth tokens are saved for the server.
     signed_in: bool,
+    /// Whether the server was found to publish OAuth metadata.
+    offers_oauth: bool,
 }
 
 impl ServerListing {
@@ -129,7 +134,20 @@ impl ServerListing {
             entry: entry.clone(),
             transport,
             signed_in: false,
+            offers_oauth: false,
         })
+    }
+
+    /// Whether the server's sign-in state depends on asking it: an HTTP server with
+    /// no bearer token and no saved sign-in.
+    pub fn needs_oauth_probe(&self) -> bool {
+        self.auth_status() == AuthStatus::Unknown
+    }
+
+    /// The same listing, knowing whether the server publishes OAuth metadata.
+    pub fn with_oauth_offered(mut self, offered: bool) -> Self {
+        self.offers_oauth = offered;
+        self
     }
 
     /// The same listing, knowing whether `tokens` hold a sign-in for the server (a
@@ -182,6 +200,7 @@ impl ServerListing {
                 ..
             } => AuthStatus::BearerToken,
             TransportRecord::StreamableHttp { .. } if self.signed_in => AuthStatus::OAuth,
+            TransportRecord::StreamableHttp { .. } if self.offers_oauth => AuthStatus::NotLoggedIn,
             TransportRecord::StreamableHttp { .. } => AuthStatus::Unknown,
         }
     }

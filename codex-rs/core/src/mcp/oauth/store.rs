@@ -157,7 +157,11 @@ impl TokenStore {
             }
         }
         let mut file = self.read_file()?;
-        file.insert(key, FileRecord::from_tokens(tokens));
+        let mut record = FileRecord::from_tokens(tokens);
+        if let Some(previous) = file.remove(&key) {
+            record.other = previous.other;
+        }
+        file.insert(key, record);
         self.write_file(&file)?;
         Ok(SavedIn::File(self.fallback_path()))
     }
@@ -234,8 +238,10 @@ impl TokenStore {
 /// The entry name of a server's tokens: its name and a digest of its URL, as Codex
 /// names it (`<server>|<16 hex digits>`).
 fn store_key(server: &str, url: &str) -> String {
-    let described = serde_json::json!({ "type": "http", "url": url, "headers": {} });
-    let digest = Sha256::digest(described.to_string().as_bytes());
+    // Codex digests this JSON with its keys in this order.
+    let url = serde_json::Value::from(url);
+    let described = format!(r#"{{"type":"http","url":{url},"headers":{{}}}}"#);
+    let digest = Sha256::digest(described.as_bytes());
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("{server}|{}", &hex[..16])
 }
@@ -253,6 +259,9 @@ struct FileRecord {
     refresh_token: Option<String>,
     #[serde(default)]
     scopes: Vec<String>,
+    /// What else the record holds (Codex writes the issuer, for one), kept as it was.
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl FileRecord {
@@ -265,6 +274,7 @@ impl FileRecord {
             expires_at: tokens.expires_at_ms,
             refresh_token: tokens.refresh_token.clone(),
             scopes: tokens.scopes.clone(),
+            other: serde_json::Map::new(),
         }
     }
 
@@ -493,6 +503,26 @@ mod tests {
     }
 
     #[test]
+    fn what_else_a_record_holds_survives_a_refresh() {
+        let home = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(home.path(), CredentialsStoreMode::File);
+        let original = tokens("docs", "one");
+        store.save(&original).unwrap();
+        let path = home.path().join(".credentials.json");
+        let mut file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let key = store_key("docs", &original.url);
+        file[&key]["issuer"] = "https://auth.example.com".into();
+        std::fs::write(&path, file.to_string()).unwrap();
+
+        store.save(&tokens("docs", "two")).unwrap();
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(file[&key]["access_token"], "two");
+        assert_eq!(file[&key]["issuer"], "https://auth.example.com");
+    }
+
+    #[test]
     fn a_damaged_file_is_reported_with_the_fix() {
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join(".credentials.json"), "{oops").unwrap();
@@ -534,6 +564,11 @@ mod tests {
 
     #[test]
     fn entries_are_named_by_server_and_a_digest_of_the_url() {
+        // The name Codex CLI 0.169 gave the tokens of this server.
+        assert_eq!(
+            store_key("protected", "http://127.0.0.1:45811/mcp"),
+            "protected|05d5b096f9611ae4"
+        );
         let key = store_key("docs", "https://docs.example.com/mcp");
         let (server, digest) = key.split_once('|').unwrap();
         assert_eq!(server, "docs");
