@@ -42,7 +42,7 @@ pub use engine::{
     SessionKey, SessionSettings, SessionStart, SharedCommand, Waker,
 };
 #[cfg(feature = "desktop")]
-pub use mcp_servers::{McpServerEntry, McpServerSpec};
+pub use mcp_servers::{McpServerEntry, McpServerSpec, McpSignIn};
 #[cfg(feature = "desktop")]
 pub use providers::{
     ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,

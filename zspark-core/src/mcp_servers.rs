@@ -1,6 +1,6 @@
 //! The MCP servers of the user's `config.toml` as the desktop's settings show and edit
-//! them: each server's name, whether it is on, how it is reached, and what is wrong
-//! with it when it is broken (broken entries are listed so they can be fixed or
+//! them: each server's name, whether it is on, how it is reached, whether it is signed
+//! in (OAuth, for HTTP servers), and what is wrong with it when it is broken (broken entries are listed so they can be fixed or
 //! removed). Edits go through `codex_core::mcp::edit`, keeping the rest of the file as
 //! the user wrote it; sessions opened afterwards use the new settings.
 
@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use codex_core::ConfigOverrides;
+use codex_core::config::McpOAuthConfig;
 use codex_core::mcp::edit::{ConfigDocument, NewServer};
-use codex_core::mcp::listing::{ServerListing, TransportRecord};
+use codex_core::mcp::listing::{AuthStatus, ServerListing, TransportRecord};
+use codex_core::mcp::oauth::{LoginSettings, TokenStore, logout};
 
 /// How a server is reached, as the form edits it.
 pub type McpServerSpec = NewServer;
@@ -23,6 +25,18 @@ pub struct McpServerEntry {
     pub spec: Option<McpServerSpec>,
     /// What is wrong with a broken entry, with the fix.
     pub problem: Option<String>,
+    pub sign_in: McpSignIn,
+}
+
+/// Where a server stands with OAuth sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpSignIn {
+    /// Nothing to sign in to: a stdio server, one with a bearer token, a broken entry.
+    NotApplicable,
+    /// An HTTP server with no saved sign-in (it may or may not want one).
+    SignedOut,
+    /// An HTTP server with saved OAuth tokens (from zspark or the Codex CLI).
+    SignedIn,
 }
 
 impl McpServerEntry {
@@ -62,16 +76,25 @@ impl McpServerStore {
             &ConfigOverrides::default(),
         )
         .map_err(|error| error.to_string())?;
+        let tokens = self.oauth()?.tokens;
         Ok(entries
             .iter()
             .map(|(name, entry)| match ServerListing::new(name, entry) {
                 Ok(listing) => {
-                    let listed = listing.listed();
+                    let listed = listing.with_sign_in_from(&tokens).listed();
+                    let sign_in = match listed.auth_status {
+                        AuthStatus::OAuth => McpSignIn::SignedIn,
+                        AuthStatus::Unknown | AuthStatus::NotLoggedIn => McpSignIn::SignedOut,
+                        AuthStatus::Unsupported | AuthStatus::BearerToken => {
+                            McpSignIn::NotApplicable
+                        }
+                    };
                     McpServerEntry {
                         name: name.clone(),
                         enabled: listed.enabled,
                         spec: Some(spec_of(listed.transport)),
                         problem: None,
+                        sign_in,
                     }
                 }
                 Err(problem) => McpServerEntry {
@@ -79,9 +102,46 @@ impl McpServerStore {
                     enabled: entry.enabled.unwrap_or(true),
                     spec: None,
                     problem: Some(problem.to_string()),
+                    sign_in: McpSignIn::NotApplicable,
                 },
             })
             .collect())
+    }
+
+    fn oauth(&self) -> Result<McpOAuthConfig, String> {
+        codex_core::config::load_mcp_oauth_config(
+            &self.codex_home,
+            &self.codex_home,
+            &ConfigOverrides::default(),
+        )
+        .map_err(|error| error.to_string())
+    }
+
+    /// What signing in to the HTTP server `name` takes, and where its tokens go.
+    pub fn login_settings(&self, name: &str) -> Result<(LoginSettings, TokenStore), String> {
+        let entries = codex_core::config::load_mcp_server_entries(
+            &self.codex_home,
+            &self.codex_home,
+            &ConfigOverrides::default(),
+        )
+        .map_err(|error| error.to_string())?;
+        let entry = entries
+            .get(name)
+            .ok_or_else(|| format!("there is no MCP server named `{name}` in config.toml"))?;
+        let server = entry.resolve(name).map_err(|problem| problem.to_string())?;
+        let oauth = self.oauth()?;
+        let settings = LoginSettings::for_server(&server, &oauth).ok_or_else(|| {
+            format!("`{name}` is a program zspark starts (stdio); only HTTP servers take a sign-in")
+        })?;
+        Ok((settings, oauth.tokens))
+    }
+
+    /// Forgets the sign-in of the HTTP server `name`.
+    pub fn sign_out(&self, name: &str) -> Result<(), String> {
+        let (settings, tokens) = self.login_settings(name)?;
+        logout(&settings.server, &settings.url, &tokens)
+            .map(|_| ())
+            .map_err(|error| format!("cannot forget the sign-in of `{name}`: {error}"))
     }
 
     /// Saves server `name` as `spec`; `previous` is the name it had when it was renamed

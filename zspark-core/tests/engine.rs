@@ -22,8 +22,9 @@ use codex_test_support::{Reply, ScriptedModelServer, Turn};
 use zspark_auth::signin::{BrowserError, OpenBrowser, SignInSettings, SystemBrowser};
 use zspark_core::{
     ArtifactKind, AttachmentKind, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
-    Launcher, Preview, ProviderProfile, SecretBackend, SessionSettings, SessionStart,
-    SharedCommand, SharedIdentity, SharedServer, SharedStatus, SystemLauncher,
+    Launcher, McpCommand, McpServerEntry, McpSignIn, Preview, ProviderProfile, SecretBackend,
+    SessionSettings, SessionStart, SharedCommand, SharedIdentity, SharedServer, SharedStatus,
+    SystemLauncher,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -723,4 +724,104 @@ fn the_engine_signs_in_through_a_real_provider_and_the_server_knows_the_user() {
     let (mut again, _) = engine(home.path());
     let after = shared_status(&mut again, SharedCommand::Connect(entra));
     assert_eq!(after.signed_in_as, None);
+}
+
+fn mcp_servers(engine: &mut Engine, command: McpCommand) -> Vec<McpServerEntry> {
+    engine.send(EngineCommand::Mcp(command)).unwrap();
+    wait_for(engine, |event| match event {
+        EngineEvent::McpServers(Ok(servers)) => Some(servers.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_engine_signs_in_to_an_oauth_mcp_server_through_the_browser_and_out() {
+    use codex_test_support::oidc::{
+        TestBrowser, mcp_sdk_dir, provider_dir, start_oauth_mcp_server,
+    };
+    let (Some(provider), Some(sdk)) = (provider_dir(), mcp_sdk_dir()) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(start_oauth_mcp_server(&provider, &sdk, "dana", 3600));
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "mcp_oauth_credentials_store = \"file\"\n\n[mcp_servers.local]\ncommand = \"true\"\n\n[mcp_servers.protected]\nurl = {:?}\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let (browser, mut requests) = TestBrowser::new(zspark_auth::http_client().unwrap());
+    let user = browser.clone();
+    runtime.spawn(async move { user.sign_in_when_asked(&mut requests).await });
+    let (mut engine, _) = engine_with(
+        home.path(),
+        Arc::new(SystemLauncher),
+        Arc::new(Browser(browser)),
+    );
+    let sign_in_of = |servers: &[McpServerEntry], name: &str| {
+        servers
+            .iter()
+            .find(|server| server.name == name)
+            .unwrap()
+            .sign_in
+    };
+
+    let listed = mcp_servers(&mut engine, McpCommand::Load);
+    assert_eq!(sign_in_of(&listed, "local"), McpSignIn::NotApplicable);
+    assert_eq!(sign_in_of(&listed, "protected"), McpSignIn::SignedOut);
+
+    engine
+        .send(EngineCommand::Mcp(McpCommand::SignIn {
+            name: "protected".into(),
+        }))
+        .unwrap();
+    let page = wait_for(&mut engine, |event| match event {
+        EngineEvent::McpSignInPage { server, url } => Some((server.clone(), url.clone())),
+        _ => None,
+    });
+    assert_eq!(page.0, "protected");
+    assert!(
+        page.1.contains("code_challenge="),
+        "a PKCE sign-in page: {}",
+        page.1
+    );
+    let after = wait_for(&mut engine, |event| match event {
+        EngineEvent::McpServers(Ok(servers)) => Some(servers.clone()),
+        EngineEvent::Problem(problem) => panic!("the sign-in failed: {problem}"),
+        _ => None,
+    });
+    assert_eq!(sign_in_of(&after, "protected"), McpSignIn::SignedIn);
+    assert!(home.path().join(".credentials.json").is_file());
+
+    let stdio = {
+        engine
+            .send(EngineCommand::Mcp(McpCommand::SignIn {
+                name: "local".into(),
+            }))
+            .unwrap();
+        wait_for(&mut engine, |event| match event {
+            EngineEvent::Problem(problem) => Some(problem.clone()),
+            _ => None,
+        })
+    };
+    assert!(
+        stdio.contains("only HTTP servers take a sign-in"),
+        "{stdio}"
+    );
+    let unchanged = wait_for(&mut engine, |event| match event {
+        EngineEvent::McpServers(Ok(servers)) => Some(servers.clone()),
+        _ => None,
+    });
+    assert_eq!(sign_in_of(&unchanged, "protected"), McpSignIn::SignedIn);
+
+    let out = mcp_servers(
+        &mut engine,
+        McpCommand::SignOut {
+            name: "protected".into(),
+        },
+    );
+    assert_eq!(sign_in_of(&out, "protected"), McpSignIn::SignedOut);
 }

@@ -879,3 +879,46 @@ fn mcp_servers_are_listed_with_their_status_and_added_switched_off_and_removed_i
         "a refused server changes nothing: {after}"
     );
 }
+
+#[test]
+fn an_http_mcp_server_is_signed_in_and_out_from_settings() {
+    use codex_test_support::oidc::{
+        TestBrowser, mcp_sdk_dir, provider_dir, start_oauth_mcp_server,
+    };
+    let (Some(provider), Some(sdk)) = (provider_dir(), mcp_sdk_dir()) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let oauth_server = runtime.block_on(start_oauth_mcp_server(&provider, &sdk, "erin", 3600));
+    let config = format!(
+        "mcp_oauth_credentials_store = \"file\"\n\n[mcp_servers.protected]\nurl = {:?}\n",
+        oauth_server.url
+    );
+    let mut desk = Desk::open(Some(config), onboarded);
+    desk.click("⚙ Settings");
+    desk.wait_for("MCP servers");
+    desk.click("MCP servers");
+    desk.wait_for("Sign in");
+    desk.click("Sign in");
+    // The desk opens no browser: the row shows the link, which the user follows.
+    desk.wait_for("waiting for the browser (open the sign-in page)");
+    let page = desk.app().model.mcp_sign_in.clone().unwrap().1;
+    let http = zspark_bridge::http::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (user, _) = TestBrowser::new(http);
+    runtime.block_on(user.visit(
+        reqwest::Method::GET,
+        reqwest::Url::parse(&page).unwrap(),
+        None,
+    ));
+    desk.wait_for("signed in");
+    assert!(desk.codex_home.join(".credentials.json").is_file());
+
+    desk.click("Sign out");
+    desk.wait_for("Sign in");
+    desk.wait_until("the sign-in is forgotten", |desk| {
+        !desk.codex_home.join(".credentials.json").exists()
+    });
+}

@@ -152,6 +152,12 @@ pub enum EngineEvent {
     Providers(Result<ProviderList, String>),
     /// The MCP servers of `config.toml`, by name.
     McpServers(Result<Vec<McpServerEntry>, String>),
+    /// A sign-in to MCP server `server` waits for the user at `url` (opened in the
+    /// browser too); the list that follows says how it went.
+    McpSignInPage {
+        server: String,
+        url: String,
+    },
     ProviderSaved {
         id: String,
         /// Where the key went, when one was given.

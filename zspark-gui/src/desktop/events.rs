@@ -21,10 +21,17 @@ impl DesktopApp {
             EngineEvent::Sessions(catalogue) => model.catalogue = catalogue,
             EngineEvent::Providers(Ok(list)) => model.providers = Some(list),
             EngineEvent::Providers(Err(message)) => model.banner(Tone::Error, message),
-            EngineEvent::McpServers(Ok(servers)) => model.mcp_servers = Some(servers),
+            EngineEvent::McpServers(Ok(servers)) => {
+                model.mcp_servers = Some(servers);
+                model.mcp_sign_in = None;
+            }
             EngineEvent::McpServers(Err(message)) => {
                 model.mcp_servers = Some(Vec::new());
+                model.mcp_sign_in = None;
                 model.banner(Tone::Error, message);
+            }
+            EngineEvent::McpSignInPage { server, url } => {
+                model.mcp_sign_in = Some((server, url));
             }
             EngineEvent::ProviderSaved { id, key_location } => {
                 self.panels.settings.provider_form.saved(&id);

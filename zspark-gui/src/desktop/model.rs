@@ -51,6 +51,8 @@ pub struct Model {
     pub providers: Option<ProviderList>,
     /// The MCP servers of config.toml, once the engine has read them.
     pub mcp_servers: Option<Vec<McpServerEntry>>,
+    /// An MCP sign-in waiting for the browser: the server and its sign-in page.
+    pub mcp_sign_in: Option<(String, String)>,
     pub skills: Option<SkillList>,
     pub shared: SharedView,
     /// The open sessions, by the number the engine gave them (opening order).
@@ -70,6 +72,7 @@ impl Model {
             catalogue: SessionCatalogue::default(),
             providers: None,
             mcp_servers: None,
+            mcp_sign_in: None,
             skills: None,
             shared: SharedView::default(),
             sessions: BTreeMap::new(),

@@ -1,13 +1,14 @@
 //! Settings → MCP servers: each server of `config.toml` with whether it is on, how it
 //! is reached, where it stands in the session shown (starting, ready with its tools,
 //! failed with the reason) and what is wrong with a broken entry; a form to add or edit
-//! a stdio or streamable HTTP server; remove and on/off per server. Changes are written
+//! a stdio or streamable HTTP server; remove and on/off per server, and sign-in and
+//! sign-out for HTTP servers that take OAuth. Changes are written
 //! to `config.toml` (comments kept) and apply to sessions opened afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use codex_protocol::McpStartupStatus;
-use zspark_core::{McpCommand, McpServerEntry, McpServerSpec};
+use zspark_core::{McpCommand, McpServerEntry, McpServerSpec, McpSignIn};
 
 use super::super::commands::{Commands, SettingsCommand};
 use super::super::model::Model;
@@ -129,10 +130,16 @@ pub fn tab(ui: &mut egui::Ui, model: &Model, state: &mut McpSettingsState, out: 
         .max_height(260.0)
         .show(ui, |ui| {
             for entry in servers {
+                let signing_in = model
+                    .mcp_sign_in
+                    .as_ref()
+                    .filter(|(server, _)| *server == entry.name)
+                    .map(|(_, page)| page.as_str());
                 server_row(
                     ui,
                     entry,
                     live.and_then(|live| live.get(&entry.name)),
+                    signing_in,
                     state,
                     out,
                 );
@@ -149,6 +156,7 @@ fn server_row(
     ui: &mut egui::Ui,
     entry: &McpServerEntry,
     live: Option<&zspark_core::conversation::McpServerLive>,
+    signing_in: Option<&str>,
     state: &mut McpSettingsState,
     out: &mut Commands,
 ) {
@@ -200,6 +208,7 @@ fn server_row(
                 ui.colored_label(theme::DANGER, "failed");
             }
         }
+        sign_in_controls(ui, entry, signing_in, out);
         if theme::danger_button(ui, "Remove").clicked() {
             out.push(SettingsCommand::Mcp(McpCommand::Remove {
                 name: entry.name.clone(),
@@ -219,6 +228,44 @@ fn server_row(
         ui.indent(("mcp-tools", &entry.name), |ui| {
             ui.label(theme::muted(live.tools.join(", ")));
         });
+    }
+}
+
+/// An HTTP server's OAuth sign-in: a button to sign in or out, or, while the browser
+/// is out, the link to the sign-in page.
+fn sign_in_controls(
+    ui: &mut egui::Ui,
+    entry: &McpServerEntry,
+    signing_in: Option<&str>,
+    out: &mut Commands,
+) {
+    if let Some(page) = signing_in {
+        ui.spinner();
+        ui.hyperlink_to("waiting for the browser (open the sign-in page)", page);
+        return;
+    }
+    let name = entry.name.clone();
+    match entry.sign_in {
+        McpSignIn::NotApplicable => {}
+        McpSignIn::SignedOut => {
+            if ui
+                .button("Sign in")
+                .on_hover_text("Sign in with OAuth in the browser, for servers that ask for it")
+                .clicked()
+            {
+                out.push(SettingsCommand::Mcp(McpCommand::SignIn { name }));
+            }
+        }
+        McpSignIn::SignedIn => {
+            ui.label(theme::muted("signed in"));
+            if ui
+                .button("Sign out")
+                .on_hover_text("Forget the saved sign-in (the Codex CLI uses the same one)")
+                .clicked()
+            {
+                out.push(SettingsCommand::Mcp(McpCommand::SignOut { name }));
+            }
+        }
     }
 }
 
