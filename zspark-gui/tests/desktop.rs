@@ -901,7 +901,7 @@ fn an_http_mcp_server_is_signed_in_and_out_from_settings() {
     desk.wait_for("Sign in");
     desk.click("Sign in");
     // The desk opens no browser: the row shows the link, which the user follows.
-    desk.wait_for("waiting for the browser (open the sign-in page)");
+    desk.wait_for("open the sign-in page");
     let page = desk.app().model.mcp_sign_in.clone().unwrap().1;
     let http = zspark_bridge::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -103,10 +103,10 @@ async fn sign_in(
             url: page.clone(),
         })
         .await;
-    if let Err(error) = browser.open(&page) {
+    if browser.open(&page).is_err() {
         outbox
             .send(EngineEvent::Problem(format!(
-                "{error}; open the sign-in link shown for `{name}` in a browser"
+                "No browser could be opened: open the sign-in page linked next to `{name}` in Settings > MCP servers"
             )))
             .await;
     }

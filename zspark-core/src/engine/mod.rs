@@ -586,6 +586,6 @@ fn prepare(
         env,
         SessionSource::Desktop,
     )
-    .map_err(|error| format!("{error}. Open Settings → Providers to fix it."))?;
+    .map_err(|error| format!("{error}. Open Settings > Providers to fix it."))?;
     Ok((loaded, cwd))
 }

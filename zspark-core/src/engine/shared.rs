@@ -83,7 +83,7 @@ async fn carry_out(
             let Some(client) = connection.0.lock().await.clone() else {
                 return SharedStatus {
                     problem: Some(
-                        "No server is set up: add one in Settings → Shared workspaces.".to_string(),
+                        "No server is set up: add one in Settings > Shared workspaces.".to_string(),
                     ),
                     ..SharedStatus::default()
                 };

@@ -70,13 +70,13 @@ pub enum McpStartError {
         stderr: Vec<String>,
     },
     #[error(
-        "MCP server `{server}` wants credentials (it answered 401 Unauthorized): if it supports OAuth, sign in with `zspark mcp login {server}` (or Settings → MCP servers → Sign in); otherwise put a token in an environment variable and name it in `bearer_token_env_var` of [mcp_servers.{server}], or send what it needs in `http_headers`"
+        "MCP server `{server}` wants credentials (it answered 401 Unauthorized): if it supports OAuth, sign in with `zspark mcp login {server}` (or Settings > MCP servers > Sign in); otherwise put a token in an environment variable and name it in `bearer_token_env_var` of [mcp_servers.{server}], or send what it needs in `http_headers`"
     )]
     Unauthorized { server: String },
     #[error(
-        "MCP server `{server}` no longer accepts its saved sign-in ({reason}): sign in again with `zspark mcp login {server}` (or Settings → MCP servers → Sign in)"
+        "MCP server `{server}` no longer accepts its saved sign-in (it answered 401 Unauthorized): sign in again with `zspark mcp login {server}` (or Settings > MCP servers > Sign in)"
     )]
-    SignInExpired { server: String, reason: String },
+    SignInExpired { server: String },
 }
 
 fn stderr_note(lines: &[String]) -> String {
@@ -218,7 +218,6 @@ impl McpConnection {
                 if is_auth_required(&error) && signed_in {
                     McpStartError::SignInExpired {
                         server: server.name.clone(),
-                        reason: with_causes(&error),
                     }
                 } else if is_auth_required(&error) {
                     McpStartError::Unauthorized {

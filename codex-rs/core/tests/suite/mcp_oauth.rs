@@ -212,3 +212,39 @@ async fn a_sign_in_to_an_unreachable_server_says_discovery_failed() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn connections_refreshing_the_same_tokens_at_once_take_turns() {
+    let Some(oauth_server) = running_server(3600).await else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let config = oauth_config(home.path());
+    let server = protected(&oauth_server.url);
+    sign_in(&server, &config).await;
+    let mut expired = config
+        .tokens
+        .load("protected", &oauth_server.url)
+        .unwrap()
+        .unwrap();
+    expired.expires_at_ms = Some(1);
+    config.tokens.save(&expired).unwrap();
+
+    // The authorization server rotates refresh tokens for public clients and revokes
+    // the grant when a used one comes back: two refreshes racing with the same token
+    // would lose the sign-in.
+    let env = Env::new();
+    let start = || McpConnection::start(&server, &env, home.path(), &config.tokens);
+    let (first, second) = tokio::join!(start(), start());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(whoami(&first).await.starts_with("subject=alice"));
+    assert!(whoami(&second).await.starts_with("subject=alice"));
+    first.stop().await;
+    second.stop().await;
+    let third = start().await.unwrap();
+    assert!(
+        whoami(&third).await.starts_with("subject=alice"),
+        "the grant survived"
+    );
+    third.stop().await;
+}

@@ -241,7 +241,8 @@ fn sign_in_controls(
 ) {
     if let Some(page) = signing_in {
         ui.spinner();
-        ui.hyperlink_to("waiting for the browser (open the sign-in page)", page);
+        ui.hyperlink_to("open the sign-in page", page)
+            .on_hover_text("Waiting for the sign-in in the browser");
         return;
     }
     let name = entry.name.clone();

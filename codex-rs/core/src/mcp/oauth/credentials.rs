@@ -1,11 +1,13 @@
 //! One server's tokens as `rmcp`'s authorization manager sees them: loaded from the
 //! [`TokenStore`] once, kept in memory, and written back whenever the manager gets new
-//! ones (a sign-in, a refresh), so a refreshed token outlives the session.
+//! ones (a sign-in, a refresh), so a refreshed token outlives the session. Refreshes of
+//! one server take turns across the process and start from the saved tokens.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::transport::auth::OAuthTokenResponse;
-use rmcp::transport::{AuthError, CredentialStore, StoredCredentials};
+use rmcp::transport::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials};
 use tokio::sync::Mutex;
 
 use super::store::{SavedTokens, TokenStore, unix_millis};
@@ -29,6 +31,22 @@ impl ServerCredentials {
             cached: Arc::default(),
         }
     }
+}
+
+/// The refresh lock of each server (name and URL) whose tokens were refreshed.
+type RefreshLocks = std::sync::Mutex<HashMap<(String, String), Arc<Mutex<()>>>>;
+
+/// The lock refreshes of one server's tokens hold.
+fn refresh_lock(server: &str, url: &str) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<RefreshLocks> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    locks
+        .entry((server.to_string(), url.to_string()))
+        .or_default()
+        .clone()
 }
 
 fn store_error(error: impl std::fmt::Display) -> AuthError {
@@ -122,6 +140,16 @@ impl CredentialStore for ServerCredentials {
         }
         *cached = Some(Some(credentials));
         Ok(())
+    }
+
+    /// Refreshes of one server's tokens take turns across the process (sessions
+    /// share the saved tokens, and a refresh token may be good for one use only), and
+    /// each starts from what is saved now: another session may have refreshed first.
+    async fn acquire_refresh_guard(&self) -> Result<Option<CredentialRefreshGuard>, AuthError> {
+        let lock = refresh_lock(&self.server, &self.url);
+        let guard = lock.lock_owned().await;
+        *self.cached.lock().await = None;
+        Ok(Some(CredentialRefreshGuard::new(guard)))
     }
 
     async fn clear(&self) -> Result<(), AuthError> {
