@@ -366,13 +366,19 @@ fn sign_in<Out: Write, Err: Write>(
         } else {
             "Open this link in a browser to sign in:"
         };
-        let _ = writeln!(
-            process.stdout,
-            "{invitation}
-{page}"
-        );
+        let _ = writeln!(process.stdout, "{invitation}");
+        let _ = writeln!(process.stdout, "{page}");
+        let pasted = login.no_browser.then(|| {
+            let _ = writeln!(
+                process.stdout,
+                "If the browser is on another machine, paste here the address it ends on."
+            );
+            pasted_lines()
+        });
         let _ = process.stdout.flush();
-        pending.finish(&defaults.tokens, BROWSER_TIMEOUT).await
+        pending
+            .finish(&defaults.tokens, BROWSER_TIMEOUT, pasted)
+            .await
     });
     let logged_in = outcome.map_err(|error| error.to_string())?;
     let _ = writeln!(
@@ -392,6 +398,20 @@ fn sign_in<Out: Write, Err: Write>(
         );
     }
     Ok(())
+}
+
+/// The lines typed or pasted on standard input, as they come.
+fn pasted_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (sender, lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
 }
 
 fn pretty_json(value: &impl serde::Serialize) -> Result<String, String> {

@@ -111,7 +111,7 @@ async fn sign_in(
             .await;
     }
     pending
-        .finish(&tokens, BROWSER_TIMEOUT)
+        .finish(&tokens, BROWSER_TIMEOUT, None)
         .await
         .map(|_| ())
         .map_err(|error| error.to_string())

@@ -61,7 +61,7 @@ async fn sign_in(server: &McpServer, config: &McpOAuthConfig) -> SavedIn {
     let user = browser();
     let (_, logged_in) = tokio::join!(
         user.visit(Method::GET, page, None),
-        pending.finish(&config.tokens, Duration::from_secs(30)),
+        pending.finish(&config.tokens, Duration::from_secs(30), None),
     );
     let logged_in = logged_in.unwrap();
     assert!(

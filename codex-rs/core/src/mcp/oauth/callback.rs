@@ -1,6 +1,7 @@
 //! The loopback redirect of an MCP sign-in (RFC 8252): a one-shot HTTP listener on
 //! 127.0.0.1 (on the configured callback port, or one the system picks) that waits for
-//! the browser to come back from the authorization server with a code or an error.
+//! the browser to come back from the authorization server with a code or an error, or
+//! for the user to paste the address the browser ended on.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -88,15 +89,56 @@ impl CallbackListener {
         format!("http://127.0.0.1:{}/callback", self.port)
     }
 
-    /// Waits for the browser, at most `timeout`.
-    pub async fn wait(self, timeout: Duration) -> Answer {
-        let outcome = tokio::time::timeout(timeout, self.answer).await;
+    /// Waits for the browser, at most `timeout`; or for the address the browser ended
+    /// on, pasted by the user (a browser on another machine cannot reach this
+    /// listener). Pasted lines that carry no answer are passed over.
+    pub async fn wait(
+        self,
+        timeout: Duration,
+        mut pasted: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    ) -> Answer {
+        let from_paste = async {
+            while let Some(line) = match pasted.as_mut() {
+                Some(lines) => lines.recv().await,
+                None => None,
+            } {
+                if let Some(answer) = pasted_answer(&line) {
+                    return answer;
+                }
+            }
+            std::future::pending().await
+        };
+        let outcome = tokio::time::timeout(timeout, async {
+            tokio::select! {
+                received = self.answer => received.unwrap_or(Err(CallbackError::Stopped)),
+                answer = from_paste => answer,
+            }
+        })
+        .await;
         self.server.abort();
-        match outcome {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(CallbackError::Stopped),
-            Err(_) => Err(CallbackError::TimedOut(timeout)),
-        }
+        outcome.unwrap_or(Err(CallbackError::TimedOut(timeout)))
+    }
+}
+
+/// The answer in an address the browser ended on (`…/callback?code=…&state=…`).
+fn pasted_answer(line: &str) -> Option<Answer> {
+    let url = reqwest::Url::parse(line.trim()).ok()?;
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    answer_of(&query)
+}
+
+fn answer_of(query: &HashMap<String, String>) -> Option<Answer> {
+    match (query.get("code"), query.get("state"), query.get("error")) {
+        (_, _, Some(error)) => Some(Err(CallbackError::Refused {
+            error: error.clone(),
+            description: query.get("error_description").cloned(),
+        })),
+        (Some(code), Some(state), None) => Some(Ok(Callback {
+            code: code.clone(),
+            state: state.clone(),
+            issuer: query.get("iss").cloned(),
+        })),
+        _ => None,
     }
 }
 
@@ -104,17 +146,8 @@ async fn receive(
     State(sender): State<Sender>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Html<&'static str> {
-    let answer = match (query.get("code"), query.get("state"), query.get("error")) {
-        (_, _, Some(error)) => Err(CallbackError::Refused {
-            error: error.clone(),
-            description: query.get("error_description").cloned(),
-        }),
-        (Some(code), Some(state), None) => Ok(Callback {
-            code: code.clone(),
-            state: state.clone(),
-            issuer: query.get("iss").cloned(),
-        }),
-        _ => return Html(PAGE_UNEXPECTED),
+    let Some(answer) = answer_of(&query) else {
+        return Html(PAGE_UNEXPECTED);
     };
     let page = if answer.is_ok() {
         PAGE_DONE
@@ -155,7 +188,7 @@ mod tests {
             .await
             .unwrap();
         assert!(page.contains("signed in"));
-        let answer = listener.wait(Duration::from_secs(5)).await.unwrap();
+        let answer = listener.wait(Duration::from_secs(5), None).await.unwrap();
         assert_eq!(
             answer,
             Callback {
@@ -163,6 +196,25 @@ mod tests {
                 state: "xyz".into(),
                 issuer: Some("http://as".into()),
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pasted_address_answers_too_and_other_lines_are_passed_over() {
+        let listener = CallbackListener::start(None).await.unwrap();
+        let (paste, pasted) = tokio::sync::mpsc::unbounded_channel();
+        paste.send(String::new()).unwrap();
+        paste.send("not an address".into()).unwrap();
+        paste
+            .send("http://127.0.0.1:1/callback?code=pasted&state=s1".into())
+            .unwrap();
+        let answer = listener
+            .wait(Duration::from_secs(5), Some(pasted))
+            .await
+            .unwrap();
+        assert_eq!(
+            (answer.code.as_str(), answer.state.as_str()),
+            ("pasted", "s1")
         );
     }
 
@@ -179,7 +231,10 @@ mod tests {
             .send()
             .await
             .unwrap();
-        let error = listener.wait(Duration::from_secs(5)).await.unwrap_err();
+        let error = listener
+            .wait(Duration::from_secs(5), None)
+            .await
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "the authorization server refused the sign-in: access_denied (the user said no)"

@@ -155,16 +155,17 @@ impl PendingLogin {
         &self.page
     }
 
-    /// Waits at most `timeout` for the browser to come back, exchanges the code and
-    /// keeps the tokens in `store`.
+    /// Waits at most `timeout` for the browser to come back (or for the address it
+    /// ended on, from `pasted`), exchanges the code and keeps the tokens in `store`.
     pub async fn finish(
         mut self,
         store: &TokenStore,
         timeout: Duration,
+        pasted: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
     ) -> Result<LoggedIn, LoginError> {
         let settings = &self.settings;
         let failed = |error: AuthError| classify(settings, error);
-        let callback = self.listener.wait(timeout).await?;
+        let callback = self.listener.wait(timeout, pasted).await?;
         self.state
             .handle_callback_with_issuer(
                 &callback.code,
