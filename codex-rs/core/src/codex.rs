@@ -14,10 +14,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use codex_protocol::{Event, EventMsg, Op, Submission, ThreadId, ThreadOrigin};
 use tokio::sync::mpsc;
 
+use crate::agents::{AgentControl, AgentSpawn};
 use crate::config::LoadedConfig;
 use crate::events::{EVENT_QUEUE_CAPACITY, EventSender};
 use crate::rollout::{RolloutError, load_rollout};
-use crate::session::{Origin, Session, SessionError, runner};
+use crate::session::{Lineage, Origin, Session, SessionError, runner};
 
 /// Submissions waiting for one thread's loop; a full queue makes `submit` wait.
 const SUBMISSION_QUEUE_CAPACITY: usize = 64;
@@ -27,6 +28,8 @@ const SUBMISSION_QUEUE_CAPACITY: usize = 64;
 pub struct ThreadStart {
     pub origin: ThreadOrigin,
     pub parent: Option<ThreadId>,
+    /// For a sub-agent: its place in the session tree.
+    pub agent: Option<AgentSpawn>,
 }
 
 impl ThreadStart {
@@ -34,6 +37,7 @@ impl ThreadStart {
         Self {
             origin: ThreadOrigin::New,
             parent: None,
+            agent: None,
         }
     }
 
@@ -43,6 +47,7 @@ impl ThreadStart {
                 rollout_path: rollout_path.into(),
             },
             parent: None,
+            agent: None,
         }
     }
 
@@ -53,11 +58,19 @@ impl ThreadStart {
                 before_turn,
             },
             parent: None,
+            agent: None,
         }
     }
 
     pub fn with_parent(mut self, parent: ThreadId) -> Self {
         self.parent = Some(parent);
+        self
+    }
+
+    /// A sub-agent of `parent`, placed in the tree as `agent` says.
+    pub fn with_agent(mut self, parent: ThreadId, agent: AgentSpawn) -> Self {
+        self.parent = Some(parent);
+        self.agent = Some(agent);
         self
     }
 }
@@ -107,6 +120,7 @@ pub(crate) struct Runtime {
     events: mpsc::Sender<Event>,
     threads: Mutex<HashMap<ThreadId, ThreadHandle>>,
     next_submission: AtomicU64,
+    agents: Arc<AgentControl>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -120,6 +134,10 @@ pub struct Submitter {
 }
 
 impl Submitter {
+    pub(crate) fn from_runtime(runtime: Arc<Runtime>) -> Self {
+        Self { runtime }
+    }
+
     /// Starts a thread with `loaded` (its configuration and the warnings loading it
     /// gave). Its first events are `SessionConfigured` (carrying, for a resumed or
     /// forked session, the conversation so far as events) and the warnings.
@@ -167,7 +185,22 @@ impl Submitter {
         };
         let events = EventSender::new(self.runtime.events.clone(), thread_id.clone());
         let sandbox_policy = config.sandbox_policy.clone();
-        let session = Session::create(config, events.clone(), id, start.parent, origin).await?;
+        let as_agent = start
+            .agent
+            .clone()
+            .zip(start.parent.clone())
+            .map(|(spawn, parent)| (spawn, parent, config.clone()));
+        let lineage = Lineage {
+            parent: start.parent,
+            agent: start.agent,
+            agents: self.runtime.agents.clone(),
+        };
+        let session = Session::create(config, events.clone(), id, lineage, origin).await?;
+        if let Some((spawn, parent, config)) = as_agent {
+            let rollout_path = session.rollout_path();
+            (self.runtime.agents).add(thread_id.clone(), parent, spawn, config, rollout_path);
+        }
+        crate::agents::offer_tools(&session);
         let announcements = crate::mcp::startup::start_required(&session).await?;
         events.send("", session.configured_event()).await;
         for announcement in announcements {
@@ -293,10 +326,11 @@ impl Codex {
         let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         Self {
             submitter: Submitter {
-                runtime: Arc::new(Runtime {
+                runtime: Arc::new_cyclic(|runtime| Runtime {
                     events: event_tx,
                     threads: Mutex::new(HashMap::new()),
                     next_submission: AtomicU64::new(0),
+                    agents: Arc::new(AgentControl::new(runtime.clone())),
                 }),
             },
             events: event_rx,

@@ -1,8 +1,9 @@
 //! zspark's Codex-compatible agent runtime: configuration from `CODEX_HOME`, the model
 //! client (Responses API, and Chat Completions through `zspark-bridge`), the turn loop,
-//! tools, approvals and rollout files. Embedders drive it only through the
+//! tools, sub-agents, approvals and rollout files. Embedders drive it only through the
 //! `codex-protocol` queue pair via [`Codex`].
 
+pub mod agents;
 mod approvals;
 pub mod client;
 mod codex;

@@ -6,7 +6,7 @@
 //! async tests use it the same way, and a test's runtime being paused or blocked does
 //! not stall it. Dropping the server stops it and closes any open streams.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -95,6 +95,7 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     turns: Vec<Turn>,
+    model_turns: HashMap<String, VecDeque<Turn>>,
     repeat: Option<Turn>,
     enforce_tool_pairs: bool,
 }
@@ -103,6 +104,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             turns: Vec::new(),
+            model_turns: HashMap::new(),
             repeat: None,
             enforce_tool_pairs: true,
         }
@@ -113,6 +115,17 @@ impl ServerOptions {
     /// Answer requests with these turns, in order.
     pub fn turns(mut self, turns: impl IntoIterator<Item = Turn>) -> Self {
         self.turns.extend(turns);
+        self
+    }
+
+    /// Answer requests for model `model` with these turns, in order, apart from the
+    /// others: threads running at once (a parent and its sub-agents) each get their
+    /// own script when they use different models.
+    pub fn model_turns(mut self, model: &str, turns: impl IntoIterator<Item = Turn>) -> Self {
+        self.model_turns
+            .entry(model.to_string())
+            .or_default()
+            .extend(turns);
         self
     }
 
@@ -138,6 +151,7 @@ impl ServerOptions {
 
 struct Shared {
     turns: Mutex<VecDeque<Turn>>,
+    model_turns: Mutex<HashMap<String, VecDeque<Turn>>>,
     repeat: Option<Turn>,
     enforce_tool_pairs: bool,
     requests: Mutex<Vec<RecordedRequest>>,
@@ -168,6 +182,7 @@ impl ScriptedModelServer {
     fn start_with(options: ServerOptions) -> io::Result<Self> {
         let shared = Arc::new(Shared {
             turns: Mutex::new(options.turns.into()),
+            model_turns: Mutex::new(options.model_turns),
             repeat: options.repeat,
             enforce_tool_pairs: options.enforce_tool_pairs,
             requests: Mutex::new(Vec::new()),
@@ -385,9 +400,14 @@ async fn handle(
     {
         return error_response(StatusCode::BAD_REQUEST, &problem.to_string());
     }
-    let next_turn = lock(&shared.turns)
-        .pop_front()
-        .or_else(|| shared.repeat.clone());
+    let for_model = lock(&shared.model_turns)
+        .get_mut(&model)
+        .map(VecDeque::pop_front);
+    let next_turn = match for_model {
+        Some(turn) => turn,
+        None => lock(&shared.turns).pop_front(),
+    }
+    .or_else(|| shared.repeat.clone());
     let Some(turn) = next_turn else {
         return error_response(
             StatusCode::INTERNAL_SERVER_ERROR,

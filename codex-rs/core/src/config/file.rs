@@ -43,6 +43,7 @@ pub struct ConfigFile {
     pub features: FeaturesFile,
     #[serde(default)]
     pub mcp_servers: BTreeMap<String, McpServerFile>,
+    pub agents: Option<AgentsFile>,
     /// Where MCP OAuth tokens are kept: `auto` (the keychain, else a file), `file`, `keyring`.
     pub mcp_oauth_credentials_store: Option<CredentialsStoreMode>,
     /// The loopback port of MCP sign-in redirects, for servers that set none.
@@ -114,6 +115,20 @@ pub struct FeaturesFile {
     pub unified_exec: Option<bool>,
     /// `apply_patch` as a freeform tool (default) instead of a function with `input`.
     pub apply_patch_freeform: Option<bool>,
+    /// The sub-agent tools of Codex's first multi-agent version (on by default).
+    pub multi_agent: Option<bool>,
+}
+
+/// `[agents]`: limits and defaults for sub-agents. Its other keys (`[agents.<role>]`
+/// tables, `job_max_runtime_seconds`, `interrupt_message`) are accepted silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AgentsFile {
+    pub max_threads: Option<usize>,
+    /// The other name of `max_threads`.
+    pub max_concurrent_threads_per_session: Option<usize>,
+    pub max_depth: Option<u32>,
+    pub default_subagent_model: Option<String>,
+    pub default_subagent_reasoning_effort: Option<ReasoningEffort>,
 }
 
 /// Top-level keys (and `features.*`) that are valid in Codex configuration but not read

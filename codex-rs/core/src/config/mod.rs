@@ -103,9 +103,48 @@ pub struct Config {
     pub mcp_servers: Vec<McpServer>,
     /// Where MCP OAuth tokens are kept, and the sign-in redirect defaults.
     pub mcp_oauth: McpOAuthConfig,
+    /// Sub-agents: whether the model may start them, and their limits.
+    pub agents: AgentsConfig,
     pub session_source: SessionSource,
     /// The environment the runtime was started with (API keys, command environment).
     pub env: Env,
+}
+
+/// `[agents]` and `features.multi_agent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentsConfig {
+    /// The sub-agent tools are offered (`features.multi_agent`, on by default).
+    pub enabled: bool,
+    /// Sub-agents of one session tree open at once (`max_threads`, 6).
+    pub max_threads: usize,
+    /// How deep sub-agents nest (`max_depth`, 1: sub-agents start none of their own).
+    pub max_depth: u32,
+    pub default_model: Option<String>,
+    pub default_effort: Option<ReasoningEffort>,
+}
+
+impl AgentsConfig {
+    pub const DEFAULT_MAX_THREADS: usize = 6;
+    pub const DEFAULT_MAX_DEPTH: u32 = 1;
+
+    fn from_file(file: &ConfigFile, warnings: &mut Vec<String>) -> Self {
+        let agents = file.agents.clone().unwrap_or_default();
+        if agents.max_threads.is_some() && agents.max_concurrent_threads_per_session.is_some() {
+            warnings.push(
+                "[agents] sets both max_threads and max_concurrent_threads_per_session, which are one setting; keep one (max_threads is used)".to_string(),
+            );
+        }
+        Self {
+            enabled: file.features.multi_agent.unwrap_or(true),
+            max_threads: agents
+                .max_threads
+                .or(agents.max_concurrent_threads_per_session)
+                .unwrap_or(Self::DEFAULT_MAX_THREADS),
+            max_depth: agents.max_depth.unwrap_or(Self::DEFAULT_MAX_DEPTH),
+            default_model: agents.default_subagent_model,
+            default_effort: agents.default_subagent_reasoning_effort,
+        }
+    }
 }
 
 /// The top-level `mcp_oauth_*` settings.
@@ -452,6 +491,7 @@ pub fn load_config(
             servers
         },
         mcp_oauth: McpOAuthConfig::from_file(codex_home, &file),
+        agents: AgentsConfig::from_file(&file, &mut warnings),
         session_source,
         env,
     };

@@ -96,7 +96,19 @@ pub struct SessionMeta {
     pub cwd: PathBuf,
     pub originator: String,
     pub cli_version: String,
-    pub source: String,
+    /// A string (`"exec"`, `"vscode"`) for a root session; for a sub-agent
+    /// `{"subagent": {"thread_spawn": {...}}}`.
+    pub source: Value,
+    /// A sub-agent's parent thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_thread_id: Option<String>,
+    /// `"subagent"` for a sub-agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_role: Option<String>,
     pub model_provider: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forked_from_id: Option<String>,

@@ -7,6 +7,8 @@ mod history;
 pub(crate) mod runner;
 mod turn;
 
+pub(crate) use turn::TurnOutcome;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -19,6 +21,7 @@ use codex_protocol::{
 };
 use serde_json::{Value, json};
 
+use crate::agents::{AgentControl, AgentSpawn};
 use crate::approvals::Approvals;
 use crate::client::{ModelClient, ModelError, ModelSettings, Prompt};
 use crate::config::{Config, Env};
@@ -77,6 +80,9 @@ struct State {
 pub struct Session {
     id: String,
     parent: Option<ThreadId>,
+    /// For a sub-agent: its place in the session tree.
+    agent: Option<AgentSpawn>,
+    agents: Arc<AgentControl>,
     forked_from_id: Option<String>,
     config: Config,
     client: ModelClient,
@@ -99,6 +105,14 @@ pub struct Session {
     /// The enabled MCP servers and where each stands.
     mcp_servers: McpServers,
     state: Mutex<State>,
+}
+
+/// Whose thread a session is: its parent, and for a sub-agent its place in the tree;
+/// and the runtime's sub-agents.
+pub struct Lineage {
+    pub parent: Option<ThreadId>,
+    pub agent: Option<AgentSpawn>,
+    pub agents: Arc<AgentControl>,
 }
 
 /// How a session comes to be.
@@ -138,9 +152,14 @@ impl Session {
         config: Config,
         events: EventSender,
         id: String,
-        parent: Option<ThreadId>,
+        lineage: Lineage,
         origin: Origin,
     ) -> Result<Arc<Self>, SessionError> {
+        let Lineage {
+            parent,
+            agent,
+            agents,
+        } = lineage;
         let base_instructions = config
             .base_instructions_override
             .clone()
@@ -170,14 +189,33 @@ impl Session {
                     _ => (None, rollout::Rebuilt::default(), Vec::new()),
                 };
                 let path = rollout::rollout_path(&config.codex_home, Local::now(), &id);
+                let source = match (&agent, &parent) {
+                    (Some(agent), Some(parent)) => json!({"subagent": {"thread_spawn": {
+                        "parent_thread_id": parent.0,
+                        "depth": agent.depth,
+                        "agent_path": null,
+                        "agent_nickname": agent.nickname,
+                        "agent_role": agent.role,
+                    }}}),
+                    _ => Value::from(config.session_source.as_rollout_str()),
+                };
                 let meta = SessionMeta {
                     id: id.clone(),
-                    session_id: id.clone(),
+                    session_id: agent
+                        .as_ref()
+                        .map_or_else(|| id.clone(), |agent| agent.root_session_id.clone()),
                     timestamp: rollout::timestamp_now(),
                     cwd: config.cwd.clone(),
                     originator: "zspark".to_string(),
                     cli_version: env!("CARGO_PKG_VERSION").to_string(),
-                    source: config.session_source.as_rollout_str().to_string(),
+                    source,
+                    parent_thread_id: agent
+                        .as_ref()
+                        .and(parent.as_ref())
+                        .map(|parent| parent.0.clone()),
+                    thread_source: agent.as_ref().map(|_| "subagent".to_string()),
+                    agent_nickname: agent.as_ref().map(|agent| agent.nickname.clone()),
+                    agent_role: agent.as_ref().and_then(|agent| agent.role.clone()),
                     model_provider: config.model_provider_id.clone(),
                     forked_from_id: forked_from_id.clone(),
                     base_instructions: rollout::BaseInstructions {
@@ -222,6 +260,8 @@ impl Session {
             sandbox: Enforcer::detect(&config.env),
             id,
             parent,
+            agent,
+            agents,
             forked_from_id,
             client,
             events,
@@ -265,6 +305,47 @@ impl Session {
     /// The session's id, which is its thread's.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The parent thread, for a sub-agent.
+    pub fn parent(&self) -> Option<&ThreadId> {
+        self.parent.as_ref()
+    }
+
+    /// For a sub-agent: its place in the session tree.
+    pub fn agent(&self) -> Option<&AgentSpawn> {
+        self.agent.as_ref()
+    }
+
+    /// The runtime's sub-agents.
+    pub(crate) fn agents(&self) -> &Arc<AgentControl> {
+        &self.agents
+    }
+
+    /// The session id of this thread's tree: its own, or its root's for a sub-agent.
+    pub fn root_session_id(&self) -> &str {
+        self.agent
+            .as_ref()
+            .map_or(&self.id, |agent| &agent.root_session_id)
+    }
+
+    /// The current model and reasoning effort (what a sub-agent inherits).
+    pub fn model_settings(&self) -> (String, Option<ReasoningEffort>) {
+        let state = lock(&self.state);
+        (state.settings.model.clone(), state.settings.effort)
+    }
+
+    pub(crate) fn rollout_path(&self) -> PathBuf {
+        self.rollout.path().to_path_buf()
+    }
+
+    /// Writes out what the rollout holds so far (a fork reads the file); a failure is
+    /// a warning.
+    pub(crate) async fn flush_rollout(&self) {
+        if let Err(error) = self.rollout.flush().await {
+            let message = error.to_string();
+            self.events.send("", EventMsg::Warning { message }).await;
+        }
     }
 
     pub fn config(&self) -> &Config {

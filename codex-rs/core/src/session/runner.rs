@@ -1,16 +1,19 @@
 //! A thread's loop: reads its submissions, starts turns (one at a time; later ones
 //! wait), and answers approvals, interrupts, rollbacks and shutdown while a turn runs.
+//! A sub-agent's status follows its turns; interrupting a thread interrupts its
+//! sub-agents too.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use codex_protocol::{AbortReason, EventMsg, Op, Submission, TurnOverrides};
+use codex_protocol::{AbortReason, EventMsg, Op, Submission, ThreadId, TurnOverrides};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::Session;
 use super::turn::{TurnInput, run_turn};
+use crate::agents::AgentStatus;
 use crate::codex::Registration;
 use crate::events::EventSender;
 
@@ -83,6 +86,9 @@ pub async fn run(
                         if let Some(turn) = &running {
                             turn.stop(AbortReason::Interrupted);
                         }
+                        let agents = session.agents().clone();
+                        let parent = ThreadId(session.id().to_string());
+                        tokio::spawn(async move { agents.interrupt_children(&parent).await });
                     }
                     Op::ExecApproval { call_id, decision } | Op::PatchApproval { call_id, decision } => {
                         if !session.approvals().resolve(&call_id, decision) {
@@ -122,11 +128,16 @@ fn start_turn(session: Arc<Session>, turn: QueuedTurn, done: mpsc::Sender<()>) -
         let cancel = cancel.clone();
         let reason = reason.clone();
         async move {
+            let thread = ThreadId(session.id().to_string());
+            session.agents().set_status(&thread, AgentStatus::Running);
             let context = session.begin_turn(&turn.submission_id, turn.overrides);
-            run_turn(&session, context, turn.input, cancel, || {
+            let outcome = run_turn(&session, context, turn.input, cancel, || {
                 *reason.lock().unwrap_or_else(PoisonError::into_inner)
             })
             .await;
+            session
+                .agents()
+                .set_status(&thread, AgentStatus::after(&outcome));
             let _ = done.send(()).await;
         }
     });
@@ -157,6 +168,9 @@ async fn shutdown(
         events.send(id, EventMsg::Warning { message }).await;
     }
     drop(registration);
+    session
+        .agents()
+        .set_status(&ThreadId(session.id().to_string()), AgentStatus::Shutdown);
     if let Some(id) = id {
         events.send(id, EventMsg::ShutdownComplete).await;
     }

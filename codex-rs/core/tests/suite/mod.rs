@@ -1,6 +1,7 @@
 //! Test modules and the harness they share: a scripted model server, a temporary
 //! CODEX_HOME and working directory, and a started session.
 
+mod agents;
 mod approvals;
 mod chat;
 mod compaction;

@@ -50,7 +50,8 @@ async fn text_turn_sends_a_codex_shaped_request_and_streams_events() {
             "write_stdin",
             "apply_patch",
             "update_plan",
-            "view_image"
+            "view_image",
+            "multi_agent_v1"
         ]
     );
 

@@ -1,0 +1,363 @@
+//! Sub-agents against the scripted model server: the parent uses the configured
+//! model and each child the model its spawn names, so each has a script of its own
+//! however their requests interleave. Spawning, waiting, limits and slots, closing,
+//! interrupting, and the child's rollout as Codex writes it.
+
+use std::time::Duration;
+
+use codex_core::{Codex, ThreadStart};
+use codex_protocol::{Event, EventMsg, InputItem, Op, ThreadId, TurnOverrides};
+use codex_test_support::{RecordedRequest, Reply, ScriptedModelServer, Turn};
+use serde_json::{Value, json};
+
+use super::{config_toml, load, output_for, test_env};
+
+const CHILD_MODEL: &str = "child-model";
+
+fn call(id: &str, tool: &str, arguments: Value) -> Turn {
+    Turn::Reply(Reply::new().namespaced_function_call(
+        id,
+        "multi_agent_v1",
+        tool,
+        arguments.to_string(),
+    ))
+}
+
+/// A runtime with one root thread on `server`, `extra` lines in its config.toml.
+struct Tree {
+    codex: Codex,
+    root: ThreadId,
+    home: tempfile::TempDir,
+    _work: tempfile::TempDir,
+}
+
+impl Tree {
+    async fn start(server: &ScriptedModelServer, extra: &str) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            config_toml(&server.base_url(), extra),
+        )
+        .unwrap();
+        let loaded = load(home.path(), work.path(), test_env(home.path()));
+        let codex = Codex::new();
+        let root = codex
+            .start_thread(loaded, ThreadStart::new())
+            .await
+            .unwrap();
+        Self {
+            codex,
+            root,
+            home,
+            _work: work,
+        }
+    }
+
+    async fn next(&mut self) -> Event {
+        tokio::time::timeout(Duration::from_secs(30), self.codex.next_event())
+            .await
+            .expect("an event within 30 s")
+            .expect("the runtime runs")
+    }
+
+    /// Runs a root turn; returns every thread's events up to the root turn's end.
+    async fn root_turn(&mut self, text: &str) -> Vec<Event> {
+        self.codex
+            .submit(
+                &self.root,
+                Op::UserTurn {
+                    items: vec![InputItem::Text { text: text.into() }],
+                    overrides: TurnOverrides::default(),
+                },
+            )
+            .await
+            .unwrap();
+        self.until(|event, root| event.thread_id == *root && ends_turn(&event.msg))
+            .await
+    }
+
+    async fn until(&mut self, stop: impl Fn(&Event, &ThreadId) -> bool) -> Vec<Event> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next().await;
+            let done = stop(&event, &self.root);
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+    }
+}
+
+fn ends_turn(msg: &EventMsg) -> bool {
+    matches!(
+        msg,
+        EventMsg::TurnComplete { .. } | EventMsg::TurnAborted { .. } | EventMsg::TurnFailed { .. }
+    )
+}
+
+fn requests_for(server: &ScriptedModelServer, model: &str) -> Vec<RecordedRequest> {
+    server
+        .model_requests()
+        .into_iter()
+        .filter(|request| request.body["model"] == model)
+        .collect()
+}
+
+fn json_output(request: &RecordedRequest, call_id: &str) -> Value {
+    let text = output_for(request, call_id);
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+fn namespace_tools(request: &RecordedRequest) -> Vec<String> {
+    request.body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|tool| tool["name"] == "multi_agent_v1")
+        .flat_map(|tool| tool["tools"].as_array().cloned().unwrap_or_default())
+        .map(|tool| tool["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sub_agent_does_its_task_and_the_parent_waits_for_its_result() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s1",
+                "spawn_agent",
+                json!({"message": "count the files", "model": CHILD_MODEL}),
+            ),
+            call("w1", "wait_agent", json!({"targets": ["Noether"]})),
+            Turn::text("The agent counted 3 files."),
+        ])
+        .model_turns(CHILD_MODEL, [Turn::text("3 files")])
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "").await;
+    let events = tree.root_turn("count the files with a helper").await;
+
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    assert_eq!(parent.len(), 3);
+    let mut offered = namespace_tools(&parent[0]);
+    offered.sort();
+    assert_eq!(
+        offered,
+        [
+            "close_agent",
+            "resume_agent",
+            "send_input",
+            "spawn_agent",
+            "wait_agent"
+        ]
+    );
+    let spawned = json_output(&parent[1], "s1");
+    assert_eq!(spawned["nickname"], "Noether");
+    let child_id = spawned["agent_id"].as_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&child_id).is_ok(), "{spawned}");
+    assert_eq!(
+        json_output(&parent[2], "w1"),
+        json!({"status": {child_id.clone(): {"completed": "3 files"}}, "timed_out": false})
+    );
+
+    let child = requests_for(&server, CHILD_MODEL);
+    assert_eq!(child.len(), 1);
+    assert!(
+        child[0].body.to_string().contains("count the files"),
+        "the child got its task"
+    );
+    assert!(
+        namespace_tools(&child[0]).is_empty(),
+        "at max_depth 1 a child gets no agent tools"
+    );
+    let child_thread = ThreadId(child_id.clone());
+    assert!(
+        events.iter().any(|event| event.thread_id == child_thread
+            && matches!(&event.msg, EventMsg::TurnComplete { last_agent_message: Some(text), .. } if text == "3 files")),
+        "the child's events name its thread"
+    );
+
+    // The child's rollout, as Codex writes a sub-agent's.
+    let configured = events
+        .iter()
+        .find_map(|event| match &event.msg {
+            EventMsg::SessionConfigured(configured) if event.thread_id == child_thread => {
+                Some(configured.clone())
+            }
+            _ => None,
+        })
+        .expect("the child announces its session");
+    assert_eq!(configured.parent_thread_id.as_ref(), Some(&tree.root));
+    assert!(configured.rollout_path.starts_with(tree.home.path()));
+    let text = std::fs::read_to_string(&configured.rollout_path).unwrap();
+    let meta: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let meta = &meta["payload"];
+    assert_eq!(meta["id"], child_id.as_str());
+    assert_eq!(
+        meta["session_id"],
+        tree.root.0.as_str(),
+        "the tree's session id"
+    );
+    assert_eq!(meta["parent_thread_id"], tree.root.0.as_str());
+    assert_eq!(meta["thread_source"], "subagent");
+    assert_eq!(meta["agent_nickname"], "Noether");
+    let spawn = &meta["source"]["subagent"]["thread_spawn"];
+    assert_eq!(spawn["parent_thread_id"], tree.root.0.as_str());
+    assert_eq!(spawn["depth"], 1);
+    assert_eq!(spawn["agent_nickname"], "Noether");
+}
+
+#[tokio::test]
+async fn the_thread_limit_holds_until_a_result_is_delivered_then_the_slot_is_free() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "a",
+                "spawn_agent",
+                json!({"message": "task a", "model": CHILD_MODEL}),
+            ),
+            call(
+                "b",
+                "spawn_agent",
+                json!({"message": "task b", "model": CHILD_MODEL}),
+            ),
+            call(
+                "w",
+                "wait_agent",
+                json!({"targets": ["Noether"], "timeout_ms": 20000}),
+            ),
+            call(
+                "c",
+                "spawn_agent",
+                json!({"message": "task c", "model": CHILD_MODEL}),
+            ),
+            Turn::text("done"),
+        ])
+        .model_turns(CHILD_MODEL, [Turn::text("a done"), Turn::text("c done")])
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "[agents]\nmax_threads = 1").await;
+    tree.root_turn("work with helpers").await;
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    assert_eq!(
+        output_for(&parent[2], "b"),
+        "collab spawn failed: agent thread limit reached"
+    );
+    let waited = json_output(&parent[3], "w");
+    assert_eq!(waited["timed_out"], false);
+    let spawned = json_output(&parent[4], "c");
+    assert_eq!(
+        spawned["nickname"], "Euler",
+        "the freed slot takes a new agent: {spawned}"
+    );
+}
+
+#[tokio::test]
+async fn a_wait_times_out_and_interrupting_the_parent_interrupts_its_children() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s",
+                "spawn_agent",
+                json!({"message": "think for ever", "model": CHILD_MODEL}),
+            ),
+            call(
+                "w",
+                "wait_agent",
+                json!({"targets": ["Noether"], "timeout_ms": 10000}),
+            ),
+            call(
+                "w2",
+                "wait_agent",
+                json!({"targets": ["Noether"], "timeout_ms": 3600000}),
+            ),
+        ])
+        .model_turns(CHILD_MODEL, [Turn::Silent])
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "").await;
+    tree.codex
+        .submit(
+            &tree.root,
+            Op::UserTurn {
+                items: vec![InputItem::Text { text: "go".into() }],
+                overrides: TurnOverrides::default(),
+            },
+        )
+        .await
+        .unwrap();
+    // The second wait is where the parent sits: interrupt it there.
+    assert!(server.wait_for_requests(4, Duration::from_secs(30)).await);
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    assert_eq!(
+        json_output(&parent[2], "w"),
+        json!({"status": {}, "timed_out": true})
+    );
+    let child = ThreadId(
+        json_output(&parent[1], "s")["agent_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    tree.codex.submit(&tree.root, Op::Interrupt).await.unwrap();
+    let events = tree
+        .until(|event, _| event.thread_id == child && ends_turn(&event.msg))
+        .await;
+    assert!(
+        matches!(
+            events.last().map(|event| &event.msg),
+            Some(EventMsg::TurnAborted { .. })
+        ),
+        "the child's turn was interrupted with its parent's"
+    );
+}
+
+#[tokio::test]
+async fn closing_a_busy_agent_stops_it_and_frees_its_slot() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s",
+                "spawn_agent",
+                json!({"message": "think for ever", "model": CHILD_MODEL}),
+            ),
+            call("x", "close_agent", json!({"target": "Noether"})),
+            call(
+                "again",
+                "send_input",
+                json!({"target": "Noether", "message": "more"}),
+            ),
+            call(
+                "t",
+                "spawn_agent",
+                json!({"message": "quick one", "model": CHILD_MODEL}),
+            ),
+            Turn::text("done"),
+        ])
+        .model_turns(CHILD_MODEL, [Turn::Silent, Turn::text("quick")])
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "[agents]\nmax_threads = 1").await;
+    tree.root_turn("go").await;
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    let closed = json_output(&parent[2], "x");
+    assert!(
+        matches!(
+            closed["previous_status"].as_str(),
+            Some("running" | "pending_init")
+        ),
+        "{closed}"
+    );
+    let refused = output_for(&parent[3], "again");
+    assert!(
+        refused.contains("is closed; resume it with resume_agent"),
+        "{refused}"
+    );
+    assert_eq!(
+        json_output(&parent[4], "t")["nickname"],
+        "Euler",
+        "the slot was freed"
+    );
+}
