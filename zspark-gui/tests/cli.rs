@@ -290,3 +290,94 @@ fn auth_says_what_is_missing_and_refuses_unsafe_authorities() {
         "nothing to forget is fine"
     );
 }
+
+/// Runs `zspark exec` on a fresh server whose root model spawns a sub-agent, waits for
+/// it and answers.
+fn exec_with_a_sub_agent(json: bool) -> std::process::Output {
+    let spawn = Reply::new().namespaced_function_call(
+        "s1",
+        "multi_agent_v1",
+        "spawn_agent",
+        r#"{"message":"list the files","model":"child-model"}"#,
+    );
+    let wait = Reply::new().namespaced_function_call(
+        "w1",
+        "multi_agent_v1",
+        "wait_agent",
+        r#"{"targets":["Noether"]}"#,
+    );
+    let server = ScriptedModelServer::options()
+        .turns([
+            spawn.into(),
+            wait.into(),
+            Turn::text("The helper found two files."),
+        ])
+        .model_turns("child-model", [Turn::text("a.txt and b.txt")])
+        .start()
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "model = \"root-model\"\nmodel_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let mut command = zspark();
+    command.args(["exec", "--approval", "never", "--sandbox", "read-only"]);
+    if json {
+        command.arg("--json");
+    }
+    command
+        .arg("use a helper")
+        .current_dir(work.path())
+        .env("CODEX_HOME", home.path())
+        .env("MOCK_KEY", "sk-test")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn exec_runs_a_sub_agent_and_ends_with_the_root_turn() {
+    let output = exec_with_a_sub_agent(false);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "The helper found two files.\n",
+        "only the root's answer, after the child's result came back"
+    );
+
+    let output = exec_with_a_sub_agent(true);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let root = events[0]["thread_id"].clone();
+    let child_answer = events
+        .iter()
+        .find(|event| event["msg"]["type"] == "turn_complete" && event["thread_id"] != root)
+        .expect("the sub-agent's turn is in the stream, under its own thread");
+    assert_eq!(child_answer["msg"]["last_agent_message"], "a.txt and b.txt");
+    let last_turn = events
+        .iter()
+        .rev()
+        .find(|event| event["msg"]["type"] == "turn_complete")
+        .unwrap();
+    assert_eq!(
+        last_turn["thread_id"], root,
+        "the run ends with the root's turn"
+    );
+}

@@ -149,16 +149,24 @@ async fn run_inner<Out: Write, Err: Write>(
         let Some(event) = event else {
             break;
         };
+        // A sub-agent's events come through too: printed with --json (each names its
+        // thread), its approvals asked, but only the root's turn ends the run.
+        let from_root = event.thread_id == thread;
+        let asker = if from_root { "" } else { "(a sub-agent) " };
         if shared.json {
             if let Ok(line) = serde_json::to_string(&event) {
                 let _ = writeln!(output.out, "{line}");
             }
         } else if let EventMsg::SessionConfigured(configured) = &event.msg {
-            output.header(configured);
-        } else {
+            if from_root {
+                output.header(configured);
+            }
+        } else if from_root {
             output.event(&event.msg);
         }
+        let source = event.thread_id.clone();
         match event.msg {
+            _ if !from_root && !asks_approval(&event.msg) => {}
             EventMsg::SessionConfigured(_) => {
                 codex
                     .submit(
@@ -179,7 +187,7 @@ async fn run_inner<Out: Write, Err: Write>(
                 return Err(message);
             }
             EventMsg::ExecApprovalRequest(request) => {
-                let question = format!("Run `{}`?", display_command(&request.command));
+                let question = format!("{asker}Run `{}`?", display_command(&request.command));
                 let decision = decide(
                     process.interactive,
                     &question,
@@ -191,7 +199,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     call_id: request.call_id,
                     decision,
                 };
-                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
+                codex.submit(&source, op).await.map_err(|e| e.to_string())?;
             }
             EventMsg::ApplyPatchApprovalRequest(request) => {
                 let files: Vec<String> = request
@@ -199,7 +207,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     .keys()
                     .map(|path| path.display().to_string())
                     .collect();
-                let question = format!("Apply changes to {}?", files.join(", "));
+                let question = format!("{asker}Apply changes to {}?", files.join(", "));
                 let decision = decide(
                     process.interactive,
                     &question,
@@ -211,11 +219,11 @@ async fn run_inner<Out: Write, Err: Write>(
                     call_id: request.call_id,
                     decision,
                 };
-                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
+                codex.submit(&source, op).await.map_err(|e| e.to_string())?;
             }
             EventMsg::McpToolApprovalRequest(request) => {
                 let question = format!(
-                    "Allow the {} MCP server to run its tool `{}` with {}?",
+                    "{asker}Allow the {} MCP server to run its tool `{}` with {}?",
                     request.server, request.tool, request.arguments
                 );
                 let decision = decide(process.interactive, &question, None, &mut output).await;
@@ -223,7 +231,7 @@ async fn run_inner<Out: Write, Err: Write>(
                     call_id: request.call_id,
                     decision,
                 };
-                codex.submit(&thread, op).await.map_err(|e| e.to_string())?;
+                codex.submit(&source, op).await.map_err(|e| e.to_string())?;
             }
             EventMsg::TurnComplete { .. }
             | EventMsg::TurnFailed { .. }
@@ -244,6 +252,16 @@ async fn run_inner<Out: Write, Err: Write>(
     }
     let _ = output.out.flush();
     Ok(exit)
+}
+
+/// Whether `msg` waits for the user's answer.
+fn asks_approval(msg: &EventMsg) -> bool {
+    matches!(
+        msg,
+        EventMsg::ExecApprovalRequest(_)
+            | EventMsg::ApplyPatchApprovalRequest(_)
+            | EventMsg::McpToolApprovalRequest(_)
+    )
 }
 
 fn session_to_resume(codex_home: &Path, resume: &ResumeArgs) -> Result<PathBuf, String> {
