@@ -922,3 +922,74 @@ fn an_http_mcp_server_is_signed_in_and_out_from_settings() {
         !desk.codex_home.join(".credentials.json").exists()
     });
 }
+
+#[test]
+fn a_sub_agent_opens_under_its_session_and_is_approved_and_closed_from_the_window() {
+    let spawn = Reply::new().namespaced_function_call(
+        "s1",
+        "multi_agent_v1",
+        "spawn_agent",
+        json!({"message": "make helper.txt", "model": "child-model"}).to_string(),
+    );
+    let wait = Reply::new().namespaced_function_call(
+        "w1",
+        "multi_agent_v1",
+        "wait_agent",
+        json!({"targets": ["Noether"], "timeout_ms": 60000}).to_string(),
+    );
+    let server = ScriptedModelServer::options()
+        .turns([
+            spawn.into(),
+            wait.into(),
+            Turn::text("The helper made the file"),
+        ])
+        .model_turns(
+            "child-model",
+            [
+                Reply::new()
+                    .function_call(
+                        "c1",
+                        "exec_command",
+                        json!({"cmd": "touch helper.txt"}).to_string(),
+                    )
+                    .into(),
+                Turn::text("made helper.txt"),
+            ],
+        )
+        .start()
+        .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.folder_policies.insert(
+            workspace.to_path_buf(),
+            FolderPolicy {
+                approval: Some(ApprovalPolicy::Untrusted),
+                sandbox: Some(SandboxMode::DangerFullAccess),
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("use a helper");
+    // The sub-agent's command waits for approval in its own view.
+    desk.wait_for("Noether (sub-agent), Needs approval");
+    desk.click("Noether (sub-agent), Needs approval, unread");
+    desk.wait_for("touch helper.txt");
+    desk.settle();
+    desk.click("Approve");
+    desk.wait_for("made helper.txt");
+    assert!(desk.workspace.join("helper.txt").exists());
+
+    // Its result reaches the parent, which finishes.
+    let parent = *desk.app().model.sessions.keys().next().unwrap();
+    desk.wait_until("the parent's turn ends", |desk| {
+        desk.app().model.sessions[&parent]
+            .transcript
+            .items
+            .iter()
+            .any(|item| format!("{item:?}").contains("The helper made the file"))
+    });
+    desk.click("Close Noether (sub-agent)");
+    desk.wait_until("the sub-agent's view is gone", |desk| {
+        desk.app().model.sessions.len() == 1
+    });
+}

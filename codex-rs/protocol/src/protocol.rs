@@ -336,6 +336,9 @@ pub struct SessionConfiguredEvent {
     /// The thread that started this one (a sub-agent's parent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_thread_id: Option<ThreadId>,
+    /// A sub-agent's nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_nickname: Option<String>,
     #[serde(default)]
     pub forked_from_id: Option<String>,
     pub model: String,

@@ -1,7 +1,8 @@
 //! Passing the sessions' events to the front-end, each under the number of its
 //! session: runs of streaming deltas are merged into one event, and when a turn ends
 //! the session's folder is scanned for the files the turn created or changed, reported
-//! as [`EngineEvent::Artifacts`].
+//! as [`EngineEvent::Artifacts`]. A sub-agent started by an open session is announced
+//! to the engine ([`ChildThread`]), which gives it a number of its own.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -40,6 +41,16 @@ struct Adopted {
     cwd: Option<PathBuf>,
 }
 
+/// A sub-agent thread that started under an adopted session, waiting to be adopted
+/// itself (its events are held until then).
+#[derive(Debug, Clone)]
+pub(super) struct ChildThread {
+    pub thread: ThreadId,
+    pub parent: SessionKey,
+    pub nickname: Option<String>,
+    pub cwd: PathBuf,
+}
+
 /// Hands the runtime's events to the front-end, each under its session's number.
 pub(super) struct Forwarder {
     adopt: mpsc::Sender<(ThreadId, SessionKey, TurnClock)>,
@@ -48,12 +59,23 @@ pub(super) struct Forwarder {
 }
 
 impl Forwarder {
-    /// Starts passing on `events`.
-    pub(super) fn start(events: mpsc::Receiver<Event>, outbox: Outbox) -> Self {
+    /// Starts passing on `events`; sub-agents of adopted sessions are announced on
+    /// `children`.
+    pub(super) fn start(
+        events: mpsc::Receiver<Event>,
+        outbox: Outbox,
+        children: mpsc::UnboundedSender<ChildThread>,
+    ) -> Self {
         let (adopt_tx, adopt_rx) = mpsc::channel(16);
         let open = Arc::new(Mutex::new(HashSet::new()));
         let (count_tx, count_rx) = watch::channel(0);
-        tokio::spawn(forward(events, adopt_rx, outbox, open.clone(), count_tx));
+        let passing = Passing {
+            outbox,
+            open: open.clone(),
+            open_count: count_tx,
+            children,
+        };
+        tokio::spawn(forward(events, adopt_rx, passing));
         Self {
             adopt: adopt_tx,
             open,
@@ -84,14 +106,20 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Passes events on, merging runs of streaming deltas; holds a thread's events until
-/// it is adopted.
-async fn forward(
-    mut events: mpsc::Receiver<Event>,
-    mut adoptions: mpsc::Receiver<(ThreadId, SessionKey, TurnClock)>,
+/// Where the forwarder passes events and what it tells the engine.
+struct Passing {
     outbox: Outbox,
     open: Arc<Mutex<HashSet<ThreadId>>>,
     open_count: watch::Sender<usize>,
+    children: mpsc::UnboundedSender<ChildThread>,
+}
+
+/// Passes events on, merging runs of streaming deltas; holds a thread's events until
+/// it is adopted, and announces a sub-agent of an adopted session when it starts.
+async fn forward(
+    mut events: mpsc::Receiver<Event>,
+    mut adoptions: mpsc::Receiver<(ThreadId, SessionKey, TurnClock)>,
+    passing: Passing,
 ) {
     let mut adopted: HashMap<ThreadId, Adopted> = HashMap::new();
     let mut waiting: HashMap<ThreadId, Vec<Event>> = HashMap::new();
@@ -103,9 +131,9 @@ async fn forward(
                 adoption = adoptions.recv() => {
                     let Some((thread, number, clock)) = adoption else { return };
                     adopted.insert(thread.clone(), Adopted { number, clock, cwd: None });
-                    open_count.send_replace(adopted.len());
+                    passing.open_count.send_replace(adopted.len());
                     for event in waiting.remove(&thread).unwrap_or_default() {
-                        pass(event, &mut adopted, &outbox, &open, &open_count).await;
+                        pass(event, &mut adopted, &passing).await;
                     }
                     continue;
                 }
@@ -122,25 +150,38 @@ async fn forward(
             }
         }
         if adopted.contains_key(&event.thread_id) {
-            pass(event, &mut adopted, &outbox, &open, &open_count).await;
-        } else {
-            waiting
-                .entry(event.thread_id.clone())
-                .or_default()
-                .push(event);
+            pass(event, &mut adopted, &passing).await;
+            continue;
         }
+        if let EventMsg::SessionConfigured(configured) = &event.msg
+            && let Some(parent) = configured
+                .parent_thread_id
+                .as_ref()
+                .and_then(|parent| adopted.get(parent))
+        {
+            let _ = passing.children.send(ChildThread {
+                thread: event.thread_id.clone(),
+                parent: parent.number,
+                nickname: configured.agent_nickname.clone(),
+                cwd: configured.cwd.clone(),
+            });
+        }
+        waiting
+            .entry(event.thread_id.clone())
+            .or_default()
+            .push(event);
     }
 }
 
 /// Sends one event of an adopted thread, then the artifacts of a turn that ended, or
 /// the end of a session that shut down.
-async fn pass(
-    event: Event,
-    adopted: &mut HashMap<ThreadId, Adopted>,
-    outbox: &Outbox,
-    open: &Mutex<HashSet<ThreadId>>,
-    open_count: &watch::Sender<usize>,
-) {
+async fn pass(event: Event, adopted: &mut HashMap<ThreadId, Adopted>, passing: &Passing) {
+    let Passing {
+        outbox,
+        open,
+        open_count,
+        ..
+    } = passing;
     let Some(thread) = adopted.get_mut(&event.thread_id) else {
         return;
     };

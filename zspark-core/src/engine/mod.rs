@@ -168,6 +168,14 @@ pub enum EngineEvent {
         session: SessionKey,
         cwd: PathBuf,
     },
+    /// A sub-agent of session `parent` started: its events come as session
+    /// `session`'s (approvals included; answer them there).
+    AgentOpened {
+        session: SessionKey,
+        parent: SessionKey,
+        nickname: Option<String>,
+        cwd: PathBuf,
+    },
     /// The session could not start (no provider, a bad config, a missing folder, a
     /// corrupt rollout, a session open already); the message says what to do.
     SessionFailed {
@@ -352,12 +360,32 @@ struct OpenSession {
 async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: Outbox) {
     let providers = ProviderStore::new(setup.codex_home.clone(), setup.secrets);
     let (submitter, runtime_events) = Codex::new().into_parts();
-    let forwarder = Forwarder::start(runtime_events, outbox.clone());
+    let (children_tx, mut children) = mpsc::unbounded_channel();
+    let forwarder = Forwarder::start(runtime_events, outbox.clone(), children_tx);
     let mut sessions: std::collections::HashMap<SessionKey, OpenSession> =
         std::collections::HashMap::new();
     let connection = shared::Connection::default();
     let mut next_number = 0;
-    while let Some(control) = commands.recv().await {
+    loop {
+        let control = tokio::select! {
+            control = commands.recv() => control,
+            Some(child) = children.recv() => {
+                next_number += 1;
+                let clock = TurnClock::default();
+                outbox
+                    .send(EngineEvent::AgentOpened {
+                        session: next_number,
+                        parent: child.parent,
+                        nickname: child.nickname,
+                        cwd: child.cwd,
+                    })
+                    .await;
+                forwarder.adopt(child.thread.clone(), next_number, clock.clone()).await;
+                sessions.insert(next_number, OpenSession { thread: child.thread, clock });
+                continue;
+            }
+        };
+        let Some(control) = control else { break };
         let command = match control {
             Control::Command(command) => command,
             Control::Quit(done) => {

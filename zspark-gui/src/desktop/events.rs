@@ -57,6 +57,15 @@ impl DesktopApp {
                     .insert(session, SessionView::new(session, cwd));
                 self.show_session(session);
             }
+            EngineEvent::AgentOpened {
+                session,
+                parent,
+                nickname,
+                cwd,
+            } => {
+                let view = SessionView::agent(session, cwd, parent, nickname);
+                model.sessions.insert(session, view);
+            }
             EngineEvent::SessionFailed { session, message } => {
                 self.session_gone(session);
                 self.model.banner(Tone::Error, message);

@@ -104,6 +104,9 @@ impl Model {
 
     /// A session's title: the stored one when the list has it, else its first message.
     pub fn title_of(&self, session: &SessionView) -> String {
+        if session.parent.is_some() {
+            return session.title();
+        }
         session
             .configured
             .as_ref()

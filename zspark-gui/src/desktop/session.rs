@@ -65,6 +65,10 @@ pub struct SessionView {
     pub last_input: Option<Vec<InputItem>>,
     /// The files this session's turns produced, newest first, one entry per path.
     pub artifacts: Vec<Artifact>,
+    /// For a sub-agent: the session that started it.
+    pub parent: Option<SessionKey>,
+    /// A sub-agent's nickname.
+    pub nickname: Option<String>,
 }
 
 impl SessionView {
@@ -82,6 +86,22 @@ impl SessionView {
             pending_overrides: TurnOverrides::default(),
             last_input: None,
             artifacts: Vec::new(),
+            parent: None,
+            nickname: None,
+        }
+    }
+
+    /// The view of a sub-agent of session `parent`.
+    pub fn agent(
+        number: SessionKey,
+        cwd: PathBuf,
+        parent: SessionKey,
+        nickname: Option<String>,
+    ) -> Self {
+        Self {
+            parent: Some(parent),
+            nickname,
+            ..Self::new(number, cwd)
         }
     }
 
@@ -115,8 +135,13 @@ impl SessionView {
             .map(|configured| configured.model.as_str()))
     }
 
-    /// A title: the first thing the user asked, else "New session".
+    /// A title: the first thing the user asked, else "New session"; for a sub-agent
+    /// its nickname.
     pub fn title(&self) -> String {
+        if self.parent.is_some() {
+            let nickname = self.nickname.as_deref().unwrap_or("agent");
+            return format!("{nickname} (sub-agent)");
+        }
         self.transcript
             .items
             .iter()

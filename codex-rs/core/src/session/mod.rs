@@ -422,6 +422,7 @@ impl Session {
         EventMsg::SessionConfigured(SessionConfiguredEvent {
             session_id: self.id.clone(),
             parent_thread_id: self.parent.clone(),
+            agent_nickname: self.agent.as_ref().map(|agent| agent.nickname.clone()),
             forked_from_id: self.forked_from_id.clone(),
             model: state.settings.model.clone(),
             model_provider_id: self.config.model_provider_id.clone(),

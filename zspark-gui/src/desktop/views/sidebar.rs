@@ -10,7 +10,7 @@ use egui::RichText;
 
 use super::super::commands::{Commands, SessionCommand, SettingsCommand};
 use super::super::model::Model;
-use super::super::session::SessionStatus;
+use super::super::session::{SessionStatus, SessionView};
 use super::super::shortcuts::{Shortcut, hint};
 use super::super::theme;
 use super::shared::SharedState;
@@ -130,44 +130,84 @@ fn open_sessions(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         return;
     }
     theme::section_heading(ui, "Open");
-    for session in model.sessions.values() {
-        let status = session.status();
-        let title = truncate(&model.title_of(session), 40);
-        let shown = model.shown == Some(session.number);
-        ui.horizontal(|ui| {
-            let (mark, colour) = status_mark(status);
-            ui.colored_label(colour, mark);
-            let mut label = RichText::new(&title);
-            if session.unread {
-                label = label.strong();
-            }
-            let response = ui
-                .selectable_label(shown, label)
-                .on_hover_text(session.cwd.display().to_string());
-            let response = response.accessible_name(format!(
-                "{title}, {}{}",
-                status.label(),
-                if session.unread { ", unread" } else { "" }
-            ));
-            if response.clicked() && !shown {
-                out.push(SessionCommand::Show(session.number));
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if theme::subtle_button(ui, "×")
-                    .accessible_name(format!("Close {title}"))
-                    .on_hover_text("Close this session (a running turn is stopped)")
-                    .clicked()
-                {
-                    out.push(SessionCommand::Close(session.number));
-                }
-                if status == SessionStatus::WaitingForApproval {
-                    ui.colored_label(theme::WARNING, status.label());
-                } else if session.unread {
-                    ui.colored_label(theme::ACCENT, "•");
-                }
-            });
-        });
+    // Sub-agents right under the session that started them (while it is open),
+    // indented.
+    let mut ordered: Vec<(&SessionView, usize)> = Vec::new();
+    let roots = model.sessions.values().filter(|session| {
+        session
+            .parent
+            .is_none_or(|parent| !model.sessions.contains_key(&parent))
+    });
+    for root in roots {
+        push_with_children(model, root, 0, &mut ordered);
     }
+    for (session, depth) in ordered {
+        open_session_row(ui, model, session, depth, out);
+    }
+}
+
+/// `session`, then its sub-agents (and theirs), each with its depth.
+fn push_with_children<'a>(
+    model: &'a Model,
+    session: &'a SessionView,
+    depth: usize,
+    ordered: &mut Vec<(&'a SessionView, usize)>,
+) {
+    ordered.push((session, depth));
+    for child in model
+        .sessions
+        .values()
+        .filter(|child| child.parent == Some(session.number))
+    {
+        push_with_children(model, child, depth + 1, ordered);
+    }
+}
+
+/// One open session, `depth` steps in: its mark, title, and its close button.
+fn open_session_row(
+    ui: &mut egui::Ui,
+    model: &Model,
+    session: &SessionView,
+    depth: usize,
+    out: &mut Commands,
+) {
+    let status = session.status();
+    let title = truncate(&model.title_of(session), 40);
+    let shown = model.shown == Some(session.number);
+    ui.horizontal(|ui| {
+        ui.add_space(depth as f32 * theme::SPACE * 4.0);
+        let (mark, colour) = status_mark(status);
+        ui.colored_label(colour, mark);
+        let mut label = RichText::new(&title);
+        if session.unread {
+            label = label.strong();
+        }
+        let response = ui
+            .selectable_label(shown, label)
+            .on_hover_text(session.cwd.display().to_string());
+        let response = response.accessible_name(format!(
+            "{title}, {}{}",
+            status.label(),
+            if session.unread { ", unread" } else { "" }
+        ));
+        if response.clicked() && !shown {
+            out.push(SessionCommand::Show(session.number));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if theme::subtle_button(ui, "×")
+                .accessible_name(format!("Close {title}"))
+                .on_hover_text("Close this session (a running turn is stopped)")
+                .clicked()
+            {
+                out.push(SessionCommand::Close(session.number));
+            }
+            if status == SessionStatus::WaitingForApproval {
+                ui.colored_label(theme::WARNING, status.label());
+            } else if session.unread {
+                ui.colored_label(theme::ACCENT, "•");
+            }
+        });
+    });
 }
 
 /// The mark before a session's title, and its colour.
