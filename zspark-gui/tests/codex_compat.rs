@@ -799,3 +799,91 @@ async fn a_sign_in_by_either_serves_both() {
         "No OAuth credentials stored for 'protected'."
     );
 }
+
+/// The rollouts under `setup`'s home: (session id, whether it is a sub-agent's).
+fn rollouts(setup: &Setup) -> Vec<(String, Value)> {
+    walk(&setup.home.path().join("sessions"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let meta: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            let meta = meta["payload"].clone();
+            (meta["id"].as_str().unwrap().to_string(), meta)
+        })
+        .collect()
+}
+
+#[test]
+fn a_zspark_session_tree_resumes_in_codex_parent_and_child() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let spawn = Reply::new().namespaced_function_call(
+        "s1",
+        "multi_agent_v1",
+        "spawn_agent",
+        r#"{"message":"look around","model":"child-model"}"#,
+    );
+    let wait = Reply::new().namespaced_function_call(
+        "w1",
+        "multi_agent_v1",
+        "wait_agent",
+        r#"{"targets":["Noether"]}"#,
+    );
+    let server = ScriptedModelServer::options()
+        .turns([
+            spawn.into(),
+            wait.into(),
+            Turn::text("zspark answered"),
+            Turn::text("codex answered"),
+            Turn::text("codex continued the child"),
+        ])
+        .model_turns(
+            "child-model",
+            [
+                Turn::text("the child looked around"),
+                Turn::text("codex continued the child"),
+            ],
+        )
+        .start()
+        .unwrap();
+    let setup = setup(&server);
+    zspark(&["use a helper"], &setup);
+    let sessions = rollouts(&setup);
+    assert_eq!(sessions.len(), 2, "a parent and a child: {sessions:?}");
+    let (parent, _) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"].is_null())
+        .unwrap();
+    let (child, child_meta) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"] == "subagent")
+        .unwrap();
+    assert_eq!(child_meta["parent_thread_id"], parent.as_str());
+
+    let continued = codex(&codex_bin, &["resume", parent, "and now?"], &setup);
+    assert!(String::from_utf8_lossy(&continued.stdout).contains("codex answered"));
+    let request = server.model_requests().last().unwrap().clone();
+    assert_eq!(call_ids(&request, "function_call"), ["s1", "w1"]);
+    assert_eq!(call_ids(&request, "function_call_output"), ["s1", "w1"]);
+    let texts = message_texts(&request);
+    assert!(
+        texts.iter().any(|text| text == "zspark answered"),
+        "{texts:?}"
+    );
+
+    let child_continued = codex(&codex_bin, &["resume", child, "anything else?"], &setup);
+    assert!(
+        String::from_utf8_lossy(&child_continued.stdout).contains("codex continued the child"),
+        "Codex resumes the sub-agent's own session"
+    );
+    let request = server.model_requests().last().unwrap().clone();
+    let texts = message_texts(&request);
+    for expected in ["look around", "the child looked around", "anything else?"] {
+        assert!(
+            texts.iter().any(|text| text == expected),
+            "{expected} missing: {texts:?}"
+        );
+    }
+}

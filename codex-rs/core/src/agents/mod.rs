@@ -1,10 +1,12 @@
 //! Sub-agents, the Codex way: a model may start child threads of the runtime
 //! (`tools`, Codex's first multi-agent version), each with its own rollout naming its
 //! parent, depth and nickname so the Codex CLI lists and resumes it; the runtime keeps
-//! each child's status and the slots of each session tree (`control`).
+//! each child's status and the slots of each session tree (`control`), and the parent's
+//! rollout records each call as Codex does (`record`).
 
 mod control;
 mod names;
+mod record;
 mod status;
 mod tools;
 

@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 
 use super::control::AgentSpawn;
 use super::names;
+use super::record::{CollabCall, record};
 use super::status::AgentStatus;
 use crate::codex::ThreadStart;
 use crate::config::LoadedConfig;
 use crate::tools::spec::{FunctionTool, ToolSpec};
-use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
+use crate::tools::{ToolFuture, ToolHandler, ToolInvocation, TurnCancelled};
 
 /// The namespace the tools are offered in.
 pub const NAMESPACE: &str = "multi_agent_v1";
@@ -146,12 +147,59 @@ fn agent_id(invocation: &ToolInvocation, text: &str) -> Result<ThreadId, String>
         .ok_or_else(|| format!("agent with id {text} not found"))
 }
 
-fn output(value: Value) -> Result<ToolOutput, crate::tools::TurnCancelled> {
-    Ok(ToolOutput::Text(value.to_string()))
+/// What a call did: its output for the model and what the rollout records.
+type Done = Result<(Value, CollabCall), String>;
+
+/// Parses the arguments and runs `operation`, then records the call and answers the
+/// model (a refusal prefixed with `prefix`).
+async fn run<T, F, Fut>(
+    invocation: ToolInvocation,
+    tool: &'static str,
+    prefix: &str,
+    operation: F,
+) -> Result<ToolOutput, TurnCancelled>
+where
+    T: serde::de::DeserializeOwned,
+    F: FnOnce(ToolInvocation, T) -> Fut,
+    Fut: Future<Output = Done>,
+{
+    let done = match invocation.arguments::<T>() {
+        Ok(arguments) => operation(invocation.clone(), arguments).await,
+        Err(error) => Err(error.to_string()),
+    };
+    let (text, call) = match done {
+        Ok((value, call)) => (value.to_string(), call),
+        Err(message) => {
+            let mut call = CollabCall::new(tool);
+            call.failed = true;
+            (format!("{prefix}{message}"), call)
+        }
+    };
+    record(&invocation, &call).await;
+    Ok(ToolOutput::Text(text))
 }
 
-fn refusal(text: String) -> Result<ToolOutput, crate::tools::TurnCancelled> {
-    Ok(ToolOutput::Text(text))
+/// The agent `id` as a receiver of a call: its id and nickname.
+fn receiver(invocation: &ToolInvocation, id: &ThreadId) -> (String, String) {
+    let nickname = invocation
+        .session
+        .agents()
+        .view(id)
+        .map(|agent| agent.spawn.nickname)
+        .unwrap_or_default();
+    (id.0.clone(), nickname)
+}
+
+/// The text of an input, for the record.
+fn prompt_of(items: &[InputItem]) -> Option<String> {
+    let text: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            InputItem::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n"))
 }
 
 /// `spawn_agent`.
@@ -184,20 +232,16 @@ impl ToolHandler for SpawnAgent {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        Box::pin(async move {
-            let arguments: SpawnArguments = match invocation.arguments() {
-                Ok(arguments) => arguments,
-                Err(error) => return refusal(error.to_string()),
-            };
-            match spawn(&invocation, arguments).await {
-                Ok(value) => output(value),
-                Err(message) => refusal(format!("collab spawn failed: {message}")),
-            }
-        })
+        Box::pin(run(
+            invocation,
+            "spawn_agent",
+            "collab spawn failed: ",
+            spawn,
+        ))
     }
 }
 
-async fn spawn(invocation: &ToolInvocation, arguments: SpawnArguments) -> Result<Value, String> {
+async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments) -> Done {
     let session = &invocation.session;
     let agents = session.agents().clone();
     let limits = &session.config().agents;
@@ -231,6 +275,10 @@ async fn spawn(invocation: &ToolInvocation, arguments: SpawnArguments) -> Result
         ThreadStart::new()
     }
     .with_agent(parent, spawn.clone());
+    let mut call = CollabCall::new("spawn_agent");
+    call.prompt = prompt_of(&input);
+    call.model = Some(config.model.clone());
+    call.effort = config.model_reasoning_effort;
     let loaded = LoadedConfig {
         config,
         warnings: Vec::new(),
@@ -239,18 +287,24 @@ async fn spawn(invocation: &ToolInvocation, arguments: SpawnArguments) -> Result
         .start_thread(loaded, start)
         .await
         .map_err(|error| error.to_string())?;
-    let items = input;
     submitter
         .submit(
             &child,
             Op::UserTurn {
-                items,
+                items: input,
                 overrides: TurnOverrides::default(),
             },
         )
         .await
         .map_err(|error| error.to_string())?;
-    Ok(json!({"agent_id": child.0, "nickname": spawn.nickname}))
+    call.receivers
+        .push((child.0.clone(), spawn.nickname.clone()));
+    call.states
+        .insert(child.0.clone(), json!(AgentStatus::PendingInit));
+    Ok((
+        json!({"agent_id": child.0, "nickname": spawn.nickname}),
+        call,
+    ))
 }
 
 /// `send_input`.
@@ -281,21 +335,12 @@ impl ToolHandler for SendInput {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        Box::pin(async move {
-            let arguments: SendArguments = match invocation.arguments() {
-                Ok(arguments) => arguments,
-                Err(error) => return refusal(error.to_string()),
-            };
-            match send(&invocation, arguments).await {
-                Ok(value) => output(value),
-                Err(message) => refusal(message),
-            }
-        })
+        Box::pin(run(invocation, "send_input", "", send))
     }
 }
 
-async fn send(invocation: &ToolInvocation, arguments: SendArguments) -> Result<Value, String> {
-    let id = agent_id(invocation, &arguments.target)?;
+async fn send(invocation: ToolInvocation, arguments: SendArguments) -> Done {
+    let id = agent_id(&invocation, &arguments.target)?;
     let agents = invocation.session.agents();
     if agents.view(&id).is_some_and(|agent| agent.closed) {
         return Err(format!(
@@ -308,6 +353,9 @@ async fn send(invocation: &ToolInvocation, arguments: SendArguments) -> Result<V
     if arguments.interrupt {
         let _ = submitter.submit(&id, Op::Interrupt).await;
     }
+    let mut call = CollabCall::new("send_input");
+    call.prompt = prompt_of(&items);
+    call.receivers.push(receiver(&invocation, &id));
     let submission = submitter
         .submit(
             &id,
@@ -318,7 +366,7 @@ async fn send(invocation: &ToolInvocation, arguments: SendArguments) -> Result<V
         )
         .await
         .map_err(|error| error.to_string())?;
-    Ok(json!({"submission_id": submission}))
+    Ok((json!({"submission_id": submission}), call))
 }
 
 /// `resume_agent`.
@@ -340,40 +388,29 @@ impl ToolHandler for ResumeAgent {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        Box::pin(async move {
-            let arguments: ResumeArguments = match invocation.arguments() {
-                Ok(arguments) => arguments,
-                Err(error) => return refusal(error.to_string()),
-            };
-            match resume(&invocation, &arguments.id).await {
-                Ok(value) => output(value),
-                Err(message) => refusal(message),
-            }
-        })
+        Box::pin(run(invocation, "resume_agent", "", resume))
     }
 }
 
-async fn resume(invocation: &ToolInvocation, text: &str) -> Result<Value, String> {
-    let id = agent_id(invocation, text)?;
+async fn resume(invocation: ToolInvocation, arguments: ResumeArguments) -> Done {
+    let id = agent_id(&invocation, &arguments.id)?;
     let agents = invocation.session.agents().clone();
-    let Some((config, path, parent, spawn)) = agents.reopening(&id) else {
-        let status = agents.view(&id).map(|agent| agent.status);
-        return Ok(json!({"status": status}));
-    };
-    let submitter = agents.submitter().ok_or("the runtime is shutting down")?;
-    let loaded = LoadedConfig {
-        config,
-        warnings: Vec::new(),
-    };
-    let mut start = ThreadStart::resume(path);
-    start = start.with_agent(parent, spawn);
-    submitter
-        .start_thread(loaded, start)
-        .await
-        .map_err(|error| format!("agent {text} could not be opened again: {error}"))?;
-    agents.set_status(&id, AgentStatus::Completed(None));
+    let mut call = CollabCall::new("resume_agent");
+    call.receivers.push(receiver(&invocation, &id));
+    if let Some((config, path, parent, spawn)) = agents.reopening(&id) {
+        let submitter = agents.submitter().ok_or("the runtime is shutting down")?;
+        let loaded = LoadedConfig {
+            config,
+            warnings: Vec::new(),
+        };
+        submitter
+            .start_thread(loaded, ThreadStart::resume(path).with_agent(parent, spawn))
+            .await
+            .map_err(|error| format!("agent {} could not be opened again: {error}", id.0))?;
+    }
     let status = agents.view(&id).map(|agent| agent.status);
-    Ok(json!({"status": status}))
+    call.states.insert(id.0.clone(), json!(status));
+    Ok((json!({"status": status}), call))
 }
 
 /// `wait_agent`.
@@ -399,27 +436,18 @@ impl ToolHandler for WaitAgent {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        Box::pin(async move {
-            let arguments: WaitArguments = match invocation.arguments() {
-                Ok(arguments) => arguments,
-                Err(error) => return refusal(error.to_string()),
-            };
-            match wait(&invocation, arguments).await {
-                Ok(value) => output(value),
-                Err(message) => refusal(message),
-            }
-        })
+        Box::pin(run(invocation, "wait", "", wait))
     }
 }
 
-async fn wait(invocation: &ToolInvocation, arguments: WaitArguments) -> Result<Value, String> {
+async fn wait(invocation: ToolInvocation, arguments: WaitArguments) -> Done {
     if arguments.targets.is_empty() {
         return Err("name at least one agent_id in targets".to_string());
     }
     let ids = arguments
         .targets
         .iter()
-        .map(|target| agent_id(invocation, target))
+        .map(|target| agent_id(&invocation, target))
         .collect::<Result<Vec<_>, _>>()?;
     let agents = invocation.session.agents();
     let timeout = Duration::from_millis(
@@ -438,14 +466,18 @@ async fn wait(invocation: &ToolInvocation, arguments: WaitArguments) -> Result<V
         })
     }));
     let timed_out = tokio::time::timeout(timeout, any_final).await.is_err();
+    let mut call = CollabCall::new("wait");
     let mut finished = serde_json::Map::new();
     for id in &ids {
+        call.receivers.push(receiver(&invocation, id));
         if let Some(agent) = agents.view(id).filter(|agent| agent.status.is_final()) {
             agents.delivered(id);
             finished.insert(id.0.clone(), json!(agent.status));
         }
     }
-    Ok(json!({"status": finished, "timed_out": timed_out && finished.is_empty()}))
+    call.states = finished.clone();
+    let timed_out = timed_out && finished.is_empty();
+    Ok((json!({"status": finished, "timed_out": timed_out}), call))
 }
 
 /// `close_agent`.
@@ -467,17 +499,16 @@ impl ToolHandler for CloseAgent {
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
-        Box::pin(async move {
-            let arguments: CloseArguments = match invocation.arguments() {
-                Ok(arguments) => arguments,
-                Err(error) => return refusal(error.to_string()),
-            };
-            let id = match agent_id(&invocation, &arguments.target) {
-                Ok(id) => id,
-                Err(message) => return refusal(message),
-            };
-            let previous = invocation.session.agents().close(&id).await;
-            output(json!({"previous_status": previous}))
-        })
+        Box::pin(run(invocation, "close_agent", "", close))
     }
+}
+
+async fn close(invocation: ToolInvocation, arguments: CloseArguments) -> Done {
+    let id = agent_id(&invocation, &arguments.target)?;
+    let previous = invocation.session.agents().close(&id).await;
+    let mut call = CollabCall::new("close_agent");
+    call.receivers.push(receiver(&invocation, &id));
+    call.states
+        .insert(id.0.clone(), json!(AgentStatus::Shutdown));
+    Ok((json!({"previous_status": previous}), call))
 }

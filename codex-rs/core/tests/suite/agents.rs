@@ -207,6 +207,45 @@ async fn a_sub_agent_does_its_task_and_the_parent_waits_for_its_result() {
     assert_eq!(spawn["parent_thread_id"], tree.root.0.as_str());
     assert_eq!(spawn["depth"], 1);
     assert_eq!(spawn["agent_nickname"], "Noether");
+
+    // The parent's rollout records the calls as CollabAgentToolCall items.
+    let calls: Vec<Value> = rollout_records(tree.home.path(), &tree.root.0)
+        .into_iter()
+        .filter(|record| record["payload"]["item"]["type"] == "CollabAgentToolCall")
+        .map(|record| record["payload"]["item"].clone())
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0]["tool"], "spawn_agent");
+    assert_eq!(calls[0]["receiver_thread_ids"], json!([child_id]));
+    assert_eq!(calls[0]["receiver_agents"][0]["agent_nickname"], "Noether");
+    assert_eq!(calls[0]["prompt"], "count the files");
+    assert_eq!(calls[0]["model"], CHILD_MODEL);
+    assert_eq!(calls[0]["agents_states"][&child_id], "pending_init");
+    assert_eq!(calls[1]["tool"], "wait");
+    assert_eq!(
+        calls[1]["agents_states"][&child_id],
+        json!({"completed": "3 files"})
+    );
+}
+
+/// The records of the rollout of session `id` under `home`.
+fn rollout_records(home: &std::path::Path, id: &str) -> Vec<Value> {
+    let mut pending = vec![home.join("sessions")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.to_string_lossy().ends_with(&format!("{id}.jsonl")) {
+                return std::fs::read_to_string(&path)
+                    .unwrap()
+                    .lines()
+                    .map(|line| serde_json::from_str(line).unwrap())
+                    .collect();
+            }
+        }
+    }
+    panic!("no rollout for {id} under {}", home.display());
 }
 
 #[tokio::test]
