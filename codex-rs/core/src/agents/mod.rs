@@ -1,18 +1,21 @@
 //! Sub-agents, the Codex way: a model may start child threads of the runtime
 //! (`tools`, Codex's first multi-agent version), each with its own rollout naming its
-//! parent, depth and nickname so the Codex CLI lists and resumes it; the runtime keeps
+//! parent, depth, nickname and role (`roles`) so the Codex CLI lists and resumes it;
+//! the runtime keeps
 //! each child's status and the slots of each session tree (`control`), and the parent's
 //! rollout records each call as Codex does (`record`).
 
 mod control;
 mod names;
 mod record;
+mod roles;
 mod status;
 mod tools;
 
 use std::sync::Arc;
 
 pub use control::{AgentControl, AgentSpawn, AgentView, CLOSE_WAIT};
+pub use roles::{Role, load_roles};
 pub use status::AgentStatus;
 pub use tools::NAMESPACE;
 
@@ -29,7 +32,7 @@ pub(crate) fn offer_tools(session: &Arc<Session>) {
     let offered = session.tools().set_namespace(
         tools::NAMESPACE,
         tools::NAMESPACE_DESCRIPTION,
-        tools::handlers(),
+        tools::handlers(&limits.roles),
     );
     debug_assert!(
         offered.is_ok(),

@@ -6,13 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_protocol::{InputItem, Op, ReasoningEffort, ThreadId, ToolOutput, TurnOverrides};
+use codex_protocol::{
+    InputItem, Op, ReasoningEffort, SandboxMode, SandboxPolicy, ThreadId, ToolOutput, TurnOverrides,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::control::AgentSpawn;
 use super::names;
 use super::record::{CollabCall, record};
+use super::roles::Role;
 use super::status::AgentStatus;
 use crate::codex::ThreadStart;
 use crate::config::LoadedConfig;
@@ -28,10 +31,12 @@ const WAIT_DEFAULT_MS: u64 = 30_000;
 const WAIT_MIN_MS: u64 = 10_000;
 const WAIT_MAX_MS: u64 = 3_600_000;
 
-/// The handlers, in the order they are offered.
-pub fn handlers() -> Vec<Arc<dyn ToolHandler>> {
+/// The handlers, in the order they are offered; `roles` are what `agent_type` may name.
+pub fn handlers(roles: &[Role]) -> Vec<Arc<dyn ToolHandler>> {
     vec![
-        Arc::new(SpawnAgent),
+        Arc::new(SpawnAgent {
+            roles: roles.to_vec(),
+        }),
         Arc::new(SendInput),
         Arc::new(ResumeAgent),
         Arc::new(WaitAgent),
@@ -203,7 +208,9 @@ fn prompt_of(items: &[InputItem]) -> Option<String> {
 }
 
 /// `spawn_agent`.
-struct SpawnAgent;
+struct SpawnAgent {
+    roles: Vec<Role>,
+}
 
 #[derive(Debug, Deserialize)]
 struct SpawnArguments {
@@ -213,36 +220,64 @@ struct SpawnArguments {
     reasoning_effort: Option<ReasoningEffort>,
     #[serde(default)]
     fork_context: bool,
+    agent_type: Option<String>,
 }
 
 impl ToolHandler for SpawnAgent {
     fn spec(&self) -> ToolSpec {
+        let mut properties = json!({
+            "message": {"type": "string", "description": "The task, in plain text."},
+            "items": input_items_schema(),
+            "model": {"type": "string", "description": "A model for the agent; omit to use yours."},
+            "reasoning_effort": {"type": "string", "enum": ["minimal", "low", "medium", "high", "xhigh"], "description": "Reasoning effort for the agent; omit to use yours."},
+            "fork_context": {"type": "boolean", "description": "Give the agent this conversation so far, not only the task."}
+        });
+        // As under Codex, roles are offered when the user has defined some.
+        if self.roles.iter().any(|role| role.user_defined) {
+            let listed: Vec<String> = self.roles.iter().map(Role::summary).collect();
+            properties["agent_type"] = json!({
+                "type": "string",
+                "enum": self.roles.iter().map(|role| role.name.clone()).collect::<Vec<_>>(),
+                "description": format!("The role to start the agent as (default when omitted). Roles: {}.", listed.join("; ")),
+            });
+        }
         function(
             "spawn_agent",
             "Start a sub-agent on a task. It works on its own in the same folder, with your sandbox and approval settings, and starts with only the task unless fork_context is true. Returns its agent_id and nickname; its slot is used until its result has reached you (wait_agent) or it is closed.",
-            json!({
-                "message": {"type": "string", "description": "The task, in plain text."},
-                "items": input_items_schema(),
-                "model": {"type": "string", "description": "A model for the agent; omit to use yours."},
-                "reasoning_effort": {"type": "string", "enum": ["minimal", "low", "medium", "high", "xhigh"], "description": "Reasoning effort for the agent; omit to use yours."},
-                "fork_context": {"type": "boolean", "description": "Give the agent this conversation so far, not only the task."}
-            }),
+            properties,
             &[],
         )
     }
 
     fn handle(&self, invocation: ToolInvocation) -> ToolFuture {
+        let roles = self.roles.clone();
         Box::pin(run(
             invocation,
             "spawn_agent",
             "collab spawn failed: ",
-            spawn,
+            move |invocation, arguments| spawn(invocation, arguments, roles),
         ))
     }
 }
 
-async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments) -> Done {
+async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments, roles: Vec<Role>) -> Done {
     let session = &invocation.session;
+    let role = match &arguments.agent_type {
+        Some(name) => Some(
+            roles
+                .iter()
+                .find(|role| role.name == *name)
+                .cloned()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = roles.iter().map(|role| role.name.as_str()).collect();
+                    format!(
+                        "unknown agent_type `{name}`; use one of {}",
+                        known.join(", ")
+                    )
+                })?,
+        ),
+        None => None,
+    };
     let agents = session.agents().clone();
     let limits = &session.config().agents;
     let root = session.root_session_id().to_string();
@@ -253,20 +288,37 @@ async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments) -> Done {
     let submitter = agents.submitter().ok_or("the runtime is shutting down")?;
     let (parent_model, parent_effort) = session.model_settings();
     let mut config = session.config().clone();
-    config.model = arguments
-        .model
+    let pinned = role.as_ref();
+    config.model = pinned
+        .and_then(|role| role.model.clone())
+        .or(arguments.model)
         .or_else(|| limits.default_model.clone())
         .unwrap_or(parent_model);
-    config.model_reasoning_effort = arguments
-        .reasoning_effort
+    config.model_reasoning_effort = pinned
+        .and_then(|role| role.effort)
+        .or(arguments.reasoning_effort)
         .or(limits.default_effort)
         .or(parent_effort);
+    if let Some(role) = pinned {
+        if let Some(mode) = role.sandbox_mode {
+            config.sandbox_policy = narrowed(&config.sandbox_policy, mode);
+        }
+        if let Some(instructions) = &role.developer_instructions {
+            config.developer_instructions = Some(match config.developer_instructions.take() {
+                Some(existing) => format!("{existing}\n\n{instructions}"),
+                None => instructions.clone(),
+            });
+        }
+    }
     let parent = ThreadId(session.id().to_string());
     let spawn = AgentSpawn {
         root_session_id: root.clone(),
         depth: session.agent().map_or(0, |agent| agent.depth) + 1,
-        nickname: names::pick(&[], &agents.nicknames(&root)),
-        role: None,
+        nickname: names::pick(
+            pinned.map_or(&[][..], |role| &role.nickname_candidates),
+            &agents.nicknames(&root),
+        ),
+        role: role.as_ref().map(|role| role.name.clone()),
     };
     let start = if arguments.fork_context {
         session.flush_rollout().await;
@@ -305,6 +357,23 @@ async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments) -> Done {
         json!({"agent_id": child.0, "nickname": spawn.nickname}),
         call,
     ))
+}
+
+/// The sandbox a role's `sandbox_mode` gives a child of a parent sandboxed as `parent`:
+/// a role may narrow what the parent may do, never widen it.
+fn narrowed(parent: &SandboxPolicy, mode: SandboxMode) -> SandboxPolicy {
+    match (mode, parent) {
+        (SandboxMode::ReadOnly, _) => SandboxPolicy::ReadOnly,
+        (SandboxMode::WorkspaceWrite, SandboxPolicy::DangerFullAccess) => {
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots: Vec::new(),
+                network_access: false,
+                exclude_tmpdir_env_var: false,
+                exclude_slash_tmp: false,
+            }
+        }
+        _ => parent.clone(),
+    }
 }
 
 /// `send_input`.

@@ -119,8 +119,7 @@ pub struct FeaturesFile {
     pub multi_agent: Option<bool>,
 }
 
-/// `[agents]`: limits and defaults for sub-agents. Its other keys (`[agents.<role>]`
-/// tables, `job_max_runtime_seconds`, `interrupt_message`) are accepted silently.
+/// `[agents]`: limits and defaults for sub-agents, and roles.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AgentsFile {
     pub max_threads: Option<usize>,
@@ -129,6 +128,10 @@ pub struct AgentsFile {
     pub max_depth: Option<u32>,
     pub default_subagent_model: Option<String>,
     pub default_subagent_reasoning_effort: Option<ReasoningEffort>,
+    /// Role tables (`[agents.<role>]`) and keys zspark does not read
+    /// (`job_max_runtime_seconds`, `interrupt_message`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, toml::Value>,
 }
 
 /// Top-level keys (and `features.*`) that are valid in Codex configuration but not read

@@ -25,6 +25,7 @@ pub use file::{EnvironmentInherit, HistoryPersistence};
 pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
 
+use crate::agents::{Role, load_roles};
 use crate::mcp::McpServer;
 use crate::mcp::config::McpServerFile;
 use crate::mcp::oauth::TokenStore;
@@ -121,14 +122,22 @@ pub struct AgentsConfig {
     pub max_depth: u32,
     pub default_model: Option<String>,
     pub default_effort: Option<ReasoningEffort>,
+    /// The roles a sub-agent can be started as (`agent_type`).
+    pub roles: Vec<Role>,
 }
 
 impl AgentsConfig {
     pub const DEFAULT_MAX_THREADS: usize = 6;
     pub const DEFAULT_MAX_DEPTH: u32 = 1;
 
-    fn from_file(file: &ConfigFile, warnings: &mut Vec<String>) -> Self {
+    fn from_file(
+        file: &ConfigFile,
+        codex_home: &Path,
+        trusted_project: Option<&Path>,
+        warnings: &mut Vec<String>,
+    ) -> Self {
         let agents = file.agents.clone().unwrap_or_default();
+        let roles = load_roles(codex_home, &agents.other, trusted_project, warnings);
         if agents.max_threads.is_some() && agents.max_concurrent_threads_per_session.is_some() {
             warnings.push(
                 "[agents] sets both max_threads and max_concurrent_threads_per_session, which are one setting; keep one (max_threads is used)".to_string(),
@@ -143,6 +152,7 @@ impl AgentsConfig {
             max_depth: agents.max_depth.unwrap_or(Self::DEFAULT_MAX_DEPTH),
             default_model: agents.default_subagent_model,
             default_effort: agents.default_subagent_reasoning_effort,
+            roles,
         }
     }
 }
@@ -491,7 +501,14 @@ pub fn load_config(
             servers
         },
         mcp_oauth: McpOAuthConfig::from_file(codex_home, &file),
-        agents: AgentsConfig::from_file(&file, &mut warnings),
+        agents: AgentsConfig::from_file(
+            &file,
+            codex_home,
+            project_trusted
+                .then(|| crate::git::project_root(cwd))
+                .as_deref(),
+            &mut warnings,
+        ),
         session_source,
         env,
     };

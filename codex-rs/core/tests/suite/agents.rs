@@ -33,7 +33,17 @@ struct Tree {
 
 impl Tree {
     async fn start(server: &ScriptedModelServer, extra: &str) -> Self {
+        Self::start_with(server, extra, |_| {}).await
+    }
+
+    /// As [`Tree::start`], after `prepare` has written what it wants into `CODEX_HOME`.
+    async fn start_with(
+        server: &ScriptedModelServer,
+        extra: &str,
+        prepare: impl FnOnce(&std::path::Path),
+    ) -> Self {
         let home = tempfile::tempdir().unwrap();
+        prepare(home.path());
         let work = tempfile::tempdir().unwrap();
         std::fs::write(
             home.path().join("config.toml"),
@@ -398,5 +408,76 @@ async fn closing_a_busy_agent_stops_it_and_frees_its_slot() {
         json_output(&parent[4], "t")["nickname"],
         "Euler",
         "the slot was freed"
+    );
+}
+
+#[tokio::test]
+async fn a_role_file_pins_the_childs_model_and_nickname_and_unknown_roles_are_refused() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "bad",
+                "spawn_agent",
+                json!({"message": "review", "agent_type": "nope"}),
+            ),
+            call(
+                "s",
+                "spawn_agent",
+                json!({"message": "review the diff", "agent_type": "reviewer", "model": "ignored"}),
+            ),
+            call("w", "wait_agent", json!({"targets": ["Rev"]})),
+            Turn::text("reviewed"),
+        ])
+        .model_turns(CHILD_MODEL, [Turn::text("looks fine")])
+        .start()
+        .unwrap();
+    let mut tree = Tree::start_with(&server, "", |home| {
+        std::fs::create_dir_all(home.join("agents")).unwrap();
+        std::fs::write(
+            home.join("agents/reviewer.toml"),
+            format!("name = \"reviewer\"\ndescription = \"Reviews diffs\"\nmodel = \"{CHILD_MODEL}\"\nmodel_reasoning_effort = \"low\"\nsandbox_mode = \"read-only\"\nnickname_candidates = [\"Rev\"]\n"),
+        )
+        .unwrap();
+    })
+    .await;
+    tree.root_turn("review it").await;
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    let spawn_spec = parent[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tool| tool["name"] == "multi_agent_v1")
+        .flat_map(|tool| tool["tools"].as_array().unwrap().clone())
+        .find(|tool| tool["name"] == "spawn_agent")
+        .unwrap();
+    let agent_type = &spawn_spec["parameters"]["properties"]["agent_type"];
+    assert!(
+        agent_type["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("reviewer")),
+        "{agent_type}"
+    );
+    assert!(
+        agent_type["description"]
+            .as_str()
+            .unwrap()
+            .contains("fixed: model child-model"),
+        "{agent_type}"
+    );
+    let refused = output_for(&parent[1], "bad");
+    assert!(
+        refused.starts_with("collab spawn failed: unknown agent_type `nope`")
+            && refused.contains("reviewer"),
+        "{refused}"
+    );
+    assert_eq!(json_output(&parent[2], "s")["nickname"], "Rev");
+    let child = requests_for(&server, CHILD_MODEL);
+    assert_eq!(child.len(), 1, "the role's model, not the spawn's");
+    assert_eq!(child[0].body["reasoning"]["effort"], "low");
+    assert_eq!(
+        json_output(&parent[3], "w")["timed_out"],
+        false,
+        "the child answered"
     );
 }
