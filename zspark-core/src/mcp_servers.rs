@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use codex_core::ConfigOverrides;
-use codex_core::config::McpOAuthConfig;
+use codex_core::config::McpSettings;
 use codex_core::mcp::edit::{ConfigDocument, NewServer};
 use codex_core::mcp::listing::{AuthStatus, ServerListing, TransportRecord};
 use codex_core::mcp::oauth::{LoginSettings, TokenStore, logout};
@@ -70,14 +70,9 @@ impl McpServerStore {
 
     /// The servers of `config.toml`, by name.
     pub fn list(&self) -> Result<Vec<McpServerEntry>, String> {
-        let entries = codex_core::config::load_mcp_server_entries(
-            &self.codex_home,
-            &self.codex_home,
-            &ConfigOverrides::default(),
-        )
-        .map_err(|error| error.to_string())?;
-        let tokens = self.oauth()?.tokens;
-        Ok(entries
+        let McpSettings { servers, oauth } = self.settings()?;
+        let tokens = oauth.tokens;
+        Ok(servers
             .iter()
             .map(|(name, entry)| match ServerListing::new(name, entry) {
                 Ok(listing) => {
@@ -108,8 +103,8 @@ impl McpServerStore {
             .collect())
     }
 
-    fn oauth(&self) -> Result<McpOAuthConfig, String> {
-        codex_core::config::load_mcp_oauth_config(
+    fn settings(&self) -> Result<McpSettings, String> {
+        codex_core::config::load_mcp_settings(
             &self.codex_home,
             &self.codex_home,
             &ConfigOverrides::default(),
@@ -119,17 +114,11 @@ impl McpServerStore {
 
     /// What signing in to the HTTP server `name` takes, and where its tokens go.
     pub fn login_settings(&self, name: &str) -> Result<(LoginSettings, TokenStore), String> {
-        let entries = codex_core::config::load_mcp_server_entries(
-            &self.codex_home,
-            &self.codex_home,
-            &ConfigOverrides::default(),
-        )
-        .map_err(|error| error.to_string())?;
-        let entry = entries
+        let McpSettings { servers, oauth } = self.settings()?;
+        let entry = servers
             .get(name)
             .ok_or_else(|| format!("there is no MCP server named `{name}` in config.toml"))?;
         let server = entry.resolve(name).map_err(|problem| problem.to_string())?;
-        let oauth = self.oauth()?;
         let settings = LoginSettings::for_server(&server, &oauth).ok_or_else(|| {
             format!("`{name}` is a program zspark starts (stdio); only HTTP servers take a sign-in")
         })?;

@@ -167,13 +167,13 @@ fn act<Out: Write, Err: Write>(
             Ok(())
         }
         McpAction::Login(login) => {
-            let server = http_server(&codex_home, &args.config, &login.name, "login", process)?;
-            let defaults = oauth_defaults(&codex_home, &args.config, process)?;
+            let (server, defaults) =
+                http_server(&codex_home, &args.config, &login.name, "login", process)?;
             sign_in(server, &defaults, &login, process)
         }
         McpAction::Logout { name } => {
-            let server = http_server(&codex_home, &args.config, &name, "logout", process)?;
-            let defaults = oauth_defaults(&codex_home, &args.config, process)?;
+            let (server, defaults) =
+                http_server(&codex_home, &args.config, &name, "logout", process)?;
             let url = server.url().unwrap_or_default().to_string();
             let removed = logout(&name, &url, &defaults.tokens)
                 .map_err(|error| format!("failed to delete OAuth credentials: {error}"))?;
@@ -200,7 +200,7 @@ fn act<Out: Write, Err: Write>(
         }
         McpAction::List { json } => {
             let servers =
-                with_oauth_probed(configured_servers(&codex_home, &args.config, process)?)?;
+                with_oauth_probed(configured_servers(&codex_home, &args.config, process)?.0)?;
             if json {
                 let records: Vec<_> = servers.iter().map(ServerListing::listed).collect();
                 return say(process, &pretty_json(&records)?);
@@ -215,7 +215,7 @@ fn act<Out: Write, Err: Write>(
             }
         }
         McpAction::Get { name, json } => {
-            let servers = configured_servers(&codex_home, &args.config, process)?;
+            let (servers, _) = configured_servers(&codex_home, &args.config, process)?;
             let Some(server) = servers.iter().find(|server| server.name() == name) else {
                 return Err(format!("No MCP server named '{name}' found."));
             };
@@ -254,30 +254,29 @@ fn new_server(add: &AddArgs) -> Result<NewServer, String> {
     Ok(server)
 }
 
-/// The servers a session in the current folder would have, by name; broken entries are
-/// left out with a warning, as sessions leave them out.
+/// The servers a session in the current folder would have, by name (broken entries
+/// are left out with a warning, as sessions leave them out), and the OAuth settings.
 fn configured_servers<Out: Write, Err: Write>(
     codex_home: &std::path::Path,
     config: &[String],
     process: &mut Process<Out, Err>,
-) -> Result<Vec<ServerListing>, String> {
+) -> Result<(Vec<ServerListing>, McpOAuthConfig), String> {
     let overrides = ConfigOverrides {
         config_overrides: config.to_vec(),
         ..ConfigOverrides::default()
     };
-    let entries = codex_core::config::load_mcp_server_entries(codex_home, &process.cwd, &overrides)
+    let settings = codex_core::config::load_mcp_settings(codex_home, &process.cwd, &overrides)
         .map_err(|error| error.to_string())?;
-    let tokens = oauth_defaults(codex_home, config, process)?.tokens;
     let mut servers = Vec::new();
-    for (name, entry) in &entries {
+    for (name, entry) in &settings.servers {
         match ServerListing::new(name, entry) {
-            Ok(server) => servers.push(server.with_sign_in_from(&tokens)),
+            Ok(server) => servers.push(server.with_sign_in_from(&settings.oauth.tokens)),
             Err(problem) => {
                 let _ = writeln!(process.stderr, "warning: {problem}; the server is left out");
             }
         }
     }
-    Ok(servers)
+    Ok((servers, settings.oauth))
 }
 
 /// The servers, each HTTP server without a token or sign-in asked whether it takes
@@ -312,8 +311,8 @@ fn http_server<Out: Write, Err: Write>(
     name: &str,
     action: &str,
     process: &mut Process<Out, Err>,
-) -> Result<ServerListing, String> {
-    let servers = configured_servers(codex_home, config, process)?;
+) -> Result<(ServerListing, McpOAuthConfig), String> {
+    let (servers, oauth) = configured_servers(codex_home, config, process)?;
     let Some(server) = servers.into_iter().find(|server| server.name() == name) else {
         return Err(format!("No MCP server named '{name}' found."));
     };
@@ -323,20 +322,7 @@ fn http_server<Out: Write, Err: Write>(
             _ => "OAuth logout is only supported for streamable_http transports.".to_string(),
         });
     }
-    Ok(server)
-}
-
-fn oauth_defaults<Out: Write, Err: Write>(
-    codex_home: &std::path::Path,
-    config: &[String],
-    process: &Process<Out, Err>,
-) -> Result<McpOAuthConfig, String> {
-    let overrides = ConfigOverrides {
-        config_overrides: config.to_vec(),
-        ..ConfigOverrides::default()
-    };
-    codex_core::config::load_mcp_oauth_config(codex_home, &process.cwd, &overrides)
-        .map_err(|error| error.to_string())
+    Ok((server, oauth))
 }
 
 /// Signs in to `server`: prints the link (and opens the browser unless told not to),

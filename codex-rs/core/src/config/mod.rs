@@ -309,30 +309,27 @@ fn home_from_env(env: &Env) -> Option<PathBuf> {
         .or_else(dirs::home_dir)
 }
 
-/// The `[mcp_servers]` entries as written in the layers a session in `cwd` would read
-/// (none resolved or checked yet), for the `zspark mcp` commands.
-pub fn load_mcp_server_entries(
-    codex_home: &Path,
-    cwd: &Path,
-    overrides: &ConfigOverrides,
-) -> Result<BTreeMap<String, McpServerFile>, ConfigError> {
-    let cwd = &codex_apply_patch::normalize_path(cwd);
-    let mut warnings = Vec::new();
-    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
-    Ok(merged.file.mcp_servers)
+/// What the `zspark mcp` commands and the desktop's server settings read from the
+/// layers a session in `cwd` would read: the `[mcp_servers]` entries as written (none
+/// resolved or checked yet) and the `mcp_oauth_*` settings.
+#[derive(Debug, Clone)]
+pub struct McpSettings {
+    pub servers: BTreeMap<String, McpServerFile>,
+    pub oauth: McpOAuthConfig,
 }
 
-/// The `mcp_oauth_*` settings a session in `cwd` would use, for the `zspark mcp`
-/// commands and the desktop's sign-in.
-pub fn load_mcp_oauth_config(
+pub fn load_mcp_settings(
     codex_home: &Path,
     cwd: &Path,
     overrides: &ConfigOverrides,
-) -> Result<McpOAuthConfig, ConfigError> {
+) -> Result<McpSettings, ConfigError> {
     let cwd = &codex_apply_patch::normalize_path(cwd);
     let mut warnings = Vec::new();
     let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
-    Ok(McpOAuthConfig::from_file(codex_home, &merged.file))
+    Ok(McpSettings {
+        oauth: McpOAuthConfig::from_file(codex_home, &merged.file),
+        servers: merged.file.mcp_servers,
+    })
 }
 
 /// Loads configuration for a session in `cwd`.
