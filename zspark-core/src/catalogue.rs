@@ -1,6 +1,7 @@
 //! The local session catalogue: every rollout under `$CODEX_HOME/sessions` (the
 //! desktop's, `zspark exec`'s and the Codex CLI's alike), grouped by the folder it ran
-//! in, newest first, and searchable by title.
+//! in, newest first, and searchable by title. A sub-agent's session is listed under
+//! its parent's, not beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,10 @@ pub fn folder_label(folder: &Path, home: Option<&Path>) -> String {
 /// All local sessions, grouped; the group with the newest session first.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionCatalogue {
+    /// The sessions that are no sub-agent's (or whose parent is gone), by folder.
     pub groups: Vec<FolderGroup>,
+    /// Sub-agents' sessions whose parent is listed, newest first.
+    pub sub_agents: Vec<SessionSummary>,
 }
 
 impl SessionCatalogue {
@@ -53,8 +57,19 @@ impl SessionCatalogue {
 
     /// Groups `sessions`, which are newest first.
     pub fn from_sessions(sessions: Vec<SessionSummary>) -> Self {
+        let ids: std::collections::HashSet<String> = sessions
+            .iter()
+            .map(|session| session.session_id.clone())
+            .collect();
+        let (sub_agents, roots): (Vec<SessionSummary>, Vec<SessionSummary>) =
+            sessions.into_iter().partition(|session| {
+                session
+                    .parent_thread_id
+                    .as_ref()
+                    .is_some_and(|parent| ids.contains(parent))
+            });
         let mut groups: Vec<FolderGroup> = Vec::new();
-        for session in sessions {
+        for session in roots {
             match groups.iter_mut().find(|group| group.folder == session.cwd) {
                 Some(group) => group.sessions.push(session),
                 None => groups.push(FolderGroup {
@@ -63,7 +78,15 @@ impl SessionCatalogue {
                 }),
             }
         }
-        Self { groups }
+        Self { groups, sub_agents }
+    }
+
+    /// The sub-agents session `session_id` started, newest first.
+    pub fn children_of(&self, session_id: &str) -> Vec<&SessionSummary> {
+        self.sub_agents
+            .iter()
+            .filter(|child| child.parent_thread_id.as_deref() == Some(session_id))
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -107,7 +130,10 @@ impl SessionCatalogue {
                 })
             })
             .collect();
-        Self { groups }
+        Self {
+            groups,
+            sub_agents: self.sub_agents.clone(),
+        }
     }
 
     /// The session stored at `path`.
@@ -115,6 +141,7 @@ impl SessionCatalogue {
         self.groups
             .iter()
             .flat_map(|group| &group.sessions)
+            .chain(&self.sub_agents)
             .find(|session| session.path == path)
     }
 }
@@ -135,6 +162,8 @@ mod tests {
             updated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age_seconds),
             source: None,
             model_provider: None,
+            parent_thread_id: None,
+            agent_nickname: None,
         }
     }
 
@@ -179,5 +208,37 @@ mod tests {
         );
         assert!(catalogue.filtered("nothing like this").is_empty());
         assert_eq!(catalogue.filtered("").len(), 4);
+    }
+
+    #[test]
+    fn sub_agents_are_listed_under_their_parent() {
+        let child = |title: &str, parent: &str| SessionSummary {
+            parent_thread_id: Some(parent.to_string()),
+            agent_nickname: Some(format!("{title} nick")),
+            ..session(title, Some("/w"), 0)
+        };
+        let catalogue = SessionCatalogue::from_sessions(vec![
+            child("helper", "Parent"),
+            child("orphan", "gone"),
+            session("Parent", Some("/w"), 5),
+        ]);
+        let roots: Vec<&str> = catalogue.groups[0]
+            .sessions
+            .iter()
+            .map(|s| s.title.as_str())
+            .collect();
+        assert_eq!(roots, ["orphan", "Parent"], "an orphan is not lost");
+        let children: Vec<&str> = catalogue
+            .children_of("Parent")
+            .iter()
+            .map(|s| s.title.as_str())
+            .collect();
+        assert_eq!(children, ["helper"]);
+        assert!(
+            catalogue
+                .find(Path::new("/sessions/helper.jsonl"))
+                .is_some()
+        );
+        assert_eq!(catalogue.len(), 2);
     }
 }

@@ -1,6 +1,6 @@
 //! The conversation as a front-end shows it: a list of items (messages, reasoning,
 //! commands with their output, file changes, plans, approval requests, errors, the
-//! files a turn produced), each user message tagged with its turn, and where the
+//! files a turn produced, sub-agent calls), each user message tagged with its turn, and where the
 //! session's MCP servers stand. It is built from the
 //! runtime's events only, live as they stream or from the events a resumed session
 //! replays (`SessionConfigured::initial_messages`), so both give the same items. Pure
@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use codex_protocol::{
-    EventMsg, FileChange, McpStartupStatus, PlanUpdate, ReviewDecision, display_command,
+    AgentStatus, CollabToolCallEvent, EventMsg, FileChange, McpStartupStatus, PlanUpdate,
+    ReviewDecision, display_command,
 };
 
 use crate::artifacts::Artifact;
@@ -58,6 +59,8 @@ pub enum Item {
     },
     /// The files a turn created or changed.
     Artifacts(Vec<Artifact>),
+    /// A sub-agent tool call: a spawn shows as the agents' cards.
+    AgentCall(CollabToolCallEvent),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -309,6 +312,10 @@ impl Transcript {
                     duration: None,
                 }));
             }
+            EventMsg::CollabToolCall(call) => {
+                self.close_reasoning();
+                self.items.push(Item::AgentCall(call.clone()));
+            }
             EventMsg::McpToolCallEnd(end) => {
                 let call = self.items.iter_mut().rev().find_map(|item| match item {
                     Item::McpCall(call) if call.call_id == end.call_id => Some(call),
@@ -497,6 +504,25 @@ impl Transcript {
         })
     }
 
+    /// The last status the sub-agent calls reported for agent `thread_id`.
+    pub fn agent_state(&self, thread_id: &str) -> Option<&AgentStatus> {
+        self.items.iter().rev().find_map(|item| match item {
+            Item::AgentCall(call) => call.agents_states.get(thread_id),
+            _ => None,
+        })
+    }
+
+    /// The agent's last finished message.
+    pub fn last_agent_message(&self) -> Option<&str> {
+        self.items.iter().rev().find_map(|item| match item {
+            Item::Agent {
+                text,
+                streaming: false,
+            } => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
     /// The turn the user message at item `index` began.
     pub fn turn_at(&self, index: usize) -> Option<&str> {
         match self.items.get(index) {
@@ -599,6 +625,45 @@ mod tests {
                 skills: vec![],
             },
         ]
+    }
+
+    fn agent_call(tool: &str, state: AgentStatus) -> EventMsg {
+        EventMsg::CollabToolCall(CollabToolCallEvent {
+            call_id: format!("{tool}-1"),
+            tool: tool.into(),
+            success: true,
+            sender_thread_id: "parent".into(),
+            receivers: vec![codex_protocol::CollabAgentRef {
+                thread_id: "child".into(),
+                nickname: "Hooke".into(),
+                role: None,
+            }],
+            prompt: None,
+            model: Some("small".into()),
+            reasoning_effort: None,
+            agents_states: [("child".to_string(), state)].into(),
+        })
+    }
+
+    #[test]
+    fn sub_agent_calls_are_items_and_the_latest_state_of_an_agent_is_known() {
+        let mut transcript = Transcript::default();
+        transcript.apply(&agent_call("spawn_agent", AgentStatus::PendingInit));
+        assert_eq!(
+            transcript.agent_state("child"),
+            Some(&AgentStatus::PendingInit)
+        );
+        transcript.apply(&EventMsg::AgentMessage {
+            message: "waiting for Hooke".into(),
+        });
+        let done = AgentStatus::Completed(Some("found it".into()));
+        transcript.apply(&agent_call("wait", done.clone()));
+        assert_eq!(transcript.agent_state("child"), Some(&done));
+        assert_eq!(transcript.agent_state("stranger"), None);
+        assert!(
+            matches!(&transcript.items[0], Item::AgentCall(call) if call.tool == "spawn_agent")
+        );
+        assert_eq!(transcript.last_agent_message(), Some("waiting for Hooke"));
     }
 
     #[test]

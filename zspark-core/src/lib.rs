@@ -2,6 +2,7 @@
 //! queue pair (commands in, events out, a waker after each event) holding any number of
 //! open sessions, the conversation model built from their events, the local session
 //! catalogue, provider profiles with their keys, the MCP servers of `config.toml`,
+//! memories (the summary, the user's notes),
 //! attachments going in and artifacts coming out, and the shared-workspace server
 //! (sign-in, workspaces). Front-ends reach the runtime only through this crate: it also
 //! carries the runtime's command-line entry points ([`exec`], [`mcp`], the sandbox
@@ -22,6 +23,8 @@ pub mod engine;
 #[cfg(feature = "desktop")]
 pub mod mcp_servers;
 #[cfg(feature = "desktop")]
+pub mod memory;
+#[cfg(feature = "desktop")]
 pub mod providers;
 #[cfg(feature = "desktop")]
 pub mod shared;
@@ -38,8 +41,8 @@ pub use catalogue::{FolderGroup, SessionCatalogue};
 pub use conversation::Transcript;
 #[cfg(feature = "desktop")]
 pub use engine::{
-    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, SendError,
-    SessionKey, SessionSettings, SessionStart, SharedCommand, Waker,
+    Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, MemoryCommand,
+    SendError, SessionKey, SessionSettings, SessionStart, SharedCommand, Waker,
 };
 #[cfg(feature = "desktop")]
 pub use mcp_servers::{McpServerEntry, McpServerSpec, McpSignIn};

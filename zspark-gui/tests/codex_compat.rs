@@ -887,3 +887,91 @@ fn a_zspark_session_tree_resumes_in_codex_parent_and_child() {
         );
     }
 }
+
+#[test]
+fn a_codex_session_tree_resumes_in_zspark_with_its_children() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let call = |id: &str, tool: &str, arguments: &str| -> Turn {
+        Reply::new()
+            .namespaced_function_call(id, "multi_agent_v1", tool, arguments)
+            .into()
+    };
+    let child = r#""{{output:s1.agent_id}}""#;
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s1",
+                "spawn_agent",
+                r#"{"message":"look around","model":"gpt-6-luna"}"#,
+            ),
+            call("w1", "wait_agent", &format!(r#"{{"targets":[{child}]}}"#)),
+            Turn::text("codex parent done"),
+            call("r1", "resume_agent", &format!(r#"{{"id":{child}}}"#)),
+            call(
+                "i1",
+                "send_input",
+                &format!(r#"{{"target":{child},"message":"one more thing"}}"#),
+            ),
+            call("w2", "wait_agent", &format!(r#"{{"targets":[{child}]}}"#)),
+            Turn::text("zspark parent done"),
+        ])
+        .model_turns(
+            "gpt-6-luna",
+            [
+                Turn::text("the child looked around"),
+                Turn::text("the child did one more thing"),
+            ],
+        )
+        .start()
+        .unwrap();
+    let setup = setup(&server);
+    codex(&codex_bin, &["use a helper"], &setup);
+    let sessions = rollouts(&setup);
+    let (parent, _) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"] != "subagent")
+        .unwrap();
+    let (child_id, _) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"] == "subagent")
+        .expect("Codex wrote the child's own rollout");
+
+    let catalogue = zspark_core::catalogue::SessionCatalogue::load(setup.home.path());
+    let children = catalogue.children_of(parent);
+    assert_eq!(children.len(), 1, "the child is listed under its parent");
+    assert_eq!(&children[0].session_id, child_id);
+    assert!(children[0].agent_nickname.is_some());
+
+    let resumed = zspark(&["resume", parent, "go on with the helper"], &setup);
+    assert_eq!(
+        String::from_utf8_lossy(&resumed.stdout),
+        "zspark parent done\n"
+    );
+    let requests = server.model_requests();
+    let child_request = requests
+        .iter()
+        .rfind(|request| request.body["model"] == "gpt-6-luna")
+        .unwrap();
+    let texts = message_texts(child_request);
+    for expected in ["look around", "the child looked around", "one more thing"] {
+        assert!(
+            texts.iter().any(|text| text == expected),
+            "{expected} missing from the child's history: {texts:?}"
+        );
+    }
+    let last = requests.last().unwrap();
+    let waited = last
+        .input_items()
+        .into_iter()
+        .find(|item| item["type"] == "function_call_output" && item["call_id"] == "w2")
+        .unwrap();
+    assert!(
+        waited["output"]
+            .as_str()
+            .unwrap()
+            .contains("the child did one more thing"),
+        "{waited}"
+    );
+}

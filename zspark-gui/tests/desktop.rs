@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codex_protocol::{ApprovalPolicy, SandboxMode};
-use codex_test_support::{Reply, ScriptedModelServer, Turn};
+use codex_test_support::{Ending, Reply, ScriptedModelServer, Turn};
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
 use zspark_gui::desktop::{FolderPolicy, SessionStatus, ThemeChoice};
@@ -673,6 +673,8 @@ fn snapshot_skills(workspace: &Path) {
     }
 }
 
+const SNAPSHOT_SUMMARY: &str = "v1\n## User Profile\n- Works on a Rust workspace.\n## User preferences\n- Tabs in Python. [ad-hoc note]\n## General Tips\n- The tests need MOCK_API_KEY.\n## What's in Memory\n### workspace\n#### 2026-11-30\n- rollout_summaries/2026-11-30T10-02-11-csv-export.md — the CSV export and its tests\n";
+
 fn snapshot_desk(theme: ThemeChoice) -> Desk {
     let mut desk = Desk::open_rendered(Some(QUIET_CONFIG.to_string()), |prefs, _| {
         prefs.onboarded = true;
@@ -709,6 +711,17 @@ fn snapshots_of_the_main_screens() {
     light.click("Shared workspaces");
     light.wait_for("Server URL");
     light.snapshot("settings_shared_workspaces");
+    let memory = light.codex_home.join("memories_v2");
+    std::fs::create_dir_all(memory.join("extensions/ad_hoc/notes")).unwrap();
+    std::fs::write(memory.join("memory_summary.md"), SNAPSHOT_SUMMARY).unwrap();
+    std::fs::write(
+        memory.join("extensions/ad_hoc/notes/2026-11-30T09-00-00-tabs.md"),
+        "I prefer tabs in Python.",
+    )
+    .unwrap();
+    light.click("Memory");
+    light.wait_for("Given to every new session.");
+    light.snapshot("settings_memory");
     drop(light);
 
     let mut dark = snapshot_desk(ThemeChoice::Dark);
@@ -923,24 +936,36 @@ fn an_http_mcp_server_is_signed_in_and_out_from_settings() {
     });
 }
 
+/// A parent's call starting a helper on `task` with the model `child-model`.
+fn spawn_helper(task: &str) -> Turn {
+    Reply::new()
+        .namespaced_function_call(
+            "s1",
+            "multi_agent_v1",
+            "spawn_agent",
+            json!({"message": task, "model": "child-model"}).to_string(),
+        )
+        .into()
+}
+
+/// A parent's call waiting for its first helper (Noether) up to a minute.
+fn wait_for_helper() -> Turn {
+    Reply::new()
+        .namespaced_function_call(
+            "w1",
+            "multi_agent_v1",
+            "wait_agent",
+            json!({"targets": ["Noether"], "timeout_ms": 60000}).to_string(),
+        )
+        .into()
+}
+
 #[test]
 fn a_sub_agent_opens_under_its_session_and_is_approved_and_closed_from_the_window() {
-    let spawn = Reply::new().namespaced_function_call(
-        "s1",
-        "multi_agent_v1",
-        "spawn_agent",
-        json!({"message": "make helper.txt", "model": "child-model"}).to_string(),
-    );
-    let wait = Reply::new().namespaced_function_call(
-        "w1",
-        "multi_agent_v1",
-        "wait_agent",
-        json!({"targets": ["Noether"], "timeout_ms": 60000}).to_string(),
-    );
     let server = ScriptedModelServer::options()
         .turns([
-            spawn.into(),
-            wait.into(),
+            spawn_helper("make helper.txt"),
+            wait_for_helper(),
             Turn::text("The helper made the file"),
         ])
         .model_turns(
@@ -992,4 +1017,87 @@ fn a_sub_agent_opens_under_its_session_and_is_approved_and_closed_from_the_windo
     desk.wait_until("the sub-agent's view is gone", |desk| {
         desk.app().model.sessions.len() == 1
     });
+}
+
+#[test]
+fn a_sub_agent_shows_as_a_card_in_its_parent_and_is_stopped_and_opened_from_it() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            spawn_helper("search the logs"),
+            wait_for_helper(),
+            Turn::text("The helper was stopped"),
+        ])
+        .model_turns(
+            "child-model",
+            [Reply::new()
+                .message("searching the logs")
+                .ending(Ending::StallAfter { events: 4 })
+                .into()],
+        )
+        .start()
+        .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), unattended);
+    desk.start_session_in_workspace();
+    desk.send("use a helper");
+    desk.wait_for("Stop Noether");
+    let parent = desk.app().model.shown.unwrap();
+    let card_status = |desk: &Desk| desk.harness.query_all_by_label_contains("Working").count();
+    assert!(card_status(&desk) > 0, "the card says the agent works");
+    desk.click("Stop Noether");
+    desk.wait_for("The helper was stopped");
+    desk.wait_until("the card lost its Stop button", |desk| {
+        desk.harness.query_by_label("Stop Noether").is_none()
+    });
+    assert_eq!(desk.app().model.shown, Some(parent), "still the parent");
+
+    desk.click("Open Noether");
+    desk.wait_until("the sub-agent is shown", |desk| {
+        desk.app()
+            .shown_session()
+            .is_some_and(|session| session.parent == Some(parent))
+    });
+    desk.wait_for("search the logs");
+}
+
+#[test]
+fn the_memory_panel_switches_memory_on_and_keeps_notes() {
+    let server = ScriptedModelServer::start([]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    let folder = desk.codex_home.join("memories_v2");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("memory_summary.md"),
+        "v1\n## User Profile\n- hand edited\n",
+    )
+    .unwrap();
+    desk.wait_for("Settings");
+    desk.click("⚙ Settings");
+    desk.wait_for("MCP servers");
+    desk.click("Memory");
+    desk.wait_for("Not given to sessions");
+    desk.click("Remember across sessions");
+    desk.wait_until("config.toml switches memories on", |desk| {
+        std::fs::read_to_string(desk.codex_home.join("config.toml"))
+            .unwrap()
+            .contains("memories = true")
+    });
+    let config = std::fs::read_to_string(desk.codex_home.join("config.toml")).unwrap();
+    assert!(config.starts_with("# kept by the test"), "{config}");
+
+    desk.type_into("New note", "I prefer tabs in Python");
+    desk.click("Add note");
+    desk.wait_for("I prefer tabs in Python");
+    let notes = folder.join("extensions/ad_hoc/notes");
+    let written: Vec<_> = std::fs::read_dir(&notes).unwrap().flatten().collect();
+    assert_eq!(written.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(written[0].path()).unwrap(),
+        "I prefer tabs in Python"
+    );
+
+    desk.click("Delete");
+    desk.wait_for("No notes yet.");
+    assert!(std::fs::read_dir(&notes).unwrap().next().is_none());
+    desk.wait_for("Delete note");
+    desk.settle();
 }

@@ -148,6 +148,7 @@ impl Submitter {
     ) -> Result<ThreadId, StartError> {
         let LoadedConfig { config, warnings } = loaded;
         let new_id = || uuid::Uuid::now_v7().to_string();
+        let resumed = matches!(start.origin, ThreadOrigin::Resume { .. });
         let (id, origin) = match start.origin {
             ThreadOrigin::New => (new_id(), Origin::New),
             ThreadOrigin::Resume { rollout_path } => {
@@ -200,7 +201,11 @@ impl Submitter {
             let rollout_path = session.rollout_path();
             (self.runtime.agents).add(thread_id.clone(), parent, spawn, config, rollout_path);
         }
+        if resumed {
+            crate::agents::adopt_children(&session).await;
+        }
         crate::agents::offer_tools(&session);
+        let memory_warning = crate::memories::offer_tools(&session).await;
         let announcements = crate::mcp::startup::start_required(&session).await?;
         events.send("", session.configured_event()).await;
         for announcement in announcements {
@@ -208,7 +213,11 @@ impl Submitter {
         }
         crate::mcp::startup::start_servers(&session).await;
         let sandbox_warning = session.sandbox().warning(&sandbox_policy);
-        for message in warnings.into_iter().chain(sandbox_warning) {
+        for message in warnings
+            .into_iter()
+            .chain(sandbox_warning)
+            .chain(memory_warning)
+        {
             events.send("", EventMsg::Warning { message }).await;
         }
         tokio::spawn(runner::run(session, rx, events, registration));

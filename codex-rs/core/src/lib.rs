@@ -14,6 +14,7 @@ mod execpolicy;
 pub mod git;
 pub mod instructions;
 pub mod mcp;
+pub mod memories;
 mod message_history;
 pub mod model_info;
 pub mod rollout;

@@ -87,6 +87,15 @@ impl<Out: Write, Err: Write> HumanOutput<Out, Err> {
                 end.duration_ms,
                 tail_excerpt(&end.output)
             ),
+            EventMsg::CollabToolCall(call) => {
+                let names: Vec<&str> = call
+                    .receivers
+                    .iter()
+                    .map(|agent| agent.nickname.as_str())
+                    .collect();
+                let refused = if call.success { "" } else { " (refused)" };
+                writeln!(err, "agent {} {}{refused}", call.tool, names.join(", "))
+            }
             EventMsg::PatchApplyBegin { changes, .. } => {
                 let mut text = String::from("apply_patch");
                 for (path, change) in changes {

@@ -2,12 +2,14 @@
 //! pair (`Submission { id, op }` in, `Event { id, msg }` out), the Responses API items the
 //! runtime exchanges with models, and configuration types. Serde types only, no I/O.
 
+pub mod agents;
 pub mod config_types;
 pub mod items;
 pub mod plan;
 pub mod protocol;
 pub mod skills;
 
+pub use agents::{AgentStatus, CollabAgentRef, CollabToolCallEvent};
 pub use config_types::{
     ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
     WireApi,

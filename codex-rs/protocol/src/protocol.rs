@@ -295,6 +295,8 @@ pub enum EventMsg {
     /// A call of an MCP server's tool started (after any approval) and ended.
     McpToolCallBegin(McpToolCallBeginEvent),
     McpToolCallEnd(McpToolCallEndEvent),
+    /// A sub-agent tool call finished.
+    CollabToolCall(crate::agents::CollabToolCallEvent),
     TokenCount {
         info: TokenUsageInfo,
     },

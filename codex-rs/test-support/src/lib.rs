@@ -9,6 +9,9 @@
 //! Every request is recorded for assertions, and requests whose tool calls and outputs
 //! do not pair up are refused with a 400, as the real APIs do.
 //!
+//! A function call's arguments may refer to an output the request carries
+//! (`{{output:<call_id>.<field>}}`), as a model uses what a tool answered.
+//!
 //! [`issuer`] is the other edge nobody here can reach: a token issuer (discovery
 //! document, JWKS, RSA keys) for the access-token validation tests. [`oidc`] runs a real
 //! OpenID provider from npm and plays the user's browser for the sign-in tests;
@@ -30,6 +33,7 @@ pub mod chat_wire;
 pub mod issuer;
 pub mod mcp;
 pub mod oidc;
+mod references;
 pub mod responses_wire;
 mod script;
 mod server;

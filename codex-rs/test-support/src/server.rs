@@ -24,7 +24,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::script::{Ending, Reply, Turn};
 use crate::tool_pairs::{ToolPairProblem, check_chat_request, check_responses_request};
-use crate::{chat_wire, responses_wire};
+use crate::{chat_wire, references, responses_wire};
 
 /// A request the server received, kept for assertions.
 #[derive(Debug, Clone)]
@@ -368,6 +368,11 @@ async fn handle(
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    // What the request sent (Responses `input` or Chat `messages`), for references.
+    let sent_items = ["input", "messages"]
+        .iter()
+        .find_map(|key| request.body.get(*key).and_then(Value::as_array).cloned())
+        .unwrap_or_default();
     let request_number = {
         let mut requests = lock(&shared.requests);
         requests.push(request);
@@ -417,6 +422,10 @@ async fn handle(
         );
     };
 
+    let turn = match turn {
+        Turn::Reply(reply) => Turn::Reply(references::resolve(reply, &sent_items)),
+        other => other,
+    };
     match turn {
         Turn::HttpError {
             status,

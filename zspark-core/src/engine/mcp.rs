@@ -52,35 +52,20 @@ pub(super) fn spawn(command: McpCommand, setup: &EngineSetup, outbox: &Outbox) {
         });
         return;
     }
-    tokio::spawn(async move {
-        let done = tokio::task::spawn_blocking(move || {
-            let changed = match &command {
-                McpCommand::Load => Ok(()),
-                McpCommand::Save {
-                    previous,
-                    name,
-                    spec,
-                } => store.save(previous.as_deref(), name, spec),
-                McpCommand::Remove { name } => store.remove(name),
-                McpCommand::SetEnabled { name, enabled } => store.set_enabled(name, *enabled),
-                McpCommand::SignOut { name } => store.sign_out(name),
-                McpCommand::SignIn { .. } => Ok(()),
-            };
-            (changed, store.list())
-        })
-        .await;
-        match done {
-            Ok((changed, list)) => {
-                if let Err(message) = changed {
-                    outbox.send(EngineEvent::Problem(message)).await;
-                }
-                outbox.send(EngineEvent::McpServers(list)).await;
-            }
-            Err(error) => {
-                let message = format!("the MCP settings task failed: {error}");
-                outbox.send(EngineEvent::Problem(message)).await;
-            }
-        }
+    outbox.change_then_report("MCP settings", move || {
+        let changed = match &command {
+            McpCommand::Load => Ok(()),
+            McpCommand::Save {
+                previous,
+                name,
+                spec,
+            } => store.save(previous.as_deref(), name, spec),
+            McpCommand::Remove { name } => store.remove(name),
+            McpCommand::SetEnabled { name, enabled } => store.set_enabled(name, *enabled),
+            McpCommand::SignOut { name } => store.sign_out(name),
+            McpCommand::SignIn { .. } => Ok(()),
+        };
+        (changed, EngineEvent::McpServers(store.list()))
     });
 }
 

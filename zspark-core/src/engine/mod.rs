@@ -10,11 +10,13 @@
 //! - [`forward`]: the sessions' events on their way out, and the artifact scan.
 //! - [`files`]: attachments, artifact actions and skills, off the run loop.
 //! - [`mcp`]: the MCP servers of `config.toml`, off the run loop.
+//! - [`memory`]: the Memory panel's reads and changes, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 
 mod files;
 mod forward;
 mod mcp;
+mod memory;
 mod shared;
 
 use std::path::PathBuf;
@@ -32,12 +34,14 @@ use zspark_auth::signin::{OpenBrowser, SecretLocation};
 pub use files::FileCommand;
 use forward::{Forwarder, TurnClock};
 pub use mcp::McpCommand;
+pub use memory::MemoryCommand;
 pub use shared::SharedCommand;
 
 use crate::artifacts::{Artifact, Launcher};
 use crate::attachments::Attachment;
 use crate::catalogue::SessionCatalogue;
 use crate::mcp_servers::McpServerEntry;
+use crate::memory::MemoryView;
 use crate::providers::{
     ProviderList, ProviderProfile, ProviderStore, ProviderStoreError, SecretBackend,
 };
@@ -139,6 +143,8 @@ pub enum EngineCommand {
     Shared(SharedCommand),
     /// The MCP servers of `config.toml`; answered by [`EngineEvent::McpServers`].
     Mcp(McpCommand),
+    /// Memories; answered by [`EngineEvent::Memory`].
+    Memory(MemoryCommand),
 }
 
 /// What the engine reports.
@@ -152,6 +158,8 @@ pub enum EngineEvent {
     Providers(Result<ProviderList, String>),
     /// The MCP servers of `config.toml`, by name.
     McpServers(Result<Vec<McpServerEntry>, String>),
+    /// Memories, as the Memory panel shows them.
+    Memory(Result<MemoryView, String>),
     /// A sign-in to MCP server `server` waits for the user at `url` (opened in the
     /// browser too); the list that follows says how it went.
     McpSignInPage {
@@ -349,6 +357,31 @@ impl Outbox {
             (self.waker)();
         }
     }
+
+    /// Runs `work` (a settings change, and the settings as they then are) on a
+    /// blocking thread; a change that failed is reported as a problem before the
+    /// settings. `what` names the work in the message of a task that died.
+    fn change_then_report(
+        &self,
+        what: &'static str,
+        work: impl FnOnce() -> (Result<(), String>, EngineEvent) + Send + 'static,
+    ) {
+        let outbox = self.clone();
+        tokio::spawn(async move {
+            match tokio::task::spawn_blocking(work).await {
+                Ok((changed, report)) => {
+                    if let Err(message) = changed {
+                        outbox.send(EngineEvent::Problem(message)).await;
+                    }
+                    outbox.send(report).await;
+                }
+                Err(error) => {
+                    let message = format!("the {what} task failed: {error}");
+                    outbox.send(EngineEvent::Problem(message)).await;
+                }
+            }
+        });
+    }
 }
 
 /// A session the engine holds open.
@@ -491,6 +524,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 shared::spawn(command, &connection, &setup, &outbox);
             }
             EngineCommand::Mcp(command) => mcp::spawn(command, &setup, &outbox),
+            EngineCommand::Memory(command) => memory::spawn(command, &setup, &outbox),
         }
     }
     close_all(&submitter, &forwarder).await;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
-use zspark_core::{McpCommand, ProviderProfile, SessionKey};
+use zspark_core::{McpCommand, MemoryCommand, ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
 use super::views::settings::SettingsTab;
@@ -45,6 +45,8 @@ pub enum SessionCommand {
     },
     /// Stop the shown session's running turn.
     Interrupt,
+    /// Stop the running turn of sub-agent `session` (from its card).
+    StopAgent(SessionKey),
     /// Answer an approval card of the shown session.
     Answer {
         call_id: String,
@@ -114,6 +116,7 @@ pub enum SettingsCommand {
     PickProfile(String),
     /// Read or change the MCP servers of config.toml.
     Mcp(McpCommand),
+    Memory(MemoryCommand),
     SetTheme(ThemeChoice),
     FinishOnboarding,
 }

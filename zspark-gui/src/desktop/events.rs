@@ -30,6 +30,8 @@ impl DesktopApp {
                 model.mcp_sign_in = None;
                 model.banner(Tone::Error, message);
             }
+            EngineEvent::Memory(Ok(view)) => model.memory = Some(view),
+            EngineEvent::Memory(Err(message)) => model.banner(Tone::Error, message),
             EngineEvent::McpSignInPage { server, url } => {
                 model.mcp_sign_in = Some((server, url));
             }

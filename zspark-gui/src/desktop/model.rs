@@ -10,6 +10,8 @@ use zspark_core::{
     McpServerEntry, ProviderList, SessionCatalogue, SessionKey, SharedStatus, SkillCatalog,
 };
 
+use zspark_core::memory::MemoryView;
+
 use super::prefs::Prefs;
 use super::session::SessionView;
 
@@ -53,6 +55,8 @@ pub struct Model {
     pub mcp_servers: Option<Vec<McpServerEntry>>,
     /// An MCP sign-in waiting for the browser: the server and its sign-in page.
     pub mcp_sign_in: Option<(String, String)>,
+    /// Memories, once the engine has read them.
+    pub memory: Option<MemoryView>,
     pub skills: Option<SkillList>,
     pub shared: SharedView,
     /// The open sessions, by the number the engine gave them (opening order).
@@ -73,6 +77,7 @@ impl Model {
             providers: None,
             mcp_servers: None,
             mcp_sign_in: None,
+            memory: None,
             skills: None,
             shared: SharedView::default(),
             sessions: BTreeMap::new(),

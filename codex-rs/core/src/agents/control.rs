@@ -3,17 +3,17 @@
 //! tree. Better than Codex where its users complain: a finished agent gives back its
 //! slot once its result has reached the parent (a wait saw it, or it was closed) and
 //! stays resumable; closing waits a bounded time; interrupting a parent interrupts its
-//! running children.
+//! running children. A child whose turn ends leaves a notice in its parent's mailbox;
+//! the parent's conversation takes it at its next step, or at once when it is idle.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use codex_protocol::{Op, ThreadId};
-use tokio::sync::watch;
+use codex_protocol::{AgentStatus, Op, ThreadId};
+use tokio::sync::{Notify, watch};
 
-use super::status::AgentStatus;
 use crate::codex::{Runtime, Submitter};
 use crate::config::Config;
 
@@ -43,6 +43,32 @@ struct Agent {
     closed: bool,
 }
 
+impl Agent {
+    /// An agent that is starting (`open`), or one closed on disk.
+    fn new(
+        parent: ThreadId,
+        spawn: AgentSpawn,
+        config: Config,
+        rollout_path: PathBuf,
+        open: bool,
+    ) -> Self {
+        let first = if open {
+            AgentStatus::PendingInit
+        } else {
+            AgentStatus::Shutdown
+        };
+        Self {
+            parent,
+            spawn,
+            status: watch::channel(first).0,
+            config,
+            rollout_path,
+            holds_slot: open,
+            closed: !open,
+        }
+    }
+}
+
 /// A sub-agent as its parent's tools see it.
 #[derive(Debug, Clone)]
 pub struct AgentView {
@@ -53,6 +79,14 @@ pub struct AgentView {
     pub closed: bool,
 }
 
+/// What waits for one parent thread: its children's finished turns, and a wake-up for
+/// a parent that has no turn running.
+#[derive(Default)]
+pub(crate) struct Mailbox {
+    notices: Mutex<Vec<(ThreadId, AgentStatus)>>,
+    pub(crate) arrived: Notify,
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -61,6 +95,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct AgentControl {
     runtime: Weak<Runtime>,
     agents: Mutex<HashMap<ThreadId, Agent>>,
+    /// The mailbox of each running thread.
+    mailboxes: Mutex<HashMap<ThreadId, Arc<Mailbox>>>,
 }
 
 impl AgentControl {
@@ -68,6 +104,7 @@ impl AgentControl {
         Self {
             runtime,
             agents: Mutex::new(HashMap::new()),
+            mailboxes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -102,19 +139,22 @@ impl AgentControl {
         config: Config,
         rollout_path: PathBuf,
     ) {
-        let (status, _) = watch::channel(AgentStatus::PendingInit);
-        lock(&self.agents).insert(
-            id,
-            Agent {
-                parent,
-                spawn,
-                status,
-                config,
-                rollout_path,
-                holds_slot: true,
-                closed: false,
-            },
-        );
+        let agent = Agent::new(parent, spawn, config, rollout_path, true);
+        lock(&self.agents).insert(id, agent);
+    }
+
+    /// Records a child found on disk for a resumed parent: closed (it is not running)
+    /// until `resume_agent` opens it. A child known already is left as it is.
+    pub(crate) fn adopt(
+        &self,
+        id: ThreadId,
+        parent: ThreadId,
+        spawn: AgentSpawn,
+        config: Config,
+        rollout_path: PathBuf,
+    ) {
+        let agent = Agent::new(parent, spawn, config, rollout_path, false);
+        lock(&self.agents).entry(id).or_insert(agent);
     }
 
     pub fn view(&self, id: &ThreadId) -> Option<AgentView> {
@@ -151,6 +191,65 @@ impl AgentControl {
                 agent.holds_slot = true;
             }
             agent.status.send_replace(status);
+        }
+    }
+
+    /// A turn of `id` ended in `status`: an agent's parent gets a notice (unless the
+    /// agent was shut down, which its parent asked for or is itself going through).
+    pub(crate) fn turn_ended(&self, id: &ThreadId, status: AgentStatus) {
+        self.set_status(id, status.clone());
+        if status == AgentStatus::Shutdown {
+            return;
+        }
+        let Some(parent) = lock(&self.agents).get(id).map(|agent| agent.parent.clone()) else {
+            return;
+        };
+        if let Some(mailbox) = lock(&self.mailboxes).get(&parent) {
+            lock(&mailbox.notices).push((id.clone(), status));
+            mailbox.arrived.notify_one();
+        }
+    }
+
+    /// The mailbox of thread `id`, open while the thread runs.
+    pub(crate) fn open_mailbox(&self, id: &ThreadId) -> Arc<Mailbox> {
+        lock(&self.mailboxes).entry(id.clone()).or_default().clone()
+    }
+
+    pub(crate) fn close_mailbox(&self, id: &ThreadId) {
+        lock(&self.mailboxes).remove(id);
+    }
+
+    /// The finished turns of `parent`'s children that have not reached it yet (a
+    /// wait that already returned a status delivered it); each frees its slot.
+    pub(crate) fn take_notices(&self, parent: &ThreadId) -> Vec<(ThreadId, AgentStatus)> {
+        let Some(mailbox) = lock(&self.mailboxes).get(parent).cloned() else {
+            return Vec::new();
+        };
+        let notices = std::mem::take(&mut *lock(&mailbox.notices));
+        let mut agents = lock(&self.agents);
+        notices
+            .into_iter()
+            .filter(|(id, status)| {
+                agents.get_mut(id).is_some_and(|agent| {
+                    let current = *agent.status.borrow() == *status;
+                    let undelivered = current && agent.holds_slot && !agent.closed;
+                    if undelivered {
+                        agent.holds_slot = false;
+                    }
+                    undelivered
+                })
+            })
+            .collect()
+    }
+
+    /// Input was sent to `id`: an agent that had finished is pending again (so a wait
+    /// right after does not return the old result) and holds a slot.
+    pub(crate) fn expect_turn(&self, id: &ThreadId) {
+        if let Some(agent) = lock(&self.agents).get_mut(id)
+            && agent.status.borrow().is_final()
+        {
+            agent.holds_slot = true;
+            agent.status.send_replace(AgentStatus::PendingInit);
         }
     }
 

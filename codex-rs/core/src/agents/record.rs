@@ -2,10 +2,13 @@
 //! `event_msg` line of type `item_completed` holding a `CollabAgentToolCall` item
 //! (the tool, who sent it, which agents it reached with their nicknames, the prompt,
 //! model and effort of a spawn, and the agents' states), so the Codex CLI shows the
-//! calls when it resumes a zspark session.
+//! calls when it resumes a zspark session. Front-ends get the same call as a
+//! [`CollabToolCallEvent`].
 
-use codex_protocol::ReasoningEffort;
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use codex_protocol::{AgentStatus, CollabAgentRef, CollabToolCallEvent, EventMsg, ReasoningEffort};
+use serde_json::{Value, json};
 
 use crate::tools::ToolInvocation;
 
@@ -14,13 +17,13 @@ use crate::tools::ToolInvocation;
 pub struct CollabCall {
     /// Codex's name for the tool in rollouts (`spawn_agent`, `wait`, `close_agent`, ...).
     pub tool: &'static str,
-    /// The agents the call reached: thread id and nickname.
-    pub receivers: Vec<(String, String)>,
+    /// The agents the call reached.
+    pub receivers: Vec<CollabAgentRef>,
     pub prompt: Option<String>,
     pub model: Option<String>,
     pub effort: Option<ReasoningEffort>,
     /// Agent id -> its status after the call.
-    pub states: Map<String, Value>,
+    pub states: BTreeMap<String, AgentStatus>,
     pub failed: bool,
 }
 
@@ -40,10 +43,10 @@ impl CollabCall {
             "tool": self.tool,
             "status": if self.failed { "failed" } else { "completed" },
             "sender_thread_id": sender,
-            "receiver_thread_ids": self.receivers.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-            "receiver_agents": self.receivers.iter().map(|(id, nickname)| json!({
-                "thread_id": id,
-                "agent_nickname": nickname,
+            "receiver_thread_ids": self.receivers.iter().map(|agent| &agent.thread_id).collect::<Vec<_>>(),
+            "receiver_agents": self.receivers.iter().map(|agent| json!({
+                "thread_id": agent.thread_id,
+                "agent_nickname": agent.nickname,
             })).collect::<Vec<_>>(),
             "prompt": self.prompt,
             "model": self.model,
@@ -59,17 +62,37 @@ impl CollabCall {
             "completed_at_ms": at_ms,
         })
     }
+
+    /// The event front-ends get for this call `call_id` by thread `sender`.
+    pub fn event(&self, call_id: &str, sender: &str) -> CollabToolCallEvent {
+        CollabToolCallEvent {
+            call_id: call_id.to_string(),
+            tool: self.tool.to_string(),
+            success: !self.failed,
+            sender_thread_id: sender.to_string(),
+            receivers: self.receivers.clone(),
+            prompt: self.prompt.clone(),
+            model: self.model.clone(),
+            reasoning_effort: self.effort,
+            agents_states: self.states.clone(),
+        }
+    }
 }
 
-/// Records `call` in the rollout of the invocation's session.
+/// Records `call` in the rollout of the invocation's session and tells front-ends.
 pub async fn record(invocation: &ToolInvocation, call: &CollabCall) {
+    let session = &invocation.session;
     let payload = call.item_completed(
         &invocation.call_id,
-        invocation.session.id(),
+        session.id(),
         &invocation.turn.turn_id,
         chrono::Utc::now().timestamp_millis(),
     );
-    invocation.session.record_event_msg(payload).await;
+    session.record_event_msg(payload).await;
+    let event = EventMsg::CollabToolCall(call.event(&invocation.call_id, session.id()));
+    session
+        .emit_recorded(&invocation.turn.submission_id, event)
+        .await;
 }
 
 #[cfg(test)]
@@ -79,10 +102,15 @@ mod tests {
     #[test]
     fn a_spawn_is_recorded_with_its_agent_and_state() {
         let mut call = CollabCall::new("spawn_agent");
-        call.receivers.push(("child-1".into(), "Noether".into()));
+        call.receivers.push(CollabAgentRef {
+            thread_id: "child-1".into(),
+            nickname: "Noether".into(),
+            role: None,
+        });
         call.prompt = Some("say hi".into());
         call.model = Some("gpt-5.4".into());
-        call.states.insert("child-1".into(), json!("pending_init"));
+        call.states
+            .insert("child-1".into(), AgentStatus::PendingInit);
         let payload = call.item_completed("call_1", "parent-1", "turn-1", 5);
         assert_eq!(payload["type"], "item_completed");
         let item = &payload["item"];
@@ -94,5 +122,14 @@ mod tests {
             json!([{"thread_id": "child-1", "agent_nickname": "Noether"}])
         );
         assert_eq!(item["agents_states"], json!({"child-1": "pending_init"}));
+        let event = call.event("call_1", "parent-1");
+        assert_eq!(
+            (
+                event.tool.as_str(),
+                event.success,
+                event.receivers[0].nickname.as_str()
+            ),
+            ("spawn_agent", true, "Noether")
+        );
     }
 }

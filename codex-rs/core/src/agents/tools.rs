@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codex_protocol::{
-    InputItem, Op, ReasoningEffort, SandboxMode, SandboxPolicy, ThreadId, ToolOutput, TurnOverrides,
+    AgentStatus, CollabAgentRef, InputItem, Op, ReasoningEffort, SandboxMode, SandboxPolicy,
+    ThreadId, ToolOutput, TurnOverrides,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +17,6 @@ use super::control::AgentSpawn;
 use super::names;
 use super::record::{CollabCall, record};
 use super::roles::Role;
-use super::status::AgentStatus;
 use crate::codex::ThreadStart;
 use crate::config::LoadedConfig;
 use crate::tools::spec::{FunctionTool, ToolSpec};
@@ -184,15 +184,21 @@ where
     Ok(ToolOutput::Text(text))
 }
 
-/// The agent `id` as a receiver of a call: its id and nickname.
-fn receiver(invocation: &ToolInvocation, id: &ThreadId) -> (String, String) {
-    let nickname = invocation
+/// The agent `id` as a receiver of a call: its id, nickname and role.
+fn receiver(invocation: &ToolInvocation, id: &ThreadId) -> CollabAgentRef {
+    let spawn = invocation
         .session
         .agents()
         .view(id)
-        .map(|agent| agent.spawn.nickname)
-        .unwrap_or_default();
-    (id.0.clone(), nickname)
+        .map(|agent| agent.spawn);
+    CollabAgentRef {
+        thread_id: id.0.clone(),
+        nickname: spawn
+            .as_ref()
+            .map(|spawn| spawn.nickname.clone())
+            .unwrap_or_default(),
+        role: spawn.and_then(|spawn| spawn.role),
+    }
 }
 
 /// The text of an input, for the record.
@@ -349,10 +355,13 @@ async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments, roles: Vec
         )
         .await
         .map_err(|error| error.to_string())?;
-    call.receivers
-        .push((child.0.clone(), spawn.nickname.clone()));
+    call.receivers.push(CollabAgentRef {
+        thread_id: child.0.clone(),
+        nickname: spawn.nickname.clone(),
+        role: spawn.role.clone(),
+    });
     call.states
-        .insert(child.0.clone(), json!(AgentStatus::PendingInit));
+        .insert(child.0.clone(), AgentStatus::PendingInit);
     Ok((
         json!({"agent_id": child.0, "nickname": spawn.nickname}),
         call,
@@ -425,6 +434,7 @@ async fn send(invocation: ToolInvocation, arguments: SendArguments) -> Done {
     let mut call = CollabCall::new("send_input");
     call.prompt = prompt_of(&items);
     call.receivers.push(receiver(&invocation, &id));
+    agents.expect_turn(&id);
     let submission = submitter
         .submit(
             &id,
@@ -478,7 +488,9 @@ async fn resume(invocation: ToolInvocation, arguments: ResumeArguments) -> Done 
             .map_err(|error| format!("agent {} could not be opened again: {error}", id.0))?;
     }
     let status = agents.view(&id).map(|agent| agent.status);
-    call.states.insert(id.0.clone(), json!(status));
+    if let Some(status) = &status {
+        call.states.insert(id.0.clone(), status.clone());
+    }
     Ok((json!({"status": status}), call))
 }
 
@@ -536,12 +548,12 @@ async fn wait(invocation: ToolInvocation, arguments: WaitArguments) -> Done {
     }));
     let timed_out = tokio::time::timeout(timeout, any_final).await.is_err();
     let mut call = CollabCall::new("wait");
-    let mut finished = serde_json::Map::new();
+    let mut finished = std::collections::BTreeMap::new();
     for id in &ids {
         call.receivers.push(receiver(&invocation, id));
         if let Some(agent) = agents.view(id).filter(|agent| agent.status.is_final()) {
             agents.delivered(id);
-            finished.insert(id.0.clone(), json!(agent.status));
+            finished.insert(id.0.clone(), agent.status);
         }
     }
     call.states = finished.clone();
@@ -577,7 +589,6 @@ async fn close(invocation: ToolInvocation, arguments: CloseArguments) -> Done {
     let previous = invocation.session.agents().close(&id).await;
     let mut call = CollabCall::new("close_agent");
     call.receivers.push(receiver(&invocation, &id));
-    call.states
-        .insert(id.0.clone(), json!(AgentStatus::Shutdown));
+    call.states.insert(id.0.clone(), AgentStatus::Shutdown);
     Ok((json!({"previous_status": previous}), call))
 }

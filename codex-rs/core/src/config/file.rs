@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::provider::ModelProviderInfo;
 use crate::mcp::config::{McpServerFile, PluginSettingsFile};
 use crate::mcp::oauth::CredentialsStoreMode;
+use crate::memories::MemoriesFile;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigFile {
@@ -44,6 +45,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub mcp_servers: BTreeMap<String, McpServerFile>,
     pub agents: Option<AgentsFile>,
+    pub memories: Option<MemoriesFile>,
     /// Where MCP OAuth tokens are kept: `auto` (the keychain, else a file), `file`, `keyring`.
     pub mcp_oauth_credentials_store: Option<CredentialsStoreMode>,
     /// The loopback port of MCP sign-in redirects, for servers that set none.
@@ -117,6 +119,10 @@ pub struct FeaturesFile {
     pub apply_patch_freeform: Option<bool>,
     /// The sub-agent tools of Codex's first multi-agent version (on by default).
     pub multi_agent: Option<bool>,
+    /// Memories across sessions (off by default).
+    pub memories: Option<bool>,
+    /// The older name of `memories`.
+    pub memory_tool: Option<bool>,
 }
 
 /// `[agents]`: limits and defaults for sub-agents, and roles.

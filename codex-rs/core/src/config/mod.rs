@@ -7,7 +7,7 @@
 //!
 //! The process environment is passed in as an [`Env`] snapshot; nothing here reads it.
 
-mod file;
+pub(crate) mod file;
 mod layers;
 mod provider;
 mod shell_env;
@@ -29,6 +29,7 @@ use crate::agents::{Role, load_roles};
 use crate::mcp::McpServer;
 use crate::mcp::config::McpServerFile;
 use crate::mcp::oauth::TokenStore;
+use crate::memories::MemoriesConfig;
 use crate::model_info;
 
 /// A snapshot of environment variables.
@@ -106,6 +107,7 @@ pub struct Config {
     pub mcp_oauth: McpOAuthConfig,
     /// Sub-agents: whether the model may start them, and their limits.
     pub agents: AgentsConfig,
+    pub memories: MemoriesConfig,
     pub session_source: SessionSource,
     /// The environment the runtime was started with (API keys, command environment).
     pub env: Env,
@@ -323,13 +325,33 @@ pub fn load_mcp_settings(
     cwd: &Path,
     overrides: &ConfigOverrides,
 ) -> Result<McpSettings, ConfigError> {
+    let file = merged_file(codex_home, cwd, overrides)?;
+    Ok(McpSettings {
+        oauth: McpOAuthConfig::from_file(codex_home, &file),
+        servers: file.mcp_servers,
+    })
+}
+
+/// The memory settings a session in `cwd` would use, for the desktop's Memory panel.
+pub fn load_memories_config(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<MemoriesConfig, ConfigError> {
+    let file = merged_file(codex_home, cwd, overrides)?;
+    Ok(MemoriesConfig::from_file(&file, codex_home))
+}
+
+/// The layers a session in `cwd` would read, merged (warnings dropped: the callers
+/// show settings, sessions report the warnings).
+fn merged_file(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<ConfigFile, ConfigError> {
     let cwd = &codex_apply_patch::normalize_path(cwd);
     let mut warnings = Vec::new();
-    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
-    Ok(McpSettings {
-        oauth: McpOAuthConfig::from_file(codex_home, &merged.file),
-        servers: merged.file.mcp_servers,
-    })
+    Ok(layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?.file)
 }
 
 /// Loads configuration for a session in `cwd`.
@@ -498,6 +520,7 @@ pub fn load_config(
             servers
         },
         mcp_oauth: McpOAuthConfig::from_file(codex_home, &file),
+        memories: MemoriesConfig::from_file(&file, codex_home),
         agents: AgentsConfig::from_file(
             &file,
             codex_home,

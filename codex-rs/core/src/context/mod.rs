@@ -1,5 +1,5 @@
-//! What the model is told besides the conversation: AGENTS.md instructions, skills,
-//! the environment, and compaction of a long history.
+//! What the model is told besides the conversation: AGENTS.md instructions, memory,
+//! skills, the environment, and compaction of a long history.
 
 mod agents_md;
 pub mod compact;
@@ -17,7 +17,8 @@ pub use skills::{
 use crate::config::Config;
 
 /// The messages a session starts with, before the first user message: the
-/// developer instructions from config, the skills list, the AGENTS.md instructions. The
+/// developer instructions from config, the memory summary, the skills list, the
+/// AGENTS.md instructions. The
 /// environment context follows them (built per turn settings by the session).
 pub fn initial_context(config: &Config, skills: &[SkillInfo]) -> (Vec<ResponseItem>, Vec<String>) {
     let mut items = Vec::new();
@@ -28,6 +29,8 @@ pub fn initial_context(config: &Config, skills: &[SkillInfo]) -> (Vec<ResponseIt
     {
         items.push(ResponseItem::developer_text(developer));
     }
+    let (memory, memory_warning) = crate::memories::summary_message(&config.memories);
+    items.extend(memory);
     items.extend(skills_message(skills));
     let docs = load_project_docs(&DocsSettings {
         codex_home: &config.codex_home,
@@ -39,5 +42,7 @@ pub fn initial_context(config: &Config, skills: &[SkillInfo]) -> (Vec<ResponseIt
     if let Some(text) = &docs.text {
         items.push(instructions_message(&config.cwd, text));
     }
-    (items, docs.warnings)
+    let mut warnings = docs.warnings;
+    warnings.extend(memory_warning);
+    (items, warnings)
 }

@@ -1,5 +1,6 @@
 //! Adding, changing, turning on and off and removing `[mcp_servers.<name>]` tables in
-//! `config.toml`, as `zspark mcp add` and `remove` and the desktop's server list do.
+//! `config.toml`, as `zspark mcp add` and `remove` and the desktop's server list do,
+//! and switching `[features]` (the desktop's Memory panel).
 //! The file is edited with `toml_edit`, so everything else in it (comments, order,
 //! other settings) stays as the user wrote it, and written through a temporary file, so
 //! a failed write never leaves half a config behind.
@@ -69,6 +70,11 @@ pub enum EditError {
         path.display()
     )]
     NotATable { path: PathBuf },
+    #[error(
+        "`features` in {} is not a table of switches; fix it by hand, then try again",
+        path.display()
+    )]
+    FeaturesNotATable { path: PathBuf },
     #[error(
         "`{key}` in {} is written in a form zspark does not edit (a value or an inline table); change it by hand",
         path.display()
@@ -324,6 +330,26 @@ impl ConfigDocument {
         match self.document.get_mut("mcp_servers") {
             Some(Item::Table(table)) => Ok(Some(table)),
             _ => Err(EditError::NotATable {
+                path: self.path.clone(),
+            }),
+        }
+    }
+
+    /// Sets `[features] <feature> = <enabled>`.
+    pub fn set_feature(&mut self, feature: &str, enabled: bool) -> Result<(), EditError> {
+        if self.document.get("features").is_none() {
+            self.document.insert("features", Item::Table(Table::new()));
+        }
+        match self.document.get_mut("features") {
+            Some(Item::Table(table)) => {
+                table.insert(feature, value(enabled));
+                Ok(())
+            }
+            Some(Item::Value(toml_edit::Value::InlineTable(table))) => {
+                table.insert(feature, toml_edit::Value::from(enabled));
+                Ok(())
+            }
+            _ => Err(EditError::FeaturesNotATable {
                 path: self.path.clone(),
             }),
         }

@@ -4,8 +4,9 @@
 //!
 //! Writing goes through a task that appends and flushes one whole line at a time, so a
 //! crash loses at most the line being written. A new session's file appears with its
-//! first turn.
+//! first turn. A session's sub-agents are found by the parent their files name.
 
+mod children;
 mod reader;
 mod recorder;
 mod replay;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use children::{ChildSession, child_sessions, parent_of, thread_spawn};
 pub use reader::{
     LoadedRollout, RolloutError, SessionSummary, find_session_file, is_user_turn_message,
     list_sessions, load_rollout,

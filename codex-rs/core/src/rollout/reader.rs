@@ -189,7 +189,8 @@ impl LoadedRollout {
 }
 
 /// A user message the user typed, as opposed to context the runtime injected
-/// (AGENTS.md, environment context, skill text, compaction summaries).
+/// (AGENTS.md, environment context, skill text, compaction summaries, sub-agent
+/// notices).
 pub fn is_user_turn_message(item: &ResponseItem) -> bool {
     let ResponseItem::Message {
         role: Role::User, ..
@@ -206,6 +207,7 @@ pub fn is_user_turn_message(item: &ResponseItem) -> bool {
         "<skill>",
         "<INSTRUCTIONS>",
         crate::context::compact::SUMMARY_PREFIX,
+        crate::agents::NOTIFICATION_TAG,
     ]
     .iter()
     .any(|marker| trimmed.starts_with(marker))
@@ -223,6 +225,9 @@ pub struct SessionSummary {
     pub updated_at: SystemTime,
     pub source: Option<String>,
     pub model_provider: Option<String>,
+    /// For a sub-agent's session: its parent's session id and its nickname.
+    pub parent_thread_id: Option<String>,
+    pub agent_nickname: Option<String>,
 }
 
 /// Lines read from the top of a file to find its title.
@@ -261,7 +266,7 @@ pub fn find_session_file(codex_home: &Path, id: &str) -> Option<PathBuf> {
     }
 }
 
-fn collect_rollout_files(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) {
+pub(super) fn collect_rollout_files(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) {
     if depth > 4 {
         return;
     }
@@ -339,6 +344,11 @@ fn summarise(path: &Path) -> Option<SessionSummary> {
         updated_at,
         source: text("source"),
         model_provider: text("model_provider"),
+        parent_thread_id: super::parent_of(&meta).map(str::to_string),
+        agent_nickname: text("agent_nickname").or_else(|| {
+            let spawn = super::thread_spawn(&meta)?;
+            spawn.get("agent_nickname")?.as_str().map(str::to_string)
+        }),
     })
 }
 

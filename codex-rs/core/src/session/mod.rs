@@ -639,6 +639,19 @@ impl Session {
         }
     }
 
+    /// Brings the notices of this thread's sub-agents that finished (and were not
+    /// waited for) into its conversation.
+    pub(crate) async fn deliver_agent_notices(&self) {
+        let notices = self.agents.take_notices(&ThreadId(self.id.clone()));
+        let items: Vec<ResponseItem> = notices
+            .iter()
+            .map(|(child, status)| crate::agents::notification(child, status))
+            .collect();
+        if !items.is_empty() {
+            self.record_items(&items).await;
+        }
+    }
+
     /// Appends items to the history and the rollout.
     pub async fn record_items(&self, items: &[ResponseItem]) {
         lock(&self.state).history.extend(items.iter().cloned());

@@ -1,7 +1,8 @@
 //! A thread's loop: reads its submissions, starts turns (one at a time; later ones
 //! wait), and answers approvals, interrupts, rollbacks and shutdown while a turn runs.
 //! A sub-agent's status follows its turns; interrupting a thread interrupts its
-//! sub-agents too.
+//! sub-agents too. Notices of sub-agents that finished reach an idle thread's
+//! conversation at once (a running turn takes them at its next step).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Session;
 use super::turn::{TurnInput, run_turn};
-use crate::agents::AgentStatus;
+use crate::agents::{AgentStatus, status_after};
 use crate::codex::Registration;
 use crate::events::EventSender;
 
@@ -46,9 +47,14 @@ pub async fn run(
     let mut running: Option<RunningTurn> = None;
     let mut queued: VecDeque<QueuedTurn> = VecDeque::new();
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let thread = ThreadId(session.id().to_string());
+    let mailbox = session.agents().open_mailbox(&thread);
 
     loop {
         tokio::select! {
+            () = mailbox.arrived.notified(), if running.is_none() => {
+                session.deliver_agent_notices().await;
+            }
             Some(()) = done_rx.recv() => {
                 running = None;
                 if let Some(next) = queued.pop_front() {
@@ -135,9 +141,7 @@ fn start_turn(session: Arc<Session>, turn: QueuedTurn, done: mpsc::Sender<()>) -
                 *reason.lock().unwrap_or_else(PoisonError::into_inner)
             })
             .await;
-            session
-                .agents()
-                .set_status(&thread, AgentStatus::after(&outcome));
+            session.agents().turn_ended(&thread, status_after(&outcome));
             let _ = done.send(()).await;
         }
     });
@@ -168,9 +172,9 @@ async fn shutdown(
         events.send(id, EventMsg::Warning { message }).await;
     }
     drop(registration);
-    session
-        .agents()
-        .set_status(&ThreadId(session.id().to_string()), AgentStatus::Shutdown);
+    let thread = ThreadId(session.id().to_string());
+    session.agents().close_mailbox(&thread);
+    session.agents().set_status(&thread, AgentStatus::Shutdown);
     if let Some(id) = id {
         events.send(id, EventMsg::ShutdownComplete).await;
     }

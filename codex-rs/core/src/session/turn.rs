@@ -173,6 +173,7 @@ async fn turn_body(
 
     let mut last_agent_message = None;
     loop {
+        session.deliver_agent_notices().await;
         if session.needs_compaction()
             && let Err(outcome) = compact(session, turn, true).await
         {

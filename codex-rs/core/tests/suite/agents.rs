@@ -481,3 +481,86 @@ async fn a_role_file_pins_the_childs_model_and_nickname_and_unknown_roles_are_re
         "the child answered"
     );
 }
+
+/// The user messages of `request` that tell of a finished sub-agent, as JSON.
+fn notifications(request: &RecordedRequest) -> Vec<Value> {
+    request
+        .input_items()
+        .iter()
+        .filter(|item| item["type"] == "message" && item["role"] == "user")
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .filter_map(|text| text.strip_prefix("<subagent_notification>"))
+        .filter_map(|rest| rest.strip_suffix("</subagent_notification>"))
+        .map(|body| serde_json::from_str(body.trim()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_child_not_waited_for_tells_its_parent_and_frees_its_slot() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s1",
+                "spawn_agent",
+                json!({"message": "check the logs", "model": CHILD_MODEL}),
+            ),
+            Turn::text("A helper is checking the logs."),
+            call(
+                "s2",
+                "spawn_agent",
+                json!({"message": "check the disk", "model": CHILD_MODEL}),
+            ),
+            Turn::text("The logs are clean; another helper checks the disk."),
+        ])
+        .model_turns(
+            CHILD_MODEL,
+            [Turn::text("the logs are clean"), Turn::text("disk ok")],
+        )
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "[agents]\nmax_threads = 1").await;
+    let events = tree.root_turn("check the logs with a helper").await;
+    let child = events
+        .iter()
+        .find_map(|event| match &event.msg {
+            EventMsg::CollabToolCall(call) if call.tool == "spawn_agent" => {
+                Some(ThreadId(call.receivers[0].thread_id.clone()))
+            }
+            _ => None,
+        })
+        .expect("the spawn is announced to front-ends");
+    let ended = |event: &Event, _: &ThreadId| event.thread_id == child && ends_turn(&event.msg);
+    if !events.iter().any(|event| ended(event, &tree.root)) {
+        tree.until(ended).await;
+    }
+
+    tree.root_turn("what did it find?").await;
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    assert_eq!(parent.len(), 4);
+    assert_eq!(
+        notifications(&parent[2]),
+        [json!({"agent_path": child.0, "status": {"completed": "the logs are clean"}})],
+        "the next request tells of the finished child, once"
+    );
+    assert_eq!(
+        json_output(&parent[3], "s2")["nickname"],
+        "Euler",
+        "the notice delivered the result, so the slot was free"
+    );
+    let recorded = rollout_records(tree.home.path(), &tree.root.0)
+        .into_iter()
+        .filter(|record| {
+            record["type"] == "response_item"
+                && record["payload"]["content"][0]["text"]
+                    .as_str()
+                    .is_some_and(|text| {
+                        text.starts_with("<subagent_notification>")
+                            && text.contains("the logs are clean")
+                    })
+        })
+        .count();
+    assert_eq!(
+        recorded, 1,
+        "the first child's notice is in the parent's rollout, once"
+    );
+}

@@ -10,6 +10,7 @@ mod context;
 mod interrupt;
 mod mcp;
 mod mcp_oauth;
+mod memories;
 mod replay;
 mod retries;
 mod rollout;

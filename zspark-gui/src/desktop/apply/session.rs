@@ -11,6 +11,7 @@ use zspark_core::{EngineCommand, SessionSettings, SessionStart};
 use super::super::app::DesktopApp;
 use super::super::commands::SessionCommand;
 use super::super::model::Tone;
+use super::super::session::SessionView;
 use super::super::views::sidebar::FolderDialog;
 
 impl DesktopApp {
@@ -93,6 +94,16 @@ impl DesktopApp {
             SessionCommand::Interrupt => {
                 if let Some(view) = self.model.session().filter(|view| view.is_running()) {
                     let session = view.number;
+                    self.submit(session, Op::Interrupt);
+                }
+            }
+            SessionCommand::StopAgent(session) => {
+                if self
+                    .model
+                    .sessions
+                    .get(&session)
+                    .is_some_and(SessionView::is_running)
+                {
                     self.submit(session, Op::Interrupt);
                 }
             }

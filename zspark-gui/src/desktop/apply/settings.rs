@@ -1,7 +1,7 @@
-//! Commands about settings: the window, provider profiles, MCP servers, the theme, the
-//! first run.
+//! Commands about settings: the window, provider profiles, MCP servers, memory, the
+//! theme, the first run.
 
-use zspark_core::{EngineCommand, McpCommand};
+use zspark_core::{EngineCommand, McpCommand, MemoryCommand};
 
 use super::super::app::DesktopApp;
 use super::super::commands::SettingsCommand;
@@ -18,12 +18,14 @@ impl DesktopApp {
                 self.model.settings_open = true;
                 self.send(EngineCommand::LoadProviders);
                 self.send(EngineCommand::Mcp(McpCommand::Load));
+                self.send(EngineCommand::Memory(MemoryCommand::Load));
             }
             SettingsCommand::OpenAt(tab) => {
                 self.panels.settings.tab = tab;
                 self.model.settings_open = true;
                 self.send(EngineCommand::LoadProviders);
                 self.send(EngineCommand::Mcp(McpCommand::Load));
+                self.send(EngineCommand::Memory(MemoryCommand::Load));
             }
             SettingsCommand::Close => self.model.settings_open = false,
             SettingsCommand::SaveProvider {
@@ -46,6 +48,7 @@ impl DesktopApp {
             }
             SettingsCommand::PickProfile(id) => self.model.prefs.last_profile = Some(id),
             SettingsCommand::Mcp(command) => self.send(EngineCommand::Mcp(command)),
+            SettingsCommand::Memory(command) => self.send(EngineCommand::Memory(command)),
             SettingsCommand::SetTheme(choice) => {
                 self.model.prefs.theme = choice;
                 theme::install(ctx, choice);

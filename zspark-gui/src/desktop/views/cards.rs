@@ -2,7 +2,8 @@
 //! markdown, reasoning folded as "Thought for N s", commands with status, exit code,
 //! duration and folded output, file changes with +/− counts and a coloured diff,
 //! the plan as a checklist, approval cards with their four answers, errors with retry,
-//! and the files a turn produced with their previews and actions.
+//! the files a turn produced with their previews and actions, and sub-agents (see
+//! `agent_cards`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,8 @@ pub struct Place<'a> {
     pub running: bool,
     /// The session's folder; paths inside it are shown relative to it.
     pub cwd: &'a Path,
+    /// The session's sub-agents open in the window.
+    pub agents: &'a [super::agent_cards::LiveAgent],
 }
 
 pub fn item(
@@ -166,6 +169,7 @@ pub fn item(
             ui.label(theme::muted(message.clone()));
         }
         Item::Artifacts(artifacts) => artifacts_card(ui, caches, artifacts, place, out),
+        Item::AgentCall(call) => super::agent_cards::call(ui, call, transcript, place.agents, out),
     }
 }
 

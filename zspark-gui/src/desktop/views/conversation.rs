@@ -89,6 +89,10 @@ fn estimated_height(item: &Item, width: f32) -> f32 {
         Item::Approval(_) => 140.0,
         Item::Error { message } => 80.0 + lines(message) * LINE,
         Item::Artifacts(artifacts) => 48.0 + artifacts.len().min(6) as f32 * 60.0,
+        Item::AgentCall(call) if call.tool == "spawn_agent" => {
+            24.0 + call.receivers.len() as f32 * 110.0
+        }
+        Item::AgentCall(_) => LINE,
     };
     body + ITEM_GAP
 }
@@ -150,6 +154,7 @@ pub fn show(
         scroll = scroll.vertical_scroll_offset(f32::MAX);
     }
     let items = &session.transcript.items;
+    let agents = super::agent_cards::live_agents(model, session.number);
     let output = scroll.show_viewport(ui, |ui, viewport| {
         let width = ui.available_width().min(theme::CONTENT_WIDTH);
         let margin = ((ui.available_width() - width) / 2.0).max(0.0);
@@ -191,6 +196,7 @@ pub fn show(
                             is_last: index == last,
                             running: running.is_some(),
                             cwd: &session.cwd,
+                            agents: &agents,
                         },
                         &session.transcript,
                         out,

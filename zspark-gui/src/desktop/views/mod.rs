@@ -2,12 +2,14 @@
 //! its own panel state, and pushes commands for what the user asked; none changes
 //! domain state itself. [`Panels`] holds every panel's own state.
 
+pub mod agent_cards;
 pub mod cards;
 pub mod composer;
 pub mod conversation;
 mod details;
 mod first_run;
 pub mod mcp_settings;
+pub mod memory_settings;
 pub mod settings;
 pub mod shared;
 pub mod sidebar;

@@ -128,6 +128,7 @@ pub struct SettingsState {
     pub tab: SettingsTab,
     pub provider_form: ProviderForm,
     pub mcp: McpSettingsState,
+    pub memory: super::memory_settings::MemorySettingsState,
 }
 
 /// The tabs of the settings window.
@@ -136,6 +137,7 @@ pub enum SettingsTab {
     #[default]
     Providers,
     McpServers,
+    Memory,
     SharedWorkspaces,
     Appearance,
 }
@@ -158,14 +160,20 @@ pub fn window(
                 }
             });
         });
+        let shown_before = state.tab;
         ui.horizontal(|ui| {
             let tab = &mut state.tab;
             ui.selectable_value(tab, SettingsTab::Providers, "Providers");
             ui.selectable_value(tab, SettingsTab::McpServers, "MCP servers");
+            ui.selectable_value(tab, SettingsTab::Memory, "Memory");
             ui.selectable_value(tab, SettingsTab::SharedWorkspaces, "Shared workspaces");
             ui.selectable_value(tab, SettingsTab::Appearance, "Appearance");
         });
         ui.separator();
+        if state.tab == SettingsTab::Memory && shown_before != SettingsTab::Memory {
+            // Sessions (and the Codex CLI) change the folder: read it afresh.
+            out.push(SettingsCommand::Memory(zspark_core::MemoryCommand::Load));
+        }
         match state.tab {
             SettingsTab::Providers => {
                 profile_list(ui, model, &mut state.provider_form);
@@ -174,6 +182,9 @@ pub fn window(
             }
             SettingsTab::McpServers => {
                 super::mcp_settings::tab(ui, model, &mut state.mcp, out);
+            }
+            SettingsTab::Memory => {
+                super::memory_settings::tab(ui, model, &mut state.memory, out);
             }
             SettingsTab::SharedWorkspaces => super::shared::settings_tab(ui, model, shared, out),
             SettingsTab::Appearance => {

@@ -116,6 +116,21 @@ pub fn show(
                                 rollout_path: session.path.clone(),
                             });
                         }
+                        for child in model.catalogue.children_of(&session.session_id) {
+                            let selected = current.as_ref() == Some(&child.path);
+                            let nickname = child.agent_nickname.as_deref().unwrap_or("agent");
+                            let response = ui
+                                .indent(("sub-agent", &child.path), |ui| {
+                                    ui.selectable_label(selected, format!("{nickname} (sub-agent)"))
+                                })
+                                .inner
+                                .on_hover_text(truncate(&child.title, 80));
+                            if response.clicked() && !selected {
+                                out.push(SessionCommand::Resume {
+                                    rollout_path: child.path.clone(),
+                                });
+                            }
+                        }
                     }
                 });
         }

@@ -1,0 +1,32 @@
+//! The engine's memory commands, for the desktop's Memory panel: read it, switch
+//! memories on or off, add, edit and delete notes. Each runs off the run loop; a
+//! change that fails answers with [`EngineEvent::Problem`], and every command ends
+//! with the panel as it now is ([`EngineEvent::Memory`]).
+
+use super::{EngineEvent, EngineSetup, Outbox};
+use crate::memory::MemoryStore;
+
+/// Work on the memory of `CODEX_HOME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryCommand {
+    Load,
+    SetEnabled(bool),
+    AddNote { text: String },
+    EditNote { name: String, text: String },
+    DeleteNote { name: String },
+}
+
+/// Carries out `command` off the run loop and reports the result.
+pub(super) fn spawn(command: MemoryCommand, setup: &EngineSetup, outbox: &Outbox) {
+    let store = MemoryStore::new(setup.codex_home.clone());
+    outbox.change_then_report("memory", move || {
+        let changed = match &command {
+            MemoryCommand::Load => Ok(()),
+            MemoryCommand::SetEnabled(enabled) => store.set_enabled(*enabled),
+            MemoryCommand::AddNote { text } => store.add_note(text),
+            MemoryCommand::EditNote { name, text } => store.edit_note(name, text),
+            MemoryCommand::DeleteNote { name } => store.delete_note(name),
+        };
+        (changed, EngineEvent::Memory(store.load()))
+    });
+}
