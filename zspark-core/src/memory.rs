@@ -1,14 +1,18 @@
 //! Memories as the desktop's Memory panel shows them: whether they are on
 //! (`features.memories` in `config.toml`), the summary sessions are given (and whether
-//! it is valid, so it is used), the user's notes, and the folder's history of changes.
+//! it is valid, so it is used), the user's notes, the folder's history of changes, how
+//! the background pipeline last went, and the sessions kept out of memory.
 //! Notes are added, edited and deleted here; every change is kept in the folder's
 //! history, so it can be undone.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use codex_core::ConfigOverrides;
 use codex_core::mcp::edit::ConfigDocument;
-pub use codex_core::memories::HISTORY_REF;
+pub use codex_core::memories::pipeline::ConsolidationRecord;
+use codex_core::memories::pipeline::PipelineState;
+pub use codex_core::memories::{HISTORY_REF, local_time};
 use codex_core::memories::{MemoryFolder, Note, Snapshot, name_now, validate};
 
 /// Snapshots of the history listed in the panel.
@@ -36,6 +40,12 @@ pub struct MemoryView {
     pub notes: Vec<Note>,
     /// Newest first.
     pub history: Vec<Snapshot>,
+    /// How the last background consolidation went, and the sessions the last pass
+    /// could not condense.
+    pub last_consolidation: Option<ConsolidationRecord>,
+    pub last_failures: Vec<String>,
+    /// Sessions kept out of memory.
+    pub excluded: BTreeSet<String>,
 }
 
 /// The memory of one `CODEX_HOME`.
@@ -86,12 +96,16 @@ impl MemoryStore {
         } else {
             Vec::new()
         };
+        let state = PipelineState::load(&self.codex_home);
         Ok(MemoryView {
             enabled: config.enabled,
             folder: folder.root().to_path_buf(),
             summary,
             notes: folder.notes().map_err(|error| error.to_string())?,
             history,
+            last_consolidation: state.last_consolidation,
+            last_failures: state.last_failures,
+            excluded: state.excluded,
         })
     }
 
@@ -120,6 +134,12 @@ impl MemoryStore {
     pub fn edit_note(&self, name: &str, text: &str) -> Result<(), String> {
         self.folder()
             .edit_note(name, text.trim())
+            .map_err(|error| error.to_string())
+    }
+
+    /// Keeps session `session_id` out of memory (never condensed), or lets it in.
+    pub fn set_excluded(&self, session_id: &str, excluded: bool) -> Result<(), String> {
+        PipelineState::set_excluded(&self.codex_home, session_id, excluded)
             .map_err(|error| error.to_string())
     }
 
@@ -167,5 +187,8 @@ mod tests {
         let view = store.load().unwrap();
         assert!(view.notes.is_empty());
         assert!(view.history.len() >= 2, "{:?}", view.history);
+
+        store.set_excluded("session-1", true).unwrap();
+        assert!(store.load().unwrap().excluded.contains("session-1"));
     }
 }

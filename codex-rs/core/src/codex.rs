@@ -206,6 +206,12 @@ impl Submitter {
         }
         crate::agents::offer_tools(&session);
         let memory_warning = crate::memories::offer_tools(&session).await;
+        if session.agent().is_none() {
+            crate::memories::pipeline::spawn_pass(
+                session.config().clone(),
+                session.id().to_string(),
+            );
+        }
         let announcements = crate::mcp::startup::start_required(&session).await?;
         events.send("", session.configured_event()).await;
         for announcement in announcements {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zspark_core::{Engine, EngineCommand, EngineSetup, SessionKey, SharedCommand};
+use zspark_core::{Engine, EngineCommand, EngineSetup, MemoryCommand, SessionKey, SharedCommand};
 
 use super::commands::Commands;
 use super::dialogs::{DialogRunner, FileDialogs};
@@ -53,6 +53,7 @@ impl DesktopApp {
         };
         app.send(EngineCommand::RefreshSessions);
         app.send(EngineCommand::LoadProviders);
+        app.send(EngineCommand::Memory(MemoryCommand::Load));
         if let Some(server) = app.model.prefs.shared_server.clone() {
             app.shared_command(SharedCommand::Connect(server.server()));
         }

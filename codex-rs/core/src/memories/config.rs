@@ -1,7 +1,8 @@
 //! The memory settings: `features.memories` (its older name `memory_tool`) switches
 //! memories on; `[memories]` says whether sessions use the summary and are remembered,
 //! whether the model gets the dedicated memory tools, and how the background pipeline
-//! picks and condenses sessions. Every key Codex accepts is accepted here.
+//! picks and condenses sessions. Every key Codex accepts is accepted here; those the
+//! pipeline has no use for (rate limits, service tier, usage counts) are not read.
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,16 @@ pub struct MemoriesConfig {
     pub dedicated_tools: bool,
     /// `$CODEX_HOME/memories_v2`.
     pub folder: PathBuf,
+    /// The models condensing sessions (`extract_model`) and consolidating them
+    /// (`consolidation_model`); the session's model when unset.
+    pub extract_model: Option<String>,
+    pub consolidation_model: Option<String>,
+    /// Sessions older than this are not condensed (`max_rollout_age_days`, 10).
+    pub max_rollout_age_days: u32,
+    /// Sessions condensed per pass at most (`max_rollouts_per_startup`, 2).
+    pub max_rollouts_per_pass: usize,
+    /// A session must have been idle this long (`min_rollout_idle_hours`, 6).
+    pub min_rollout_idle_hours: u32,
 }
 
 impl MemoriesConfig {
@@ -59,7 +70,17 @@ impl MemoriesConfig {
             generate: memories.generate_memories.unwrap_or(true),
             dedicated_tools: memories.dedicated_tools.unwrap_or(true),
             folder: codex_home.join(super::FOLDER),
+            extract_model: memories.extract_model,
+            consolidation_model: memories.consolidation_model,
+            max_rollout_age_days: memories.max_rollout_age_days.unwrap_or(10),
+            max_rollouts_per_pass: memories.max_rollouts_per_startup.unwrap_or(2).clamp(1, 128),
+            min_rollout_idle_hours: memories.min_rollout_idle_hours.unwrap_or(6),
         }
+    }
+
+    /// Whether sessions are condensed into memory in the background.
+    pub fn generates(&self) -> bool {
+        self.enabled && self.generate
     }
 
     /// Whether sessions get the summary.

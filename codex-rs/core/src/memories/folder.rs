@@ -11,9 +11,21 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
+/// The file a consolidation is given the folder's changes in (regenerated each time).
+pub const WORKSPACE_DIFF: &str = "phase2_workspace_diff.md";
 /// The git ref holding zspark's snapshots of the folder.
 pub const HISTORY_REF: &str = "refs/zspark/memory-history";
+/// Changes to the folder's repository take turns within the process (two panels or
+/// sessions preparing it at once would race `git init`, two snapshots their index).
+static REPOSITORY: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time<T>(work: impl FnOnce() -> T) -> T {
+    let _turn = REPOSITORY.lock().unwrap_or_else(PoisonError::into_inner);
+    work()
+}
+
 /// Who the folder's commits are by.
 const AUTHOR: (&str, &str) = ("zspark", "zspark@localhost");
 /// What the ad-hoc notes are and how they are used, for every agent that reads the
@@ -38,6 +50,8 @@ pub enum MemoryError {
     Git { command: String, stderr: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("the memory model failed: {0}")]
+    Model(String),
 }
 
 impl MemoryError {
@@ -59,15 +73,13 @@ pub struct Snapshot {
     pub message: String,
 }
 
-impl Snapshot {
-    /// When it was taken, in local time (`2026-12-02 10:11`).
-    pub fn local_time(&self) -> String {
-        chrono::DateTime::from_timestamp(self.time, 0).map_or_else(String::new, |time| {
-            time.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-    }
+/// A time in seconds since the epoch as local time (`2026-12-02 10:11`), for people.
+pub fn local_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0).map_or_else(String::new, |time| {
+        time.with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
 }
 
 /// The memory folder.
@@ -121,7 +133,10 @@ impl MemoryFolder {
                     .map_err(|error| MemoryError::io("write", &lock, error))?;
             }
         }
-        if !self.root.join(".git").exists() {
+        one_at_a_time(|| {
+            if self.root.join(".git").exists() {
+                return Ok(());
+            }
             self.git(&["init", "-q"])?;
             self.git(&["add", "-A"])?;
             self.git(&[
@@ -131,13 +146,17 @@ impl MemoryFolder {
                 "-m",
                 "Initialize memory baseline",
             ])?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Keeps the folder as it is now on the history ref, unless it is unchanged since
     /// the last snapshot. Returns the new snapshot's commit.
     pub fn snapshot(&self, message: &str) -> Result<Option<String>, MemoryError> {
+        one_at_a_time(|| self.snapshot_now(message))
+    }
+
+    fn snapshot_now(&self, message: &str) -> Result<Option<String>, MemoryError> {
         let index = self.root.join(".git/zspark-history-index");
         let index = index.to_string_lossy().to_string();
         let with_index = [("GIT_INDEX_FILE", index.as_str())];
@@ -185,6 +204,43 @@ impl MemoryFolder {
     pub fn text_at(&self, commit: &str, relative: &str) -> Option<String> {
         self.run(&["show", &format!("{commit}:{relative}")], &[])
             .ok()
+    }
+
+    /// What changed since the last commit, as `git status --short` lines (the
+    /// generated workspace diff left out).
+    pub fn changes(&self) -> Result<Vec<String>, MemoryError> {
+        let status = self.git(&["status", "--porcelain", "--untracked-files=all"])?;
+        Ok(status
+            .lines()
+            .filter(|line| !line.ends_with(WORKSPACE_DIFF))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The changes since the last commit as a diff; new files in full.
+    pub fn diff_since_commit(&self) -> Result<String, MemoryError> {
+        let exclude = format!(":(exclude){WORKSPACE_DIFF}");
+        let mut diff = self.run(&["diff", "HEAD", "--", ".", &exclude], &[])?;
+        let untracked = self.git(&["ls-files", "--others", "--exclude-standard"])?;
+        for path in untracked.lines().filter(|path| *path != WORKSPACE_DIFF) {
+            let text = std::fs::read_to_string(self.root.join(path)).unwrap_or_default();
+            diff.push_str(&format!("--- /dev/null\n+++ b/{path}\n"));
+            for line in text.lines() {
+                diff.push_str(&format!("+{line}\n"));
+            }
+        }
+        Ok(diff)
+    }
+
+    /// Commits everything in the folder (the next consolidation's changes count from
+    /// here) and keeps it in the history.
+    pub fn commit_all(&self, message: &str) -> Result<(), MemoryError> {
+        one_at_a_time(|| {
+            self.git(&["add", "-A"])?;
+            self.git(&["commit", "-q", "--allow-empty", "-m", message])?;
+            self.snapshot_now(message)
+        })?;
+        Ok(())
     }
 
     /// Runs git in the folder; its output without the trailing newline.

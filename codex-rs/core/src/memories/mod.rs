@@ -3,12 +3,14 @@
 //! a valid one: `summary`), and the model may look through the folder and write down
 //! what the user asks it to remember with the `memories` tools (`tools`, `browse`,
 //! `notes`). The folder is a git work tree whose every change zspark makes can be
-//! undone (`folder`).
+//! undone (`folder`). In the background, `pipeline` condenses past sessions and
+//! consolidates them into the summary.
 
 mod browse;
 mod config;
 mod folder;
 mod notes;
+pub mod pipeline;
 mod summary;
 mod tools;
 
@@ -18,7 +20,7 @@ use codex_protocol::ResponseItem;
 
 pub use browse::MatchMode;
 pub use config::{MemoriesConfig, MemoriesFile};
-pub use folder::{HISTORY_REF, MemoryError, MemoryFolder, Snapshot};
+pub use folder::{HISTORY_REF, MemoryError, MemoryFolder, Snapshot, local_time};
 pub use notes::{Note, check_name, name_for, name_now};
 pub use summary::{MAX_SUMMARY_BYTES, SECTIONS, SummaryProblem, memory_block, validate};
 

@@ -5,10 +5,12 @@
 //! and why) with the plugins they come from.
 
 use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
-use zspark_core::SkillCatalog;
 use zspark_core::catalogue::folder_label;
+use zspark_core::{MemoryCommand, SkillCatalog};
 
-use super::super::commands::{Commands, ComposerCommand, FilesCommand, SessionCommand};
+use super::super::commands::{
+    Commands, ComposerCommand, FilesCommand, SessionCommand, SettingsCommand,
+};
 use super::super::model::Model;
 use super::super::theme;
 use super::cards;
@@ -81,6 +83,19 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         },
     );
     theme::fact(ui, "Session id", configured.session_id.clone());
+    if let Some(memory) = model.memory.as_ref().filter(|memory| memory.enabled) {
+        let mut kept_out = memory.excluded.contains(&configured.session_id);
+        if ui
+            .checkbox(&mut kept_out, "Keep out of memory")
+            .on_hover_text("This session is never condensed into the memory later sessions get")
+            .changed()
+        {
+            out.push(SettingsCommand::Memory(MemoryCommand::SetExcluded {
+                session_id: configured.session_id.clone(),
+                excluded: kept_out,
+            }));
+        }
+    }
 
     theme::section_heading(ui, "Safety");
     let policy = model.prefs.policy_for(&session.cwd);

@@ -1,5 +1,5 @@
 //! The Memory tab of the settings: memories on or off; the summary sessions are given
-//! (or why it is not used); the user's notes, each editable and deletable, and a box to
+//! (or why it is not used) and how the background consolidation last went; the user's notes, each editable and deletable, and a box to
 //! add one; and the folder's recent history, since every change is kept and can be
 //! undone.
 
@@ -52,6 +52,19 @@ pub fn tab(ui: &mut egui::Ui, model: &Model, state: &mut MemorySettingsState, ou
 
 fn summary(ui: &mut egui::Ui, view: &MemoryView) {
     ui.label(RichText::new("Summary").strong());
+    if let Some(last) = &view.last_consolidation {
+        let when = zspark_core::memory::local_time(last.at);
+        match &last.error {
+            None => ui.label(theme::muted(format!("Last consolidated {when}."))),
+            Some(error) => ui.colored_label(
+                theme::WARNING,
+                format!("The consolidation of {when} failed: {error}"),
+            ),
+        };
+    }
+    for failure in &view.last_failures {
+        ui.colored_label(theme::WARNING, format!("Not condensed: {failure}"));
+    }
     match &view.summary {
         SummaryState::Missing => {
             theme::empty_state(
@@ -153,7 +166,7 @@ fn history(ui: &mut egui::Ui, view: &MemoryView) {
     for snapshot in &view.history {
         ui.label(theme::muted(format!(
             "{}  {}",
-            snapshot.local_time(),
+            zspark_core::memory::local_time(snapshot.time),
             snapshot.message
         )));
     }
