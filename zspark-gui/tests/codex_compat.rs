@@ -975,3 +975,102 @@ fn a_codex_session_tree_resumes_in_zspark_with_its_children() {
         "{waited}"
     );
 }
+
+/// Turns memories on with the dedicated tools (and no background pipeline) for both.
+fn with_memories(setup: &Setup) {
+    let path = setup.home.path().join("config.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str("\n[features]\nmemories = true\n\n[memories]\ndedicated_tools = true\ngenerate_memories = false\n");
+    std::fs::write(path, config).unwrap();
+}
+
+fn memory_call(id: &str, tool: &str, arguments: Value) -> Turn {
+    Reply::new()
+        .namespaced_function_call(id, "memories", tool, arguments.to_string())
+        .into()
+}
+
+/// The output `request` carries for call `call_id`.
+fn output_of(request: &RecordedRequest, call_id: &str) -> String {
+    request
+        .input_items()
+        .into_iter()
+        .find(|item| item["type"] == "function_call_output" && item["call_id"] == call_id)
+        .map(|item| match &item["output"] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn notes_either_writes_in_the_memory_folder_are_read_by_the_other() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let server = ScriptedModelServer::options()
+        .turns([
+            memory_call(
+                "c1",
+                "add_ad_hoc_note",
+                serde_json::json!({"filename": "2026-12-02T10-00-00-tabs.md", "note": "The user prefers tabs in Python."}),
+            ),
+            Turn::text("codex noted it"),
+            memory_call("z1", "search", serde_json::json!({"queries": ["tabs"]})),
+            memory_call(
+                "z2",
+                "add_ad_hoc_note",
+                serde_json::json!({"filename": "2026-12-02T11-00-00-short-answers.md", "note": "The user likes short answers."}),
+            ),
+            Turn::text("zspark found and noted it"),
+            memory_call(
+                "c2",
+                "read",
+                serde_json::json!({"path": "extensions/ad_hoc/notes/2026-12-02T11-00-00-short-answers.md"}),
+            ),
+            Turn::text("codex read it"),
+        ])
+        // Codex consolidates at every start (with this model); it finds nothing to do.
+        .model_turns(
+            "gpt-6.1-terra",
+            std::iter::repeat_with(|| Turn::text("nothing to consolidate")).take(8),
+        )
+        .start()
+        .unwrap();
+    let setup = setup(&server);
+    with_memories(&setup);
+    codex(&codex_bin, &["remember that I prefer tabs"], &setup);
+    let folder = setup.home.path().join("memories_v2");
+    let codex_note = folder.join("extensions/ad_hoc/notes/2026-12-02T10-00-00-tabs.md");
+    assert_eq!(
+        std::fs::read_to_string(&codex_note).unwrap(),
+        "The user prefers tabs in Python."
+    );
+
+    let zspark_run = zspark(&["what do you remember?"], &setup);
+    assert_eq!(
+        String::from_utf8_lossy(&zspark_run.stdout),
+        "zspark found and noted it\n"
+    );
+    let main_requests = || -> Vec<RecordedRequest> {
+        server
+            .model_requests()
+            .into_iter()
+            .filter(|request| request.body["model"] == "gpt-5.5")
+            .collect()
+    };
+    let requests = main_requests();
+    let found: Value = serde_json::from_str(&output_of(&requests[3], "z1")).unwrap();
+    assert_eq!(
+        found["matches"][0]["path"], "extensions/ad_hoc/notes/2026-12-02T10-00-00-tabs.md",
+        "zspark searches the folder Codex wrote: {found}"
+    );
+    assert_eq!(output_of(&requests[4], "z2"), "{}");
+
+    codex(&codex_bin, &["and what else?"], &setup);
+    let read = output_of(main_requests().last().unwrap(), "c2");
+    assert!(
+        read.contains("The user likes short answers."),
+        "Codex reads the note zspark wrote: {read}"
+    );
+}

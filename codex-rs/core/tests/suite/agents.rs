@@ -564,3 +564,38 @@ async fn a_child_not_waited_for_tells_its_parent_and_frees_its_slot() {
         "the first child's notice is in the parent's rollout, once"
     );
 }
+
+#[tokio::test]
+async fn a_child_whose_provider_fails_reports_it_and_the_parent_goes_on() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            call(
+                "s1",
+                "spawn_agent",
+                json!({"message": "summarise the logs", "model": CHILD_MODEL}),
+            ),
+            call("w1", "wait_agent", json!({"targets": ["Noether"]})),
+            Turn::text("The helper failed; I summarised the logs myself."),
+        ])
+        .model_turns(
+            CHILD_MODEL,
+            [Turn::http_error(
+                404,
+                "The model `child-model` does not exist",
+            )],
+        )
+        .start()
+        .unwrap();
+    let mut tree = Tree::start(&server, "").await;
+    let events = tree.root_turn("summarise the logs with a helper").await;
+    let parent = requests_for(&server, "gpt-5.1-codex");
+    let waited = json_output(&parent[2], "w1");
+    let status = waited["status"].as_object().unwrap();
+    let errored = status.values().next().unwrap()["errored"].as_str().unwrap();
+    assert!(errored.contains("does not exist"), "{waited}");
+    assert!(
+        events.iter().any(|event| event.thread_id == tree.root
+            && matches!(&event.msg, EventMsg::TurnComplete { last_agent_message: Some(text), .. } if text.contains("myself"))),
+        "the parent finished its turn"
+    );
+}
