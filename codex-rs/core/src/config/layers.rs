@@ -52,8 +52,10 @@ pub fn merged_config_file(
     merge(&mut trust_source, cli.table.clone());
     let project_trusted = is_trusted(&trust_source, cwd);
     let mut project_layers = Vec::new();
+    let user_file = codex_home.join("config.toml");
     for path in project_config_paths(cwd) {
-        if !path.is_file() {
+        // In the home folder, `~/.codex/config.toml` is the user's file, read above.
+        if !path.is_file() || same_file(&path, &user_file) {
             continue;
         }
         if project_trusted {
@@ -218,6 +220,13 @@ fn profile_layer(
     };
     check_layer(&layer, warnings)?;
     Ok(layer)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// `.codex/config.toml` in each directory from the project root down to `cwd`

@@ -167,6 +167,27 @@ fn profiles_old_and_new_generation() {
 }
 
 #[test]
+fn in_the_home_folder_the_users_own_file_is_not_an_untrusted_project_file() {
+    let home = tempfile::tempdir().unwrap();
+    let codex_home = home.path().join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(codex_home.join("config.toml"), "model = \"home-model\"\n").unwrap();
+    let loaded = load_with(
+        &codex_home,
+        home.path(),
+        ConfigOverrides::default(),
+        Env::new(),
+    )
+    .unwrap();
+    assert_eq!(loaded.config.model, "home-model");
+    assert!(
+        loaded.warnings.iter().all(|w| !w.contains("not trusted")),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
+#[test]
 fn trusted_projects_bring_their_config_and_untrusted_ones_do_not() {
     let home = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();

@@ -1,8 +1,10 @@
 //! Runs the scripted model server as a process, for benchmarks and for driving other
 //! programs (the real Codex CLI) in tests.
 //!
-//! Usage: `scripted-model-server SCRIPT.json [--repeat-last] [--log REQUESTS.jsonl]`
-//! The script is a JSON array of turns. The server prints its base URL on the first
+//! Usage: `scripted-model-server SCRIPT.json [--repeat-last] [--log REQUESTS.jsonl]
+//! [--model MODEL=SCRIPT.json ...]`
+//! The script is a JSON array of turns; `--model` gives requests for one model a
+//! script of their own (a sub-agent's, say). The server prints its base URL on the first
 //! line of stdout and runs until stdin closes. With `--log`, each request is written as
 //! a JSON line when the server stops.
 
@@ -20,7 +22,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(script_path) = args.first() else {
         eprintln!(
-            "usage: scripted-model-server SCRIPT.json [--repeat-last] [--log REQUESTS.jsonl]"
+            "usage: scripted-model-server SCRIPT.json [--repeat-last] [--log REQUESTS.jsonl] [--model MODEL=SCRIPT.json ...]"
         );
         return ExitCode::from(2);
     };
@@ -29,17 +31,31 @@ fn main() -> ExitCode {
         .iter()
         .position(|arg| arg == "--log")
         .and_then(|index| args.get(index + 1));
-    let turns: Vec<Turn> = match std::fs::read_to_string(script_path)
-        .map_err(|error| error.to_string())
-        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
-    {
+    let turns = match read_script(script_path) {
         Ok(turns) => turns,
         Err(error) => {
-            eprintln!("cannot read script {script_path}: {error}");
+            eprintln!("{error}");
             return ExitCode::from(2);
         }
     };
     let mut options = ScriptedModelServer::options().turns(turns.clone());
+    for (index, arg) in args.iter().enumerate() {
+        if arg != "--model" {
+            continue;
+        }
+        let Some((model, path)) = args.get(index + 1).and_then(|value| value.split_once('='))
+        else {
+            eprintln!("--model takes MODEL=SCRIPT.json");
+            return ExitCode::from(2);
+        };
+        match read_script(path) {
+            Ok(model_turns) => options = options.model_turns(model, model_turns),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if repeat_last && let Some(last) = turns.last() {
         options = options.repeat(last.clone());
     }
@@ -71,4 +87,11 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn read_script(path: &str) -> Result<Vec<Turn>, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| error.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
+        .map_err(|error| format!("cannot read script {path}: {error}"))
 }

@@ -139,12 +139,17 @@ fn summary_line(call: &CollabToolCallEvent) -> String {
         .map(|agent| agent.nickname.as_str())
         .collect();
     let names = names.join(", ");
+    let one = call.receivers.len() == 1;
     let states: Vec<String> = call
         .receivers
         .iter()
         .filter_map(|agent| {
-            let state = call.agents_states.get(&agent.thread_id)?;
-            Some(format!("{} {}", agent.nickname, state_label(state)))
+            let state = state_label(call.agents_states.get(&agent.thread_id)?);
+            Some(if one {
+                state.to_string()
+            } else {
+                format!("{} {state}", agent.nickname)
+            })
         })
         .collect();
     match call.tool.as_str() {
@@ -236,7 +241,7 @@ mod tests {
         let done = AgentStatus::Completed(Some("x".into()));
         assert_eq!(
             summary_line(&call("wait", &[("a", done)])),
-            "Waited for Hooke: Hooke finished"
+            "Waited for Hooke: finished"
         );
         assert_eq!(
             summary_line(&call("wait", &[])),
