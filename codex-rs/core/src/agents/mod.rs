@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub use codex_protocol::AgentStatus;
 pub use control::{AgentControl, AgentSpawn, AgentView, CLOSE_WAIT};
 pub use notice::{NOTIFICATION_TAG, notification};
+pub use record::replayed as replayed_call;
 pub use roles::{Role, load_roles};
 pub(crate) use status::status_after;
 pub use tools::NAMESPACE;
@@ -39,6 +40,7 @@ pub(crate) async fn adopt_children(session: &Arc<Session>) {
         .unwrap_or_default();
     let agents = session.agents();
     let root = session.root_session_id().to_string();
+    let parent = ThreadId(session.id().to_string());
     for child in found {
         let mut config = session.config().clone();
         if let Some(model) = child.model {
@@ -55,8 +57,13 @@ pub(crate) async fn adopt_children(session: &Arc<Session>) {
                 .unwrap_or_else(|| names::pick(&[], &agents.nicknames(&root))),
             role: child.role,
         };
-        let parent = ThreadId(session.id().to_string());
-        agents.adopt(ThreadId(child.id), parent, spawn, config, child.path);
+        agents.adopt(
+            ThreadId(child.id),
+            parent.clone(),
+            spawn,
+            config,
+            child.path,
+        );
     }
 }
 

@@ -3,7 +3,8 @@
 //! (the tool, who sent it, which agents it reached with their nicknames, the prompt,
 //! model and effort of a spawn, and the agents' states), so the Codex CLI shows the
 //! calls when it resumes a zspark session. Front-ends get the same call as a
-//! [`CollabToolCallEvent`].
+//! [`CollabToolCallEvent`], live and, from the recorded item ([`replayed`]), when a
+//! session of either program is resumed.
 
 use std::collections::BTreeMap;
 
@@ -91,8 +92,56 @@ pub async fn record(invocation: &ToolInvocation, call: &CollabCall) {
     session.record_event_msg(payload).await;
     let event = EventMsg::CollabToolCall(call.event(&invocation.call_id, session.id()));
     session
-        .emit_recorded(&invocation.turn.submission_id, event)
+        .events()
+        .send(&invocation.turn.submission_id, event)
         .await;
+}
+
+/// The call event of an `item_completed` payload holding a `CollabAgentToolCall`
+/// (zspark's or Codex's); `None` for any other item. Roles are not recorded, so a
+/// replayed receiver has none.
+pub fn replayed(payload: &Value) -> Option<EventMsg> {
+    let item = payload.get("item")?;
+    if item.get("type").and_then(Value::as_str) != Some("CollabAgentToolCall") {
+        return None;
+    }
+    let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+    let receivers = item
+        .get("receiver_agents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|agent| {
+            Some(CollabAgentRef {
+                thread_id: agent.get("thread_id")?.as_str()?.to_string(),
+                nickname: agent
+                    .get("agent_nickname")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                role: None,
+            })
+        })
+        .collect();
+    let agents_states = item
+        .get("agents_states")
+        .cloned()
+        .and_then(|states| serde_json::from_value(states).ok())
+        .unwrap_or_default();
+    Some(EventMsg::CollabToolCall(CollabToolCallEvent {
+        call_id: text("id").unwrap_or_default(),
+        tool: text("tool").unwrap_or_default(),
+        success: text("status").as_deref() != Some("failed"),
+        sender_thread_id: text("sender_thread_id").unwrap_or_default(),
+        receivers,
+        prompt: text("prompt"),
+        model: text("model"),
+        reasoning_effort: item
+            .get("reasoning_effort")
+            .cloned()
+            .and_then(|effort| serde_json::from_value(effort).ok()),
+        agents_states,
+    }))
 }
 
 #[cfg(test)]
@@ -122,6 +171,12 @@ mod tests {
             json!([{"thread_id": "child-1", "agent_nickname": "Noether"}])
         );
         assert_eq!(item["agents_states"], json!({"child-1": "pending_init"}));
+        assert_eq!(
+            replayed(&payload),
+            Some(EventMsg::CollabToolCall(call.event("call_1", "parent-1"))),
+            "the recorded call reads back as the live event"
+        );
+        assert_eq!(replayed(&json!({"item": {"type": "McpToolCall"}})), None);
         let event = call.event("call_1", "parent-1");
         assert_eq!(
             (

@@ -18,11 +18,12 @@ use std::sync::Arc;
 
 use codex_protocol::ResponseItem;
 
-pub use browse::MatchMode;
 pub use config::{MemoriesConfig, MemoriesFile};
 pub use folder::{HISTORY_REF, MemoryError, MemoryFolder, Snapshot, local_time};
-pub use notes::{Note, check_name, name_for, name_now};
-pub use summary::{MAX_SUMMARY_BYTES, SECTIONS, SummaryProblem, memory_block, validate};
+pub use notes::{Note, name_now};
+pub use summary::{SummaryProblem, validate};
+
+use summary::memory_block;
 
 use crate::session::Session;
 

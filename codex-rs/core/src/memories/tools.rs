@@ -53,31 +53,20 @@ struct NoteArguments {
 }
 
 impl MemoryTool {
-    fn run(&self, arguments: &str) -> Result<Value, MemoryError> {
-        let arguments = if arguments.trim().is_empty() {
-            "{}"
-        } else {
-            arguments
-        };
-        let parse = |error: serde_json::Error| MemoryError::Invalid(error.to_string());
+    fn run(&self, arguments: Value) -> Result<Value, MemoryError> {
+        fn parse<T: serde::de::DeserializeOwned>(arguments: Value) -> Result<T, MemoryError> {
+            serde_json::from_value(arguments)
+                .map_err(|error| MemoryError::Invalid(error.to_string()))
+        }
         match self.kind {
             Kind::AddNote => {
-                let note: NoteArguments = serde_json::from_str(arguments).map_err(parse)?;
+                let note: NoteArguments = parse(arguments)?;
                 self.folder.add_note(&note.filename, &note.note)?;
                 Ok(json!({}))
             }
-            Kind::List => browse::list(
-                &self.folder,
-                &serde_json::from_str::<ListArguments>(arguments).map_err(parse)?,
-            ),
-            Kind::Read => browse::read(
-                &self.folder,
-                &serde_json::from_str::<ReadArguments>(arguments).map_err(parse)?,
-            ),
-            Kind::Search => browse::search(
-                &self.folder,
-                &serde_json::from_str::<SearchArguments>(arguments).map_err(parse)?,
-            ),
+            Kind::List => browse::list(&self.folder, &parse::<ListArguments>(arguments)?),
+            Kind::Read => browse::read(&self.folder, &parse::<ReadArguments>(arguments)?),
+            Kind::Search => browse::search(&self.folder, &parse::<SearchArguments>(arguments)?),
         }
     }
 }
@@ -154,14 +143,13 @@ impl ToolHandler for MemoryTool {
             folder: self.folder.clone(),
         };
         Box::pin(async move {
-            let arguments = match &invocation.payload {
-                crate::tools::ToolPayload::Function { arguments } => arguments.clone(),
-                crate::tools::ToolPayload::Custom { input } => input.clone(),
+            let answer = match invocation.arguments::<Value>() {
+                Ok(arguments) => tokio::task::spawn_blocking(move || tool.run(arguments))
+                    .await
+                    .map_err(|error| MemoryError::Invalid(error.to_string()))
+                    .and_then(|result| result),
+                Err(error) => Err(MemoryError::Invalid(error.to_string())),
             };
-            let answer = tokio::task::spawn_blocking(move || tool.run(&arguments))
-                .await
-                .map_err(|error| MemoryError::Invalid(error.to_string()))
-                .and_then(|result| result);
             Ok(ToolOutput::Text(match answer {
                 Ok(value) => value.to_string(),
                 Err(error) => error.to_string(),
@@ -183,7 +171,7 @@ mod tests {
             folder: folder.clone(),
         };
         let done = add
-            .run(r#"{"filename":"2026-12-02T10-00-00-tabs.md","note":"Use tabs."}"#)
+            .run(json!({"filename": "2026-12-02T10-00-00-tabs.md", "note": "Use tabs."}))
             .unwrap();
         assert_eq!(done.to_string(), "{}");
         assert_eq!(
@@ -192,7 +180,7 @@ mod tests {
             "Use tabs."
         );
         let refused = add
-            .run(r#"{"filename":"bad name.md","note":"x"}"#)
+            .run(json!({"filename": "bad name.md", "note": "x"}))
             .unwrap_err();
         assert_eq!(
             refused.to_string(),

@@ -175,6 +175,8 @@ impl Builder {
             "item_completed" => {
                 if let Some(events) = crate::mcp::replayed_call(payload) {
                     self.rebuilt.events.extend(events);
+                } else if let Some(event) = crate::agents::replayed_call(payload) {
+                    self.rebuilt.events.push(event);
                 }
             }
             PERSISTED_EVENT => {

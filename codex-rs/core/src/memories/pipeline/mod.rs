@@ -16,10 +16,9 @@ mod transcript;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-pub use condense::{candidates, check_slug};
-pub use consolidate::MAX_HANDBOOK_BYTES;
-pub use state::{Condensed, ConsolidationRecord, PipelineState, STATE_FILE};
-pub use transcript::{redact, render};
+pub use state::{Condensed, ConsolidationRecord, PipelineState};
+
+use condense::candidates;
 
 use crate::client::ModelClient;
 use crate::config::Config;
