@@ -329,6 +329,13 @@ fn translate_items(
                 flush_images(&mut tool_images, &mut messages);
                 pending.reasoning.push_str(&reasoning_text(item));
             }
+            // A message between agents (Codex's second multi-agent version): its header
+            // and payload, as the user's words.
+            "agent_message" => {
+                flush(&mut pending, &mut messages);
+                flush_images(&mut tool_images, &mut messages);
+                messages.push(json!({"role": "user", "content": agent_message_text(item)}));
+            }
             "function_call" | "custom_tool_call" => {
                 flush_images(&mut tool_images, &mut messages);
                 let call_id = required_call_id(item, index)?;
@@ -384,6 +391,21 @@ fn translate_items(
     flush(&mut pending, &mut messages);
     flush_images(&mut tool_images, &mut messages);
     Ok(messages)
+}
+
+/// The text of an `agent_message` item: its parts, plain or marked encrypted (Codex
+/// writes them unencrypted for providers that are not OpenAI's), joined.
+fn agent_message_text(item: &Value) -> String {
+    item.get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|part| {
+            part.get("text")
+                .or_else(|| part.get("encrypted_content"))
+                .and_then(Value::as_str)
+        })
+        .collect()
 }
 
 fn is_tool_output(item: &Value) -> bool {

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use codex_protocol::{
-    AgentStatus, CollabToolCallEvent, EventMsg, FileChange, McpStartupStatus, PlanUpdate,
-    ReviewDecision, display_command,
+    AgentMailEvent, AgentStatus, CollabToolCallEvent, EventMsg, FileChange, McpStartupStatus,
+    PlanUpdate, ReviewDecision, display_command,
 };
 
 use crate::artifacts::Artifact;
@@ -61,6 +61,8 @@ pub enum Item {
     Artifacts(Vec<Artifact>),
     /// A sub-agent tool call: a spawn shows as the agents' cards.
     AgentCall(CollabToolCallEvent),
+    /// A message from another agent of the tree (a task, news, a final answer).
+    AgentMail(AgentMailEvent),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -315,6 +317,10 @@ impl Transcript {
             EventMsg::CollabToolCall(call) => {
                 self.close_reasoning();
                 self.items.push(Item::AgentCall(call.clone()));
+            }
+            EventMsg::AgentMail(mail) => {
+                self.close_reasoning();
+                self.items.push(Item::AgentMail(mail.clone()));
             }
             EventMsg::McpToolCallEnd(end) => {
                 let call = self.items.iter_mut().rev().find_map(|item| match item {

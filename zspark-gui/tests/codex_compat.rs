@@ -1,6 +1,8 @@
 //! Two-way compatibility with the real Codex CLI: sessions written by one are resumed by
-//! the other with their history intact, both find the same skills, `mcp` shows and
-//! writes the same MCP servers, and an MCP sign-in by either serves both. Runs when
+//! the other with their history intact (sub-agent trees of both multi-agent versions
+//! too), both find the same skills, `mcp` shows and writes the same MCP servers, an MCP
+//! sign-in by either serves both, memory notes either writes are read by the other and
+//! a summary zspark consolidates passes Codex's check. Runs when
 //! `ZSPARK_TEST_CODEX_BIN` names a Codex binary (CI installs `@openai/codex`); skips
 //! with a reason otherwise, unless `ZSPARK_REQUIRE_CLIENTS=1`.
 #![allow(
@@ -1072,5 +1074,310 @@ fn notes_either_writes_in_the_memory_folder_are_read_by_the_other() {
     assert!(
         read.contains("The user likes short answers."),
         "Codex reads the note zspark wrote: {read}"
+    );
+}
+
+/// Codex's global memory consolidation job, as its state database holds it: status
+/// and last error.
+async fn codex_consolidation_job(home: &Path) -> (String, Option<String>) {
+    let url = format!("sqlite://{}", home.join("memories_v2_1.sqlite").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query_as("SELECT status, last_error FROM jobs WHERE kind = 'memory_consolidate_global'")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+/// A command that returns once Codex's consolidation job in `$CODEX_HOME` has ended
+/// (Codex runs it beside the session's turn, and `exec` stops it when the turn ends).
+const AWAIT_CONSOLIDATION: &str = r#"until python3 -c 'import sqlite3, sys; row = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True).execute("SELECT status FROM jobs WHERE kind = ?", ("memory_consolidate_global",)).fetchone(); sys.exit(0 if row and row[0] != "running" else 1)' "$CODEX_HOME/memories_v2_1.sqlite" 2>/dev/null; do sleep 0.1; done"#;
+
+/// A server for one Codex start: the session's turn waits for the consolidation, whose
+/// agent leaves the folder as it is; plus `extra` model scripts.
+fn consolidation_server(extra: Vec<(&str, Vec<Turn>)>) -> ScriptedModelServer {
+    let mut options = ScriptedModelServer::options()
+        .turns([
+            command_call("settle", AWAIT_CONSOLIDATION),
+            Turn::text("hello back"),
+        ])
+        .model_turns(
+            "gpt-6.1-terra",
+            std::iter::repeat_with(|| Turn::text("nothing to change")).take(4),
+        );
+    for (model, turns) in extra {
+        options = options.model_turns(model, turns);
+    }
+    options.start().unwrap()
+}
+
+/// Memories on for both, with `memories` lines under `[memories]` (replacing earlier ones).
+fn write_config(setup: &Setup, memories: &str) {
+    let path = setup.home.path().join("config.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let base = base.split("\n[features]").next().unwrap().to_string();
+    std::fs::write(
+        path,
+        format!("{base}\n[features]\nmemories = true\n\n[memories]\n{memories}"),
+    )
+    .unwrap();
+}
+
+/// A session of Codex's that went idle two hours ago.
+fn idle_codex_session(home: &Path) -> String {
+    let id = "01a23856-c023-7250-8dd1-64b56cc4de00";
+    let day = home.join("sessions/2026/12/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let path = day.join(format!("rollout-2026-12-01T10-00-00-{id}.jsonl"));
+    let lines = [
+        serde_json::json!({"timestamp": "2026-12-01T10:00:00.000Z", "type": "session_meta", "payload": {"id": id, "session_id": id, "timestamp": "2026-12-01T10:00:00.000Z", "cwd": "/work/shop", "originator": "codex_exec", "cli_version": "0.169.0", "source": "exec", "model_provider": "mock"}}),
+        serde_json::json!({"timestamp": "2026-12-01T10:00:01.000Z", "type": "response_item", "payload": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "add a CSV export"}]}}),
+        serde_json::json!({"timestamp": "2026-12-01T10:00:02.000Z", "type": "response_item", "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Added src/export.rs; the tests pass."}]}}),
+    ];
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7_200);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    id.to_string()
+}
+
+#[tokio::test]
+async fn a_summary_zspark_consolidates_passes_codexs_check_where_a_bad_one_fails() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    // The control: a summary without its sections fails Codex's check.
+    let server = consolidation_server(Vec::new());
+    let bad = setup(&server);
+    write_config(&bad, "");
+    let folder = bad.home.path().join("memories_v2");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("memory_summary.md"),
+        "v1\n## User Profile\n## What's in Memory\n",
+    )
+    .unwrap();
+    codex(&codex_bin, &["hello"], &bad);
+    assert_eq!(
+        codex_consolidation_job(bad.home.path()).await.1.as_deref(),
+        Some("failed_invalid_artifacts"),
+        "Codex checks the summary it finds"
+    );
+
+    // zspark condenses an idle session and consolidates; Codex accepts what it wrote.
+    let summary = "v1\n## User Profile\n- Works on a shop in Rust.\n## User preferences\n- none yet\n## General Tips\n- Run the tests before a commit.\n## What's in Memory\n### shop\n";
+    let recap = serde_json::json!({"rollout_summary": "Added a CSV export in src/export.rs; tests pass.", "rollout_slug": "csv-export"});
+    let consolidated = serde_json::json!({"memory_summary": summary, "memory_md": "# Memory\n## shop\n- CSV export in src/export.rs\n"});
+    let server = consolidation_server(vec![
+        ("memory-extract", vec![Turn::text(recap.to_string())]),
+        (
+            "memory-consolidate",
+            vec![Turn::text(consolidated.to_string())],
+        ),
+    ]);
+    let good = setup(&server);
+    idle_codex_session(good.home.path());
+    write_config(
+        &good,
+        "extract_model = \"memory-extract\"\nconsolidation_model = \"memory-consolidate\"\nmin_rollout_idle_hours = 1\n",
+    );
+    let mut env = zspark_core::Env::new();
+    env.insert("MOCK_KEY".into(), "sk-test".into());
+    let loaded = codex_core::load_config(
+        good.home.path(),
+        good.work.path(),
+        &codex_core::ConfigOverrides::default(),
+        env,
+        codex_core::SessionSource::Exec,
+    )
+    .unwrap();
+    let report = codex_core::memories::pipeline::run_pass(&loaded.config, "none")
+        .await
+        .unwrap();
+    assert_eq!(report.condensed.len(), 1, "{report:?}");
+    let folder = good.home.path().join("memories_v2");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("memory_summary.md")).unwrap(),
+        summary
+    );
+
+    // Codex starts with its own consolidation model.
+    write_config(&good, "");
+    codex(&codex_bin, &["hello"], &good);
+    let (status, error) = codex_consolidation_job(good.home.path()).await;
+    assert_eq!(error, None, "Codex's check passed (status {status})");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("memory_summary.md")).unwrap(),
+        summary,
+        "Codex kept zspark's summary"
+    );
+    let main = server
+        .model_requests()
+        .into_iter()
+        .find(|request| request.body["model"] == "gpt-5.5")
+        .unwrap();
+    assert!(
+        main.body
+            .to_string()
+            .contains("Run the tests before a commit."),
+        "Codex gives its session the summary zspark wrote"
+    );
+}
+
+/// Codex's second multi-agent version on for both.
+fn with_multi_agent_v2(setup: &Setup) {
+    let path = setup.home.path().join("config.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str("\n[features]\nmulti_agent_v2 = true\n");
+    std::fs::write(path, config).unwrap();
+}
+
+fn collaboration_call(id: &str, tool: &str, arguments: Value) -> Turn {
+    Reply::new()
+        .namespaced_function_call(id, "collaboration", tool, arguments.to_string())
+        .into()
+}
+
+/// The `agent_message` items `request` sends.
+fn agent_messages_sent(request: &RecordedRequest) -> Vec<Value> {
+    request
+        .input_items()
+        .into_iter()
+        .filter(|item| item["type"] == "agent_message")
+        .collect()
+}
+
+/// A parent that starts `/root/worker_a`, waits and answers `first`; then (after a
+/// resume by the other program) gives it a follow-up, waits and answers `second`.
+fn team_server(first: &str, second: &str) -> ScriptedModelServer {
+    ScriptedModelServer::options()
+        .turns([
+            collaboration_call(
+                "s1",
+                "spawn_agent",
+                serde_json::json!({"task_name": "worker_a", "message": "look around", "model": "gpt-6-luna", "fork_turns": "none"}),
+            ),
+            collaboration_call("w1", "wait_agent", serde_json::json!({})),
+            Turn::text(first),
+            collaboration_call(
+                "f1",
+                "followup_task",
+                serde_json::json!({"target": "/root/worker_a", "message": "one more thing"}),
+            ),
+            collaboration_call("w2", "wait_agent", serde_json::json!({})),
+            Turn::text(second),
+        ])
+        .model_turns(
+            "gpt-6-luna",
+            [
+                Turn::text("the child looked around"),
+                Turn::text("the child did one more thing"),
+            ],
+        )
+        .start()
+        .unwrap()
+}
+
+#[test]
+fn a_zspark_team_resumes_in_codex_which_gives_the_child_a_followup() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let server = team_server("zspark answered", "codex answered");
+    let setup = setup(&server);
+    with_multi_agent_v2(&setup);
+    zspark(&["use a helper"], &setup);
+    let sessions = rollouts(&setup);
+    let (parent, _) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"].is_null())
+        .unwrap();
+
+    let continued = codex(&codex_bin, &["resume", parent, "and now?"], &setup);
+    assert!(String::from_utf8_lossy(&continued.stdout).contains("codex answered"));
+    let requests = server.model_requests();
+    let resumed = requests
+        .iter()
+        .find(|request| {
+            request.body["model"] == "gpt-5.5"
+                && message_texts(request).contains(&"and now?".into())
+        })
+        .expect("Codex asked its model");
+    let sent = agent_messages_sent(resumed);
+    assert!(
+        sent.iter().any(|item| item["author"] == "/root/worker_a"
+            && item["recipient"] == "/root"
+            && item["content"][0]["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Message Type: FINAL_ANSWER")
+                    && text.ends_with("the child looked around"))),
+        "Codex sends on the final answer zspark recorded: {sent:?}"
+    );
+    let child_request = requests
+        .iter()
+        .rfind(|request| request.body["model"] == "gpt-6-luna")
+        .unwrap();
+    assert!(
+        child_request.body.to_string().contains("one more thing")
+            && child_request
+                .body
+                .to_string()
+                .contains("the child looked around"),
+        "Codex found zspark's child by its path and continued its conversation"
+    );
+}
+
+#[test]
+fn a_codex_team_resumes_in_zspark_which_gives_the_child_a_followup() {
+    let Some(codex_bin) = codex_binary() else {
+        return;
+    };
+    let server = team_server("codex parent done", "zspark parent done");
+    let setup = setup(&server);
+    with_multi_agent_v2(&setup);
+    codex(&codex_bin, &["use a helper"], &setup);
+    let sessions = rollouts(&setup);
+    let (parent, _) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"] != "subagent")
+        .unwrap();
+    let (_, child_meta) = sessions
+        .iter()
+        .find(|(_, meta)| meta["thread_source"] == "subagent")
+        .expect("Codex wrote the child's own rollout");
+    assert_eq!(child_meta["agent_path"], "/root/worker_a");
+
+    let resumed = zspark(&["resume", parent, "go on with the helper"], &setup);
+    assert_eq!(
+        String::from_utf8_lossy(&resumed.stdout),
+        "zspark parent done\n"
+    );
+    let requests = server.model_requests();
+    let child_request = requests
+        .iter()
+        .rfind(|request| request.body["model"] == "gpt-6-luna")
+        .unwrap();
+    let texts = message_texts(child_request);
+    assert!(
+        texts
+            .iter()
+            .any(|text| text.contains("NEW_TASK") && text.ends_with("look around")),
+        "the child's history holds Codex's task: {texts:?}"
+    );
+    assert!(texts.iter().any(|text| text == "the child looked around"));
+    assert!(
+        texts
+            .iter()
+            .any(|text| text.contains("NEW_TASK") && text.ends_with("one more thing")),
+        "{texts:?}"
+    );
+    let waited = output_of(requests.last().unwrap(), "w2");
+    assert!(
+        waited.contains("/root/worker_a") && waited.contains("the child did one more thing"),
+        "{waited}"
     );
 }

@@ -1065,6 +1065,51 @@ fn a_sub_agent_shows_as_a_card_in_its_parent_and_is_stopped_and_opened_from_it()
     desk.wait_for("search the logs");
 }
 
+/// A call of Codex's second multi-agent version.
+fn collaboration_call(id: &str, tool: &str, arguments: serde_json::Value) -> Turn {
+    Reply::new()
+        .namespaced_function_call(id, "collaboration", tool, arguments.to_string())
+        .into()
+}
+
+#[test]
+fn a_team_task_shows_the_messages_between_parent_and_child() {
+    let server = ScriptedModelServer::options()
+        .turns([
+            collaboration_call(
+                "s1",
+                "spawn_agent",
+                json!({"task_name": "worker_a", "message": "list the logs", "model": "child-model", "fork_turns": "none"}),
+            ),
+            collaboration_call("w1", "wait_agent", json!({})),
+            Turn::text("The worker listed them"),
+        ])
+        .model_turns("child-model", [Turn::text("two logs: a.log, b.log")])
+        .start()
+        .unwrap();
+    let config = format!(
+        "{}\n[features]\nmulti_agent_v2 = true\n",
+        config_for(&server)
+    );
+    let mut desk = Desk::open(Some(config), unattended);
+    desk.start_session_in_workspace();
+    desk.send("use a team");
+    desk.wait_for("The worker listed them");
+    desk.wait_for("Final answer from /root/worker_a");
+    desk.wait_for("two logs: a.log, b.log");
+    let parent = desk.app().model.shown.unwrap();
+
+    desk.settle();
+    desk.click("Open Noether");
+    desk.wait_until("the sub-agent is shown", |desk| {
+        desk.app()
+            .shown_session()
+            .is_some_and(|session| session.parent == Some(parent))
+    });
+    desk.wait_for("Task from /root");
+    desk.wait_for("list the logs");
+}
+
 #[test]
 fn the_memory_panel_switches_memory_on_and_keeps_notes() {
     let server = ScriptedModelServer::start([]).unwrap();

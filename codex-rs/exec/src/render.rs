@@ -96,6 +96,11 @@ impl<Out: Write, Err: Write> HumanOutput<Out, Err> {
                 let refused = if call.success { "" } else { " (refused)" };
                 writeln!(err, "agent {} {}{refused}", call.tool, names.join(", "))
             }
+            EventMsg::AgentMail(mail) => writeln!(
+                err,
+                "message {} from {} to {}",
+                mail.message_type, mail.author, mail.recipient
+            ),
             EventMsg::PatchApplyBegin { changes, .. } => {
                 let mut text = String::from("apply_patch");
                 for (path, change) in changes {

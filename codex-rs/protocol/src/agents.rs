@@ -2,7 +2,7 @@
 //! until its first turn starts, `running`, then a final state; a finished turn carries
 //! the agent's last message, `{"completed": "..."}`), and the event each finished
 //! sub-agent tool call emits, from which front-ends draw agent cards and `exec --json`
-//! its collaboration items.
+//! its collaboration items, and the event for a message between agents.
 
 use std::collections::BTreeMap;
 
@@ -82,9 +82,53 @@ pub struct CollabToolCallEvent {
     pub agents_states: BTreeMap<String, AgentStatus>,
 }
 
+/// A message between agents of a tree (Codex's second version) reached a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentMailEvent {
+    /// The sender's and recipient's task paths.
+    pub author: String,
+    pub recipient: String,
+    /// `NEW_TASK`, `MESSAGE` or `FINAL_ANSWER`.
+    pub message_type: String,
+    pub payload: String,
+}
+
+impl AgentMailEvent {
+    /// The event for an `agent_message` item's text (its header, then the payload).
+    pub fn from_text(author: &str, recipient: &str, text: &str) -> Self {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let payload = text
+            .split_once("Payload:\n")
+            .map_or(text, |(_, payload)| payload);
+        Self {
+            author: author.to_string(),
+            recipient: recipient.to_string(),
+            message_type: field("Message Type:"),
+            payload: payload.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_s_text_gives_its_type_and_payload() {
+        let event = AgentMailEvent::from_text(
+            "/root",
+            "/root/a",
+            "Message Type: NEW_TASK\nTask name: /root/a\nSender: /root\nPayload:\nline one\nline two",
+        );
+        assert_eq!(event.message_type, "NEW_TASK");
+        assert_eq!(event.payload, "line one\nline two");
+    }
 
     #[test]
     fn statuses_are_written_as_codex_writes_them() {

@@ -56,6 +56,17 @@ pub enum ResponseItem {
         call_id: String,
         output: ToolOutput,
     },
+    /// A message from one agent of a session tree to another (Codex's second
+    /// multi-agent version): a header part naming its type, task and sender, then the
+    /// payload. Models are sent it as a user message holding the same text.
+    AgentMessage {
+        #[serde(default)]
+        id: String,
+        /// The sender's task path (`/root`, `/root/worker_a`).
+        author: String,
+        recipient: String,
+        content: Vec<AgentMessagePart>,
+    },
     /// An item type this runtime does not know (web search calls, newer record kinds).
     /// Kept when reading so nothing fails; never sent to a model.
     #[serde(other)]
@@ -109,6 +120,16 @@ impl ResponseItem {
         }
     }
 
+    /// All text of an agent message, parts joined; `None` for other items.
+    pub fn agent_message_text(&self) -> Option<String> {
+        match self {
+            Self::AgentMessage { content, .. } => {
+                Some(content.iter().map(AgentMessagePart::text).collect())
+            }
+            _ => None,
+        }
+    }
+
     /// All text of a message item, parts joined; `None` for other items.
     pub fn message_text(&self) -> Option<String> {
         match self {
@@ -156,6 +177,25 @@ impl ContentItem {
         match self {
             Self::InputText { text } | Self::OutputText { text } => Some(text),
             Self::InputImage { .. } => None,
+        }
+    }
+}
+
+/// One part of an [`ResponseItem::AgentMessage`]. Codex marks the payload
+/// `encrypted_content`; against providers that do not encrypt it is plain text, and so
+/// zspark writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMessagePart {
+    InputText { text: String },
+    EncryptedContent { encrypted_content: String },
+}
+
+impl AgentMessagePart {
+    pub fn text(&self) -> &str {
+        match self {
+            Self::InputText { text } => text,
+            Self::EncryptedContent { encrypted_content } => encrypted_content,
         }
     }
 }
@@ -287,6 +327,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn agent_messages_read_and_write_as_codex_records_them() {
+        let record = json!({
+            "type": "agent_message", "id": "amsg_1", "author": "/root", "recipient": "/root/worker_a",
+            "content": [
+                {"type": "input_text", "text": "Message Type: NEW_TASK\nTask name: /root/worker_a\nSender: /root\nPayload:\n"},
+                {"type": "encrypted_content", "encrypted_content": "count the files"}
+            ]
+        });
+        let item: ResponseItem = serde_json::from_value(record.clone()).unwrap();
+        assert!(
+            item.agent_message_text()
+                .unwrap()
+                .ends_with("Payload:\ncount the files")
+        );
+        assert_eq!(serde_json::to_value(&item).unwrap(), record);
     }
 
     #[test]

@@ -9,12 +9,12 @@ pub mod plan;
 pub mod protocol;
 pub mod skills;
 
-pub use agents::{AgentStatus, CollabAgentRef, CollabToolCallEvent};
+pub use agents::{AgentMailEvent, AgentStatus, CollabAgentRef, CollabToolCallEvent};
 pub use config_types::{
     ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
     WireApi,
 };
-pub use items::{ContentItem, ResponseItem, Role, ToolOutput};
+pub use items::{AgentMessagePart, ContentItem, ResponseItem, Role, ToolOutput};
 pub use plan::{PlanItem, PlanUpdate, StepStatus};
 pub use protocol::*;
 pub use skills::{PluginInfo, SkillError, SkillInfo, SkillScope};

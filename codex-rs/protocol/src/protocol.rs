@@ -297,6 +297,8 @@ pub enum EventMsg {
     McpToolCallEnd(McpToolCallEndEvent),
     /// A sub-agent tool call finished.
     CollabToolCall(crate::agents::CollabToolCallEvent),
+    /// A message from another agent of the tree reached this thread.
+    AgentMail(crate::agents::AgentMailEvent),
     TokenCount {
         info: TokenUsageInfo,
     },

@@ -25,6 +25,24 @@ fn output(id: &str, text: &str) -> Value {
 }
 
 #[test]
+fn a_message_between_agents_becomes_a_user_message_with_its_header_and_payload() {
+    let chat = translate(
+        json!({"model": "m", "input": [
+            {"type": "agent_message", "id": "amsg_1", "author": "/root", "recipient": "/root/worker_a",
+             "content": [
+                {"type": "input_text", "text": "Message Type: NEW_TASK\nTask name: /root/worker_a\nSender: /root\nPayload:\n"},
+                {"type": "encrypted_content", "encrypted_content": "count the files"}
+             ]},
+        ]}),
+        "generic",
+    );
+    assert_eq!(
+        chat["messages"],
+        json!([{"role": "user", "content": "Message Type: NEW_TASK\nTask name: /root/worker_a\nSender: /root\nPayload:\ncount the files"}])
+    );
+}
+
+#[test]
 fn instructions_and_developer_messages_become_system_messages_in_order() {
     let chat = translate(
         json!({"model": "m", "instructions": "be brief", "input": [

@@ -3,17 +3,21 @@
 //! tree. Better than Codex where its users complain: a finished agent gives back its
 //! slot once its result has reached the parent (a wait saw it, or it was closed) and
 //! stays resumable; closing waits a bounded time; interrupting a parent interrupts its
-//! running children. A child whose turn ends leaves a notice in its parent's mailbox;
-//! the parent's conversation takes it at its next step, or at once when it is idle.
+//! running children. Each running thread has a mailbox: a child whose turn ends leaves
+//! a notice there for its parent (under the second version, a final-answer message),
+//! and agents of the second version send each other messages and tasks through it.
+//! The thread's conversation takes what arrived at its next step, or at once when it
+//! is idle; a task starts a turn.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use codex_protocol::{AgentStatus, Op, ThreadId};
+use codex_protocol::{AgentStatus, Op, ReasoningEffort, ResponseItem, ThreadId};
 use tokio::sync::{Notify, watch};
 
+use super::mail::{MailKind, agent_message};
 use crate::codex::{Runtime, Submitter};
 use crate::config::Config;
 
@@ -28,6 +32,8 @@ pub struct AgentSpawn {
     pub depth: u32,
     pub nickname: String,
     pub role: Option<String>,
+    /// Its task path, for an agent of the second version (`/root/worker_a`).
+    pub path: Option<String>,
 }
 
 struct Agent {
@@ -77,14 +83,63 @@ pub struct AgentView {
     pub spawn: AgentSpawn,
     pub status: AgentStatus,
     pub closed: bool,
+    /// The model and effort it was started with.
+    pub model: String,
+    pub effort: Option<ReasoningEffort>,
 }
 
-/// What waits for one parent thread: its children's finished turns, and a wake-up for
-/// a parent that has no turn running.
+/// A child's turn that ended: the status it left, and the turn.
+#[derive(Debug, Clone)]
+pub(crate) struct Finished {
+    pub status: AgentStatus,
+    pub turn_id: String,
+}
+
+/// A message of the second version on its way to a thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Mail {
+    pub from: ThreadId,
+    /// The `agent_message` item.
+    pub item: ResponseItem,
+    /// It starts a turn of an idle recipient (a task does; a plain message waits).
+    pub trigger_turn: bool,
+    /// Set for a child's final answer to its parent.
+    pub finished: Option<Finished>,
+}
+
+/// What reaches a thread through its mailbox.
+#[derive(Debug, Clone)]
+pub(crate) enum Delivery {
+    /// A child of the first version finished a turn nobody waited for.
+    Notice {
+        child: ThreadId,
+        status: AgentStatus,
+    },
+    Mail(Mail),
+}
+
+/// What waits for one thread, a wake-up for it when it has no turn running, and a
+/// count of what waits for the agents' tools that wait for mail.
 #[derive(Default)]
 pub(crate) struct Mailbox {
-    notices: Mutex<Vec<(ThreadId, AgentStatus)>>,
+    deliveries: Mutex<Vec<Delivery>>,
     pub(crate) arrived: Notify,
+    waiting: watch::Sender<usize>,
+}
+
+impl Mailbox {
+    fn put(&self, delivery: Delivery) {
+        let mut deliveries = lock(&self.deliveries);
+        deliveries.push(delivery);
+        self.waiting.send_replace(deliveries.len());
+        self.arrived.notify_one();
+    }
+
+    fn take(&self) -> Vec<Delivery> {
+        let mut deliveries = lock(&self.deliveries);
+        self.waiting.send_replace(0);
+        std::mem::take(&mut *deliveries)
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +152,8 @@ pub struct AgentControl {
     agents: Mutex<HashMap<ThreadId, Agent>>,
     /// The mailbox of each running thread.
     mailboxes: Mutex<HashMap<ThreadId, Arc<Mailbox>>>,
+    /// Where threads that are no sub-agent (roots) stand.
+    root_statuses: Mutex<HashMap<ThreadId, AgentStatus>>,
 }
 
 impl AgentControl {
@@ -105,6 +162,7 @@ impl AgentControl {
             runtime,
             agents: Mutex::new(HashMap::new()),
             mailboxes: Mutex::new(HashMap::new()),
+            root_statuses: Mutex::new(HashMap::new()),
         }
     }
 
@@ -164,7 +222,59 @@ impl AgentControl {
             spawn: agent.spawn.clone(),
             status: agent.status.borrow().clone(),
             closed: agent.closed,
+            model: agent.config.model.clone(),
+            effort: agent.config.model_reasoning_effort,
         })
+    }
+
+    /// The agent at task path `path` in the tree of `root_session_id` (`/root` is the
+    /// root thread itself).
+    pub fn find_path(&self, root_session_id: &str, path: &str) -> Option<ThreadId> {
+        if path == super::paths::ROOT_PATH {
+            return Some(ThreadId(root_session_id.to_string()));
+        }
+        lock(&self.agents)
+            .iter()
+            .find(|(_, agent)| {
+                agent.spawn.root_session_id == root_session_id
+                    && agent.spawn.path.as_deref() == Some(path)
+            })
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The agent called `nickname` in the tree of `root_session_id`.
+    pub fn find_nickname(&self, root_session_id: &str, nickname: &str) -> Option<ThreadId> {
+        lock(&self.agents)
+            .iter()
+            .find(|(_, agent)| {
+                agent.spawn.root_session_id == root_session_id && agent.spawn.nickname == nickname
+            })
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The agents of the tree of `root_session_id` that have task paths, with the
+    /// root first, as `(path, status)`, by path.
+    pub fn tree_paths(&self, root_session_id: &str) -> Vec<(String, AgentStatus)> {
+        let root = ThreadId(root_session_id.to_string());
+        let root_status = lock(&self.root_statuses)
+            .get(&root)
+            .cloned()
+            .unwrap_or(AgentStatus::Running);
+        let mut paths: Vec<(String, AgentStatus)> = lock(&self.agents)
+            .values()
+            .filter(|agent| agent.spawn.root_session_id == root_session_id)
+            .filter_map(|agent| {
+                let status = if agent.closed {
+                    AgentStatus::Shutdown
+                } else {
+                    agent.status.borrow().clone()
+                };
+                Some((agent.spawn.path.clone()?, status))
+            })
+            .collect();
+        paths.sort_by(|a, b| a.0.cmp(&b.0));
+        paths.insert(0, (super::paths::ROOT_PATH.to_string(), root_status));
+        paths
     }
 
     /// The children of `parent`, open or closed.
@@ -184,30 +294,95 @@ impl AgentControl {
             .map(|agent| agent.status.subscribe())
     }
 
-    /// Sets the status of `id` (a thread that is no agent is passed over).
+    /// Sets the status of thread `id`.
     pub(crate) fn set_status(&self, id: &ThreadId, status: AgentStatus) {
-        if let Some(agent) = lock(&self.agents).get_mut(id) {
-            if status == AgentStatus::Running {
-                agent.holds_slot = true;
+        match lock(&self.agents).get_mut(id) {
+            Some(agent) => {
+                if status == AgentStatus::Running {
+                    agent.holds_slot = true;
+                }
+                agent.status.send_replace(status);
             }
-            agent.status.send_replace(status);
+            None => {
+                lock(&self.root_statuses).insert(id.clone(), status);
+            }
         }
     }
 
-    /// A turn of `id` ended in `status`: an agent's parent gets a notice (unless the
-    /// agent was shut down, which its parent asked for or is itself going through).
-    pub(crate) fn turn_ended(&self, id: &ThreadId, status: AgentStatus) {
+    /// Turn `turn_id` of `id` ended in `status`: an agent's parent gets a notice, or
+    /// under the second version the agent's final answer (unless the agent was shut
+    /// down, which its parent asked for or is itself going through).
+    pub(crate) fn turn_ended(&self, id: &ThreadId, status: AgentStatus, turn_id: &str) {
         self.set_status(id, status.clone());
         if status == AgentStatus::Shutdown {
             return;
         }
-        let Some(parent) = lock(&self.agents).get(id).map(|agent| agent.parent.clone()) else {
+        let Some((parent, path)) = lock(&self.agents)
+            .get(id)
+            .map(|agent| (agent.parent.clone(), agent.spawn.path.clone()))
+        else {
             return;
         };
-        if let Some(mailbox) = lock(&self.mailboxes).get(&parent) {
-            lock(&mailbox.notices).push((id.clone(), status));
-            mailbox.arrived.notify_one();
-        }
+        let Some(mailbox) = lock(&self.mailboxes).get(&parent).cloned() else {
+            return;
+        };
+        let delivery = match path {
+            Some(path) => {
+                let parent_path = path
+                    .rsplit_once('/')
+                    .map_or(super::paths::ROOT_PATH, |(parent, _)| parent);
+                let item = agent_message(
+                    MailKind::FinalAnswer,
+                    &path,
+                    &path,
+                    parent_path,
+                    &final_answer(&status),
+                );
+                Delivery::Mail(Mail {
+                    from: id.clone(),
+                    item,
+                    trigger_turn: false,
+                    finished: Some(Finished {
+                        status,
+                        turn_id: turn_id.to_string(),
+                    }),
+                })
+            }
+            None => Delivery::Notice {
+                child: id.clone(),
+                status,
+            },
+        };
+        mailbox.put(delivery);
+    }
+
+    /// Puts `mail` in the mailbox of thread `to` (which is made if the thread has not
+    /// opened it yet: a child just started).
+    pub(crate) fn send_mail(&self, to: &ThreadId, mail: Mail) {
+        let mailbox = self.open_mailbox(to);
+        mailbox.put(Delivery::Mail(mail));
+    }
+
+    /// Whether a task for thread `id` waits in its mailbox.
+    pub(crate) fn task_waiting(&self, id: &ThreadId) -> bool {
+        lock(&self.mailboxes).get(id).is_some_and(|mailbox| {
+            lock(&mailbox.deliveries)
+                .iter()
+                .any(|delivery| matches!(delivery, Delivery::Mail(mail) if mail.trigger_turn))
+        })
+    }
+
+    /// Who sent what waits in the mailbox of `id`, and a count to wait on for more.
+    pub(crate) fn waiting_mail(&self, id: &ThreadId) -> (Vec<ThreadId>, watch::Receiver<usize>) {
+        let mailbox = self.open_mailbox(id);
+        let senders = lock(&mailbox.deliveries)
+            .iter()
+            .map(|delivery| match delivery {
+                Delivery::Notice { child, .. } => child.clone(),
+                Delivery::Mail(mail) => mail.from.clone(),
+            })
+            .collect();
+        (senders, mailbox.waiting.subscribe())
     }
 
     /// The mailbox of thread `id`, open while the thread runs.
@@ -219,25 +394,35 @@ impl AgentControl {
         lock(&self.mailboxes).remove(id);
     }
 
-    /// The finished turns of `parent`'s children that have not reached it yet (a
-    /// wait that already returned a status delivered it); each frees its slot.
-    pub(crate) fn take_notices(&self, parent: &ThreadId) -> Vec<(ThreadId, AgentStatus)> {
-        let Some(mailbox) = lock(&self.mailboxes).get(parent).cloned() else {
+    /// What reached thread `id` since it last looked: messages, and the finished turns
+    /// of its children (a notice a wait already delivered is dropped). A child's
+    /// finished turn frees its slot, unless it has started another since.
+    pub(crate) fn take_deliveries(&self, id: &ThreadId) -> Vec<Delivery> {
+        let Some(mailbox) = lock(&self.mailboxes).get(id).cloned() else {
             return Vec::new();
         };
-        let notices = std::mem::take(&mut *lock(&mailbox.notices));
+        let deliveries = mailbox.take();
         let mut agents = lock(&self.agents);
-        notices
+        let mut deliver_result = |child: &ThreadId, status: &AgentStatus| {
+            agents.get_mut(child).is_some_and(|agent| {
+                let current = *agent.status.borrow() == *status;
+                let undelivered = current && agent.holds_slot && !agent.closed;
+                if undelivered {
+                    agent.holds_slot = false;
+                }
+                undelivered
+            })
+        };
+        deliveries
             .into_iter()
-            .filter(|(id, status)| {
-                agents.get_mut(id).is_some_and(|agent| {
-                    let current = *agent.status.borrow() == *status;
-                    let undelivered = current && agent.holds_slot && !agent.closed;
-                    if undelivered {
-                        agent.holds_slot = false;
+            .filter(|delivery| match delivery {
+                Delivery::Notice { child, status } => deliver_result(child, status),
+                Delivery::Mail(mail) => {
+                    if let Some(finished) = &mail.finished {
+                        deliver_result(&mail.from, &finished.status);
                     }
-                    undelivered
-                })
+                    true
+                }
             })
             .collect()
     }
@@ -321,5 +506,16 @@ impl AgentControl {
             }
         }
         before.status
+    }
+}
+
+/// The payload of the final answer an agent's turn that ended in `status` sends.
+fn final_answer(status: &AgentStatus) -> String {
+    match status {
+        AgentStatus::Completed(Some(message)) => message.clone(),
+        AgentStatus::Completed(None) => "(The task ended without an answer.)".to_string(),
+        AgentStatus::Errored(reason) => format!("(The task failed: {reason})"),
+        AgentStatus::Interrupted => "(The task was interrupted.)".to_string(),
+        other => format!("(The task ended: {other:?})"),
     }
 }

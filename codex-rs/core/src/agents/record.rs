@@ -2,7 +2,9 @@
 //! `event_msg` line of type `item_completed` holding a `CollabAgentToolCall` item
 //! (the tool, who sent it, which agents it reached with their nicknames, the prompt,
 //! model and effort of a spawn, and the agents' states), so the Codex CLI shows the
-//! calls when it resumes a zspark session. Front-ends get the same call as a
+//! calls when it resumes a zspark session. Under the second version, starting an
+//! agent, giving it a follow-up task, interrupting it and its finishing are
+//! `SubAgentActivity` items instead ([`Activity`]). Front-ends get each as a
 //! [`CollabToolCallEvent`], live and, from the recorded item ([`replayed`]), when a
 //! session of either program is resumed.
 
@@ -11,6 +13,7 @@ use std::collections::BTreeMap;
 use codex_protocol::{AgentStatus, CollabAgentRef, CollabToolCallEvent, EventMsg, ReasoningEffort};
 use serde_json::{Value, json};
 
+use crate::session::Session;
 use crate::tools::ToolInvocation;
 
 /// One finished sub-agent tool call.
@@ -80,6 +83,118 @@ impl CollabCall {
     }
 }
 
+/// What happened to an agent of the second version, as its parent records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    Started,
+    Interacted,
+    Interrupted,
+    Completed,
+}
+
+impl ActivityKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Interacted => "interacted",
+            Self::Interrupted => "interrupted",
+            Self::Completed => "completed",
+        }
+    }
+
+    fn parse(kind: &str) -> Option<Self> {
+        [
+            Self::Started,
+            Self::Interacted,
+            Self::Interrupted,
+            Self::Completed,
+        ]
+        .into_iter()
+        .find(|known| known.as_str() == kind)
+    }
+
+    /// The tool name front-ends are given for it.
+    fn tool(self) -> &'static str {
+        match self {
+            Self::Started => "spawn_agent",
+            Self::Interacted => "followup_task",
+            Self::Interrupted => "interrupt_agent",
+            Self::Completed => "agent_finished",
+        }
+    }
+}
+
+/// A `SubAgentActivity` of one agent.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub kind: ActivityKind,
+    pub agent: CollabAgentRef,
+    pub path: String,
+    pub model: Option<String>,
+    pub effort: Option<ReasoningEffort>,
+    /// The task given (front-ends only; Codex does not record it).
+    pub prompt: Option<String>,
+    /// Where the agent stands after it.
+    pub status: AgentStatus,
+}
+
+impl Activity {
+    /// The `event_msg` payload of this activity `id` in thread `sender`'s turn `turn_id`.
+    pub fn item_completed(&self, id: &str, sender: &str, turn_id: &str, at_ms: i64) -> Value {
+        json!({
+            "type": "item_completed",
+            "thread_id": sender,
+            "turn_id": turn_id,
+            "item": {
+                "type": "SubAgentActivity",
+                "id": id,
+                "kind": self.kind.as_str(),
+                "agent_thread_id": self.agent.thread_id,
+                "agent_path": self.path,
+                "model": self.model,
+                "reasoning_effort": self.effort,
+            },
+            "started_at_ms": at_ms,
+            "completed_at_ms": at_ms,
+        })
+    }
+
+    /// The event front-ends get for this activity `id` in thread `sender`.
+    pub fn event(&self, id: &str, sender: &str) -> CollabToolCallEvent {
+        CollabToolCallEvent {
+            call_id: id.to_string(),
+            tool: self.kind.tool().to_string(),
+            success: true,
+            sender_thread_id: sender.to_string(),
+            receivers: vec![self.agent.clone()],
+            prompt: self.prompt.clone(),
+            model: self.model.clone(),
+            reasoning_effort: self.effort,
+            agents_states: BTreeMap::from([(self.agent.thread_id.clone(), self.status.clone())]),
+        }
+    }
+}
+
+/// Records `activity` (`id`: the call's, or the child's finished turn's) in the rollout
+/// of `session`, in its turn `turn_id`, and tells front-ends (as `submission_id`).
+pub async fn record_activity(
+    session: &Session,
+    activity: &Activity,
+    id: &str,
+    turn_id: &str,
+    submission_id: &str,
+) {
+    let payload = activity.item_completed(
+        id,
+        session.id(),
+        turn_id,
+        chrono::Utc::now().timestamp_millis(),
+    );
+    session.record_event_msg(payload).await;
+    let event = EventMsg::CollabToolCall(activity.event(id, session.id()));
+    session.events().send(submission_id, event).await;
+}
+
 /// Records `call` in the rollout of the invocation's session and tells front-ends.
 pub async fn record(invocation: &ToolInvocation, call: &CollabCall) {
     let session = &invocation.session;
@@ -102,10 +217,39 @@ pub async fn record(invocation: &ToolInvocation, call: &CollabCall) {
 /// replayed receiver has none.
 pub fn replayed(payload: &Value) -> Option<EventMsg> {
     let item = payload.get("item")?;
-    if item.get("type").and_then(Value::as_str) != Some("CollabAgentToolCall") {
-        return None;
-    }
     let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+    match item.get("type").and_then(Value::as_str) {
+        Some("CollabAgentToolCall") => {}
+        Some("SubAgentActivity") => {
+            let kind = ActivityKind::parse(&text("kind")?)?;
+            let path = text("agent_path").unwrap_or_default();
+            let activity = Activity {
+                kind,
+                agent: CollabAgentRef {
+                    thread_id: text("agent_thread_id")?,
+                    nickname: path.rsplit('/').next().unwrap_or_default().to_string(),
+                    role: None,
+                },
+                path,
+                model: text("model"),
+                effort: item
+                    .get("reasoning_effort")
+                    .cloned()
+                    .and_then(|effort| serde_json::from_value(effort).ok()),
+                prompt: None,
+                status: match kind {
+                    ActivityKind::Started | ActivityKind::Interacted => AgentStatus::PendingInit,
+                    ActivityKind::Interrupted => AgentStatus::Interrupted,
+                    ActivityKind::Completed => AgentStatus::Completed(None),
+                },
+            };
+            let sender = payload.get("thread_id").and_then(Value::as_str);
+            return Some(EventMsg::CollabToolCall(
+                activity.event(&text("id").unwrap_or_default(), sender.unwrap_or_default()),
+            ));
+        }
+        _ => return None,
+    }
     let receivers = item
         .get("receiver_agents")
         .and_then(Value::as_array)
@@ -177,6 +321,34 @@ mod tests {
             "the recorded call reads back as the live event"
         );
         assert_eq!(replayed(&json!({"item": {"type": "McpToolCall"}})), None);
+
+        let started = Activity {
+            kind: ActivityKind::Started,
+            agent: CollabAgentRef {
+                thread_id: "child-2".into(),
+                nickname: "worker_a".into(),
+                role: None,
+            },
+            path: "/root/worker_a".into(),
+            model: Some("gpt-5.4".into()),
+            effort: None,
+            prompt: None,
+            status: AgentStatus::PendingInit,
+        };
+        let payload = started.item_completed("call_2", "parent-1", "turn-1", 5);
+        assert_eq!(
+            payload["item"],
+            json!({"type": "SubAgentActivity", "id": "call_2", "kind": "started",
+                   "agent_thread_id": "child-2", "agent_path": "/root/worker_a",
+                   "model": "gpt-5.4", "reasoning_effort": null})
+        );
+        assert_eq!(
+            replayed(&payload),
+            Some(EventMsg::CollabToolCall(
+                started.event("call_2", "parent-1")
+            )),
+            "a recorded activity reads back as its live event"
+        );
         let event = call.event("call_1", "parent-1");
         assert_eq!(
             (

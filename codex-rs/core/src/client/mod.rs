@@ -89,13 +89,14 @@ impl ModelClient {
     pub fn request_body(&self, prompt: &Prompt, settings: &ModelSettings) -> Value {
         let mut input = Vec::with_capacity(prompt.input.len() + 1);
         input.push(ResponseItem::developer_text(&prompt.base_instructions));
-        input.extend(
-            prompt
-                .input
-                .iter()
-                .filter(|item| !matches!(item, ResponseItem::Other))
-                .cloned(),
-        );
+        input.extend(prompt.input.iter().filter_map(|item| match item {
+            ResponseItem::Other => None,
+            // Not every Responses provider knows the item; every one knows its text.
+            ResponseItem::AgentMessage { .. } => {
+                item.agent_message_text().map(ResponseItem::user_text)
+            }
+            _ => Some(item.clone()),
+        }));
         let mut body = json!({
             "model": settings.model,
             "input": input,

@@ -119,10 +119,34 @@ pub struct FeaturesFile {
     pub apply_patch_freeform: Option<bool>,
     /// The sub-agent tools of Codex's first multi-agent version (on by default).
     pub multi_agent: Option<bool>,
+    /// Codex's second multi-agent version (off by default): a switch or a table.
+    pub multi_agent_v2: Option<MultiAgentV2File>,
     /// Memories across sessions (off by default).
     pub memories: Option<bool>,
     /// The older name of `memories`.
     pub memory_tool: Option<bool>,
+}
+
+/// `features.multi_agent_v2`: `true`/`false`, or a table of settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum MultiAgentV2File {
+    Switch(bool),
+    Table(MultiAgentV2Table),
+}
+
+/// `[features.multi_agent_v2]`. Codex has more keys (usage hints, message boards);
+/// they are accepted and not used.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MultiAgentV2Table {
+    pub enabled: Option<bool>,
+    pub max_concurrent_threads_per_session: Option<usize>,
+    pub default_wait_timeout_ms: Option<u64>,
+    pub min_wait_timeout_ms: Option<u64>,
+    pub max_wait_timeout_ms: Option<u64>,
+    pub tool_namespace: Option<String>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, toml::Value>,
 }
 
 /// `[agents]`: limits and defaults for sub-agents, and roles.

@@ -20,7 +20,7 @@ use codex_protocol::{
     ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxPolicy, Verbosity,
 };
 
-use file::ConfigFile;
+use file::{ConfigFile, MultiAgentV2File, MultiAgentV2Table};
 pub use file::{EnvironmentInherit, HistoryPersistence};
 pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
@@ -113,12 +113,86 @@ pub struct Config {
     pub env: Env,
 }
 
-/// `[agents]` and `features.multi_agent`.
+/// Which of Codex's sub-agent tool sets the model is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiAgentVersion {
+    /// `multi_agent_v1`: agents addressed by thread id.
+    V1,
+    /// `collaboration`: agents addressed by task path, talking through mailboxes.
+    V2,
+}
+
+impl MultiAgentVersion {
+    /// The version as rollouts name it (`multi_agent_version`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// The settings of the second version's tools (`[features.multi_agent_v2]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollaborationConfig {
+    /// The namespace the tools are offered in (`tool_namespace`, `collaboration`).
+    pub namespace: String,
+    pub default_wait_ms: u64,
+    pub min_wait_ms: u64,
+    pub max_wait_ms: u64,
+}
+
+impl CollaborationConfig {
+    pub const DEFAULT_NAMESPACE: &'static str = "collaboration";
+    pub const DEFAULT_MAX_THREADS: usize = 4;
+    pub const MAX_WAIT_MS: u64 = 3_600_000;
+
+    fn from_table(table: &MultiAgentV2Table, warnings: &mut Vec<String>) -> Self {
+        let namespace = match &table.tool_namespace {
+            Some(name) if valid_namespace(name) => name.clone(),
+            Some(name) => {
+                warnings.push(format!(
+                    "features.multi_agent_v2.tool_namespace `{name}` is not 1-64 letters, digits, `_` or `-`; `collaboration` is used"
+                ));
+                Self::DEFAULT_NAMESPACE.to_string()
+            }
+            None => Self::DEFAULT_NAMESPACE.to_string(),
+        };
+        let max_wait_ms = table
+            .max_wait_timeout_ms
+            .unwrap_or(Self::MAX_WAIT_MS)
+            .min(Self::MAX_WAIT_MS);
+        let min_wait_ms = table.min_wait_timeout_ms.unwrap_or(10_000).min(max_wait_ms);
+        Self {
+            namespace,
+            default_wait_ms: table
+                .default_wait_timeout_ms
+                .unwrap_or(30_000)
+                .clamp(min_wait_ms, max_wait_ms),
+            min_wait_ms,
+            max_wait_ms,
+        }
+    }
+}
+
+fn valid_namespace(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `[agents]`, `features.multi_agent` and `features.multi_agent_v2`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentsConfig {
-    /// The sub-agent tools are offered (`features.multi_agent`, on by default).
+    /// Sub-agent tools are offered (`features.multi_agent` on, the default, or
+    /// `features.multi_agent_v2` on).
     pub enabled: bool,
-    /// Sub-agents of one session tree open at once (`max_threads`, 6).
+    /// Which tools: the second version's when `features.multi_agent_v2` is on.
+    pub version: MultiAgentVersion,
+    pub collaboration: CollaborationConfig,
+    /// Sub-agents of one session tree open at once (`max_threads`, 6; under the
+    /// second version its `max_concurrent_threads_per_session`, 4).
     pub max_threads: usize,
     /// How deep sub-agents nest (`max_depth`, 1: sub-agents start none of their own).
     pub max_depth: u32,
@@ -145,12 +219,39 @@ impl AgentsConfig {
                 "[agents] sets both max_threads and max_concurrent_threads_per_session, which are one setting; keep one (max_threads is used)".to_string(),
             );
         }
+        let v2 = match &file.features.multi_agent_v2 {
+            Some(MultiAgentV2File::Switch(on)) => MultiAgentV2Table {
+                enabled: Some(*on),
+                ..MultiAgentV2Table::default()
+            },
+            Some(MultiAgentV2File::Table(table)) => table.clone(),
+            None => MultiAgentV2Table::default(),
+        };
+        let v2_on = v2.enabled.unwrap_or(matches!(
+            file.features.multi_agent_v2,
+            Some(MultiAgentV2File::Table(_))
+        ));
+        let configured_threads = agents
+            .max_threads
+            .or(agents.max_concurrent_threads_per_session);
+        let (version, max_threads) = if v2_on {
+            (
+                MultiAgentVersion::V2,
+                v2.max_concurrent_threads_per_session
+                    .or(configured_threads)
+                    .unwrap_or(CollaborationConfig::DEFAULT_MAX_THREADS),
+            )
+        } else {
+            (
+                MultiAgentVersion::V1,
+                configured_threads.unwrap_or(Self::DEFAULT_MAX_THREADS),
+            )
+        };
         Self {
-            enabled: file.features.multi_agent.unwrap_or(true),
-            max_threads: agents
-                .max_threads
-                .or(agents.max_concurrent_threads_per_session)
-                .unwrap_or(Self::DEFAULT_MAX_THREADS),
+            enabled: v2_on || file.features.multi_agent.unwrap_or(true),
+            version,
+            collaboration: CollaborationConfig::from_table(&v2, warnings),
+            max_threads,
             max_depth: agents.max_depth.unwrap_or(Self::DEFAULT_MAX_DEPTH),
             default_model: agents.default_subagent_model,
             default_effort: agents.default_subagent_reasoning_effort,

@@ -19,6 +19,8 @@ pub struct ChildSession {
     pub depth: u32,
     pub nickname: Option<String>,
     pub role: Option<String>,
+    /// Its task path (second version).
+    pub agent_path: Option<String>,
     /// The model and effort of its last turn.
     pub model: Option<String>,
     pub effort: Option<ReasoningEffort>,
@@ -68,6 +70,8 @@ fn child_of(path: &Path, parent_id: &str) -> Option<ChildSession> {
             .or_else(|| text(spawn.and_then(|spawn| spawn.get("agent_nickname")))),
         role: text(meta.get("agent_role"))
             .or_else(|| text(spawn.and_then(|spawn| spawn.get("agent_role")))),
+        agent_path: text(meta.get("agent_path"))
+            .or_else(|| text(spawn.and_then(|spawn| spawn.get("agent_path")))),
         model: None,
         effort: None,
     };

@@ -57,6 +57,8 @@ pub enum RolloutRecord {
     ResponseItem(Value),
     EventMsg(Value),
     Compacted(Value),
+    /// `{"trigger_turn": bool}` before each message between agents (second version).
+    InterAgentMetadata(Value),
     /// A record copied from another rollout (a fork), kept as it was.
     Copied {
         kind: String,
@@ -72,6 +74,7 @@ impl RolloutRecord {
             Self::ResponseItem(_) => "response_item",
             Self::EventMsg(_) => "event_msg",
             Self::Compacted(_) => "compacted",
+            Self::InterAgentMetadata(_) => "inter_agent_communication_metadata",
             Self::Copied { kind, .. } => kind,
         }
     }
@@ -83,6 +86,7 @@ impl RolloutRecord {
             | Self::ResponseItem(value)
             | Self::EventMsg(value)
             | Self::Compacted(value)
+            | Self::InterAgentMetadata(value)
             | Self::Copied { payload: value, .. } => value.clone(),
         }
     }
@@ -111,12 +115,18 @@ pub struct SessionMeta {
     pub agent_nickname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_role: Option<String>,
+    /// A sub-agent's task path (second version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_path: Option<String>,
     pub model_provider: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forked_from_id: Option<String>,
     pub base_instructions: BaseInstructions,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
+    /// `"v2"` in every session of a tree under the second multi-agent version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_agent_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use codex_apply_patch::{ChunkLine, Hunk};
 use codex_protocol::items::ReasoningSummary;
 use codex_protocol::{
-    AbortReason, ContentItem, EventMsg, ExecCommandBeginEvent, ExecCommandEndEvent, FileChange,
-    PlanUpdate, ResponseItem, Role, TokenUsageInfo, ToolOutput,
+    AbortReason, AgentMailEvent, ContentItem, EventMsg, ExecCommandBeginEvent, ExecCommandEndEvent,
+    FileChange, PlanUpdate, ResponseItem, Role, TokenUsageInfo, ToolOutput,
 };
 use serde_json::Value;
 
@@ -264,6 +264,16 @@ impl Builder {
             } => self.rebuilt.events.push(EventMsg::AgentMessage {
                 message: item.message_text().unwrap_or_default(),
             }),
+            ResponseItem::AgentMessage {
+                author, recipient, ..
+            } => self
+                .rebuilt
+                .events
+                .push(EventMsg::AgentMail(AgentMailEvent::from_text(
+                    author,
+                    recipient,
+                    &item.agent_message_text().unwrap_or_default(),
+                ))),
             ResponseItem::FunctionCall { call_id, .. }
             | ResponseItem::CustomToolCall { call_id, .. } => {
                 self.calls.insert(call_id.clone(), item.clone());

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::agents::{AgentControl, AgentSpawn};
 use crate::approvals::Approvals;
 use crate::client::{ModelClient, ModelError, ModelSettings, Prompt};
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, MultiAgentVersion};
 use crate::context::{self, SkillCatalog, SkillRoots, discover_skills};
 use crate::events::EventSender;
 use crate::execpolicy;
@@ -75,6 +75,8 @@ struct State {
     token_info: TokenUsageInfo,
     /// Whether the environment context has been recorded in this session.
     context_recorded: bool,
+    /// The id of the turn running, or of the last one.
+    last_turn_id: Option<String>,
 }
 
 pub struct Session {
@@ -193,7 +195,7 @@ impl Session {
                     (Some(agent), Some(parent)) => json!({"subagent": {"thread_spawn": {
                         "parent_thread_id": parent.0,
                         "depth": agent.depth,
-                        "agent_path": null,
+                        "agent_path": agent.path,
                         "agent_nickname": agent.nickname,
                         "agent_role": agent.role,
                     }}}),
@@ -216,12 +218,16 @@ impl Session {
                     thread_source: agent.as_ref().map(|_| "subagent".to_string()),
                     agent_nickname: agent.as_ref().map(|agent| agent.nickname.clone()),
                     agent_role: agent.as_ref().and_then(|agent| agent.role.clone()),
+                    agent_path: agent.as_ref().and_then(|agent| agent.path.clone()),
                     model_provider: config.model_provider_id.clone(),
                     forked_from_id: forked_from_id.clone(),
                     base_instructions: rollout::BaseInstructions {
                         text: base_instructions.clone(),
                     },
                     git: rollout::git_info(&config.cwd).await,
+                    multi_agent_version: (config.agents.enabled
+                        && config.agents.version == MultiAgentVersion::V2)
+                        .then(|| MultiAgentVersion::V2.as_str().to_string()),
                 };
                 let recorder =
                     RolloutRecorder::create(path, RolloutRecord::SessionMeta(Box::new(meta)));
@@ -283,6 +289,7 @@ impl Session {
                     ..TokenUsageInfo::default()
                 },
                 context_recorded,
+                last_turn_id: None,
             }),
             config,
         });
@@ -293,6 +300,13 @@ impl Session {
                     .record(RolloutRecord::Copied { kind, payload })
                     .await;
             }
+            // A call still running when the copy was made (a sub-agent's own spawn)
+            // has no result here; the next request needs one.
+            session
+                .close_open_calls(
+                    "This call belongs to the conversation this one was copied from; its result is not part of the copy.",
+                )
+                .await;
             // A fork is announced with its file; make sure the file is there.
             if let Err(error) = session.rollout.flush().await {
                 let message = error.to_string();
@@ -456,7 +470,7 @@ impl Session {
         if let Some(cwd) = overrides.cwd {
             settings.cwd = cwd;
         }
-        TurnContext {
+        let context = TurnContext {
             submission_id: submission_id.to_string(),
             turn_id: uuid::Uuid::now_v7().to_string(),
             cwd: settings.cwd.clone(),
@@ -468,7 +482,9 @@ impl Session {
             },
             approval_policy: settings.approval_policy,
             sandbox_policy: settings.sandbox_policy.clone(),
-        }
+        };
+        state.last_turn_id = Some(context.turn_id.clone());
+        context
     }
 
     pub fn skills(&self) -> &SkillCatalog {
@@ -479,6 +495,7 @@ impl Session {
     /// environment) for `turn`'s settings, and warnings about the files read.
     fn initial_context(&self, turn: &TurnContext) -> (Vec<ResponseItem>, Vec<String>) {
         let (mut items, warnings) = context::initial_context(&self.config, &self.skills.skills);
+        items.extend(crate::agents::team_instructions(self));
         let now = Local::now();
         let timezone = self
             .config
@@ -639,17 +656,18 @@ impl Session {
         }
     }
 
-    /// Brings the notices of this thread's sub-agents that finished (and were not
-    /// waited for) into its conversation.
-    pub(crate) async fn deliver_agent_notices(&self) {
-        let notices = self.agents.take_notices(&ThreadId(self.id.clone()));
-        let items: Vec<ResponseItem> = notices
-            .iter()
-            .map(|(child, status)| crate::agents::notification(child, status))
-            .collect();
-        if !items.is_empty() {
-            self.record_items(&items).await;
-        }
+    /// The id of the turn running, or of the last one (empty before the first).
+    pub(crate) fn last_turn_id(&self) -> String {
+        lock(&self.state).last_turn_id.clone().unwrap_or_default()
+    }
+
+    /// Records the line Codex writes before each message between agents.
+    pub(crate) async fn record_mail_metadata(&self, trigger_turn: bool) {
+        self.rollout
+            .record(RolloutRecord::InterAgentMetadata(
+                json!({"trigger_turn": trigger_turn}),
+            ))
+            .await;
     }
 
     /// Appends items to the history and the rollout.

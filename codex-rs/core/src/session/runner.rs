@@ -1,8 +1,9 @@
 //! A thread's loop: reads its submissions, starts turns (one at a time; later ones
 //! wait), and answers approvals, interrupts, rollbacks and shutdown while a turn runs.
 //! A sub-agent's status follows its turns; interrupting a thread interrupts its
-//! sub-agents too. Notices of sub-agents that finished reach an idle thread's
-//! conversation at once (a running turn takes them at its next step).
+//! sub-agents too. What reaches an idle thread's mailbox (finished sub-agents,
+//! messages from agents of its tree) goes into its conversation at once, and a task
+//! among it starts a turn (a running turn takes the mailbox at its next step).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -53,7 +54,12 @@ pub async fn run(
     loop {
         tokio::select! {
             () = mailbox.arrived.notified(), if running.is_none() => {
-                session.deliver_agent_notices().await;
+                if session.agents().task_waiting(&thread) {
+                    let turn = QueuedTurn { submission_id: String::new(), input: TurnInput::AgentMail, overrides: TurnOverrides::default() };
+                    running = Some(start_turn(session.clone(), turn, done_tx.clone()));
+                } else {
+                    crate::agents::deliver(&session, "").await;
+                }
             }
             Some(()) = done_rx.recv() => {
                 running = None;
@@ -137,11 +143,14 @@ fn start_turn(session: Arc<Session>, turn: QueuedTurn, done: mpsc::Sender<()>) -
             let thread = ThreadId(session.id().to_string());
             session.agents().set_status(&thread, AgentStatus::Running);
             let context = session.begin_turn(&turn.submission_id, turn.overrides);
+            let turn_id = context.turn_id.clone();
             let outcome = run_turn(&session, context, turn.input, cancel, || {
                 *reason.lock().unwrap_or_else(PoisonError::into_inner)
             })
             .await;
-            session.agents().turn_ended(&thread, status_after(&outcome));
+            session
+                .agents()
+                .turn_ended(&thread, status_after(&outcome), &turn_id);
             let _ = done.send(()).await;
         }
     });

@@ -110,6 +110,8 @@ pub enum TurnInput {
     User(Vec<InputItem>),
     /// Compact the conversation (the `Compact` op).
     Compact,
+    /// Work on a task another agent of the tree sent (it is in the mailbox).
+    AgentMail,
 }
 
 async fn turn_body(
@@ -134,6 +136,16 @@ async fn turn_body(
             };
         }
         TurnInput::User(items) => items,
+        TurnInput::AgentMail => {
+            let (context, warnings) = session.take_initial_context(turn);
+            for message in warnings {
+                session.events.send(id, EventMsg::Warning { message }).await;
+            }
+            record_start(session, turn).await;
+            session.events.send(id, started).await;
+            session.record_items(&context).await;
+            return sample_until_done(session, turn).await;
+        }
     };
     let UserInput {
         message,
@@ -170,10 +182,15 @@ async fn turn_body(
         )
         .await;
     session.record_user_message(&turn.turn_id, message).await;
+    sample_until_done(session, turn).await
+}
 
+/// Samples the model, running the tools it calls, until it answers; what reached the
+/// thread's mailbox goes into the conversation before each request.
+async fn sample_until_done(session: &Arc<Session>, turn: &Arc<TurnContext>) -> TurnOutcome {
     let mut last_agent_message = None;
     loop {
-        session.deliver_agent_notices().await;
+        crate::agents::deliver(session, &turn.submission_id).await;
         if session.needs_compaction()
             && let Err(outcome) = compact(session, turn, true).await
         {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{config_toml, load, output_for, test_env};
 
-const CHILD_MODEL: &str = "child-model";
+pub(super) const CHILD_MODEL: &str = "child-model";
 
 fn call(id: &str, tool: &str, arguments: Value) -> Turn {
     Turn::Reply(Reply::new().namespaced_function_call(
@@ -24,15 +24,15 @@ fn call(id: &str, tool: &str, arguments: Value) -> Turn {
 }
 
 /// A runtime with one root thread on `server`, `extra` lines in its config.toml.
-struct Tree {
-    codex: Codex,
-    root: ThreadId,
-    home: tempfile::TempDir,
+pub(super) struct Tree {
+    pub(super) codex: Codex,
+    pub(super) root: ThreadId,
+    pub(super) home: tempfile::TempDir,
     _work: tempfile::TempDir,
 }
 
 impl Tree {
-    async fn start(server: &ScriptedModelServer, extra: &str) -> Self {
+    pub(super) async fn start(server: &ScriptedModelServer, extra: &str) -> Self {
         Self::start_with(server, extra, |_| {}).await
     }
 
@@ -72,7 +72,7 @@ impl Tree {
     }
 
     /// Runs a root turn; returns every thread's events up to the root turn's end.
-    async fn root_turn(&mut self, text: &str) -> Vec<Event> {
+    pub(super) async fn root_turn(&mut self, text: &str) -> Vec<Event> {
         self.codex
             .submit(
                 &self.root,
@@ -87,7 +87,7 @@ impl Tree {
             .await
     }
 
-    async fn until(&mut self, stop: impl Fn(&Event, &ThreadId) -> bool) -> Vec<Event> {
+    pub(super) async fn until(&mut self, stop: impl Fn(&Event, &ThreadId) -> bool) -> Vec<Event> {
         let mut events = Vec::new();
         loop {
             let event = self.next().await;
@@ -100,14 +100,14 @@ impl Tree {
     }
 }
 
-fn ends_turn(msg: &EventMsg) -> bool {
+pub(super) fn ends_turn(msg: &EventMsg) -> bool {
     matches!(
         msg,
         EventMsg::TurnComplete { .. } | EventMsg::TurnAborted { .. } | EventMsg::TurnFailed { .. }
     )
 }
 
-fn requests_for(server: &ScriptedModelServer, model: &str) -> Vec<RecordedRequest> {
+pub(super) fn requests_for(server: &ScriptedModelServer, model: &str) -> Vec<RecordedRequest> {
     server
         .model_requests()
         .into_iter()
@@ -115,20 +115,27 @@ fn requests_for(server: &ScriptedModelServer, model: &str) -> Vec<RecordedReques
         .collect()
 }
 
-fn json_output(request: &RecordedRequest, call_id: &str) -> Value {
+pub(super) fn json_output(request: &RecordedRequest, call_id: &str) -> Value {
     let text = output_for(request, call_id);
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
 fn namespace_tools(request: &RecordedRequest) -> Vec<String> {
-    request.body["tools"]
+    tools_in(request, "multi_agent_v1")
+}
+
+/// The names of the tools `request` offers in `namespace`, sorted.
+pub(super) fn tools_in(request: &RecordedRequest, namespace: &str) -> Vec<String> {
+    let mut names: Vec<String> = request.body["tools"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|tool| tool["name"] == "multi_agent_v1")
+        .filter(|tool| tool["name"] == namespace)
         .flat_map(|tool| tool["tools"].as_array().cloned().unwrap_or_default())
         .map(|tool| tool["name"].as_str().unwrap_or_default().to_string())
-        .collect()
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test]
@@ -151,8 +158,7 @@ async fn a_sub_agent_does_its_task_and_the_parent_waits_for_its_result() {
 
     let parent = requests_for(&server, "gpt-5.1-codex");
     assert_eq!(parent.len(), 3);
-    let mut offered = namespace_tools(&parent[0]);
-    offered.sort();
+    let offered = namespace_tools(&parent[0]);
     assert_eq!(
         offered,
         [
@@ -239,7 +245,7 @@ async fn a_sub_agent_does_its_task_and_the_parent_waits_for_its_result() {
 }
 
 /// The records of the rollout of session `id` under `home`.
-fn rollout_records(home: &std::path::Path, id: &str) -> Vec<Value> {
+pub(super) fn rollout_records(home: &std::path::Path, id: &str) -> Vec<Value> {
     let mut pending = vec![home.join("sessions")];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {

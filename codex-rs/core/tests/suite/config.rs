@@ -1,6 +1,6 @@
 //! Configuration: layers, overrides, warnings and the errors a user can make.
 
-use codex_core::config::{Env, ModelProviderInfo};
+use codex_core::config::{Env, ModelProviderInfo, MultiAgentVersion};
 use codex_core::{ConfigError, ConfigOverrides, SessionSource, load_config};
 use codex_protocol::{ApprovalPolicy, EventMsg, SandboxMode, SandboxPolicy, WireApi};
 use codex_test_support::Turn;
@@ -184,6 +184,64 @@ fn in_the_home_folder_the_users_own_file_is_not_an_untrusted_project_file() {
         loaded.warnings.iter().all(|w| !w.contains("not trusted")),
         "{:?}",
         loaded.warnings
+    );
+}
+
+#[test]
+fn the_second_multi_agent_version_is_a_switch_or_a_table() {
+    let load_agents = |text: &str| {
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), text).unwrap();
+        let loaded = load_with(
+            home.path(),
+            work.path(),
+            ConfigOverrides::default(),
+            Env::new(),
+        )
+        .unwrap();
+        (loaded.config.agents, loaded.warnings)
+    };
+    let (agents, _) = load_agents("");
+    assert_eq!(
+        (agents.enabled, agents.version, agents.max_threads),
+        (true, MultiAgentVersion::V1, 6)
+    );
+    let (agents, warnings) = load_agents("[features]\nmulti_agent_v2 = true\n");
+    assert_eq!(
+        (
+            agents.version,
+            agents.max_threads,
+            agents.collaboration.namespace.as_str()
+        ),
+        (MultiAgentVersion::V2, 4, "collaboration")
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (agents, warnings) = load_agents(
+        "[features.multi_agent_v2]\nmax_concurrent_threads_per_session = 2\ntool_namespace = \"team\"\nmax_wait_timeout_ms = 60000\nhide_spawn_agent_metadata = true\n",
+    );
+    assert_eq!(agents.version, MultiAgentVersion::V2, "a table turns it on");
+    assert_eq!(agents.max_threads, 2);
+    assert_eq!(agents.collaboration.namespace, "team");
+    assert_eq!(
+        (
+            agents.collaboration.default_wait_ms,
+            agents.collaboration.max_wait_ms
+        ),
+        (30_000, 60_000)
+    );
+    assert!(
+        warnings.is_empty(),
+        "keys zspark does not use are accepted: {warnings:?}"
+    );
+    let (agents, warnings) =
+        load_agents("[features.multi_agent_v2]\nenabled = false\ntool_namespace = \"no spaces\"\n");
+    assert_eq!(agents.version, MultiAgentVersion::V1);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("tool_namespace `no spaces`")),
+        "{warnings:?}"
     );
 }
 

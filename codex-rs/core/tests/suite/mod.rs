@@ -4,6 +4,7 @@
 mod agents;
 mod approvals;
 mod chat;
+mod collaboration;
 mod compaction;
 mod config;
 mod context;

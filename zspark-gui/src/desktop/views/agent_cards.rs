@@ -2,10 +2,12 @@
 //! (nickname, role, model, where it stands, its last message) with Open <nickname>,
 //! which shows the agent's own conversation, and Stop <nickname>, which interrupts its
 //! turn; the other agent
-//! calls (send, wait, resume, close) show as one line each. An agent whose session is
-//! open is shown live; otherwise as the parent's calls last reported it.
+//! calls (send, wait, resume, close, follow-up, interrupt) show as one line each. An
+//! agent whose session is open is shown live; otherwise as the parent's calls last
+//! reported it. A message between agents (a task, news, a final answer) shows as a
+//! card with its sender and what it says.
 
-use codex_protocol::{AgentStatus, CollabAgentRef, CollabToolCallEvent};
+use codex_protocol::{AgentMailEvent, AgentStatus, CollabAgentRef, CollabToolCallEvent};
 use egui::RichText;
 use zspark_core::{SessionKey, Transcript};
 
@@ -16,6 +18,8 @@ use super::super::theme;
 
 /// Characters of an agent's last message shown on its card.
 const MESSAGE_PREVIEW: usize = 240;
+/// Characters of a message between agents shown on its card.
+const MAIL_PREVIEW: usize = 1200;
 
 /// A sub-agent of the shown session whose own session is open in the window.
 #[derive(Debug, Clone)]
@@ -131,6 +135,27 @@ fn card(
     });
 }
 
+/// A message from another agent of the tree.
+pub fn mail(ui: &mut egui::Ui, mail: &AgentMailEvent) {
+    theme::card(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(mail_title(mail)).strong());
+            ui.label(theme::muted(format!("to {}", mail.recipient)));
+        });
+        ui.label(preview_of(&mail.payload, MAIL_PREVIEW));
+    });
+}
+
+/// "Task from /root", "Final answer from /root/worker_a", and the like.
+pub fn mail_title(mail: &AgentMailEvent) -> String {
+    let kind = match mail.message_type.as_str() {
+        "NEW_TASK" => "Task",
+        "FINAL_ANSWER" => "Final answer",
+        _ => "Message",
+    };
+    format!("{kind} from {}", mail.author)
+}
+
 /// "Waited for Hooke: completed", and the like.
 fn summary_line(call: &CollabToolCallEvent) -> String {
     let names: Vec<&str> = call
@@ -156,7 +181,15 @@ fn summary_line(call: &CollabToolCallEvent) -> String {
         "send_input" => format!("Sent {names} more to do"),
         "resume_agent" => format!("Opened {names} again"),
         "close_agent" => format!("Closed {names}"),
+        "wait" if call.receivers.is_empty() => {
+            "Waited for the other agents: no news in time".to_string()
+        }
         "wait" if states.is_empty() => format!("Waited for {names}: none finished in time"),
+        "send_message" => format!("Sent {names} a message"),
+        "followup_task" => format!("Gave {names} another task"),
+        "interrupt_agent" => format!("Interrupted {names}"),
+        "agent_finished" if states.is_empty() => format!("{names} finished"),
+        "agent_finished" => format!("{names}: {}", states.join(", ")),
         "wait" => format!("Waited for {names}: {}", states.join(", ")),
         other => format!("{} {names}", tool_label(other)),
     }
@@ -169,6 +202,9 @@ fn tool_label(tool: &str) -> &str {
         "resume_agent" => "Opening a sub-agent again",
         "wait" => "Waiting for sub-agents",
         "close_agent" => "Closing a sub-agent",
+        "send_message" => "Sending a message",
+        "followup_task" => "Giving a sub-agent another task",
+        "interrupt_agent" => "Interrupting a sub-agent",
         other => other,
     }
 }
@@ -204,8 +240,13 @@ fn live_colour(status: SessionStatus) -> egui::Color32 {
 }
 
 fn preview(text: &str) -> String {
+    preview_of(text, MESSAGE_PREVIEW)
+}
+
+/// The first `limit` characters of `text`, trimmed.
+fn preview_of(text: &str, limit: usize) -> String {
     let text = text.trim();
-    match text.char_indices().nth(MESSAGE_PREVIEW) {
+    match text.char_indices().nth(limit) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }

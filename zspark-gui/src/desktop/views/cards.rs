@@ -170,6 +170,7 @@ pub fn item(
         }
         Item::Artifacts(artifacts) => artifacts_card(ui, caches, artifacts, place, out),
         Item::AgentCall(call) => super::agent_cards::call(ui, call, transcript, place.agents, out),
+        Item::AgentMail(mail) => super::agent_cards::mail(ui, mail),
     }
 }
 

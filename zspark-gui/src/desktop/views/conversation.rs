@@ -93,6 +93,7 @@ fn estimated_height(item: &Item, width: f32) -> f32 {
             24.0 + call.receivers.len() as f32 * 110.0
         }
         Item::AgentCall(_) => LINE,
+        Item::AgentMail(mail) => 40.0 + lines(&mail.payload).min(12.0) * LINE,
     };
     body + ITEM_GAP
 }

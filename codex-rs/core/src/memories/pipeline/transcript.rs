@@ -1,8 +1,9 @@
 //! A session as the condensing model reads it: what the user asked, what the agent
-//! answered, and the tools it ran with their results (each cut short), without
-//! developer messages, injected context (AGENTS.md, skills, environment, sub-agent
-//! notices) or reasoning; secrets that look like keys or tokens are replaced by
-//! `[REDACTED_SECRET]`. A long session keeps its end, where the outcome is.
+//! answered, the messages other agents sent it and the tools it ran with their
+//! results (each cut short), without developer messages, injected context
+//! (AGENTS.md, skills, environment, sub-agent notices) or reasoning; secrets that
+//! look like keys or tokens are replaced by `[REDACTED_SECRET]`. A long session keeps
+//! its end, where the outcome is.
 
 use codex_protocol::{ResponseItem, Role};
 
@@ -39,6 +40,10 @@ pub fn render(history: &[ResponseItem]) -> String {
                     .map_or_else(|| name.clone(), |namespace| format!("{namespace}.{name}"));
                 format!("[tool call {name}]\n{}", cut(arguments, TOOL_TEXT))
             }
+            ResponseItem::AgentMessage { author, .. } => format!(
+                "[message from {author}]\n{}",
+                cut(&item.agent_message_text().unwrap_or_default(), TOOL_TEXT)
+            ),
             ResponseItem::CustomToolCall { name, input, .. } => {
                 format!("[tool call {name}]\n{}", cut(input, TOOL_TEXT))
             }

@@ -7,20 +7,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codex_protocol::{
-    AgentStatus, CollabAgentRef, InputItem, Op, ReasoningEffort, SandboxMode, SandboxPolicy,
-    ThreadId, ToolOutput, TurnOverrides,
+    AgentStatus, CollabAgentRef, InputItem, Op, ReasoningEffort, ThreadId, TurnOverrides,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::control::AgentSpawn;
-use super::names;
-use super::record::{CollabCall, record};
+use super::calls::{Done, function, prompt_of, receiver, run};
+use super::record::CollabCall;
 use super::roles::Role;
+use super::spawning::{ChildRequest, start_child};
 use crate::codex::ThreadStart;
 use crate::config::LoadedConfig;
-use crate::tools::spec::{FunctionTool, ToolSpec};
-use crate::tools::{ToolFuture, ToolHandler, ToolInvocation, TurnCancelled};
+use crate::tools::spec::ToolSpec;
+use crate::tools::{ToolFuture, ToolHandler, ToolInvocation};
 
 /// The namespace the tools are offered in.
 pub const NAMESPACE: &str = "multi_agent_v1";
@@ -42,13 +41,6 @@ pub fn handlers(roles: &[Role]) -> Vec<Arc<dyn ToolHandler>> {
         Arc::new(WaitAgent),
         Arc::new(CloseAgent),
     ]
-}
-
-/// A function tool whose parameters admit nothing else (`additionalProperties: false`).
-fn function(name: &str, description: &str, properties: Value, required: &[&str]) -> ToolSpec {
-    let mut tool = FunctionTool::new(name, description, properties, required);
-    tool.parameters["additionalProperties"] = Value::Bool(false);
-    ToolSpec::Function(tool)
 }
 
 fn input_items_schema() -> Value {
@@ -152,67 +144,6 @@ fn agent_id(invocation: &ToolInvocation, text: &str) -> Result<ThreadId, String>
         .ok_or_else(|| format!("agent with id {text} not found"))
 }
 
-/// What a call did: its output for the model and what the rollout records.
-type Done = Result<(Value, CollabCall), String>;
-
-/// Parses the arguments and runs `operation`, then records the call and answers the
-/// model (a refusal prefixed with `prefix`).
-async fn run<T, F, Fut>(
-    invocation: ToolInvocation,
-    tool: &'static str,
-    prefix: &str,
-    operation: F,
-) -> Result<ToolOutput, TurnCancelled>
-where
-    T: serde::de::DeserializeOwned,
-    F: FnOnce(ToolInvocation, T) -> Fut,
-    Fut: Future<Output = Done>,
-{
-    let done = match invocation.arguments::<T>() {
-        Ok(arguments) => operation(invocation.clone(), arguments).await,
-        Err(error) => Err(error.to_string()),
-    };
-    let (text, call) = match done {
-        Ok((value, call)) => (value.to_string(), call),
-        Err(message) => {
-            let mut call = CollabCall::new(tool);
-            call.failed = true;
-            (format!("{prefix}{message}"), call)
-        }
-    };
-    record(&invocation, &call).await;
-    Ok(ToolOutput::Text(text))
-}
-
-/// The agent `id` as a receiver of a call: its id, nickname and role.
-fn receiver(invocation: &ToolInvocation, id: &ThreadId) -> CollabAgentRef {
-    let spawn = invocation
-        .session
-        .agents()
-        .view(id)
-        .map(|agent| agent.spawn);
-    CollabAgentRef {
-        thread_id: id.0.clone(),
-        nickname: spawn
-            .as_ref()
-            .map(|spawn| spawn.nickname.clone())
-            .unwrap_or_default(),
-        role: spawn.and_then(|spawn| spawn.role),
-    }
-}
-
-/// The text of an input, for the record.
-fn prompt_of(items: &[InputItem]) -> Option<String> {
-    let text: Vec<&str> = items
-        .iter()
-        .filter_map(|item| match item {
-            InputItem::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    (!text.is_empty()).then(|| text.join("\n"))
-}
-
 /// `spawn_agent`.
 struct SpawnAgent {
     roles: Vec<Role>,
@@ -267,87 +198,23 @@ impl ToolHandler for SpawnAgent {
 }
 
 async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments, roles: Vec<Role>) -> Done {
-    let session = &invocation.session;
-    let role = match &arguments.agent_type {
-        Some(name) => Some(
-            roles
-                .iter()
-                .find(|role| role.name == *name)
-                .cloned()
-                .ok_or_else(|| {
-                    let known: Vec<&str> = roles.iter().map(|role| role.name.as_str()).collect();
-                    format!(
-                        "unknown agent_type `{name}`; use one of {}",
-                        known.join(", ")
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let agents = session.agents().clone();
-    let limits = &session.config().agents;
-    let root = session.root_session_id().to_string();
-    if agents.slots_in_use(&root) >= limits.max_threads {
-        return Err("agent thread limit reached".to_string());
-    }
     let input = input_of(arguments.message, arguments.items)?;
-    let submitter = agents.submitter().ok_or("the runtime is shutting down")?;
-    let (parent_model, parent_effort) = session.model_settings();
-    let mut config = session.config().clone();
-    let pinned = role.as_ref();
-    config.model = pinned
-        .and_then(|role| role.model.clone())
-        .or(arguments.model)
-        .or_else(|| limits.default_model.clone())
-        .unwrap_or(parent_model);
-    config.model_reasoning_effort = pinned
-        .and_then(|role| role.effort)
-        .or(arguments.reasoning_effort)
-        .or(limits.default_effort)
-        .or(parent_effort);
-    if let Some(role) = pinned {
-        if let Some(mode) = role.sandbox_mode {
-            config.sandbox_policy = narrowed(&config.sandbox_policy, mode);
-        }
-        if let Some(instructions) = &role.developer_instructions {
-            config.developer_instructions = Some(match config.developer_instructions.take() {
-                Some(existing) => format!("{existing}\n\n{instructions}"),
-                None => instructions.clone(),
-            });
-        }
-    }
-    let parent = ThreadId(session.id().to_string());
-    let spawn = AgentSpawn {
-        root_session_id: root.clone(),
-        depth: session.agent().map_or(0, |agent| agent.depth) + 1,
-        nickname: names::pick(
-            pinned.map_or(&[][..], |role| &role.nickname_candidates),
-            &agents.nicknames(&root),
-        ),
-        role: role.as_ref().map(|role| role.name.clone()),
+    let request = ChildRequest {
+        agent_type: arguments.agent_type,
+        model: arguments.model,
+        effort: arguments.reasoning_effort,
+        fork: arguments.fork_context,
+        path: None,
     };
-    let start = if arguments.fork_context {
-        session.flush_rollout().await;
-        ThreadStart::fork(session.rollout_path(), None)
-    } else {
-        ThreadStart::new()
-    }
-    .with_agent(parent, spawn.clone());
+    let child = start_child(&invocation.session, &roles, request).await?;
     let mut call = CollabCall::new("spawn_agent");
     call.prompt = prompt_of(&input);
-    call.model = Some(config.model.clone());
-    call.effort = config.model_reasoning_effort;
-    let loaded = LoadedConfig {
-        config,
-        warnings: Vec::new(),
-    };
-    let child = submitter
-        .start_thread(loaded, start)
-        .await
-        .map_err(|error| error.to_string())?;
-    submitter
+    call.model = Some(child.model.clone());
+    call.effort = child.effort;
+    child
+        .submitter
         .submit(
-            &child,
+            &child.id,
             Op::UserTurn {
                 items: input,
                 overrides: TurnOverrides::default(),
@@ -356,33 +223,16 @@ async fn spawn(invocation: ToolInvocation, arguments: SpawnArguments, roles: Vec
         .await
         .map_err(|error| error.to_string())?;
     call.receivers.push(CollabAgentRef {
-        thread_id: child.0.clone(),
-        nickname: spawn.nickname.clone(),
-        role: spawn.role.clone(),
+        thread_id: child.id.0.clone(),
+        nickname: child.spawn.nickname.clone(),
+        role: child.spawn.role.clone(),
     });
     call.states
-        .insert(child.0.clone(), AgentStatus::PendingInit);
+        .insert(child.id.0.clone(), AgentStatus::PendingInit);
     Ok((
-        json!({"agent_id": child.0, "nickname": spawn.nickname}),
-        call,
+        json!({"agent_id": child.id.0, "nickname": child.spawn.nickname}),
+        Some(call),
     ))
-}
-
-/// The sandbox a role's `sandbox_mode` gives a child of a parent sandboxed as `parent`:
-/// a role may narrow what the parent may do, never widen it.
-fn narrowed(parent: &SandboxPolicy, mode: SandboxMode) -> SandboxPolicy {
-    match (mode, parent) {
-        (SandboxMode::ReadOnly, _) => SandboxPolicy::ReadOnly,
-        (SandboxMode::WorkspaceWrite, SandboxPolicy::DangerFullAccess) => {
-            SandboxPolicy::WorkspaceWrite {
-                writable_roots: Vec::new(),
-                network_access: false,
-                exclude_tmpdir_env_var: false,
-                exclude_slash_tmp: false,
-            }
-        }
-        _ => parent.clone(),
-    }
 }
 
 /// `send_input`.
@@ -445,7 +295,7 @@ async fn send(invocation: ToolInvocation, arguments: SendArguments) -> Done {
         )
         .await
         .map_err(|error| error.to_string())?;
-    Ok((json!({"submission_id": submission}), call))
+    Ok((json!({"submission_id": submission}), Some(call)))
 }
 
 /// `resume_agent`.
@@ -491,7 +341,7 @@ async fn resume(invocation: ToolInvocation, arguments: ResumeArguments) -> Done 
     if let Some(status) = &status {
         call.states.insert(id.0.clone(), status.clone());
     }
-    Ok((json!({"status": status}), call))
+    Ok((json!({"status": status}), Some(call)))
 }
 
 /// `wait_agent`.
@@ -558,7 +408,10 @@ async fn wait(invocation: ToolInvocation, arguments: WaitArguments) -> Done {
     }
     call.states = finished.clone();
     let timed_out = timed_out && finished.is_empty();
-    Ok((json!({"status": finished, "timed_out": timed_out}), call))
+    Ok((
+        json!({"status": finished, "timed_out": timed_out}),
+        Some(call),
+    ))
 }
 
 /// `close_agent`.
@@ -590,5 +443,5 @@ async fn close(invocation: ToolInvocation, arguments: CloseArguments) -> Done {
     let mut call = CollabCall::new("close_agent");
     call.receivers.push(receiver(&invocation, &id));
     call.states.insert(id.0.clone(), AgentStatus::Shutdown);
-    Ok((json!({"previous_status": previous}), call))
+    Ok((json!({"previous_status": previous}), Some(call)))
 }
