@@ -14,10 +14,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use codex_protocol::{AgentStatus, Op, ReasoningEffort, ResponseItem, ThreadId};
-use tokio::sync::{Notify, watch};
+use codex_protocol::{AgentStatus, Op, ReasoningEffort, ThreadId};
+use tokio::sync::watch;
 
-use super::mail::{MailKind, agent_message};
+use super::mail::{MailKind, agent_message, final_answer};
+use super::mailbox::{Delivery, Finished, Mail, Mailbox};
 use crate::codex::{Runtime, Submitter};
 use crate::config::Config;
 
@@ -86,60 +87,6 @@ pub struct AgentView {
     /// The model and effort it was started with.
     pub model: String,
     pub effort: Option<ReasoningEffort>,
-}
-
-/// A child's turn that ended: the status it left, and the turn.
-#[derive(Debug, Clone)]
-pub(crate) struct Finished {
-    pub status: AgentStatus,
-    pub turn_id: String,
-}
-
-/// A message of the second version on its way to a thread.
-#[derive(Debug, Clone)]
-pub(crate) struct Mail {
-    pub from: ThreadId,
-    /// The `agent_message` item.
-    pub item: ResponseItem,
-    /// It starts a turn of an idle recipient (a task does; a plain message waits).
-    pub trigger_turn: bool,
-    /// Set for a child's final answer to its parent.
-    pub finished: Option<Finished>,
-}
-
-/// What reaches a thread through its mailbox.
-#[derive(Debug, Clone)]
-pub(crate) enum Delivery {
-    /// A child of the first version finished a turn nobody waited for.
-    Notice {
-        child: ThreadId,
-        status: AgentStatus,
-    },
-    Mail(Mail),
-}
-
-/// What waits for one thread, a wake-up for it when it has no turn running, and a
-/// count of what waits for the agents' tools that wait for mail.
-#[derive(Default)]
-pub(crate) struct Mailbox {
-    deliveries: Mutex<Vec<Delivery>>,
-    pub(crate) arrived: Notify,
-    waiting: watch::Sender<usize>,
-}
-
-impl Mailbox {
-    fn put(&self, delivery: Delivery) {
-        let mut deliveries = lock(&self.deliveries);
-        deliveries.push(delivery);
-        self.waiting.send_replace(deliveries.len());
-        self.arrived.notify_one();
-    }
-
-    fn take(&self) -> Vec<Delivery> {
-        let mut deliveries = lock(&self.deliveries);
-        self.waiting.send_replace(0);
-        std::mem::take(&mut *deliveries)
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -365,24 +312,15 @@ impl AgentControl {
 
     /// Whether a task for thread `id` waits in its mailbox.
     pub(crate) fn task_waiting(&self, id: &ThreadId) -> bool {
-        lock(&self.mailboxes).get(id).is_some_and(|mailbox| {
-            lock(&mailbox.deliveries)
-                .iter()
-                .any(|delivery| matches!(delivery, Delivery::Mail(mail) if mail.trigger_turn))
-        })
+        lock(&self.mailboxes)
+            .get(id)
+            .is_some_and(|mailbox| mailbox.holds_task())
     }
 
     /// Who sent what waits in the mailbox of `id`, and a count to wait on for more.
     pub(crate) fn waiting_mail(&self, id: &ThreadId) -> (Vec<ThreadId>, watch::Receiver<usize>) {
         let mailbox = self.open_mailbox(id);
-        let senders = lock(&mailbox.deliveries)
-            .iter()
-            .map(|delivery| match delivery {
-                Delivery::Notice { child, .. } => child.clone(),
-                Delivery::Mail(mail) => mail.from.clone(),
-            })
-            .collect();
-        (senders, mailbox.waiting.subscribe())
+        (mailbox.senders(), mailbox.watch())
     }
 
     /// The mailbox of thread `id`, open while the thread runs.
@@ -506,16 +444,5 @@ impl AgentControl {
             }
         }
         before.status
-    }
-}
-
-/// The payload of the final answer an agent's turn that ended in `status` sends.
-fn final_answer(status: &AgentStatus) -> String {
-    match status {
-        AgentStatus::Completed(Some(message)) => message.clone(),
-        AgentStatus::Completed(None) => "(The task ended without an answer.)".to_string(),
-        AgentStatus::Errored(reason) => format!("(The task failed: {reason})"),
-        AgentStatus::Interrupted => "(The task was interrupted.)".to_string(),
-        other => format!("(The task ended: {other:?})"),
     }
 }

@@ -6,7 +6,7 @@
 
 use codex_protocol::{AgentMailEvent, CollabAgentRef, EventMsg, ResponseItem, ThreadId};
 
-use super::control::{Delivery, Mail};
+use super::mailbox::{Delivery, Mail};
 use super::notice::notification;
 use super::record::{Activity, ActivityKind, record_activity};
 use crate::session::Session;

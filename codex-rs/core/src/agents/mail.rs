@@ -2,9 +2,10 @@
 //! `agent_message` items with a four-line header (type, task, sender, `Payload:`) and
 //! the payload. A new task (a spawn's or a follow-up) and a plain message carry the
 //! payload as Codex's `encrypted_content` part (plain text here, as Codex writes it
-//! for providers that do not encrypt); a child's final answer carries it inline.
+//! for providers that do not encrypt); a child's final answer carries it inline (its
+//! last message, or what ended its turn).
 
-use codex_protocol::{AgentMessagePart, ResponseItem};
+use codex_protocol::{AgentMessagePart, AgentStatus, ResponseItem};
 
 /// What a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,17 @@ pub fn agent_message(
         author: sender.to_string(),
         recipient: recipient.to_string(),
         content,
+    }
+}
+
+/// The payload of the final answer an agent's turn that ended in `status` sends.
+pub fn final_answer(status: &AgentStatus) -> String {
+    match status {
+        AgentStatus::Completed(Some(message)) => message.clone(),
+        AgentStatus::Completed(None) => "(The task ended without an answer.)".to_string(),
+        AgentStatus::Errored(reason) => format!("(The task failed: {reason})"),
+        AgentStatus::Interrupted => "(The task was interrupted.)".to_string(),
+        other => format!("(The task ended: {other:?})"),
     }
 }
 

@@ -3,15 +3,17 @@
 //! task path (`roles`, `spawning`) so the Codex CLI lists and resumes it. Two tool
 //! sets, as in Codex: the first version's (`v1`, agents addressed by thread id) and,
 //! with `features.multi_agent_v2`, the second's (`v2`, agents addressed by task path,
-//! `paths`, talking through mailboxes, `mail`). The runtime keeps each child's status,
-//! the slots of each session tree and each thread's mailbox (`control`); the parent's
-//! rollout records each call as Codex does (`record`); what reaches a mailbox goes
-//! into the conversation (`delivery`). A resumed parent finds its children on disk.
+//! `paths`, talking through messages, `mail`). The runtime keeps each child's status,
+//! the slots of each session tree and each thread's mailbox (`control`, `mailbox`);
+//! the parent's rollout records each call as Codex does (`record`); what reaches a
+//! mailbox goes into the conversation (`delivery`). A resumed parent finds its
+//! children on disk.
 
 mod calls;
 mod control;
 mod delivery;
 mod mail;
+mod mailbox;
 mod names;
 mod notice;
 mod paths;

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::calls::{Done, function, run};
-use super::control::Mail;
 use super::mail::{MailKind, agent_message};
+use super::mailbox::Mail;
 use super::paths::{self, ROOT_PATH};
 use super::record::{Activity, ActivityKind, CollabCall, record_activity};
 use super::roles::Role;

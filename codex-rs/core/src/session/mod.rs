@@ -307,6 +307,14 @@ impl Session {
                     "This call belongs to the conversation this one was copied from; its result is not part of the copy.",
                 )
                 .await;
+            // A forked sub-agent learns its own place in the tree (the copy holds its
+            // parent's).
+            if session.agent.is_some() {
+                let told: Vec<ResponseItem> = crate::agents::team_instructions(&session)
+                    .into_iter()
+                    .collect();
+                session.record_items(&told).await;
+            }
             // A fork is announced with its file; make sure the file is there.
             if let Err(error) = session.rollout.flush().await {
                 let message = error.to_string();

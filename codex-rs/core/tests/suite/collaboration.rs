@@ -259,6 +259,16 @@ async fn a_message_waits_for_the_next_task_and_a_followup_starts_it() {
         2,
         "the message did not start a turn of the idle child; the follow-up did"
     );
+    assert!(
+        child[0].body.to_string().contains("two tasks")
+            && developer_texts(&child[0]).contains("task path /root/worker_a"),
+        "a forked child has its parent's conversation and learns its own path"
+    );
+    assert!(
+        child[0].tool_pair_problems().is_empty(),
+        "the spawn call it copied open is closed: {:?}",
+        child[0].tool_pair_problems()
+    );
     let texts = user_texts(&child[1]);
     let message = texts
         .iter()

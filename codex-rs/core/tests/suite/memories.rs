@@ -348,6 +348,39 @@ async fn a_pass_condenses_an_idle_session_and_consolidates_it_with_the_notes() {
 }
 
 #[tokio::test]
+async fn a_pass_runs_on_a_chat_completions_provider_too() {
+    let server = ScriptedModelServer::options()
+        .model_turns("memory-extract", [recap_answer()])
+        .model_turns("memory-consolidate", [consolidation_answer(SUMMARY)])
+        .start()
+        .unwrap();
+    let (home, work, _) = pass_home(&server, PIPELINE);
+    let path = home.path().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap().replace(
+        "[model_providers.mock]\n",
+        "[model_providers.mock]\nwire_api = \"chat\"\n",
+    );
+    std::fs::write(&path, config).unwrap();
+    let loaded = load(home.path(), work.path(), test_env(home.path()));
+    let report = codex_core::memories::pipeline::run_pass(&loaded.config, "the-new-session")
+        .await
+        .unwrap();
+    assert_eq!(report.failures, Vec::<String>::new());
+    assert_eq!(report.condensed.len(), 1);
+    assert_eq!(report.consolidation.unwrap().status, "succeeded");
+    let paths: Vec<String> = server
+        .model_requests()
+        .into_iter()
+        .map(|request| request.path)
+        .collect();
+    assert_eq!(paths, ["/v1/chat/completions", "/v1/chat/completions"]);
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("memories_v2/memory_summary.md")).unwrap(),
+        SUMMARY
+    );
+}
+
+#[tokio::test]
 async fn an_invalid_consolidation_keeps_the_previous_summary_and_says_why() {
     let server = ScriptedModelServer::options()
         .model_turns("memory-extract", [recap_answer()])
