@@ -4,7 +4,7 @@
 //! catalogue, provider profiles with their keys, the MCP servers of `config.toml`,
 //! memories (the summary, the user's notes),
 //! attachments going in and artifacts coming out, and the shared-workspace server
-//! (sign-in, workspaces). Front-ends reach the runtime only through this crate: it also
+//! (sign-in, workspaces, sessions shared and continued). Front-ends reach the runtime only through this crate: it also
 //! carries the runtime's command-line entry points ([`exec`], [`mcp`], the sandbox
 //! helper).
 //!
@@ -28,6 +28,8 @@ pub mod memory;
 pub mod providers;
 #[cfg(feature = "desktop")]
 pub mod shared;
+#[cfg(feature = "desktop")]
+pub mod sharing;
 
 #[cfg(feature = "desktop")]
 pub use artifacts::{
@@ -60,7 +62,7 @@ pub use codex_core::{ConfigError, Env, find_codex_home};
 
 /// `zspark exec`: one headless agent task.
 pub mod exec {
-    pub use codex_exec::{ExecArgs, Process, run};
+    pub use codex_exec::{ExecArgs, ExecCommand, Process, ResumeArgs, run};
 }
 
 /// `zspark mcp`: the MCP servers of `config.toml`.

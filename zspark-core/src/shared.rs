@@ -178,6 +178,11 @@ impl SharedClient {
         }
     }
 
+    /// The server's address, without a trailing `/`.
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
     fn signing_account(&self) -> Result<&Account, SharedError> {
         self.account.as_ref().ok_or(SharedError::NothingToSignIn)
     }
@@ -232,7 +237,10 @@ impl SharedClient {
         }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SharedError> {
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, SharedError> {
         let response = self.send(|http, url| http.get(url), path).await?;
         if !response.status().is_success() {
             return Err(refusal_of(response).await);
@@ -249,7 +257,7 @@ impl SharedClient {
 
     /// Sends a request with the user's credentials; a token the server refuses is
     /// refreshed once and the request sent again.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         build: impl Fn(&reqwest::Client, String) -> reqwest::RequestBuilder,
         path: &str,
@@ -294,7 +302,7 @@ impl SharedClient {
 }
 
 /// The server's refusal, in its own words where it gave them.
-async fn refusal_of(response: reqwest::Response) -> SharedError {
+pub(crate) async fn refusal_of(response: reqwest::Response) -> SharedError {
     let status = response.status();
     let said = response
         .json::<zspark_api::ErrorBody>()

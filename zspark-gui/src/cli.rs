@@ -29,6 +29,13 @@ pub enum Command {
     /// Sign in to a shared-workspace server's identity provider (Entra ID or OpenID).
     #[cfg(feature = "desktop")]
     Auth(crate::auth_command::AuthArgs),
+    /// Share a local session to a workspace and print its URL (`zspark exec resume
+    /// <URL>` continues it).
+    #[cfg(feature = "desktop")]
+    Share(zspark_core::sharing::commands::ShareArgs),
+    /// The sessions shared to a workspace.
+    #[cfg(feature = "desktop")]
+    Shared(zspark_core::sharing::commands::SharedArgs),
 }
 
 /// Arguments of `serve` in a build without the server.

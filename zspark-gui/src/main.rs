@@ -1,7 +1,8 @@
 //! The `zspark` command. With no subcommand it opens the desktop; `serve`, `exec` and
 //! `bridge` run the shared-workspace server, one headless agent task and the
 //! Responses-over-Chat proxy; `mcp` manages the MCP servers in config.toml; `auth`
-//! signs in to a server's identity provider.
+//! signs in to a server's identity provider; `share` and `shared` share sessions to a
+//! workspace and list them (`exec resume <URL>` continues one).
 
 #[cfg(feature = "desktop")]
 mod auth_command;
@@ -40,6 +41,26 @@ fn main() -> ExitCode {
         Some(Command::Bridge(args)) => bridge(args),
         #[cfg(feature = "desktop")]
         Some(Command::Auth(args)) => auth(args),
+        #[cfg(feature = "desktop")]
+        Some(Command::Share(args)) => sharing("share", |env| async move {
+            zspark_core::sharing::commands::run_share(
+                args,
+                env,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )
+            .await
+        }),
+        #[cfg(feature = "desktop")]
+        Some(Command::Shared(args)) => sharing("shared", |env| async move {
+            zspark_core::sharing::commands::run_shared(
+                args,
+                env,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )
+            .await
+        }),
     }
 }
 
@@ -79,7 +100,25 @@ fn exec(args: zspark_core::exec::ExecArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(feature = "desktop")]
+    return runtime.block_on(zspark_core::sharing::commands::run_exec(
+        args, process, report,
+    ));
+    #[cfg(not(feature = "desktop"))]
     runtime.block_on(zspark_core::exec::run(args, process))
+}
+
+/// Runs a sharing command with the process's environment.
+#[cfg(feature = "desktop")]
+fn sharing<F, Fut>(command: &str, run: F) -> ExitCode
+where
+    F: FnOnce(zspark_core::Env) -> Fut,
+    Fut: Future<Output = ExitCode>,
+{
+    let Some(runtime) = async_runtime(command) else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(run(std::env::vars().collect()))
 }
 
 fn mcp(args: zspark_core::mcp::McpArgs) -> ExitCode {

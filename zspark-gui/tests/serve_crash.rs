@@ -13,7 +13,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -229,30 +228,8 @@ fn a_killed_server_keeps_every_acknowledged_write_on_sqlite() {
 
 #[test]
 fn a_killed_server_keeps_every_acknowledged_write_on_postgres() {
-    let Some(admin) = std::env::var("ZSPARK_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        assert!(
-            std::env::var("ZSPARK_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "ZSPARK_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipping: set ZSPARK_TEST_POSTGRES_URL to run this on PostgreSQL");
+    let Some(database) = support::postgres_database("zspark_crash") else {
         return;
     };
-    let name = format!("zspark_crash_{}", uuid::Uuid::new_v4().simple());
-    let psql = |sql: &str| {
-        let status = Command::new("psql")
-            .args([&admin, "-q", "-c", sql])
-            .stdout(Stdio::null())
-            .status();
-        status.is_ok_and(|s| s.success())
-    };
-    assert!(
-        psql(&format!("CREATE DATABASE {name}")),
-        "psql can create a database"
-    );
-    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
-    run_crash_test(Some(&url));
-    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    run_crash_test(Some(database.url()));
 }

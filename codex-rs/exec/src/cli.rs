@@ -31,7 +31,8 @@ pub enum ExecCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct ResumeArgs {
-    /// The session id (or a unique prefix of it). With --last, omit it.
+    /// The session id (or a unique prefix of it), or its rollout file. With --last,
+    /// omit it.
     #[arg(required_unless_present = "last")]
     pub session_id: Option<String>,
 

@@ -278,6 +278,10 @@ fn session_to_resume(codex_home: &Path, resume: &ResumeArgs) -> Result<PathBuf, 
             });
     }
     let id = resume.session_id.as_deref().unwrap_or_default();
+    // A rollout file named by its path (a shared session's local copy, say).
+    if id.ends_with(".jsonl") && Path::new(id).is_file() {
+        return Ok(PathBuf::from(id));
+    }
     find_session_file(codex_home, id).ok_or_else(|| {
         format!(
             "no session with id `{id}` (or more than one starts with it); use --last or a longer id"

@@ -1,7 +1,7 @@
 //! What zspark-gui's tests and benchmarks share: the desktop harness (the real app on a
 //! temporary `CODEX_HOME`, scripted file dialogs, a launcher that records what it would
-//! open, helpers that wait for labels, stored sessions to open), and `zspark serve` run
-//! as a process of its own.
+//! open, helpers that wait for labels, stored sessions to open), `zspark serve` run
+//! as a process of its own, and a PostgreSQL database of a test's own.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -455,6 +455,11 @@ impl ServeProcess {
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(data, database_url, port)
+    }
+
+    /// As [`ServeProcess::start`], on `port` (a restart keeps the address clients know).
+    pub fn start_on(data: &Path, database_url: Option<&str>, port: u16) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_zspark"));
         command
             .args(["serve", "--dev", "--port", &port.to_string(), "--data-dir"])
@@ -497,4 +502,59 @@ pub fn blocking_http(timeout: Duration) -> reqwest::blocking::Client {
         .timeout(timeout)
         .build()
         .unwrap()
+}
+
+/// A database of its own on the PostgreSQL server `ZSPARK_TEST_POSTGRES_URL` names,
+/// dropped afterwards.
+pub struct PostgresDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+fn psql(admin: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .args([admin, "-q", "-c", sql])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A new database named from `prefix`, or `None` (saying why) when no PostgreSQL
+/// server is set; with `ZSPARK_REQUIRE_SERVICES=1` a missing one fails the test.
+#[allow(clippy::print_stderr, reason = "a skipped test says why")]
+pub fn postgres_database(prefix: &str) -> Option<PostgresDatabase> {
+    let Some(admin) = std::env::var("ZSPARK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        assert!(
+            std::env::var("ZSPARK_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "ZSPARK_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipping: set ZSPARK_TEST_POSTGRES_URL to run this on PostgreSQL");
+        return None;
+    };
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    assert!(
+        psql(&admin, &format!("CREATE DATABASE {name}")),
+        "psql can create a database"
+    );
+    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+    Some(PostgresDatabase { admin, name, url })
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
 }
