@@ -132,6 +132,20 @@ impl Api {
         id
     }
 
+    fn download(&self, workspace: &str, artifact: &str) -> Vec<u8> {
+        self.http
+            .get(format!(
+                "{}/v1/workspaces/{workspace}/artifacts/{artifact}",
+                self.base
+            ))
+            .header("x-domain-user", self.user)
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap()
+            .to_vec()
+    }
+
     /// The items of the session at `url`, in order.
     fn items(&self, url: &str) -> Vec<Value> {
         let path = url.strip_prefix(&self.base).unwrap();
@@ -156,6 +170,14 @@ fn user_turns(items: &[Value]) -> Vec<(String, String)> {
                     .to_string(),
             )
         })
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
         .collect()
 }
 
@@ -195,8 +217,9 @@ fn shared_url(stdout: &str, server: &ServeProcess, workspace: &str) -> String {
 fn share_and_continue(database_url: Option<&str>) {
     let model = ScriptedModelServer::options()
         .turns([
-            command_call("c1", "echo alice-was-here"),
+            command_call("c1", "echo alice-was-here > found.txt && cat found.txt"),
             Turn::text("alice found one file"),
+            command_call("c2", "echo from-bob > bob.txt"),
             Turn::text("bob carried on"),
         ])
         .start()
@@ -225,6 +248,18 @@ fn share_and_continue(database_url: Option<&str>) {
         &workspace,
     );
 
+    // The file alice's turn wrote went with the session.
+    let artifacts = alice_api.get(&format!("/v1/workspaces/{workspace}/artifacts"));
+    let session_id = url.rsplit('/').next().unwrap();
+    let found = &artifacts["items"][0];
+    assert_eq!(found["name"], "found.txt");
+    assert_eq!(found["session_id"], session_id);
+    assert_eq!(found["sha256"], sha256_hex(b"alice-was-here\n"));
+    assert_eq!(
+        alice_api.download(&workspace, found["id"].as_str().unwrap()),
+        b"alice-was-here\n"
+    );
+
     let continued = bob.ok(&["exec", "resume", &url, "what did alice find?"]);
     assert_eq!(continued, "bob carried on\n");
     let request = model.model_requests().last().unwrap().clone();
@@ -234,6 +269,26 @@ fn share_and_continue(database_url: Option<&str>) {
         input_has(&request, "function_call", "c1")
             && input_has(&request, "function_call_output", "c1"),
         "bob's model sees alice's call and its output"
+    );
+    assert!(
+        bob.work.path().join("bob.txt").is_file(),
+        "bob's turn ran in his folder"
+    );
+    let artifacts = alice_api.get(&format!("/v1/workspaces/{workspace}/artifacts"));
+    let names: Vec<(&str, &str)> = artifacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| {
+            (
+                artifact["name"].as_str().unwrap(),
+                artifact["created_by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        names.contains(&("bob.txt", "principal:bob")) && names.len() == 2,
+        "the file bob's turn wrote went too, once: {names:?}"
     );
     assert!(sent.contains("alice-was-here"));
     assert!(

@@ -9,6 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use codex_core::rollout::{find_session_file, list_sessions};
@@ -16,7 +17,9 @@ use codex_core::{Env, find_codex_home};
 use codex_exec::{ExecArgs, ExecCommand, Process};
 use zspark_auth::signin::SignInSettings;
 
-use super::{SharedLink, SharedSessionAddress, Uploaded, continue_here, share, upload};
+use super::{
+    SharedLink, SharedSessionAddress, Uploaded, continue_here, send_changed_files, share, upload,
+};
 use crate::providers::SecretBackend;
 use crate::shared::{SharedClient, SharedIdentity, SharedServer};
 
@@ -209,7 +212,7 @@ pub async fn run_exec<Out: Write, Err: Write>(
         return codex_exec::run(args, process).await;
     };
     let named = resume.session_id.clone().unwrap_or_default();
-    let link = match SharedSessionAddress::parse(&named) {
+    let shared = match SharedSessionAddress::parse(&named) {
         Some(address) => {
             let continued = async {
                 let client = connect(&address.server, &env).await?;
@@ -223,10 +226,12 @@ pub async fn run_exec<Out: Write, Err: Write>(
                         report(&format!("zspark exec: warning: {warning}"));
                     }
                     resume.session_id = Some(continuing.link.rollout_path.display().to_string());
-                    if resume.shared.cwd.is_none() {
-                        resume.shared.cwd = Some(process.cwd.clone());
-                    }
-                    Some(continuing.link)
+                    let folder = match &resume.shared.cwd {
+                        Some(dir) => process.cwd.join(dir),
+                        None => process.cwd.clone(),
+                    };
+                    resume.shared.cwd = Some(folder.clone());
+                    Some((continuing.link, folder))
                 }
                 Err(message) => {
                     report(&format!(
@@ -238,27 +243,42 @@ pub async fn run_exec<Out: Write, Err: Write>(
         }
         None => find_session_file(&codex_home, &named).and_then(|path| linked(&codex_home, &path)),
     };
+    let started = SystemTime::now();
     let code = codex_exec::run(args, process).await;
-    if let Some(mut link) = link {
-        send_after_turn(&mut link, &codex_home, &env, report).await;
+    if let Some((mut link, folder)) = shared {
+        send_after_turn(&mut link, &folder, started, &codex_home, &env, report).await;
     }
     code
 }
 
-/// The link of the session recorded at `rollout`, if it is shared.
-fn linked(codex_home: &Path, rollout: &Path) -> Option<SharedLink> {
+/// The link of the session recorded at `rollout`, if it is shared, and its folder.
+fn linked(codex_home: &Path, rollout: &Path) -> Option<(SharedLink, PathBuf)> {
     let first = std::fs::read_to_string(rollout).ok()?;
     let meta: serde_json::Value = serde_json::from_str(first.lines().next()?).ok()?;
     let id = meta.pointer("/payload/id")?.as_str()?;
-    SharedLink::load(codex_home, id).ok().flatten()
+    let folder = PathBuf::from(meta.pointer("/payload/cwd")?.as_str()?);
+    Some((SharedLink::load(codex_home, id).ok().flatten()?, folder))
 }
 
-async fn send_after_turn(link: &mut SharedLink, codex_home: &Path, env: &Env, report: fn(&str)) {
+/// Sends what a turn that began at `started` in `folder` added: its records, then the
+/// files it produced.
+async fn send_after_turn(
+    link: &mut SharedLink,
+    folder: &Path,
+    started: SystemTime,
+    codex_home: &Path,
+    env: &Env,
+    report: fn(&str),
+) {
     let sent = async {
         let client = connect(&link.server, env).await?;
-        upload(&client, codex_home, link)
+        let uploaded = upload(&client, codex_home, link)
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string())?;
+        send_changed_files(&client, codex_home, link, folder, started)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok::<_, String>(uploaded)
     };
     match sent.await {
         Ok(Uploaded::UpToDate { .. }) => {}

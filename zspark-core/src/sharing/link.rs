@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::SharedSessionAddress;
+use super::files::SentFile;
 
 /// A local session and its shared copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,9 @@ pub struct SharedLink {
     /// The server's item count after the last append or read: where the next append
     /// goes.
     pub server_seq: i64,
+    /// The files sent to the workspace's artifacts for this session.
+    #[serde(default)]
+    pub files: Vec<SentFile>,
 }
 
 impl SharedLink {
@@ -83,6 +87,7 @@ mod tests {
             rollout_path: home.path().join("rollout.jsonl"),
             uploaded_lines: 3,
             server_seq: 3,
+            files: Vec::new(),
         };
         link.save(home.path()).unwrap();
         assert_eq!(

@@ -2,15 +2,18 @@
 //! with it, and a teammate's session continued here with its whole conversation.
 //! `address` is the URL of a shared session, `link` what ties it to the local rollout
 //! (and so the queue of what is not sent yet), `api` the server calls, `sync` the
-//! moves between the two, `commands` the command line.
+//! moves between the two, `files` the files the session's turns produced (sent to
+//! the workspace's artifacts), `commands` the command line.
 
 mod address;
 mod api;
 pub mod commands;
+mod files;
 mod link;
 mod sync;
 
 pub use address::SharedSessionAddress;
 pub use api::AppendOutcome;
+pub use files::{SentFile, send_changed_files};
 pub use link::SharedLink;
 pub use sync::{Continuing, SharingError, Uploaded, continue_here, share, upload};

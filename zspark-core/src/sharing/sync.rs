@@ -5,9 +5,9 @@
 //! Uploading sends the lines past the link's cursor, in batches, each appended where
 //! the server session is expected to end; when a teammate appended first, the local
 //! lines are a turn that ran in parallel and become a fork of the session from the
-//! common point, so both turns are kept. Continuing reads every item into a local
-//! rollout the runtime resumes, and warns when the folder is not the session's
-//! checkout.
+//! common point, so both turns are kept. The files the session's turns produced go to
+//! the workspace's artifacts. Continuing reads every item into a local rollout the
+//! runtime resumes, and warns when the folder is not the session's checkout.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use serde_json::Value;
 use zspark_api::{CreateSession, Role};
 
 use super::api::AppendOutcome;
-use super::{SharedLink, SharedSessionAddress};
+use super::{SharedLink, SharedSessionAddress, send_changed_files};
 use crate::shared::{SharedClient, SharedError};
 
 /// Items sent in one append, at most.
@@ -248,10 +248,26 @@ pub async fn share(
         rollout_path: rollout.to_path_buf(),
         uploaded_lines: 0,
         server_seq: 0,
+        files: Vec::new(),
     };
     // Linked before the first byte goes: an upload cut short goes on from here.
     link.save(codex_home).map_err(disk(codex_home))?;
     let uploaded = upload(client, codex_home, &mut link).await?;
+    if let (Some(folder), Some(started)) = (
+        meta.get("cwd").and_then(Value::as_str),
+        meta.get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(|stamp| chrono::DateTime::parse_from_rfc3339(stamp).ok()),
+    ) {
+        send_changed_files(
+            client,
+            codex_home,
+            &mut link,
+            Path::new(folder),
+            started.into(),
+        )
+        .await?;
+    }
     Ok((link, uploaded))
 }
 
@@ -292,6 +308,7 @@ pub async fn continue_here(
     // A local copy from an earlier continuation is reused, once what it holds that
     // the server does not is sent (then the session is read again).
     let mut path = None;
+    let mut files = Vec::new();
     let mut sent_since = false;
     if let Some(mut earlier) = SharedLink::load(codex_home, &local_id).map_err(disk(codex_home))?
         && earlier.address() == *address
@@ -300,6 +317,7 @@ pub async fn continue_here(
         sent_since = uploaded != Uploaded::UpToDate { sent: 0 };
         if earlier.address() == *address {
             path = Some(earlier.rollout_path);
+            files = earlier.files;
         }
     }
     let path = path.unwrap_or_else(|| rollout_path(codex_home, chrono::Local::now(), &local_id));
@@ -319,6 +337,7 @@ pub async fn continue_here(
         rollout_path: path,
         uploaded_lines: u64::try_from(items.len()).unwrap_or(u64::MAX),
         server_seq,
+        files,
     };
     link.save(codex_home).map_err(disk(codex_home))?;
     let warnings = checkout_warnings(meta.get("git"), &git_info(folder).await);
