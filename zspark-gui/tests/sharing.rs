@@ -23,11 +23,13 @@ use codex_test_support::{RecordedRequest, Reply, ScriptedModelServer, Turn};
 use serde_json::{Value, json};
 use support::{ServeProcess, blocking_http};
 
-/// One person's machine: their `CODEX_HOME`, their checkout, their name on the server.
+/// One person's machine: their `CODEX_HOME`, their checkout, who they are to the server
+/// (the environment that says it).
 struct Person {
     name: &'static str,
     home: tempfile::TempDir,
     work: tempfile::TempDir,
+    identity: Vec<(String, String)>,
 }
 
 impl Person {
@@ -42,7 +44,13 @@ impl Person {
             ),
         )
         .unwrap();
-        Self { name, home, work }
+        let identity = vec![("ZSPARK_DEV_USER".to_string(), name.to_string())];
+        Self {
+            name,
+            home,
+            work,
+            identity,
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -52,7 +60,7 @@ impl Person {
             .current_dir(self.work.path())
             .env("CODEX_HOME", self.home.path())
             .env("HOME", self.home.path())
-            .env("ZSPARK_DEV_USER", self.name)
+            .envs(self.identity.iter().cloned())
             .env("MOCK_KEY", "sk-test")
             .stdin(Stdio::null());
         command
@@ -485,4 +493,139 @@ fn futures_wait(model: &ScriptedModelServer, count: usize) -> bool {
         .build()
         .unwrap()
         .block_on(model.wait_for_requests(count, Duration::from_secs(60)))
+}
+
+/// Signs `account` in through the stand-in browser.
+async fn sign_in(account: &zspark_auth::signin::Account) {
+    struct Browser(codex_test_support::oidc::TestBrowser);
+    impl zspark_auth::signin::OpenBrowser for Browser {
+        fn open(&self, url: &str) -> Result<(), zspark_auth::signin::BrowserError> {
+            self.0.open(url).map_err(zspark_auth::signin::BrowserError)
+        }
+    }
+    let (browser, mut requests) =
+        codex_test_support::oidc::TestBrowser::new(zspark_auth::http_client().unwrap());
+    let browser = Browser(browser);
+    let (signed_in, ()) = tokio::join!(
+        account.sign_in_with_browser(&browser),
+        browser.0.sign_in_when_asked(&mut requests)
+    );
+    signed_in.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_an_entra_shaped_sign_in_the_command_line_shares_and_continues() {
+    use codex_test_support::oidc::{API, DESKTOP, TENANT, api_scope, provider_dir, start_provider};
+    use zspark_auth::signin::{Account, OidcClient, SignInSettings, TokenStore};
+
+    let Some(dir) = provider_dir() else {
+        return;
+    };
+    let provider = start_provider(&dir, "alice-oid").await;
+    // `zspark auth login` keeps its tokens here; the stand-in browser signs alice in.
+    let tokens = tempfile::tempdir().unwrap();
+    let settings = SignInSettings {
+        authority: provider.issuer.clone(),
+        client_id: DESKTOP.to_string(),
+        api_scope: api_scope(),
+    };
+    let client = OidcClient::discover(settings).await.unwrap();
+    let account = Account::restore(
+        client,
+        TokenStore::new(&provider.issuer, DESKTOP, tokens.path()).file_only(),
+    )
+    .unwrap();
+    sign_in(&account).await;
+    let token = account.access_token().await.unwrap();
+
+    let model = ScriptedModelServer::options()
+        .turns([Turn::text("first answer"), Turn::text("second answer")])
+        .start()
+        .unwrap();
+    let issuer = provider.issuer.clone();
+    let tokens_dir = tokens.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let data = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = ServeProcess::start_with(
+            data.path(),
+            None,
+            port,
+            &[
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                API,
+                "--authority",
+                &issuer,
+            ],
+        );
+        let http = blocking_http(Duration::from_secs(10));
+        let workspace: Value = http
+            .post(format!("{}/v1/workspaces", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": "Signed in"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let workspace = workspace["id"].as_str().unwrap().to_string();
+        let signed_in = |person: &mut Person| {
+            person.identity = vec![
+                ("ZSPARK_SIGNIN_AUTHORITY".to_string(), issuer.clone()),
+                ("ZSPARK_SIGNIN_CLIENT_ID".to_string(), DESKTOP.to_string()),
+                ("ZSPARK_SIGNIN_SCOPE".to_string(), api_scope()),
+                (
+                    "ZSPARK_SIGNIN_DIR".to_string(),
+                    tokens_dir.display().to_string(),
+                ),
+            ];
+        };
+        // alice on her desktop machine, then on another one.
+        let (mut desk, mut laptop) = (Person::new("alice", &model), Person::new("alice", &model));
+        signed_in(&mut desk);
+        signed_in(&mut laptop);
+        desk.ok(&["exec", "first question"]);
+        let url = desk.ok(&[
+            "share",
+            "--last",
+            "--server",
+            &server.base,
+            "--workspace",
+            &workspace,
+        ]);
+        let url = shared_url(&url, &server, &workspace);
+        assert_eq!(
+            laptop.ok(&["exec", "resume", &url, "second question"]),
+            "second answer\n"
+        );
+        let request = model.model_requests().last().unwrap().clone();
+        assert!(request.body["input"].to_string().contains("first answer"));
+        let items: Value = http
+            .get(format!("{url}/items"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let authors: Vec<&str> = items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|item| item["author"].as_str())
+            .collect();
+        assert!(
+            authors
+                .iter()
+                .all(|author| *author == format!("tenant:{TENANT}:oid:alice-oid")),
+            "every item is alice's, by her Entra principal: {authors:?}"
+        );
+        assert_eq!(user_turns(items["items"].as_array().unwrap()).len(), 2);
+    })
+    .await
+    .unwrap();
 }

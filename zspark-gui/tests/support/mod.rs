@@ -460,9 +460,22 @@ impl ServeProcess {
 
     /// As [`ServeProcess::start`], on `port` (a restart keeps the address clients know).
     pub fn start_on(data: &Path, database_url: Option<&str>, port: u16) -> Self {
+        Self::start_with(data, database_url, port, &["--dev"])
+    }
+
+    /// As [`ServeProcess::start_on`], with `identity` options (`--dev`, or an identity
+    /// provider's) instead of `--dev`.
+    pub fn start_with(
+        data: &Path,
+        database_url: Option<&str>,
+        port: u16,
+        identity: &[&str],
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_zspark"));
         command
-            .args(["serve", "--dev", "--port", &port.to_string(), "--data-dir"])
+            .arg("serve")
+            .args(identity)
+            .args(["--port", &port.to_string(), "--data-dir"])
             .arg(data)
             .args(["--rate-limit-max", "1000000"])
             .stdout(Stdio::null())
