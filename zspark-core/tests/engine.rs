@@ -12,6 +12,8 @@
     reason = "a failed unwrap is a failed test"
 )]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use codex_protocol::{EventMsg, InputItem, Op, TurnOverrides, WireApi};
 use codex_test_support::{Reply, ScriptedModelServer, Turn};
+use support::start_server;
 use zspark_auth::signin::{BrowserError, OpenBrowser, SignInSettings, SystemBrowser};
 use zspark_core::{
     ArtifactKind, AttachmentKind, Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand,
@@ -527,49 +530,6 @@ fn attachments_and_skills_are_prepared_by_the_engine() {
     assert!(names.contains(&"slides"), "{names:?}");
     assert_eq!(catalog.errors.len(), 1, "{:?}", catalog.errors);
     assert!(catalog.errors[0].path.ends_with("broken/SKILL.md"));
-}
-
-/// `zspark serve` in this process on a loopback port, with `args` (development
-/// identities unless they configure a sign-in).
-struct Server {
-    base: String,
-    _runtime: tokio::runtime::Runtime,
-    _data: tempfile::TempDir,
-}
-
-#[derive(clap::Parser)]
-struct ServeCli {
-    #[command(flatten)]
-    serve: zspark_server::ServeArgs,
-}
-
-fn start_server(args: &[&str]) -> Server {
-    let data = tempfile::tempdir().unwrap();
-    let data_dir = data.path().display().to_string();
-    let mut all = vec!["serve", "--data-dir", &data_dir];
-    if !args.contains(&"--authority") {
-        all.push("--dev");
-    }
-    all.extend(args);
-    let cli: ServeCli = clap::Parser::try_parse_from(all).unwrap();
-    let config = zspark_server::ServerConfig::from_args(&cli.serve).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let base = runtime.block_on(async {
-        let state = zspark_server::open(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(zspark_server::serve_on(
-            listener,
-            state,
-            std::future::pending(),
-        ));
-        base
-    });
-    Server {
-        base,
-        _runtime: runtime,
-        _data: data,
-    }
 }
 
 fn shared_status(engine: &mut Engine, command: SharedCommand) -> SharedStatus {

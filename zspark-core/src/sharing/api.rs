@@ -117,6 +117,23 @@ impl SharedClient {
         }
     }
 
+    /// Up to `limit` items of a session with a sequence number above `after`.
+    pub async fn items_after(
+        &self,
+        workspace_id: &str,
+        session_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Item>, SharedError> {
+        let limit = limit.clamp(1, zspark_api::rules::ITEMS_LIMIT_MAX as usize);
+        let page: ItemPage = self
+            .get(&format!(
+                "/v1/workspaces/{workspace_id}/sessions/{session_id}/items?after={after}&limit={limit}"
+            ))
+            .await?;
+        Ok(page.items)
+    }
+
     /// Appends `items` where the session has `expected_seq` items.
     pub async fn append(
         &self,

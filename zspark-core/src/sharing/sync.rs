@@ -68,10 +68,13 @@ pub enum Uploaded {
     },
 }
 
-/// The complete lines of `path` from line `from` on, as records, and the number of
-/// lines they took (a last line not yet ended waits; a line that is not JSON is
-/// passed over).
-fn lines_from(path: &Path, from: u64) -> Result<(Vec<Value>, u64), SharingError> {
+/// A record of the rollout and the number of lines up to and including it.
+type Line = (u64, Value);
+
+/// The complete lines of `path` after its first `from`, as records each with its line
+/// number, and the number of lines read in all (a last line not yet ended waits; a
+/// line that is not JSON is passed over).
+fn lines_from(path: &Path, from: u64) -> Result<(Vec<Line>, u64), SharingError> {
     let text = std::fs::read(path).map_err(disk(path))?;
     let mut records = Vec::new();
     let mut taken = 0;
@@ -90,48 +93,55 @@ fn lines_from(path: &Path, from: u64) -> Result<(Vec<Value>, u64), SharingError>
         if let Ok(record) = serde_json::from_slice::<Value>(line)
             && record.get("type").and_then(Value::as_str).is_some()
         {
-            records.push(record);
+            records.push((taken, record));
         }
     }
-    Ok((records, taken.saturating_sub(from)))
+    Ok((records, taken.max(from)))
 }
 
-/// Sends the lines of the link's rollout the server does not hold yet.
+/// Sends the lines of the link's rollout the server does not hold yet. Progress is
+/// kept after each batch, so an upload cut short goes on where it stopped.
 pub async fn upload(
     client: &SharedClient,
     codex_home: &Path,
     link: &mut SharedLink,
 ) -> Result<Uploaded, SharingError> {
-    let (records, taken) = lines_from(&link.rollout_path, link.uploaded_lines)?;
+    let (records, read_to) = lines_from(&link.rollout_path, link.uploaded_lines)?;
     let mut sent = 0;
     let mut forked = None;
     let mut pending = records.as_slice();
     while !pending.is_empty() {
         let batch = batch_of(pending);
+        let items: Vec<Value> = batch.iter().map(|(_, record)| record.clone()).collect();
         let outcome = client
-            .append(
-                &link.workspace_id,
-                &link.session_id,
-                link.server_seq,
-                batch.to_vec(),
-            )
+            .append(&link.workspace_id, &link.session_id, link.server_seq, items)
             .await?;
-        match outcome {
+        let done = match outcome {
             AppendOutcome::Appended(appended) => {
                 link.server_seq = appended.next_seq;
                 sent += batch.len();
-                pending = &pending[batch.len()..];
+                batch.len()
             }
             AppendOutcome::Stale => {
-                let fork = fork_for_parallel_turn(client, link).await?;
-                link.session_id = fork.id;
-                link.server_seq = fork.item_count;
-                link.save(codex_home).map_err(disk(codex_home))?;
-                forked = Some(link.address());
+                // Our own append may have landed before its answer was lost.
+                let landed = already_there(client, link, batch).await?;
+                if landed == 0 {
+                    let fork = fork_for_parallel_turn(client, link).await?;
+                    link.session_id = fork.id;
+                    link.server_seq = fork.item_count;
+                    forked = Some(link.address());
+                }
+                link.server_seq += i64::try_from(landed).unwrap_or(i64::MAX);
+                landed
             }
+        };
+        if let Some((line, _)) = done.checked_sub(1).and_then(|last| batch.get(last)) {
+            link.uploaded_lines = *line;
         }
+        link.save(codex_home).map_err(disk(codex_home))?;
+        pending = &pending[done..];
     }
-    link.uploaded_lines += taken;
+    link.uploaded_lines = read_to;
     link.save(codex_home).map_err(disk(codex_home))?;
     Ok(match forked {
         Some(fork) => Uploaded::Forked { fork, sent },
@@ -139,11 +149,33 @@ pub async fn upload(
     })
 }
 
+/// How many of `batch` the server holds already, right where the link expected to
+/// append them (an append whose answer never came).
+async fn already_there(
+    client: &SharedClient,
+    link: &SharedLink,
+    batch: &[Line],
+) -> Result<usize, SharingError> {
+    let page = client
+        .items_after(
+            &link.workspace_id,
+            &link.session_id,
+            link.server_seq - 1,
+            batch.len(),
+        )
+        .await?;
+    Ok(page
+        .iter()
+        .zip(batch)
+        .take_while(|(item, (_, record))| item.payload == *record)
+        .count())
+}
+
 /// The first records of `pending` that fit one append.
-fn batch_of(pending: &[Value]) -> &[Value] {
+fn batch_of(pending: &[Line]) -> &[Line] {
     let mut bytes = 0;
     let mut count = 0;
-    for record in pending.iter().take(BATCH_ITEMS) {
+    for (_, record) in pending.iter().take(BATCH_ITEMS) {
         bytes += record.to_string().len();
         if count > 0 && bytes > BATCH_BYTES {
             break;
@@ -407,11 +439,14 @@ mod tests {
             "{\"type\":\"session_meta\"}\nnot json\n{\"type\":\"event_msg\"}\n{\"type\":\"resp",
         )
         .unwrap();
-        let (records, taken) = lines_from(&path, 0).unwrap();
+        let (records, read_to) = lines_from(&path, 0).unwrap();
         assert_eq!(records.len(), 2);
-        assert_eq!(taken, 3, "the unfinished last line waits");
-        let (records, taken) = lines_from(&path, 2).unwrap();
-        assert_eq!((records, taken), (vec![json!({"type": "event_msg"})], 1));
+        assert_eq!(read_to, 3, "the unfinished last line waits");
+        let (records, read_to) = lines_from(&path, 2).unwrap();
+        assert_eq!(
+            (records, read_to),
+            (vec![(3, json!({"type": "event_msg"}))], 3)
+        );
     }
 
     #[test]
@@ -430,10 +465,10 @@ mod tests {
 
     #[test]
     fn a_batch_stops_before_the_byte_limit_but_holds_at_least_one() {
-        let big = json!({"type": "x", "text": "a".repeat(BATCH_BYTES)});
+        let big = (1, json!({"type": "x", "text": "a".repeat(BATCH_BYTES)}));
         let records = vec![big.clone(), big];
         assert_eq!(batch_of(&records).len(), 1);
-        let small = vec![json!({"type": "x"}); BATCH_ITEMS + 5];
+        let small = vec![(1, json!({"type": "x"})); BATCH_ITEMS + 5];
         assert_eq!(batch_of(&small).len(), BATCH_ITEMS);
     }
 }
