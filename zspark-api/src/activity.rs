@@ -9,12 +9,15 @@ pub struct Activity {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::uuid))]
     pub id: String,
     pub actor: String,
+    /// The actor's name, as their sign-in gave it.
+    #[serde(default)]
+    pub actor_name: Option<String>,
     /// `created`, `renamed`, `deleted`, `forked`, `appended`, `added`, `removed`, ...
     pub verb: String,
     /// `workspace`, `member`, `session` or `artifact`.
     pub object_type: String,
     pub object_id: Option<String>,
-    /// One readable sentence.
+    /// One readable sentence (people in it named as they were then).
     pub summary: String,
     pub at: String,
 }

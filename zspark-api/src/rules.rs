@@ -139,6 +139,18 @@ pub static PRINCIPAL_KEY: TextRule = TextRule {
     regex: LazyLock::new(|| compile(PRINCIPAL_KEY_PATTERN)),
 };
 
+const INVITEE_PATTERN: &str = concat!("^[^", control!(), space!(), "]+$");
+
+/// Whom an owner invites: a principal key, or the e-mail/UPN (a development server's
+/// user name) of someone who has signed in to the server; 1 to 320 characters, no
+/// white space or control characters.
+pub static INVITEE: TextRule = TextRule {
+    min_chars: 1,
+    max_chars: 320,
+    pattern: INVITEE_PATTERN,
+    regex: LazyLock::new(|| compile(INVITEE_PATTERN)),
+};
+
 const SHA256_PATTERN: &str = "^[0-9a-fA-F]{64}$";
 
 /// A SHA-256 digest in hexadecimal (the `x-content-sha256` upload header).
@@ -238,6 +250,13 @@ pub mod schema {
         text(
             &super::PRINCIPAL_KEY,
             "A principal key: tenant:<tenant-id>:oid:<object-id>, principal:<name>, group:<group-id> or oid:<object-id>.",
+        )
+    }
+
+    pub fn invitee() -> ObjectBuilder {
+        text(
+            &super::INVITEE,
+            "A principal key (tenant:<tenant-id>:oid:<object-id>, principal:<name>, group:<group-id> or oid:<object-id>), or the e-mail/UPN of someone who has signed in to the server.",
         )
     }
 

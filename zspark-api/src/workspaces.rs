@@ -75,6 +75,9 @@ pub struct RenameWorkspace {
 pub struct Member {
     /// The principal key: `tenant:<tid>:oid:<oid>`, `principal:<name>` or `group:<id>`.
     pub principal: String,
+    /// Their name, as their sign-in gave it, once they have signed in to the server.
+    #[serde(default)]
+    pub display_name: Option<String>,
     pub role: Role,
     pub added_by: String,
     pub added_at: String,
@@ -84,7 +87,8 @@ pub struct Member {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteMember {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::principal_key))]
+    /// A principal key, or the e-mail/UPN of someone who has signed in to the server.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::rules::schema::invitee))]
     pub principal: String,
     pub role: Role,
 }

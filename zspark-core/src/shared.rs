@@ -255,6 +255,26 @@ impl SharedClient {
             })
     }
 
+    /// The header that proves who the user is: a bearer token (refreshed when it is
+    /// about to expire) or a development server's user name.
+    pub(crate) async fn credential(&self) -> Result<(&'static str, String), SharedError> {
+        match &self.account {
+            Some(account) => {
+                let token = account
+                    .access_token()
+                    .await
+                    .map_err(SharedError::SignedOut)?;
+                Ok(("authorization", format!("Bearer {token}")))
+            }
+            None => match &self.server.identity {
+                SharedIdentity::Development { user } => {
+                    Ok(("x-domain-user", user.trim().to_string()))
+                }
+                SharedIdentity::SignIn(_) => Err(SharedError::NoSignIn),
+            },
+        }
+    }
+
     /// Sends a request with the user's credentials; a token the server refuses is
     /// refreshed once and the request sent again.
     pub(crate) async fn send(

@@ -546,11 +546,7 @@ async fn with_an_entra_shaped_sign_in_the_command_line_shares_and_continues() {
     let tokens_dir = tokens.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let data = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let server = ServeProcess::start_with(
             data.path(),
             None,

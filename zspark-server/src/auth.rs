@@ -70,6 +70,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .limiter
             .check(&principal.key)
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+        state.people.saw(&state.db, &principal).await;
         Ok(Self(principal))
     }
 }

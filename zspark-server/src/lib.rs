@@ -15,6 +15,7 @@ mod db;
 mod error;
 mod extract;
 mod openapi;
+mod people;
 mod ratelimit;
 mod request_id;
 mod routes;
@@ -42,6 +43,7 @@ pub use state::AppState;
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::people::People;
 use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
 use crate::storage::ArtifactStore;
@@ -122,6 +124,7 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
             limiter,
             identity,
             tickets: TicketStore::default(),
+            people: People::default(),
         }),
     })
 }

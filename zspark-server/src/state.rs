@@ -6,6 +6,7 @@ use zspark_auth::TokenValidator;
 
 use crate::config::ServerConfig;
 use crate::db::Db;
+use crate::people::People;
 use crate::ratelimit::RateLimiter;
 use crate::storage::ArtifactStore;
 use crate::tickets::TicketStore;
@@ -32,6 +33,8 @@ pub struct Inner {
     pub identity: Identity,
     /// Tickets for WebSocket upgrades.
     pub tickets: TicketStore,
+    /// The names sign-ins give people.
+    pub people: People,
 }
 
 impl std::ops::Deref for AppState {

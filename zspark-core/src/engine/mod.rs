@@ -12,12 +12,17 @@
 //! - [`mcp`]: the MCP servers of `config.toml`, off the run loop.
 //! - [`memory`]: the Memory panel's reads and changes, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
+//! - [`workspace`]: a workspace page: its sessions, members, activity and artifacts,
+//!   followed live; a teammate's session read from the server.
+//! - [`uploads`]: sharing a session, continuing one here, keeping linked ones in step.
 
 mod files;
 mod forward;
 mod mcp;
 mod memory;
 mod shared;
+mod uploads;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +41,8 @@ use forward::{Forwarder, TurnClock};
 pub use mcp::McpCommand;
 pub use memory::MemoryCommand;
 pub use shared::SharedCommand;
+pub use uploads::{SessionShareCommand, SyncReport, SyncState};
+pub use workspace::{SharedSessionRead, WorkspaceCommand, WorkspaceView};
 
 use crate::artifacts::{Artifact, Launcher};
 use crate::attachments::Attachment;
@@ -141,6 +148,10 @@ pub enum EngineCommand {
     File(FileCommand),
     /// The shared-workspace server.
     Shared(SharedCommand),
+    /// A workspace page: its contents, its live feed, members and artifacts.
+    Workspace(WorkspaceCommand),
+    /// Sharing a session, continuing one, keeping linked ones in step.
+    ShareSession(SessionShareCommand),
     /// The MCP servers of `config.toml`; answered by [`EngineEvent::McpServers`].
     Mcp(McpCommand),
     /// Memories; answered by [`EngineEvent::Memory`].
@@ -217,6 +228,31 @@ pub enum EngineEvent {
     },
     /// The shared-workspace server's status: who is signed in, the workspaces.
     Shared(SharedStatus),
+    /// A workspace, read (again: after each change and each burst of live activity).
+    Workspace(Box<WorkspaceView>),
+    /// Workspace `workspace_id` could not be read, or the user lost access to it.
+    WorkspaceProblem {
+        workspace_id: String,
+        message: String,
+    },
+    /// Something just happened in a workspace whose page is open.
+    WorkspaceActivity {
+        workspace_id: String,
+        entry: zspark_api::Activity,
+    },
+    /// A shared session read from the server.
+    SharedSessionRead(Box<SharedSessionRead>),
+    /// Where a linked session stands with the server.
+    SharedSync(SyncReport),
+    /// A shared session was read into the local rollout `rollout_path`: open it in
+    /// `folder` to continue. `warnings` say where the folder is not the session's
+    /// checkout.
+    ContinueReady {
+        address: crate::sharing::SharedSessionAddress,
+        rollout_path: PathBuf,
+        folder: PathBuf,
+        warnings: Vec<String>,
+    },
     /// A device-code sign-in waits for the user to enter `code` at `address`.
     SignInCode {
         code: String,
@@ -522,6 +558,12 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
             EngineCommand::File(work) => files::spawn(work, &setup, &outbox),
             EngineCommand::Shared(command) => {
                 shared::spawn(command, &connection, &setup, &outbox);
+            }
+            EngineCommand::Workspace(command) => {
+                shared::spawn_workspace(command, &connection, &outbox);
+            }
+            EngineCommand::ShareSession(command) => {
+                shared::spawn_share(command, &connection, &setup, &outbox);
             }
             EngineCommand::Mcp(command) => mcp::spawn(command, &setup, &outbox),
             EngineCommand::Memory(command) => memory::spawn(command, &setup, &outbox),

@@ -1,11 +1,15 @@
 //! The engine's shared-workspace commands: connecting to a server, signing in and
 //! out, listing and creating workspaces. Each runs as a task of its own (a browser
-//! sign-in can take minutes) and answers with [`EngineEvent::Shared`].
+//! sign-in can take minutes) and answers with [`EngineEvent::Shared`]. The connection
+//! is shared with the workspace pages ([`super::workspace`]) and the shared sessions'
+//! senders ([`super::uploads`]), which a new connection stops.
 
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use super::uploads::{self, Senders, SessionShareCommand};
+use super::workspace::{self, Followed, WorkspaceCommand};
 use super::{EngineEvent, EngineSetup, Outbox};
 use crate::shared::{SharedClient, SharedServer, SharedStatus};
 
@@ -31,7 +35,60 @@ pub enum SharedCommand {
 
 /// The current connection, shared with the tasks that use it.
 #[derive(Clone, Default)]
-pub(super) struct Connection(Arc<Mutex<Option<Arc<SharedClient>>>>);
+pub(super) struct Connection {
+    client: Arc<Mutex<Option<Arc<SharedClient>>>>,
+    followed: Arc<Followed>,
+    senders: Arc<Senders>,
+}
+
+impl Connection {
+    /// Replaces the client; what used the old one stops.
+    async fn set(&self, client: Option<Arc<SharedClient>>) {
+        self.followed.replace(None);
+        self.senders.stop_all();
+        *self.client.lock().await = client;
+    }
+}
+
+const NO_SERVER: &str = "No server is set up: add one in Settings > Shared workspaces.";
+
+/// Carries out a workspace page's `command`, or says there is no server.
+pub(super) fn spawn_workspace(command: WorkspaceCommand, connection: &Connection, outbox: &Outbox) {
+    let connection = connection.clone();
+    let outbox = outbox.clone();
+    tokio::spawn(async move {
+        match connection.client.lock().await.clone() {
+            Some(client) => workspace::spawn(command, client, &connection.followed, &outbox),
+            None => {
+                outbox
+                    .send(EngineEvent::Problem(NO_SERVER.to_string()))
+                    .await
+            }
+        }
+    });
+}
+
+/// Carries out a shared session's `command`, or says there is no server.
+pub(super) fn spawn_share(
+    command: SessionShareCommand,
+    connection: &Connection,
+    setup: &EngineSetup,
+    outbox: &Outbox,
+) {
+    let (connection, setup, outbox) = (connection.clone(), setup.clone(), outbox.clone());
+    tokio::spawn(async move {
+        match connection.client.lock().await.clone() {
+            Some(client) => uploads::spawn(command, client, &connection.senders, &setup, &outbox),
+            // A change while not connected is sent once connected.
+            None if matches!(command, SessionShareCommand::Changed { .. }) => {}
+            None => {
+                outbox
+                    .send(EngineEvent::Problem(NO_SERVER.to_string()))
+                    .await
+            }
+        }
+    });
+}
 
 /// Carries out `command` in a task of its own.
 pub(super) fn spawn(
@@ -62,11 +119,12 @@ async fn carry_out(
             match SharedClient::connect(server, &token_dir, setup.secrets).await {
                 Ok(client) => {
                     let client = Arc::new(client);
-                    *connection.0.lock().await = Some(client.clone());
+                    connection.set(Some(client.clone())).await;
+                    connection.senders.resume_waiting(&client, setup, outbox);
                     client
                 }
                 Err(problem) => {
-                    *connection.0.lock().await = None;
+                    connection.set(None).await;
                     return SharedStatus {
                         server: url,
                         problem: Some(problem.to_string()),
@@ -76,15 +134,13 @@ async fn carry_out(
             }
         }
         SharedCommand::Disconnect => {
-            *connection.0.lock().await = None;
+            connection.set(None).await;
             return SharedStatus::default();
         }
         other => {
-            let Some(client) = connection.0.lock().await.clone() else {
+            let Some(client) = connection.client.lock().await.clone() else {
                 return SharedStatus {
-                    problem: Some(
-                        "No server is set up: add one in Settings > Shared workspaces.".to_string(),
-                    ),
+                    problem: Some(NO_SERVER.to_string()),
                     ..SharedStatus::default()
                 };
             };

@@ -58,6 +58,28 @@ impl SharedLink {
         }
     }
 
+    /// Every link kept in `codex_home` (a file that cannot be read is passed over).
+    pub fn all(codex_home: &Path) -> Vec<Self> {
+        let Ok(entries) = std::fs::read_dir(codex_home.join("zspark-shared")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "json"))
+            .filter_map(|entry| serde_json::from_slice(&std::fs::read(entry.path()).ok()?).ok())
+            .collect()
+    }
+
+    /// How many lines of the rollout the server does not hold yet.
+    pub fn pending_lines(&self) -> u64 {
+        let lines = std::fs::read(&self.rollout_path)
+            .map(|text| text.iter().filter(|byte| **byte == b'\n').count())
+            .unwrap_or(0);
+        u64::try_from(lines)
+            .unwrap_or(u64::MAX)
+            .saturating_sub(self.uploaded_lines)
+    }
+
     /// Writes the link (a whole new file renamed over the old one).
     pub fn save(&self, codex_home: &Path) -> io::Result<()> {
         let path = Self::file(codex_home, &self.local_session_id);

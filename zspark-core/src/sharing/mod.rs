@@ -3,17 +3,21 @@
 //! `address` is the URL of a shared session, `link` what ties it to the local rollout
 //! (and so the queue of what is not sent yet), `api` the server calls, `sync` the
 //! moves between the two, `files` the files the session's turns produced (sent to
-//! the workspace's artifacts), `commands` the command line.
+//! the workspace's artifacts), `workspace` a workspace's members, activity and
+//! artifacts, `live` its live activity feed, `commands` the command line.
 
 mod address;
 mod api;
 pub mod commands;
 mod files;
 mod link;
+mod live;
 mod sync;
+mod workspace;
 
 pub use address::SharedSessionAddress;
 pub use api::AppendOutcome;
 pub use files::{SentFile, send_changed_files};
 pub use link::SharedLink;
+pub use live::FeedEnd;
 pub use sync::{Continuing, SharingError, Uploaded, continue_here, share, upload};

@@ -46,6 +46,10 @@ pub enum SharingError {
     ReadOnly,
     #[error("{0} holds no session to continue (it does not start with a session record)")]
     NotContinuable(String),
+    #[error(
+        "the download of {name} did not match the checksum the server holds, so it was not saved; try again"
+    )]
+    ChecksumMismatch { name: String },
 }
 
 fn disk(path: &Path) -> impl FnOnce(io::Error) -> SharingError + '_ {

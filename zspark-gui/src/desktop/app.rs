@@ -32,6 +32,8 @@ pub struct DesktopApp {
     pub model: Model,
     pub panels: Panels,
     commands: Commands,
+    /// The window's context, for what events ask of the window itself.
+    pub(super) ctx: egui::Context,
 }
 
 impl DesktopApp {
@@ -50,6 +52,7 @@ impl DesktopApp {
             model: Model::new(setup.prefs, home),
             panels: Panels::default(),
             commands: Commands::default(),
+            ctx: ctx.clone(),
         };
         app.send(EngineCommand::RefreshSessions);
         app.send(EngineCommand::LoadProviders);

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
+use zspark_api::{Artifact, Role};
+use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{McpCommand, MemoryCommand, ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
@@ -134,6 +136,27 @@ pub enum SharedCommand {
     SignOut,
     Refresh,
     CreateWorkspace(String),
+    /// Show workspace `id`'s page (and follow it live).
+    OpenWorkspace(String),
+    /// Show a shared session, read from the server.
+    ReadSession(SharedSessionAddress),
+    /// Share the shown local session to workspace `id`.
+    ShareShown(String),
+    /// Ask for a folder, then continue the shared session shown in it.
+    ContinueShown,
+    /// Changes to the open workspace's members (owners).
+    Invite {
+        principal: String,
+        role: Role,
+    },
+    ChangeRole {
+        principal: String,
+        role: Role,
+    },
+    RemoveMember(String),
+    /// Ask where to save a workspace file, then download it there.
+    Download(Artifact),
+    DeleteArtifact(String),
 }
 
 /// The window itself.

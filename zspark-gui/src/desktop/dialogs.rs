@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
+use zspark_api::Artifact;
+use zspark_core::sharing::SharedSessionAddress;
+
 /// A dialog "cancelled" sooner than this never showed: no person answers that fast.
 const TOO_QUICK_TO_BE_A_PERSON: Duration = Duration::from_millis(250);
 
@@ -17,6 +20,8 @@ pub trait FileDialogs: Send + Sync {
     fn pick_files(&self, start_in: &Path) -> Vec<PathBuf>;
     /// Where to save a copy of a file called `file_name`, or `None` when cancelled.
     fn save_file(&self, start_in: &Path, file_name: &str) -> Option<PathBuf>;
+    /// A folder to work in, or `None` when cancelled.
+    fn pick_folder(&self, start_in: &Path) -> Option<PathBuf>;
 }
 
 /// The system's dialogs (the XDG desktop portal on Linux, which needs a portal
@@ -44,6 +49,14 @@ impl FileDialogs for NativeDialogs {
             .save_file();
         pollster::block_on(chosen).map(|handle| handle.path().to_path_buf())
     }
+
+    fn pick_folder(&self, start_in: &Path) -> Option<PathBuf> {
+        let chosen = rfd::AsyncFileDialog::new()
+            .set_title("Continue in which folder? (your checkout of the session's project)")
+            .set_directory(start_in)
+            .pick_folder();
+        pollster::block_on(chosen).map(|handle| handle.path().to_path_buf())
+    }
 }
 
 /// What a dialog answered.
@@ -56,6 +69,16 @@ pub enum DialogAnswer {
         artifact: PathBuf,
         destination: Option<PathBuf>,
     },
+    /// The folder to continue shared session `address` in (`None` when cancelled).
+    ContinueIn {
+        address: SharedSessionAddress,
+        folder: Option<PathBuf>,
+    },
+    /// Where to download workspace file `artifact` to (`None` when cancelled).
+    DownloadTo {
+        artifact: Box<Artifact>,
+        destination: Option<PathBuf>,
+    },
     /// The system has no file dialog to show (on Linux: no XDG desktop portal).
     Unavailable,
 }
@@ -65,6 +88,8 @@ impl DialogAnswer {
         match self {
             Self::Attach(files) => files.is_empty(),
             Self::SaveTo { destination, .. } => destination.is_none(),
+            Self::ContinueIn { folder, .. } => folder.is_none(),
+            Self::DownloadTo { destination, .. } => destination.is_none(),
             Self::Unavailable => false,
         }
     }
@@ -109,6 +134,27 @@ impl DialogRunner {
                 artifact,
                 destination,
             }
+        });
+    }
+
+    /// Asks for the folder to continue shared session `address` in.
+    pub fn pick_folder(
+        &mut self,
+        ctx: &egui::Context,
+        address: SharedSessionAddress,
+        start_in: PathBuf,
+    ) {
+        self.run(ctx, move |dialogs| DialogAnswer::ContinueIn {
+            folder: dialogs.pick_folder(&start_in),
+            address,
+        });
+    }
+
+    /// Asks where to download workspace file `artifact` to.
+    pub fn download_to(&mut self, ctx: &egui::Context, artifact: Artifact, start_in: PathBuf) {
+        self.run(ctx, move |dialogs| DialogAnswer::DownloadTo {
+            destination: dialogs.save_file(&start_in, &artifact.name),
+            artifact: Box::new(artifact),
         });
     }
 

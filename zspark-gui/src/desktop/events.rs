@@ -1,14 +1,22 @@
 //! What the engine and the file dialogs report, folded into the model: sessions
 //! opening, failing and ending, each session's runtime events (whichever session is
 //! shown; one not shown gets an unread mark), the files its turns produced, prepared
-//! attachments, providers, skills and the shared-workspace server.
+//! attachments, providers, skills and the shared-workspace server: workspace pages and
+//! their live activity, shared sessions read, linked sessions' upload state (each
+//! linked session is nudged to send when its runtime records something), and a
+//! continued session opened in the folder the user picked.
 
+use codex_protocol::EventMsg;
+use zspark_api::Activity;
 use zspark_auth::signin::SecretLocation;
-use zspark_core::{EngineCommand, EngineEvent, FileCommand, SessionKey};
+use zspark_core::{
+    EngineCommand, EngineEvent, FileCommand, SessionKey, SessionShareCommand, SessionStart,
+    WorkspaceCommand,
+};
 
 use super::app::DesktopApp;
 use super::dialogs::DialogAnswer;
-use super::model::{SkillList, Tone};
+use super::model::{ReadSession, SharedPage, SkillList, Tone};
 use super::session::{SessionView, shows_something};
 
 /// Attachments one message may carry.
@@ -82,8 +90,25 @@ impl DesktopApp {
                 if !shown && noteworthy {
                     view.unread = true;
                 }
+                let recorded = changes_the_record(&event.msg);
+                let session_id = view
+                    .configured
+                    .as_ref()
+                    .map(|configured| configured.session_id.to_string());
+                let folder = view.cwd.clone();
                 if turn_ended {
                     self.send(EngineCommand::RefreshSessions);
+                }
+                // A linked session sends what it recorded; the first event tells the
+                // engine to look for a link (the session may have been shared before).
+                if let Some(local_session_id) = session_id
+                    && (recorded && self.model.shared.sync.contains_key(&local_session_id)
+                        || matches!(event.msg, EventMsg::SessionConfigured(_)))
+                {
+                    self.send(EngineCommand::ShareSession(SessionShareCommand::Changed {
+                        local_session_id,
+                        folder,
+                    }));
                 }
             }
             EngineEvent::SessionEnded { session } => self.session_gone(session),
@@ -122,12 +147,126 @@ impl DesktopApp {
             EngineEvent::Shared(status) => {
                 model.shared.busy = false;
                 model.shared.sign_in_code = None;
+                let signed_in = status.signed_in_as.is_some();
                 model.shared.status = Some(status);
+                // Connecting again (Refresh) stops the feed of the open workspace: follow
+                // it again.
+                if signed_in && let Some(view) = &model.shared.workspace {
+                    let workspace_id = view.workspace.id.clone();
+                    self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
+                        workspace_id,
+                    }));
+                }
             }
             EngineEvent::SignInCode { code, address } => {
                 model.shared.sign_in_code = Some((code, address));
             }
+            EngineEvent::Workspace(view) => {
+                model.shared.workspace_problem = None;
+                model.shared.workspace = Some(*view);
+            }
+            EngineEvent::WorkspaceProblem {
+                workspace_id,
+                message,
+            } => {
+                if model
+                    .shared
+                    .workspace
+                    .as_ref()
+                    .is_none_or(|view| view.workspace.id == workspace_id)
+                {
+                    model.shared.workspace_problem = Some(message);
+                }
+            }
+            EngineEvent::WorkspaceActivity {
+                workspace_id,
+                entry,
+            } => self.workspace_activity(&workspace_id, &entry),
+            EngineEvent::SharedSessionRead(read) => {
+                if model.shared.page == Some(SharedPage::Session(read.address.clone())) {
+                    model.shared.reading = Some(ReadSession::new(*read));
+                }
+            }
+            EngineEvent::SharedSync(report) => {
+                if report.forked
+                    && model
+                        .shared
+                        .sync
+                        .get(&report.local_session_id)
+                        .is_none_or(|earlier| !earlier.forked)
+                {
+                    model.banner(
+                        Tone::Warning,
+                        "A teammate added to the shared session while this turn ran: nothing is lost. Your turn went to a new shared session (\"… (parallel turn by you)\"), forked from where you both started.",
+                    );
+                }
+                model
+                    .shared
+                    .sync
+                    .insert(report.local_session_id.clone(), report);
+            }
+            EngineEvent::ContinueReady {
+                rollout_path,
+                folder,
+                warnings,
+                ..
+            } => {
+                if !warnings.is_empty() {
+                    model.banner(
+                        Tone::Warning,
+                        format!(
+                            "Continuing in {}, which is not the session's checkout: {}. The agent sees the session as it was.",
+                            folder.display(),
+                            warnings.join("; ")
+                        ),
+                    );
+                }
+                let settings = self.settings_for(&folder, None);
+                self.send(EngineCommand::OpenSession {
+                    start: SessionStart::Resume { rollout_path },
+                    cwd: Some(folder),
+                    settings,
+                });
+            }
             EngineEvent::Problem(message) => model.banner(Tone::Warning, message),
+        }
+    }
+
+    /// Something happened in the workspace whose page is open: a shared session shown
+    /// that changed is read again, and when a teammate continues one of the user's
+    /// sessions while the window is in the background, the window asks for attention.
+    fn workspace_activity(&mut self, workspace_id: &str, entry: &Activity) {
+        let shared = &self.model.shared;
+        if let Some(SharedPage::Session(address)) = &shared.page
+            && address.workspace_id == workspace_id
+            && entry.object_id.as_deref() == Some(address.session_id.as_str())
+        {
+            let address = address.clone();
+            self.send(EngineCommand::Workspace(WorkspaceCommand::ReadSession(
+                address,
+            )));
+        }
+        let Some(view) = self.model.shared.workspace(workspace_id) else {
+            return;
+        };
+        let mine = view.sessions.iter().find(|session| {
+            entry.object_id.as_deref() == Some(session.id.as_str()) && session.author == view.me
+        });
+        if let Some(session) = mine
+            && entry.verb == "appended"
+            && entry.actor != view.me
+            && !self.ctx.input(|input| input.focused)
+        {
+            let text = format!(
+                "{} continued your session \"{}\".",
+                view.name_of(&entry.actor),
+                session.title
+            );
+            self.model.banner(Tone::Info, text);
+            self.ctx
+                .send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                    egui::UserAttentionType::Informational,
+                ));
         }
     }
 
@@ -140,6 +279,7 @@ impl DesktopApp {
         view.unread = false;
         let cwd = view.cwd.clone();
         self.model.shown = Some(session);
+        self.model.shared.page = None;
         self.panels.composer.focus = true;
         if self
             .model
@@ -183,10 +323,45 @@ impl DesktopApp {
             DialogAnswer::SaveTo {
                 destination: None, ..
             } => {}
+            DialogAnswer::ContinueIn {
+                address,
+                folder: Some(folder),
+            } => {
+                self.model.prefs.remember_folder(&folder);
+                self.send(EngineCommand::ShareSession(
+                    SessionShareCommand::ContinueHere { address, folder },
+                ));
+            }
+            DialogAnswer::DownloadTo {
+                artifact,
+                destination: Some(destination),
+            } => {
+                self.send(EngineCommand::Workspace(WorkspaceCommand::DownloadArtifact {
+                    artifact,
+                    destination,
+                }));
+            }
+            DialogAnswer::ContinueIn { folder: None, .. }
+            | DialogAnswer::DownloadTo {
+                destination: None, ..
+            } => {}
             DialogAnswer::Unavailable => self.model.banner(
                 Tone::Warning,
                 "No file dialog could be shown (on Linux it needs xdg-desktop-portal). Drop files onto the window to attach them.",
             ),
         }
     }
+}
+
+/// Whether `msg` ends something the rollout records (a turn, a command, a patch, a
+/// message): the moments a shared session sends what is new.
+fn changes_the_record(msg: &EventMsg) -> bool {
+    matches!(
+        msg,
+        EventMsg::TurnComplete { .. }
+            | EventMsg::TurnAborted { .. }
+            | EventMsg::AgentMessage { .. }
+            | EventMsg::ExecCommandEnd(_)
+            | EventMsg::PatchApplyEnd { .. }
+    )
 }

@@ -17,6 +17,7 @@ mod views;
 
 pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
+pub use model::{ReadSession, SharedPage};
 pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
 pub use session::{SessionStatus, SessionView};
 

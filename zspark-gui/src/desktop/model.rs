@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{
-    McpServerEntry, ProviderList, SessionCatalogue, SessionKey, SharedStatus, SkillCatalog,
+    McpServerEntry, ProviderList, SessionCatalogue, SessionKey, SharedSessionRead, SharedStatus,
+    SkillCatalog, SyncReport, Transcript, WorkspaceView,
 };
 
 use zspark_core::memory::MemoryView;
@@ -44,6 +46,52 @@ pub struct SharedView {
     pub busy: bool,
     /// A device-code sign-in in progress: the code and where to enter it.
     pub sign_in_code: Option<(String, String)>,
+    /// The workspace whose page is open (followed live), once read.
+    pub workspace: Option<WorkspaceView>,
+    /// Why the open workspace could not be read, or that access to it was lost.
+    pub workspace_problem: Option<String>,
+    /// A teammate's session read from the server.
+    pub reading: Option<ReadSession>,
+    /// Where each linked local session stands, by its session id.
+    pub sync: BTreeMap<String, SyncReport>,
+    /// What the centre shows instead of a local session.
+    pub page: Option<SharedPage>,
+}
+
+/// A page of a shared workspace in the centre of the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedPage {
+    /// A workspace: its sessions, members, activity and files.
+    Workspace(String),
+    /// A shared session, read from the server.
+    Session(SharedSessionAddress),
+}
+
+/// A shared session read from the server, with its conversation as the window shows it.
+pub struct ReadSession {
+    pub read: SharedSessionRead,
+    pub transcript: Transcript,
+}
+
+impl ReadSession {
+    pub fn new(read: SharedSessionRead) -> Self {
+        let transcript = Transcript::from_events(&read.events);
+        Self { read, transcript }
+    }
+}
+
+impl SharedView {
+    /// The open workspace's page, once read, when it is `workspace_id`'s.
+    pub fn workspace(&self, workspace_id: &str) -> Option<&WorkspaceView> {
+        self.workspace
+            .as_ref()
+            .filter(|view| view.workspace.id == workspace_id)
+    }
+
+    /// Where local session `session_id` stands with the server, when it is shared.
+    pub fn sync_of(&self, session_id: &str) -> Option<&SyncReport> {
+        self.sync.get(session_id)
+    }
 }
 
 pub struct Model {
@@ -85,6 +133,15 @@ impl Model {
             banner: None,
             settings_open: false,
         }
+    }
+
+    /// Where the user most likely wants to work: the last folder used, else home.
+    pub fn likely_folder(&self) -> Option<PathBuf> {
+        self.prefs
+            .recent_folders
+            .first()
+            .cloned()
+            .or_else(|| self.home.clone())
     }
 
     /// The session shown, if any.

@@ -27,11 +27,12 @@ use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, P
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// File dialogs that answer from a script: the next files to pick, the next place to
-/// save to.
+/// save to, the next folder to work in.
 #[derive(Default)]
 pub struct ScriptedDialogs {
     pub picks: Mutex<VecDeque<Vec<PathBuf>>>,
     pub saves: Mutex<VecDeque<PathBuf>>,
+    pub folders: Mutex<VecDeque<PathBuf>>,
 }
 
 impl FileDialogs for ScriptedDialogs {
@@ -41,6 +42,10 @@ impl FileDialogs for ScriptedDialogs {
 
     fn save_file(&self, _start_in: &Path, _file_name: &str) -> Option<PathBuf> {
         self.saves.lock().unwrap().pop_front()
+    }
+
+    fn pick_folder(&self, _start_in: &Path) -> Option<PathBuf> {
+        self.folders.lock().unwrap().pop_front()
     }
 }
 
@@ -450,12 +455,7 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts it on `data` (and `database_url`, when given) and waits until it answers.
     pub fn start(data: &Path, database_url: Option<&str>) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(data, database_url, port)
+        Self::start_on(data, database_url, free_port())
     }
 
     /// As [`ServeProcess::start`], on `port` (a restart keeps the address clients know).
@@ -506,6 +506,15 @@ impl Drop for ServeProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A blocking HTTP client (rustls with the ring provider, as the product uses).

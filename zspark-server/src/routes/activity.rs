@@ -59,7 +59,7 @@ pub async fn list_activity(
     let (_, before) = decode_cursor(page.cursor.as_deref())?;
     let limit = page.limit()?;
     let rows = sqlx::query(
-        "SELECT id, actor, verb, object_type, object_id, summary, at FROM activity WHERE workspace_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+        "SELECT activity.id, actor, people.display_name AS actor_name, verb, object_type, object_id, summary, at FROM activity LEFT JOIN people ON people.principal = activity.actor WHERE activity.workspace_id = $1 AND ($2 = '' OR activity.id < $2) ORDER BY activity.id DESC LIMIT $3",
     )
     .bind(&workspace_id)
     .bind(&before)
@@ -84,7 +84,7 @@ pub async fn entries_after(
     limit: i64,
 ) -> Result<Vec<Activity>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, actor, verb, object_type, object_id, summary, at FROM activity WHERE workspace_id = $1 AND id > $2 ORDER BY id ASC LIMIT $3",
+        "SELECT activity.id, actor, people.display_name AS actor_name, verb, object_type, object_id, summary, at FROM activity LEFT JOIN people ON people.principal = activity.actor WHERE activity.workspace_id = $1 AND activity.id > $2 ORDER BY activity.id ASC LIMIT $3",
     )
     .bind(workspace_id)
     .bind(after)
@@ -108,6 +108,7 @@ fn activity_from_row(row: &sqlx::any::AnyRow) -> Result<Activity, sqlx::Error> {
     Ok(Activity {
         id: row.try_get("id")?,
         actor: row.try_get("actor")?,
+        actor_name: row.try_get("actor_name")?,
         verb: row.try_get("verb")?,
         object_type: row.try_get("object_type")?,
         object_id: row.try_get("object_id")?,

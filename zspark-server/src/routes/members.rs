@@ -35,13 +35,29 @@ pub struct MemberPath {
     pub principal: String,
 }
 
-fn valid_principal(principal: &str) -> ApiResult<()> {
-    if rules::PRINCIPAL_KEY.accepts(principal) {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(
-            "the principal must be a key such as tenant:<tenant-id>:oid:<object-id>, principal:<name> or group:<group-id>".to_string(),
-        ))
+/// The principal key `invited` names: a key as it is, or the e-mail/UPN (or, on a
+/// development server, the user name) of exactly one person who has signed in here.
+async fn invitee(state: &AppState, invited: &str) -> ApiResult<String> {
+    let invited = invited.trim();
+    if rules::PRINCIPAL_KEY.accepts(invited) {
+        return Ok(invited.to_string());
+    }
+    if !rules::INVITEE.accepts(invited) || (invited.contains(':') && !invited.contains('@')) {
+        return Err(ApiError::Unprocessable(
+            "invite a principal key such as tenant:<tenant-id>:oid:<object-id> or principal:<name>, or the e-mail/UPN of someone who has signed in here (no spaces, at most 320 characters)".to_string(),
+        ));
+    }
+    match crate::people::principals_named(&state.db, invited)
+        .await?
+        .as_slice()
+    {
+        [one] => Ok(one.clone()),
+        [] => Err(ApiError::Unprocessable(format!(
+            "nobody has signed in to this server as {invited} yet: ask them to sign in once (in the desktop or with zspark auth login), then invite them again, or invite their principal key (tenant:<tenant-id>:oid:<object-id>)"
+        ))),
+        _ => Err(ApiError::Unprocessable(format!(
+            "more than one person has signed in as {invited}: invite by principal key (tenant:<tenant-id>:oid:<object-id>) instead"
+        ))),
     }
 }
 
@@ -66,7 +82,7 @@ pub async fn list_members(
 ) -> ApiResult<axum::Json<Vec<Member>>> {
     let id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &id, &user, Role::Viewer).await?;
-    let rows = sqlx::query("SELECT principal, role, added_by, added_at FROM members WHERE workspace_id = $1 ORDER BY added_at, principal")
+    let rows = sqlx::query("SELECT members.principal, people.display_name, role, added_by, added_at FROM members LEFT JOIN people ON people.principal = members.principal WHERE workspace_id = $1 ORDER BY added_at, members.principal")
         .bind(&id)
         .fetch_all(&state.db.pool)
         .await?;
@@ -74,6 +90,7 @@ pub async fn list_members(
     for row in rows {
         members.push(Member {
             principal: row.try_get("principal")?,
+            display_name: row.try_get("display_name")?,
             role: Role::parse(&row.try_get::<String, _>("role")?).unwrap_or(Role::Viewer),
             added_by: row.try_get("added_by")?,
             added_at: rfc3339(row.try_get("added_at")?),
@@ -93,7 +110,8 @@ pub async fn invite_member(
 ) -> ApiResult<impl IntoResponse> {
     let id = parse_id(&path.workspace_id, "workspace")?;
     require_role(&state, &id, &user, Role::Owner).await?;
-    valid_principal(&body.principal)?;
+    let mut body = body;
+    body.principal = invitee(&state, &body.principal).await?;
     let now = now_ms();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("INSERT INTO members (workspace_id, principal, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
@@ -108,7 +126,12 @@ pub async fn invite_member(
             ApiError::Conflict(_) => ApiError::Conflict(format!("{} is already a member; change their role instead", body.principal)),
             other => other,
         })?;
-    let summary = format!("added {} as {}", body.principal, body.role.as_str());
+    let display_name = crate::people::name_of(&mut tx, &body.principal).await?;
+    let summary = format!(
+        "added {} as {}",
+        display_name.as_deref().unwrap_or(&body.principal),
+        body.role.as_str()
+    );
     record(
         &mut tx,
         &id,
@@ -122,6 +145,7 @@ pub async fn invite_member(
     tx.commit().await?;
     let member = Member {
         principal: body.principal,
+        display_name,
         role: body.role,
         added_by: user.key,
         added_at: rfc3339(now),
@@ -155,7 +179,12 @@ pub async fn change_role(
         .bind(&path.principal)
         .execute(&mut *tx)
         .await?;
-    let summary = format!("made {} {}", path.principal, body.role.as_str());
+    let named = crate::people::name_of(&mut tx, &path.principal).await?;
+    let summary = format!(
+        "made {} {}",
+        named.as_deref().unwrap_or(&path.principal),
+        body.role.as_str()
+    );
     record(
         &mut tx,
         &id,
@@ -202,7 +231,11 @@ pub async fn remove_member(
     let (verb, summary) = if leaving {
         ("left", "left the workspace".to_string())
     } else {
-        ("removed", format!("removed {}", path.principal))
+        let named = crate::people::name_of(&mut tx, &path.principal).await?;
+        (
+            "removed",
+            format!("removed {}", named.as_deref().unwrap_or(&path.principal)),
+        )
     };
     record(
         &mut tx,

@@ -44,7 +44,7 @@ on_both_backends! {
         let (status, body) = alice.post(&members, json!({"principal": "principal:bob", "role": "viewer"})).await;
         assert_eq!(status, 409);
         assert!(body["error"]["message"].as_str().unwrap().contains("already a member"));
-        let (status, _) = alice.post(&members, json!({"principal": "bob", "role": "viewer"})).await;
+        let (status, _) = alice.post(&members, json!({"principal": "tenant:bob", "role": "viewer"})).await;
         assert_eq!(status, 422, "principals are keys such as principal:<name>");
         let (status, _) = alice.post(&members, json!({"principal": "principal:x", "role": "admin"})).await;
         assert_eq!(status, 422, "unknown role");
@@ -63,6 +63,30 @@ on_both_backends! {
         let principals: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["principal"].as_str().unwrap()).collect();
         assert_eq!(principals, ["principal:bob"]);
         assert_eq!(bob.delete(&format!("{members}/principal:nobody")).await.0, 404);
+    }
+
+    async fn members_are_listed_by_name_and_invited_by_their_sign_in_name(server) {
+        let alice = server.as_user("alice");
+        let workspace = alice.workspace("Names").await;
+        let members = format!("/v1/workspaces/{workspace}/members");
+        let (status, body) = alice.post(&members, json!({"principal": "carol", "role": "viewer"})).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("nobody has signed in to this server as carol yet"),
+            "{body}"
+        );
+        assert_eq!(server.as_user("carol").get("/v1/me").await.0, 200, "carol signs in once");
+        let (status, body) = alice.post(&members, json!({"principal": "Carol", "role": "viewer"})).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!((body["principal"].as_str(), body["display_name"].as_str()), (Some("principal:carol"), Some("carol")));
+        let (_, list) = alice.get(&members).await;
+        let named: Vec<(&str, Option<&str>)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|member| (member["principal"].as_str().unwrap(), member["display_name"].as_str()))
+            .collect();
+        assert_eq!(named, [("principal:alice", Some("alice")), ("principal:carol", Some("carol"))]);
     }
 
     async fn items_append_in_order_and_stale_writers_get_409(server) {

@@ -24,7 +24,8 @@ pub use reader::{
 };
 pub use recorder::{RolloutRecorder, RolloutWriteError};
 pub use replay::{
-    PERSISTED_EVENT, Rebuilt, TurnMark, TurnSpan, cut_at, reasoning_text, remap_marks, user_message,
+    PERSISTED_EVENT, Rebuilt, TurnMark, TurnSpan, cut_at, reasoning_text, rebuild, remap_marks,
+    user_message,
 };
 
 /// The `timestamp` format of rollout lines: RFC 3339, UTC, milliseconds.
@@ -48,6 +49,17 @@ pub fn rollout_path(codex_home: &Path, started: DateTime<Local>, session_id: &st
             started.format("%Y-%m-%dT%H-%M-%S")
         ))
 }
+
+/// The `type`s of the records zspark reads; a record of another type comes from a newer
+/// version, and is kept but not understood.
+pub const KNOWN_RECORD_KINDS: [&str; 6] = [
+    "session_meta",
+    "turn_context",
+    "response_item",
+    "event_msg",
+    "compacted",
+    "inter_agent_communication_metadata",
+];
 
 /// The record kinds zspark writes, in Codex's shapes.
 #[derive(Debug, Clone)]

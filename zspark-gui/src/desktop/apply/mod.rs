@@ -18,7 +18,7 @@ impl DesktopApp {
             UiCommand::Composer(command) => self.apply_composer(command),
             UiCommand::Files(command) => self.apply_files(ctx, command),
             UiCommand::Settings(command) => self.apply_settings(ctx, command),
-            UiCommand::Shared(command) => self.apply_shared(command),
+            UiCommand::Shared(command) => self.apply_shared(ctx, command),
             UiCommand::Layout(command) => self.apply_layout(ctx, command),
         }
     }

@@ -20,11 +20,7 @@ impl DesktopApp {
             SessionCommand::AskNew => {
                 let folder = self
                     .model
-                    .prefs
-                    .recent_folders
-                    .first()
-                    .cloned()
-                    .or_else(|| self.model.home.clone())
+                    .likely_folder()
                     .map(|folder| folder.display().to_string())
                     .unwrap_or_default();
                 self.panels.sidebar.new_session = Some(FolderDialog {
@@ -237,7 +233,11 @@ impl DesktopApp {
         });
     }
 
-    fn settings_for(&self, folder: &Path, profile: Option<String>) -> SessionSettings {
+    pub(in super::super) fn settings_for(
+        &self,
+        folder: &Path,
+        profile: Option<String>,
+    ) -> SessionSettings {
         let policy = self.model.prefs.policy_for(folder);
         SessionSettings {
             profile: profile.or_else(|| self.usable_profile()),

@@ -1,22 +1,26 @@
-//! Commands about the shared-workspace server: which one, signing in and out, its
-//! workspaces.
+//! Commands about shared workspaces: which server, signing in and out, its
+//! workspaces; a workspace's page, members and files; sharing the shown session and
+//! continuing a teammate's here.
 
-use zspark_core::SharedCommand as EngineShared;
+use zspark_core::{
+    EngineCommand, SessionShareCommand, SharedCommand as EngineShared, WorkspaceCommand,
+};
 
 use super::super::app::DesktopApp;
 use super::super::commands::SharedCommand;
+use super::super::model::{SharedPage, Tone};
 
 impl DesktopApp {
-    pub(in super::super) fn apply_shared(&mut self, command: SharedCommand) {
+    pub(in super::super) fn apply_shared(&mut self, ctx: &egui::Context, command: SharedCommand) {
         match command {
             SharedCommand::Connect(server) => {
                 self.model.prefs.shared_server = Some(server.clone());
-                self.model.shared.status = None;
+                self.forget_workspace_pages();
                 self.shared_command(EngineShared::Connect(server.server()));
             }
             SharedCommand::Disconnect => {
                 self.model.prefs.shared_server = None;
-                self.model.shared.status = None;
+                self.forget_workspace_pages();
                 self.shared_command(EngineShared::Disconnect);
             }
             SharedCommand::SignIn { device_code } => {
@@ -34,6 +38,113 @@ impl DesktopApp {
                 self.panels.shared.new_workspace.clear();
                 self.shared_command(EngineShared::CreateWorkspace { name });
             }
+            SharedCommand::OpenWorkspace(workspace_id) => {
+                self.model.shared.workspace_problem = None;
+                self.model.shared.page = Some(SharedPage::Workspace(workspace_id.clone()));
+                self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
+                    workspace_id,
+                }));
+            }
+            SharedCommand::ReadSession(address) => {
+                if self
+                    .model
+                    .shared
+                    .reading
+                    .as_ref()
+                    .is_some_and(|reading| reading.read.address != address)
+                {
+                    self.model.shared.reading = None;
+                }
+                self.model.shared.page = Some(SharedPage::Session(address.clone()));
+                self.send(EngineCommand::Workspace(WorkspaceCommand::ReadSession(
+                    address,
+                )));
+            }
+            SharedCommand::ShareShown(workspace_id) => {
+                let Some(view) = self.model.session() else {
+                    return;
+                };
+                let Some(configured) = &view.configured else {
+                    return;
+                };
+                if !configured.rollout_path.exists() {
+                    self.model.banner(
+                        Tone::Info,
+                        "Nothing to share yet: send a message first, then share the session.",
+                    );
+                    return;
+                }
+                let command = SessionShareCommand::Share {
+                    rollout_path: configured.rollout_path.clone(),
+                    workspace_id,
+                    folder: view.cwd.clone(),
+                };
+                self.send(EngineCommand::ShareSession(command));
+            }
+            SharedCommand::ContinueShown => {
+                let Some(SharedPage::Session(address)) = self.model.shared.page.clone() else {
+                    return;
+                };
+                let start_in = self.model.likely_folder().unwrap_or_default();
+                self.dialogs.pick_folder(ctx, address, start_in);
+            }
+            SharedCommand::Invite { principal, role } => {
+                self.panels.shared.invitee.clear();
+                self.workspace_change(|workspace_id| WorkspaceCommand::Invite {
+                    workspace_id,
+                    principal,
+                    role,
+                });
+            }
+            SharedCommand::ChangeRole { principal, role } => {
+                self.workspace_change(|workspace_id| WorkspaceCommand::ChangeRole {
+                    workspace_id,
+                    principal,
+                    role,
+                });
+            }
+            SharedCommand::RemoveMember(principal) => {
+                self.workspace_change(|workspace_id| WorkspaceCommand::RemoveMember {
+                    workspace_id,
+                    principal,
+                });
+            }
+            SharedCommand::DeleteArtifact(artifact_id) => {
+                self.workspace_change(|workspace_id| WorkspaceCommand::DeleteArtifact {
+                    workspace_id,
+                    artifact_id,
+                });
+            }
+            SharedCommand::Download(artifact) => {
+                let start_in = self
+                    .model
+                    .home
+                    .as_ref()
+                    .map(|home| home.join("Downloads"))
+                    .filter(|downloads| downloads.is_dir())
+                    .or_else(|| self.model.home.clone())
+                    .unwrap_or_default();
+                self.dialogs.download_to(ctx, artifact, start_in);
+            }
         }
+    }
+
+    /// Sends a change to the workspace whose page is open.
+    fn workspace_change(&mut self, change: impl FnOnce(String) -> WorkspaceCommand) {
+        if let Some(view) = &self.model.shared.workspace {
+            let command = change(view.workspace.id.clone());
+            self.send(EngineCommand::Workspace(command));
+        }
+    }
+
+    /// A new server or sign-in: what was read from the old one goes.
+    fn forget_workspace_pages(&mut self) {
+        let shared = &mut self.model.shared;
+        shared.status = None;
+        shared.workspace = None;
+        shared.workspace_problem = None;
+        shared.reading = None;
+        shared.sync.clear();
+        shared.page = None;
     }
 }

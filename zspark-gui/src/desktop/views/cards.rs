@@ -78,6 +78,9 @@ pub struct Place<'a> {
     pub index: usize,
     pub is_last: bool,
     pub running: bool,
+    /// A teammate's session read from the server: nothing in it can be answered,
+    /// retried, edited or forked from here.
+    pub read_only: bool,
     /// The session's folder; paths inside it are shown relative to it.
     pub cwd: &'a Path,
     /// The session's sub-agents open in the window.
@@ -154,7 +157,7 @@ pub fn item(
                     .color(theme::DANGER),
             );
             ui.label(message);
-            if place.is_last && !place.running {
+            if place.is_last && !place.running && !place.read_only {
                 ui.horizontal(|ui| {
                     if theme::primary_button(ui, "Retry").clicked() {
                         out.push(SessionCommand::Retry);
@@ -221,7 +224,7 @@ fn user(
                     out.push(LayoutCommand::Copy(text.to_string()));
                 }
                 let turn = transcript.turn_at(place.index).map(str::to_string);
-                if turn.is_some() {
+                if turn.is_some() && !place.read_only {
                     if theme::subtle_button(ui, "Fork from here")
                         .on_hover_text("A new session holding the conversation before this message")
                         .clicked()
@@ -540,6 +543,11 @@ fn approval_card(ui: &mut egui::Ui, approval: &ApprovalItem, place: Place<'_>, o
             ui.label(theme::muted(format!("Why: {reason}")));
         }
         match &approval.answer {
+            None if place.read_only => {
+                ui.label(theme::muted(
+                    "Waiting for an answer on the computer that ran it.",
+                ));
+            }
             None => {
                 ui.horizontal_wrapped(|ui| {
                     let mut answer = |decision: ReviewDecision| {

@@ -7,12 +7,14 @@
 //! costs a frame about what a short one does.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
 
 use egui::RichText;
-use zspark_core::SessionKey;
 use zspark_core::conversation::Item;
+use zspark_core::{SessionKey, SyncState, Transcript};
 
-use super::super::commands::{Commands, SessionCommand};
+use super::super::commands::{Commands, LayoutCommand, SessionCommand, SharedCommand};
 use super::super::model::Model;
 use super::super::session::SessionView;
 use super::super::shortcuts::{Shortcut, hint};
@@ -139,103 +141,207 @@ pub fn show(
             )));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 model_picker(ui, model, session, out);
+                share_control(ui, model, session, out);
             });
         });
     });
     composer::show(ui, session, composer_state, out);
-    let running = session.turn_started;
-    let jump_id = ui.make_persistent_id("jump-to-latest");
-    let mut scroll = egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .stick_to_bottom(true);
-    if ui
-        .data_mut(|data| data.remove_temp::<bool>(jump_id))
-        .is_some()
-    {
-        scroll = scroll.vertical_scroll_offset(f32::MAX);
-    }
-    let items = &session.transcript.items;
     let agents = super::agent_cards::live_agents(model, session.number);
-    let output = scroll.show_viewport(ui, |ui, viewport| {
-        let width = ui.available_width().min(theme::CONTENT_WIDTH);
-        let margin = ((ui.available_width() - width) / 2.0).max(0.0);
-        let heights = state.heights.entry(session.number).or_default();
-        heights.prepare(width, items.len());
-        let (offsets, list_height) = heights.offsets(items);
-        let top = theme::SPACE * 4.0;
-        // The items overlapping the viewport (given in the content's coordinates).
-        let first = offsets
-            .partition_point(|start| top + start < viewport.min.y)
-            .saturating_sub(1);
-        let end = offsets.partition_point(|start| top + start <= viewport.max.y);
-        ui.horizontal(|ui| {
-            ui.add_space(margin);
-            ui.vertical(|ui| {
-                ui.set_width(width);
-                ui.add_space(top);
-                if session.configured.is_none() {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label("Opening the session…");
-                    });
-                } else if items.is_empty() {
-                    theme::empty_state(
-                        ui,
-                        "Ask the agent to do something in this folder. It asks before running anything the sandbox would block.",
-                    );
-                }
-                ui.add_space(offsets.get(first).copied().unwrap_or_default());
-                let last = items.len().saturating_sub(1);
-                for (index, item) in items.iter().enumerate().take(end).skip(first) {
-                    let item_top = ui.cursor().min.y;
-                    cards::item(
-                        ui,
-                        &mut state.caches,
-                        item,
-                        cards::Place {
-                            index,
-                            is_last: index == last,
-                            running: running.is_some(),
-                            cwd: &session.cwd,
-                            agents: &agents,
-                        },
-                        &session.transcript,
-                        out,
-                    );
-                    ui.add_space(ITEM_GAP);
-                    heights.heights[index] = Some(ui.cursor().min.y - item_top);
-                }
-                let below = match offsets.get(end) {
-                    Some(start) => list_height - start,
-                    None => 0.0,
-                };
-                ui.add_space(below);
-                if let Some(started) = running {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label(theme::muted(format!(
-                            "Working… {} s · Esc to stop",
-                            started.elapsed().as_secs()
-                        )));
-                    });
-                }
-                ui.add_space(theme::SPACE * 4.0);
+    let list = ItemList {
+        key: session.number,
+        transcript: &session.transcript,
+        cwd: &session.cwd,
+        running: session.turn_started,
+        read_only: false,
+        agents: &agents,
+    };
+    let opening = session.configured.is_none();
+    list.show(ui, state, out, |ui, empty| {
+        if opening {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Opening the session…");
+            });
+        } else if empty {
+            theme::empty_state(
+                ui,
+                "Ask the agent to do something in this folder. It asks before running anything the sandbox would block.",
+            );
+        }
+    });
+}
+
+/// A conversation's items in a scroll area that follows new output, laying out only
+/// what is in view.
+pub struct ItemList<'a> {
+    /// Whose measured heights to use (a session's number).
+    pub key: SessionKey,
+    pub transcript: &'a Transcript,
+    pub cwd: &'a Path,
+    /// When the running turn started.
+    pub running: Option<Instant>,
+    pub read_only: bool,
+    pub agents: &'a [super::agent_cards::LiveAgent],
+}
+
+impl ItemList<'_> {
+    /// Draws the list; `header` draws above the items (told whether there are none).
+    pub fn show(
+        &self,
+        ui: &mut egui::Ui,
+        state: &mut ConversationState,
+        out: &mut Commands,
+        header: impl FnOnce(&mut egui::Ui, bool),
+    ) {
+        let running = self.running;
+        let jump_id = ui.make_persistent_id(("jump-to-latest", self.key));
+        let mut scroll = egui::ScrollArea::vertical()
+            .id_salt(("conversation", self.key))
+            .auto_shrink([false, false])
+            .stick_to_bottom(true);
+        if ui
+            .data_mut(|data| data.remove_temp::<bool>(jump_id))
+            .is_some()
+        {
+            scroll = scroll.vertical_scroll_offset(f32::MAX);
+        }
+        let items = &self.transcript.items;
+        let output = scroll.show_viewport(ui, |ui, viewport| {
+            let width = ui.available_width().min(theme::CONTENT_WIDTH);
+            let margin = ((ui.available_width() - width) / 2.0).max(0.0);
+            let heights = state.heights.entry(self.key).or_default();
+            heights.prepare(width, items.len());
+            let (offsets, list_height) = heights.offsets(items);
+            let top = theme::SPACE * 4.0;
+            // The items overlapping the viewport (given in the content's coordinates).
+            let first = offsets
+                .partition_point(|start| top + start < viewport.min.y)
+                .saturating_sub(1);
+            let end = offsets.partition_point(|start| top + start <= viewport.max.y);
+            ui.horizontal(|ui| {
+                ui.add_space(margin);
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    ui.add_space(top);
+                    header(ui, items.is_empty());
+                    ui.add_space(offsets.get(first).copied().unwrap_or_default());
+                    let last = items.len().saturating_sub(1);
+                    for (index, item) in items.iter().enumerate().take(end).skip(first) {
+                        let item_top = ui.cursor().min.y;
+                        cards::item(
+                            ui,
+                            &mut state.caches,
+                            item,
+                            cards::Place {
+                                index,
+                                is_last: index == last,
+                                running: running.is_some(),
+                                read_only: self.read_only,
+                                cwd: self.cwd,
+                                agents: self.agents,
+                            },
+                            self.transcript,
+                            out,
+                        );
+                        ui.add_space(ITEM_GAP);
+                        heights.heights[index] = Some(ui.cursor().min.y - item_top);
+                    }
+                    let below = match offsets.get(end) {
+                        Some(start) => list_height - start,
+                        None => 0.0,
+                    };
+                    ui.add_space(below);
+                    if let Some(started) = running {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(theme::muted(format!(
+                                "Working… {} s · Esc to stop",
+                                started.elapsed().as_secs()
+                            )));
+                        });
+                    }
+                    ui.add_space(theme::SPACE * 4.0);
+                });
             });
         });
-    });
-    let hidden_below =
-        output.content_size.y - (output.state.clamped_offset().y + output.inner_rect.height());
-    if hidden_below > theme::SPACE * 8.0 {
-        // The user scrolled up: offer the way back instead of pulling the view down.
-        egui::Area::new(jump_id)
-            .fixed_pos(output.inner_rect.center_bottom() - egui::vec2(60.0, 40.0))
-            .show(ui.ctx(), |ui| {
-                if theme::primary_button(ui, "Jump to latest").clicked() {
-                    ui.data_mut(|data| data.insert_temp(jump_id, true));
-                    ui.ctx().request_repaint();
-                }
-            });
+        let hidden_below =
+            output.content_size.y - (output.state.clamped_offset().y + output.inner_rect.height());
+        if hidden_below > theme::SPACE * 8.0 {
+            // The user scrolled up: offer the way back instead of pulling the view down.
+            egui::Area::new(jump_id)
+                .fixed_pos(output.inner_rect.center_bottom() - egui::vec2(60.0, 40.0))
+                .show(ui.ctx(), |ui| {
+                    if theme::primary_button(ui, "Jump to latest").clicked() {
+                        ui.data_mut(|data| data.insert_temp(jump_id, true));
+                        ui.ctx().request_repaint();
+                    }
+                });
+        }
     }
+}
+
+/// Where the session stands with its workspace when it is shared; otherwise "Share",
+/// offering the workspaces the user may add sessions to.
+fn share_control(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &mut Commands) {
+    let Some(configured) = session
+        .configured
+        .as_ref()
+        .filter(|_| session.parent.is_none())
+    else {
+        return;
+    };
+    if let Some(report) = model.shared.sync_of(&configured.session_id) {
+        let (text, detail) = match &report.state {
+            SyncState::UpToDate => (
+                format!("{} Shared", theme::icon::SUCCEEDED),
+                format!("Every record is on the server: {}", report.address),
+            ),
+            SyncState::Sending => (
+                format!("Sharing… {} to send", report.pending),
+                report.address.to_string(),
+            ),
+            SyncState::Waiting(problem) => (
+                format!(
+                    "{} {} not yet uploaded",
+                    theme::icon::WARNING,
+                    report.pending
+                ),
+                problem.clone(),
+            ),
+            SyncState::Failed(problem) => (
+                format!("{} Not uploaded", theme::icon::WARNING),
+                problem.clone(),
+            ),
+        };
+        if theme::subtle_button(ui, &text)
+            .on_hover_text(format!(
+                "{detail}\nClick to copy the shared session's address."
+            ))
+            .clicked()
+        {
+            out.push(LayoutCommand::Copy(report.address.to_string()));
+        }
+        return;
+    }
+    let Some(status) = &model.shared.status else {
+        return;
+    };
+    let writable: Vec<_> = status
+        .workspaces
+        .iter()
+        .filter(|workspace| workspace.role >= zspark_api::Role::Editor)
+        .collect();
+    if writable.is_empty() {
+        return;
+    }
+    ui.menu_button("Share…", |ui| {
+        for workspace in writable {
+            if ui.button(format!("Share to {}", workspace.name)).clicked() {
+                out.push(SharedCommand::ShareShown(workspace.id.clone()));
+                ui.close();
+            }
+        }
+    });
 }
 
 /// The model for the next turns: the session's, or one of the profiles' models.

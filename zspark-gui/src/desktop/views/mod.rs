@@ -12,10 +12,12 @@ pub mod mcp_settings;
 pub mod memory_settings;
 pub mod settings;
 pub mod shared;
+pub mod shared_session;
 pub mod sidebar;
+pub mod workspace;
 
 use super::commands::{Commands, LayoutCommand};
-use super::model::{Model, Tone};
+use super::model::{Model, SharedPage, Tone};
 use super::theme;
 
 /// What each panel keeps for itself between frames.
@@ -68,13 +70,21 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
         if onboarding {
             first_run::show(ui, model, &mut panels.settings, out);
         } else {
-            conversation::show(
-                ui,
-                model,
-                &mut panels.conversation,
-                &mut panels.composer,
-                out,
-            );
+            match &model.shared.page {
+                Some(SharedPage::Workspace(workspace_id)) => {
+                    workspace::show(ui, model, workspace_id, &mut panels.shared, out);
+                }
+                Some(SharedPage::Session(address)) => {
+                    shared_session::show(ui, model, address, &mut panels.conversation, out);
+                }
+                None => conversation::show(
+                    ui,
+                    model,
+                    &mut panels.conversation,
+                    &mut panels.composer,
+                    out,
+                ),
+            }
         }
     });
     sidebar::new_session_dialog(ui.ctx(), model, &mut panels.sidebar, out);

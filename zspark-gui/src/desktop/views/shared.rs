@@ -1,21 +1,40 @@
 //! Shared workspaces in the window: the server form in Settings (address, and Entra ID
 //! / OpenID sign-in settings or a development user name), and the sidebar section
 //! (sign in or out, the device code while one is pending, the workspaces with the
-//! user's role, a new workspace).
+//! user's role, the open one's sessions, a new workspace).
 
 use egui::RichText;
+use zspark_api::Role;
+use zspark_core::SharedWorkspace;
+use zspark_core::sharing::SharedSessionAddress;
 
 use super::super::commands::{Commands, SettingsCommand, SharedCommand};
-use super::super::model::Model;
+use super::super::model::{Model, SharedPage};
 use super::super::prefs::{SharedIdentityPrefs, SharedServerPrefs};
 use super::super::theme;
 use super::settings::SettingsTab;
+use super::workspace::WorkspaceTab;
 
-/// The shared-workspace views' own state: the server form and a new workspace's name.
-#[derive(Default)]
+/// The shared-workspace views' own state: the server form, a new workspace's name,
+/// the workspace page's tab and the invitation being written.
 pub struct SharedState {
     pub form: SharedForm,
     pub new_workspace: String,
+    pub tab: WorkspaceTab,
+    pub invitee: String,
+    pub invite_role: Role,
+}
+
+impl Default for SharedState {
+    fn default() -> Self {
+        Self {
+            form: SharedForm::default(),
+            new_workspace: String::new(),
+            tab: WorkspaceTab::default(),
+            invitee: String::new(),
+            invite_role: Role::Editor,
+        }
+    }
 }
 
 /// The server form's fields.
@@ -221,10 +240,7 @@ pub fn sidebar_section(
                 theme::empty_state(ui, "No shared workspaces yet; create one below.");
             }
             for workspace in &status.workspaces {
-                ui.horizontal(|ui| {
-                    ui.label(&workspace.name);
-                    ui.label(theme::muted(workspace.role.as_str()));
-                });
+                workspace_entry(ui, model, &status.server, workspace, out);
             }
             ui.horizontal(|ui| {
                 let field = ui
@@ -246,4 +262,63 @@ pub fn sidebar_section(
             });
         }
     }
+}
+
+/// A workspace in the sidebar: its name (opens its page) and, for the workspace whose
+/// page was opened, its sessions, most recently active first.
+fn workspace_entry(
+    ui: &mut egui::Ui,
+    model: &Model,
+    server: &str,
+    workspace: &SharedWorkspace,
+    out: &mut Commands,
+) {
+    let page_open = model.shared.page == Some(SharedPage::Workspace(workspace.id.clone()));
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(page_open, &workspace.name)
+            .on_hover_text("Open the workspace: sessions, members, activity, files")
+            .clicked()
+        {
+            out.push(SharedCommand::OpenWorkspace(workspace.id.clone()));
+        }
+        ui.label(theme::muted(workspace.role.as_str()));
+    });
+    let Some(view) = model.shared.workspace(&workspace.id) else {
+        return;
+    };
+    ui.indent(("workspace-sessions", &workspace.id), |ui| {
+        if view.sessions.is_empty() {
+            ui.label(theme::muted("No shared sessions yet."));
+        }
+        for session in &view.sessions {
+            let address = SharedSessionAddress {
+                server: server.to_string(),
+                workspace_id: workspace.id.clone(),
+                session_id: session.id.clone(),
+            };
+            let reading = model.shared.page == Some(SharedPage::Session(address.clone()));
+            let title: String = session.title.chars().take(40).collect();
+            if ui
+                .selectable_label(reading, title)
+                .on_hover_text(format!(
+                    "by {} · last activity {}",
+                    view.name_of(&session.author),
+                    super::workspace::short_time(&session.updated_at)
+                ))
+                .clicked()
+            {
+                out.push(SharedCommand::ReadSession(address));
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} · {}",
+                    view.name_of(&session.author),
+                    super::workspace::short_time(&session.updated_at)
+                ))
+                .small()
+                .weak(),
+            );
+        }
+    });
 }

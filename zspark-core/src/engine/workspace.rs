@@ -1,0 +1,352 @@
+//! The engine's side of a workspace page: reading a workspace (its sessions, members,
+//! activity and artifacts), following its live feed so the page stays current,
+//! reading a teammate's session from the server for the window to show, and the
+//! owners' and editors' changes (members, artifacts). Each runs as a task of its own
+//! and answers with events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_core::rollout::{KNOWN_RECORD_KINDS, rebuild};
+use codex_protocol::EventMsg;
+use tokio::sync::Notify;
+use zspark_api::{Activity, Artifact, Member, Role, Session};
+
+use super::{EngineEvent, Outbox};
+use crate::shared::{SharedClient, SharedError, SharedWorkspace};
+use crate::sharing::{FeedEnd, SharedSessionAddress};
+
+/// The longest wait between two tries to reach the live feed again.
+const FEED_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// A workspace as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceView {
+    pub workspace: SharedWorkspace,
+    /// The user's principal key on the server.
+    pub me: String,
+    /// Most recently active first.
+    pub sessions: Vec<Session>,
+    pub members: Vec<Member>,
+    /// Newest first.
+    pub activity: Vec<Activity>,
+    pub artifacts: Vec<Artifact>,
+}
+
+impl WorkspaceView {
+    /// The name to show for principal `key`: the member's, where the server knows it,
+    /// else the key (a development name without its `principal:`).
+    pub fn name_of<'a>(&'a self, key: &'a str) -> &'a str {
+        self.members
+            .iter()
+            .find(|member| member.principal == key)
+            .and_then(|member| member.display_name.as_deref())
+            .unwrap_or_else(|| key.strip_prefix("principal:").unwrap_or(key))
+    }
+
+    /// `text` with every member's principal key replaced by their name.
+    pub fn with_names(&self, text: &str) -> String {
+        let mut named = text.to_string();
+        for member in &self.members {
+            named = named.replace(&member.principal, self.name_of(&member.principal));
+        }
+        named
+    }
+}
+
+/// A teammate's session, read from the server for the window to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedSessionRead {
+    pub address: SharedSessionAddress,
+    pub session: Session,
+    /// The user's role in its workspace: a viewer reads only.
+    pub role: Role,
+    /// The conversation, as the events a resumed session replays.
+    pub events: Vec<EventMsg>,
+    /// Items of a kind this version does not know (written by a newer one): kept on the
+    /// server, not shown.
+    pub unreadable: usize,
+    /// The files shared with the session.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// What a front-end asks of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkspaceCommand {
+    /// Read the workspace ([`EngineEvent::Workspace`]) and follow its live feed from
+    /// now on (instead of any other workspace's).
+    Open { workspace_id: String },
+    /// Stop following the workspace's feed.
+    Close,
+    /// Read a shared session ([`EngineEvent::SharedSessionRead`]).
+    ReadSession(SharedSessionAddress),
+    Invite {
+        workspace_id: String,
+        principal: String,
+        role: Role,
+    },
+    ChangeRole {
+        workspace_id: String,
+        principal: String,
+        role: Role,
+    },
+    RemoveMember {
+        workspace_id: String,
+        principal: String,
+    },
+    DeleteArtifact {
+        workspace_id: String,
+        artifact_id: String,
+    },
+    /// Download an artifact to `destination` ([`EngineEvent::FileSaved`]).
+    DownloadArtifact {
+        artifact: Box<Artifact>,
+        destination: PathBuf,
+    },
+}
+
+/// The workspace followed live, if any.
+#[derive(Default)]
+pub(super) struct Followed(std::sync::Mutex<Option<(String, tokio::task::AbortHandle)>>);
+
+impl Followed {
+    /// Follows `next` (none when `None`) instead of the workspace followed now.
+    pub(super) fn replace(&self, next: Option<(String, tokio::task::AbortHandle)>) {
+        let mut followed = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        if let Some((_, task)) = followed.take() {
+            task.abort();
+        }
+        *followed = next;
+    }
+
+    fn is(&self, workspace_id: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .as_ref()
+            .is_some_and(|(followed, _)| followed == workspace_id)
+    }
+}
+
+/// Carries out `command` with `client` in a task of its own.
+pub(super) fn spawn(
+    command: WorkspaceCommand,
+    client: Arc<SharedClient>,
+    followed: &Arc<Followed>,
+    outbox: &Outbox,
+) {
+    let outbox = outbox.clone();
+    match command {
+        WorkspaceCommand::Open { workspace_id } => {
+            if !followed.is(&workspace_id) {
+                let task =
+                    tokio::spawn(follow(client.clone(), workspace_id.clone(), outbox.clone()));
+                followed.replace(Some((workspace_id.clone(), task.abort_handle())));
+            }
+            tokio::spawn(async move { report_view(&client, &workspace_id, &outbox).await });
+        }
+        WorkspaceCommand::Close => followed.replace(None),
+        WorkspaceCommand::ReadSession(address) => {
+            tokio::spawn(async move {
+                outbox
+                    .send(match read_session(&client, address).await {
+                        Ok(read) => EngineEvent::SharedSessionRead(Box::new(read)),
+                        Err(problem) => EngineEvent::Problem(problem.to_string()),
+                    })
+                    .await;
+            });
+        }
+        WorkspaceCommand::DownloadArtifact {
+            artifact,
+            destination,
+        } => {
+            tokio::spawn(async move {
+                outbox
+                    .send(
+                        match client.download_artifact(&artifact, &destination).await {
+                            Ok(()) => EngineEvent::FileSaved { destination },
+                            Err(problem) => EngineEvent::Problem(problem.to_string()),
+                        },
+                    )
+                    .await;
+            });
+        }
+        change => {
+            tokio::spawn(async move {
+                let (workspace_id, done) = match change {
+                    WorkspaceCommand::Invite {
+                        workspace_id,
+                        principal,
+                        role,
+                    } => {
+                        let done = client.invite(&workspace_id, &principal, role).await;
+                        (workspace_id, done)
+                    }
+                    WorkspaceCommand::ChangeRole {
+                        workspace_id,
+                        principal,
+                        role,
+                    } => {
+                        let done = client.change_role(&workspace_id, &principal, role).await;
+                        (workspace_id, done)
+                    }
+                    WorkspaceCommand::RemoveMember {
+                        workspace_id,
+                        principal,
+                    } => {
+                        let done = client.remove_member(&workspace_id, &principal).await;
+                        (workspace_id, done)
+                    }
+                    WorkspaceCommand::DeleteArtifact {
+                        workspace_id,
+                        artifact_id,
+                    } => {
+                        let done = client.delete_artifact(&workspace_id, &artifact_id).await;
+                        (workspace_id, done)
+                    }
+                    WorkspaceCommand::Open { .. }
+                    | WorkspaceCommand::Close
+                    | WorkspaceCommand::ReadSession(_)
+                    | WorkspaceCommand::DownloadArtifact { .. } => return,
+                };
+                if let Err(problem) = done {
+                    outbox.send(EngineEvent::Problem(problem.to_string())).await;
+                }
+                report_view(&client, &workspace_id, &outbox).await;
+            });
+        }
+    }
+}
+
+/// Reads the workspace and reports it, or why it could not be read.
+async fn report_view(client: &SharedClient, workspace_id: &str, outbox: &Outbox) {
+    outbox
+        .send(match read_view(client, workspace_id).await {
+            Ok(view) => EngineEvent::Workspace(Box::new(view)),
+            Err(problem) => EngineEvent::WorkspaceProblem {
+                workspace_id: workspace_id.to_string(),
+                message: problem.to_string(),
+            },
+        })
+        .await;
+}
+
+async fn read_view(
+    client: &SharedClient,
+    workspace_id: &str,
+) -> Result<WorkspaceView, SharedError> {
+    let path = format!("/v1/workspaces/{workspace_id}");
+    let (workspace, me, sessions, members, activity, artifacts) = tokio::try_join!(
+        client.get::<SharedWorkspace>(&path),
+        client.get::<zspark_api::Me>("/v1/me"),
+        client.sessions(workspace_id),
+        client.members(workspace_id),
+        client.activity(workspace_id),
+        client.artifacts(workspace_id),
+    )?;
+    Ok(WorkspaceView {
+        workspace,
+        me: me.principal,
+        sessions,
+        members,
+        activity,
+        artifacts,
+    })
+}
+
+async fn read_session(
+    client: &SharedClient,
+    address: SharedSessionAddress,
+) -> Result<SharedSessionRead, SharedError> {
+    let workspace_id = &address.workspace_id;
+    let (session, role, (items, _), artifacts) = tokio::try_join!(
+        client.session(workspace_id, &address.session_id),
+        client.role_in(workspace_id),
+        client.items(workspace_id, &address.session_id),
+        client.artifacts(workspace_id),
+    )?;
+    let mut unreadable = 0;
+    let records: Vec<(String, serde_json::Value)> = items
+        .into_iter()
+        .filter_map(|item| {
+            let kind = item.payload.get("type")?.as_str()?.to_string();
+            if !KNOWN_RECORD_KINDS.contains(&kind.as_str()) {
+                unreadable += 1;
+                return None;
+            }
+            Some((kind, item.payload.get("payload")?.clone()))
+        })
+        .collect();
+    let artifacts = artifacts
+        .into_iter()
+        .filter(|artifact| artifact.session_id.as_deref() == Some(address.session_id.as_str()))
+        .collect();
+    Ok(SharedSessionRead {
+        events: rebuild(&records).events,
+        address,
+        session,
+        role,
+        unreadable,
+        artifacts,
+    })
+}
+
+/// Follows the workspace's feed for as long as the page is open: each entry is
+/// reported, and the page read again (once per burst of entries); a dropped feed is
+/// followed again from the last entry, after a growing wait.
+async fn follow(client: Arc<SharedClient>, workspace_id: String, outbox: Outbox) {
+    let changed = Arc::new(Notify::new());
+    let reread = {
+        let (client, workspace_id, outbox, changed) = (
+            client.clone(),
+            workspace_id.clone(),
+            outbox.clone(),
+            changed.clone(),
+        );
+        async move {
+            loop {
+                changed.notified().await;
+                report_view(&client, &workspace_id, &outbox).await;
+            }
+        }
+    };
+    let feed = async {
+        let mut after: Option<String> = None;
+        let mut wait = Duration::from_secs(1);
+        loop {
+            let mut newest = None;
+            let ended = client
+                .follow_activity(&workspace_id, after.as_deref(), |entry| {
+                    newest = Some(entry.id.clone());
+                    outbox.send_now(EngineEvent::WorkspaceActivity {
+                        workspace_id: workspace_id.clone(),
+                        entry,
+                    });
+                    changed.notify_one();
+                })
+                .await;
+            if newest.is_some() {
+                after = newest;
+                wait = Duration::from_secs(1);
+            }
+            if matches!(ended, Ok(FeedEnd::NotAMember)) {
+                outbox
+                    .send(EngineEvent::WorkspaceProblem {
+                        workspace_id: workspace_id.clone(),
+                        message: "You are no longer a member of this workspace (or it was deleted). What you have locally is kept.".to_string(),
+                    })
+                    .await;
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(FEED_RETRY_MAX);
+            // What happened while the feed was away is read with the page.
+            changed.notify_one();
+        }
+    };
+    tokio::select! {
+        () = reread => {}
+        () = feed => {}
+    }
+}
