@@ -1252,7 +1252,9 @@ fn agent_messages_sent(request: &RecordedRequest) -> Vec<Value> {
 }
 
 /// A parent that starts `/root/worker_a`, waits and answers `first`; then (after a
-/// resume by the other program) gives it a follow-up, waits and answers `second`.
+/// resume by the other program) gives it a follow-up, waits and answers `second`. A
+/// wait that starts after the child's answer arrived runs out (both programs wait for
+/// news after it), so the waits are kept to the shortest Codex allows.
 fn team_server(first: &str, second: &str) -> ScriptedModelServer {
     ScriptedModelServer::options()
         .turns([
@@ -1261,14 +1263,14 @@ fn team_server(first: &str, second: &str) -> ScriptedModelServer {
                 "spawn_agent",
                 serde_json::json!({"task_name": "worker_a", "message": "look around", "model": "gpt-6-luna", "fork_turns": "none"}),
             ),
-            collaboration_call("w1", "wait_agent", serde_json::json!({})),
+            collaboration_call("w1", "wait_agent", serde_json::json!({"timeout_ms": 10_000})),
             Turn::text(first),
             collaboration_call(
                 "f1",
                 "followup_task",
                 serde_json::json!({"target": "/root/worker_a", "message": "one more thing"}),
             ),
-            collaboration_call("w2", "wait_agent", serde_json::json!({})),
+            collaboration_call("w2", "wait_agent", serde_json::json!({"timeout_ms": 10_000})),
             Turn::text(second),
         ])
         .model_turns(

@@ -1081,7 +1081,10 @@ fn a_team_task_shows_the_messages_between_parent_and_child() {
                 "spawn_agent",
                 json!({"task_name": "worker_a", "message": "list the logs", "model": "child-model", "fork_turns": "none"}),
             ),
-            collaboration_call("w1", "wait_agent", json!({})),
+            // The child may answer before this wait starts; its answer is then in the
+            // conversation already and the wait (for news after it) runs out, so it is
+            // kept to the shortest Codex allows.
+            collaboration_call("w1", "wait_agent", json!({"timeout_ms": 10_000})),
             Turn::text("The worker listed them"),
         ])
         .model_turns("child-model", [Turn::text("two logs: a.log, b.log")])

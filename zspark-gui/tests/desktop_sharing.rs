@@ -192,6 +192,9 @@ fn share_and_continue(database_url: Option<&str>) {
     );
     drop(carol);
 
+    // Alice's window goes to the background.
+    alice.harness.input_mut().focused = false;
+
     let mut bob = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "bob"));
     bob.wait_for("Signed in as bob");
     bob.click("Shop");
@@ -206,6 +209,13 @@ fn share_and_continue(database_url: Option<&str>) {
         .unwrap()
         .push_back(bob.workspace.clone());
     bob.click("Continue here…");
+    // The file Alice's turn produced goes with Bob's message, from the workspace.
+    bob.wait_for("From Shop…");
+    bob.click("From Shop…");
+    bob.click("totals.txt");
+    bob.wait_for("totals.txt · 10 B");
+    let attached = bob.workspace.join(".zspark/attachments/totals.txt");
+    assert_eq!(std::fs::read_to_string(&attached).unwrap(), "total: 42\n");
     bob.send("Check them");
     bob.wait_for("Bob here: the totals look right");
     // Every record once, in order: the server comes to hold exactly Bob's rollout.
@@ -228,8 +238,20 @@ fn share_and_continue(database_url: Option<&str>) {
         "Alice's call and its output reach Bob's model: {call_ids:?}"
     );
     assert!(text.contains("Check them"), "Bob's own message: {text}");
+    let attached_path = format!("path=\\\"{}\\\"", attached.display());
+    assert!(
+        text.contains(&attached_path),
+        "the workspace file is attached by its copy in Bob's folder: {text}"
+    );
 
     alice.wait_for("Bob here: the totals look right");
+    let shown = alice.notifier.shown.lock().unwrap().clone();
+    assert!(
+        shown
+            .iter()
+            .any(|(_, body)| body == "bob continued your session \"Write the totals\"."),
+        "Alice is told, by the system, that Bob continued her session: {shown:?}"
+    );
 }
 
 #[test]

@@ -144,6 +144,7 @@ async fn carry_out(
                     ..SharedStatus::default()
                 };
             };
+            let signs_in = matches!(other, SharedCommand::SignIn { .. });
             let done = match other {
                 SharedCommand::SignIn { device_code: false } => {
                     client.sign_in_with_browser(setup.browser.as_ref()).await
@@ -172,6 +173,10 @@ async fn carry_out(
                 let mut status = client.status().await;
                 status.problem = Some(problem.to_string());
                 return status;
+            }
+            if signs_in {
+                // What waited for a sign-in (one that expired mid-upload) goes now.
+                connection.senders.resume_waiting(&client, setup, outbox);
             }
             client
         }

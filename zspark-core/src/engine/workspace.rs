@@ -120,12 +120,14 @@ impl Followed {
         *followed = next;
     }
 
+    /// Whether `workspace_id`'s feed is followed now (a feed that ended, say because
+    /// the user was removed, is not).
     fn is(&self, workspace_id: &str) -> bool {
         self.0
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .as_ref()
-            .is_some_and(|(followed, _)| followed == workspace_id)
+            .is_some_and(|(followed, task)| followed == workspace_id && !task.is_finished())
     }
 }
 

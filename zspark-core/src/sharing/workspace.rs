@@ -124,6 +124,9 @@ impl SharedClient {
             path: partial.clone(),
             source,
         };
+        if let Some(folder) = destination.parent() {
+            tokio::fs::create_dir_all(folder).await.map_err(disk)?;
+        }
         let mut file = tokio::fs::File::create(&partial).await.map_err(disk)?;
         let mut hasher = Sha256::new();
         let mut body = response.bytes_stream();

@@ -12,6 +12,7 @@ use zspark_core::{Engine, EngineCommand, EngineSetup, MemoryCommand, SessionKey,
 use super::commands::Commands;
 use super::dialogs::{DialogRunner, FileDialogs};
 use super::model::{Model, Tone};
+use super::notify::Notifier;
 use super::prefs::Prefs;
 use super::session::SessionView;
 use super::views::Panels;
@@ -24,6 +25,8 @@ pub struct DesktopSetup {
     pub prefs: Prefs,
     /// The file dialogs ([`super::NativeDialogs`] in the real app).
     pub dialogs: Arc<dyn FileDialogs>,
+    /// The system's notifications ([`super::SystemNotifier`] in the real app).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 pub struct DesktopApp {
@@ -34,6 +37,7 @@ pub struct DesktopApp {
     commands: Commands,
     /// The window's context, for what events ask of the window itself.
     pub(super) ctx: egui::Context,
+    pub(super) notifier: Arc<dyn Notifier>,
 }
 
 impl DesktopApp {
@@ -53,6 +57,7 @@ impl DesktopApp {
             panels: Panels::default(),
             commands: Commands::default(),
             ctx: ctx.clone(),
+            notifier: setup.notifier,
         };
         app.send(EngineCommand::RefreshSessions);
         app.send(EngineCommand::LoadProviders);

@@ -156,6 +156,9 @@ pub enum SharedCommand {
     RemoveMember(String),
     /// Ask where to save a workspace file, then download it there.
     Download(Artifact),
+    /// Download a workspace file into the shown session's folder and attach it to the
+    /// next message.
+    AttachFromWorkspace(Artifact),
     DeleteArtifact(String),
 }
 

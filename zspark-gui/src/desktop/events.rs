@@ -139,10 +139,15 @@ impl DesktopApp {
                     model.banner(Tone::Warning, problems.join(" "));
                 }
             }
-            EngineEvent::FileSaved { destination } => model.banner(
-                Tone::Info,
-                format!("Saved a copy to {}.", destination.display()),
-            ),
+            EngineEvent::FileSaved { destination } => {
+                match model.shared.attaching.remove(&destination) {
+                    Some(session) => self.attach_to(session, vec![destination]),
+                    None => model.banner(
+                        Tone::Info,
+                        format!("Saved a copy to {}.", destination.display()),
+                    ),
+                }
+            }
             EngineEvent::Skills { cwd, catalog } => model.skills = Some(SkillList { cwd, catalog }),
             EngineEvent::Shared(status) => {
                 model.shared.busy = false;
@@ -234,7 +239,8 @@ impl DesktopApp {
 
     /// Something happened in the workspace whose page is open: a shared session shown
     /// that changed is read again, and when a teammate continues one of the user's
-    /// sessions while the window is in the background, the window asks for attention.
+    /// sessions while the window is in the background, the system shows a notification
+    /// and the window asks for attention.
     fn workspace_activity(&mut self, workspace_id: &str, entry: &Activity) {
         let shared = &self.model.shared;
         if let Some(SharedPage::Session(address)) = &shared.page
@@ -262,6 +268,7 @@ impl DesktopApp {
                 view.name_of(&entry.actor),
                 session.title
             );
+            self.notifier.notify("zspark", &text);
             self.model.banner(Tone::Info, text);
             self.ctx
                 .send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(

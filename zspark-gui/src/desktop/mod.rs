@@ -9,6 +9,7 @@ mod dialogs;
 mod events;
 mod file_input;
 mod model;
+mod notify;
 mod prefs;
 mod session;
 mod shortcuts;
@@ -18,6 +19,7 @@ mod views;
 pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
 pub use model::{ReadSession, SharedPage};
+pub use notify::{Notifier, SystemNotifier};
 pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
 pub use session::{SessionStatus, SessionView};
 
@@ -66,6 +68,7 @@ pub fn run() -> Result<(), DesktopError> {
                 },
                 prefs,
                 dialogs: Arc::new(NativeDialogs),
+                notifier: Arc::new(SystemNotifier),
             };
             Ok(Box::new(DesktopApp::new(&creation.egui_ctx, setup)?))
         }),

@@ -56,6 +56,8 @@ pub struct SharedView {
     pub sync: BTreeMap<String, SyncReport>,
     /// What the centre shows instead of a local session.
     pub page: Option<SharedPage>,
+    /// Workspace files being downloaded to be attached, and to which session's message.
+    pub attaching: BTreeMap<PathBuf, SessionKey>,
 }
 
 /// A page of a shared workspace in the centre of the window.

@@ -22,7 +22,7 @@ use egui_kittest::kittest::Queryable;
 use serde_json::json;
 use zspark_auth::signin::{BrowserError, OpenBrowser};
 use zspark_core::{EngineSetup, Launcher, SecretBackend};
-use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Prefs};
+use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Notifier, Prefs};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -66,6 +66,21 @@ impl Launcher for RecordingLauncher {
     }
 }
 
+/// Records the notifications the desktop asked the system to show.
+#[derive(Debug, Default)]
+pub struct RecordingNotifier {
+    pub shown: Mutex<Vec<(String, String)>>,
+}
+
+impl Notifier for RecordingNotifier {
+    fn notify(&self, title: &str, body: &str) {
+        self.shown
+            .lock()
+            .unwrap()
+            .push((title.to_string(), body.to_string()));
+    }
+}
+
 /// Tests sign in through the engine's own tests; a desk opens no browser.
 pub struct NoBrowser;
 
@@ -96,6 +111,7 @@ pub struct Desk {
     pub workspace: PathBuf,
     pub dialogs: Arc<ScriptedDialogs>,
     pub launcher: Arc<RecordingLauncher>,
+    pub notifier: Arc<RecordingNotifier>,
     pub _dirs: tempfile::TempDir,
 }
 
@@ -152,6 +168,7 @@ impl Desk {
         prefs(&mut stored, workspace);
         let dialogs = Arc::new(ScriptedDialogs::default());
         let launcher = Arc::new(RecordingLauncher::default());
+        let notifier = Arc::new(RecordingNotifier::default());
         let setup = DesktopSetup {
             engine: EngineSetup {
                 codex_home: codex_home.to_path_buf(),
@@ -172,6 +189,7 @@ impl Desk {
             },
             prefs: stored,
             dialogs: dialogs.clone(),
+            notifier: notifier.clone(),
         };
         let builder = match drawing {
             Drawing::AccessibilityOnly => Harness::builder().with_size([1280.0, 900.0]),
@@ -196,6 +214,7 @@ impl Desk {
             workspace: workspace.to_path_buf(),
             dialogs,
             launcher,
+            notifier,
             _dirs: tempfile::tempdir().unwrap(),
         }
     }

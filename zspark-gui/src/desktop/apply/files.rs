@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use zspark_core::{EngineCommand, FileCommand};
+use zspark_core::{EngineCommand, FileCommand, SessionKey};
 
 use super::super::app::DesktopApp;
 use super::super::commands::FilesCommand;
@@ -62,7 +62,16 @@ impl DesktopApp {
             );
             return;
         };
-        let (session, workspace) = (view.number, view.cwd.clone());
+        let session = view.number;
+        self.attach_to(session, files);
+    }
+
+    /// Prepares `files` to go with open session `session`'s next message.
+    pub(in super::super) fn attach_to(&mut self, session: SessionKey, files: Vec<PathBuf>) {
+        let Some(view) = self.model.sessions.get(&session) else {
+            return;
+        };
+        let workspace = view.cwd.clone();
         let count = files.len();
         if self.try_send(EngineCommand::File(FileCommand::Attach {
             session,

@@ -115,6 +115,23 @@ impl DesktopApp {
                     artifact_id,
                 });
             }
+            SharedCommand::AttachFromWorkspace(artifact) => {
+                let Some(view) = self.model.session() else {
+                    return;
+                };
+                let destination = view.cwd.join(".zspark/attachments").join(&artifact.name);
+                let session = view.number;
+                self.model
+                    .shared
+                    .attaching
+                    .insert(destination.clone(), session);
+                self.send(EngineCommand::Workspace(
+                    WorkspaceCommand::DownloadArtifact {
+                        artifact: Box::new(artifact),
+                        destination,
+                    },
+                ));
+            }
             SharedCommand::Download(artifact) => {
                 let start_in = self
                     .model

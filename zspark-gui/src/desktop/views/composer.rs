@@ -1,6 +1,6 @@
 //! The composer pinned under the conversation: the attachments and the picked skill as
 //! chips, a text field that grows with its text, Attach (or drop files on the window,
-//! or paste an image), Send or Stop while the agent works, and a note when the next
+//! or paste an image; or a file of the open shared workspace), Send or Stop while the agent works, and a note when the next
 //! send replaces earlier messages (edit and resend). Each open session keeps its own
 //! draft, so switching sessions loses nothing half-written.
 
@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use codex_protocol::SkillInfo;
 use zspark_core::attachments::human_size;
-use zspark_core::{Attachment, AttachmentKind, SessionKey};
+use zspark_core::{Attachment, AttachmentKind, SessionKey, WorkspaceView};
 
-use super::super::commands::{Commands, ComposerCommand, FilesCommand, SessionCommand};
+use super::super::commands::{
+    Commands, ComposerCommand, FilesCommand, SessionCommand, SharedCommand,
+};
 use super::super::session::SessionView;
 use super::super::shortcuts::{Shortcut, hint};
 use super::super::{file_input, theme};
@@ -61,6 +63,7 @@ impl ComposerState {
 pub fn show(
     ui: &mut egui::Ui,
     session: &SessionView,
+    workspace: Option<&WorkspaceView>,
     state: &mut ComposerState,
     out: &mut Commands,
 ) {
@@ -106,6 +109,20 @@ pub fn show(
                 .clicked()
             {
                 out.push(FilesCommand::Attach);
+            }
+            if let Some(view) = workspace.filter(|view| !view.artifacts.is_empty()) {
+                ui.menu_button(format!("From {}…", view.workspace.name), |ui| {
+                    for artifact in &view.artifacts {
+                        if ui
+                            .button(&artifact.name)
+                            .on_hover_text("Download it into this folder and attach it")
+                            .clicked()
+                        {
+                            out.push(SharedCommand::AttachFromWorkspace(artifact.clone()));
+                            ui.close();
+                        }
+                    }
+                });
             }
             if let Some(configured) = &session.configured {
                 ui.label(theme::muted(format!(

@@ -145,7 +145,13 @@ pub fn show(
             });
         });
     });
-    composer::show(ui, session, composer_state, out);
+    composer::show(
+        ui,
+        session,
+        model.shared.workspace.as_ref(),
+        composer_state,
+        out,
+    );
     let agents = super::agent_cards::live_agents(model, session.number);
     let list = ItemList {
         key: session.number,

@@ -59,22 +59,13 @@ pub fn show(
     });
     egui::Panel::bottom("shared-session-actions").show(ui, |ui| {
         ui.add_space(theme::SPACE * 2.0);
-        if read.role >= Role::Editor {
-            ui.horizontal(|ui| {
-                if theme::primary_button(ui, "Continue here…")
-                    .on_hover_text("Pick your checkout of the project; the agent sees the whole conversation and your turns are added for everyone")
-                    .clicked()
-                {
-                    out.push(SharedCommand::ContinueShown);
-                }
-                ui.label(theme::muted(
-                    "Continue in your own folder: the agent gets every earlier message, call and output.",
-                ));
-            });
-        } else {
-            ui.label(theme::muted(
-                "You can read this session. To continue it, ask an owner of the workspace to make you an editor.",
-            ));
+        match &model.shared.workspace_problem {
+            // Access is gone (removed, or the workspace deleted): what was read stays
+            // on screen, and nothing offers to continue it.
+            Some(problem) => {
+                ui.colored_label(theme::DANGER, problem);
+            }
+            None => actions(ui, read.role, out),
         }
         ui.add_space(theme::SPACE * 2.0);
     });
@@ -123,5 +114,26 @@ pub fn show(
         if let UiCommand::Layout(copy) = command {
             out.push(copy);
         }
+    }
+}
+
+/// "Continue here" for an editor; for a viewer, why there is none.
+fn actions(ui: &mut egui::Ui, role: Role, out: &mut Commands) {
+    if role >= Role::Editor {
+        ui.horizontal(|ui| {
+            if theme::primary_button(ui, "Continue here…")
+                .on_hover_text("Pick your checkout of the project; the agent sees the whole conversation and your turns are added for everyone")
+                .clicked()
+            {
+                out.push(SharedCommand::ContinueShown);
+            }
+            ui.label(theme::muted(
+                "Continue in your own folder: the agent gets every earlier message, call and output.",
+            ));
+        });
+    } else {
+        ui.label(theme::muted(
+            "You can read this session. To continue it, ask an owner of the workspace to make you an editor.",
+        ));
     }
 }
