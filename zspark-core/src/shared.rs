@@ -94,6 +94,10 @@ pub enum SharedError {
     Unauthorized(String),
     #[error("The server refused: {0}.")]
     Refused(String),
+    /// An artifact upload refused for the file itself (too large, its bytes changed
+    /// while it was read).
+    #[error("The server did not take the file: {0}.")]
+    FileRefused(String),
 }
 
 /// A connection to one server.

@@ -368,6 +368,88 @@ fn a_shared_session_keeps_its_turns_while_the_server_is_away_and_sends_each_once
     });
 }
 
+/// The names of workspace `workspace`'s files, as `user` lists them.
+fn workspace_file_names(serve: &ServeProcess, workspace: &str, user: &str) -> Vec<String> {
+    let http = blocking_http(Duration::from_secs(10));
+    let files = as_user(
+        http.get(format!(
+            "{}/v1/workspaces/{workspace}/artifacts",
+            serve.base
+        )),
+        user,
+    );
+    files["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|file| file["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_shared_sessions_files_show_their_upload_one_too_large_is_refused_and_one_can_be_removed() {
+    let data = tempfile::tempdir().unwrap();
+    let serve = ServeProcess::start(data.path(), None);
+    let workspace = workspace_with(&serve, "alice", "Shop", &[]);
+    let model = ScriptedModelServer::start([
+        Turn::text("Ready"),
+        Reply::new()
+            .function_call(
+                "call-files",
+                "exec_command",
+                // A 2 GiB file (sparse, so it costs no disk) beside a small table.
+                json!({"cmd": "printf 'city,people\\nOslo,709000\\n' > cities.csv && truncate -s 2G footage.bin"})
+                    .to_string(),
+            )
+            .into(),
+        Turn::text("Files made"),
+        Turn::text("Nothing new"),
+    ])
+    .unwrap();
+    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
+    alice.wait_for("Signed in as alice");
+    alice.start_session_in_workspace();
+    alice.send("Get ready");
+    alice.wait_for("Ready");
+    alice.click("Share…");
+    alice.click("Share to Shop");
+    alice.wait_for("✔ Shared");
+
+    alice.send("Make the files");
+    alice.wait_for("Files made");
+    alice.wait_for("In the workspace");
+    alice.wait_for("Not in the workspace: artifacts may be at most 1024 MiB on this server");
+    assert_eq!(
+        workspace_file_names(&serve, &workspace, "alice"),
+        ["cities.csv"]
+    );
+    // The refused file held nothing else up: every record of the session is there.
+    alice.wait_for("✔ Shared");
+    let rollout = shown_rollout(&alice);
+    alice.wait_until("the server holds the whole rollout", |_| {
+        server_items(&serve, &workspace, "alice").1 == rollout_records(&rollout)
+    });
+
+    alice.settle();
+    alice
+        .harness
+        .get_all_by_label("Remove cities.csv from the workspace")
+        .next()
+        .unwrap()
+        .click();
+    alice.wait_for("Removed from the workspace");
+    assert!(workspace_file_names(&serve, &workspace, "alice").is_empty());
+
+    // Later turns send neither again while they stay as they are.
+    alice.send("Anything else?");
+    alice.wait_for("Nothing new");
+    alice.wait_for("✔ Shared");
+    alice.wait_until("the later turn is on the server", |_| {
+        server_items(&serve, &workspace, "alice").1 == rollout_records(&rollout)
+    });
+    assert!(workspace_file_names(&serve, &workspace, "alice").is_empty());
+}
+
 /// A workspace as the server would describe it, with fixed times for the snapshots.
 fn snapshot_workspace() -> zspark_core::WorkspaceView {
     let at = "2026-11-30T10:00:00.000Z".to_string();

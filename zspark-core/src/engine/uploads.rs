@@ -5,11 +5,12 @@
 //! time and in order; nudges that come while it sends are folded into one more pass.
 //! A server that cannot be reached is tried again after a growing wait (the rollout is
 //! the queue, so nothing is lost meanwhile), and the window is told how many records
-//! wait.
+//! wait and where each of the session's files stands. Removing a file from the
+//! workspace goes through the same task, so one task at a time writes a link.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
@@ -17,8 +18,8 @@ use tokio::sync::Notify;
 use super::{EngineEvent, EngineSetup, Outbox};
 use crate::shared::{SharedClient, SharedError};
 use crate::sharing::{
-    SharedLink, SharedSessionAddress, SharingError, Uploaded, continue_here, send_changed_files,
-    share, upload,
+    SentFile, SharedLink, SharedSessionAddress, SharingError, Uploaded, continue_here,
+    remove_sent_file, send_changed_files, share, upload,
 };
 
 /// The longest wait between two tries to reach the server again.
@@ -49,6 +50,11 @@ pub struct SyncReport {
     pub state: SyncState,
     /// Set when a turn that ran in parallel with a teammate's went to this fork.
     pub forked: bool,
+    /// The files the session's turns produced that the link dealt with, and what
+    /// became of each.
+    pub files: Vec<SentFile>,
+    /// The file being sent now.
+    pub sending_file: Option<PathBuf>,
 }
 
 /// What a front-end asks of shared sessions.
@@ -73,6 +79,12 @@ pub enum SessionShareCommand {
         local_session_id: String,
         folder: PathBuf,
     },
+    /// Remove the file at `path`, which linked session `local_session_id` sent, from
+    /// the workspace's artifacts; it is not sent again until it changes.
+    RemoveFile {
+        local_session_id: String,
+        path: PathBuf,
+    },
 }
 
 /// The sender task of each linked session, by local session id.
@@ -81,12 +93,24 @@ pub(super) struct Senders(std::sync::Mutex<HashMap<String, Sender>>);
 
 /// A sender task and the way to nudge it.
 struct Sender {
-    nudge: Arc<Notify>,
+    inbox: Arc<Inbox>,
     task: tokio::task::AbortHandle,
 }
 
+/// What a sender task is told between passes.
+#[derive(Default)]
+struct Inbox {
+    nudge: Notify,
+    /// The folder the session works in, once a front-end said (files are sent from
+    /// it).
+    folder: Mutex<Option<PathBuf>>,
+    /// Files to remove from the workspace.
+    removals: Mutex<Vec<PathBuf>>,
+}
+
 impl Senders {
-    /// Nudges the session's sender, starting one when it has none.
+    /// Nudges the session's sender, starting one when it has none; `folder` is where
+    /// the session works, when known.
     fn nudge(
         &self,
         local_session_id: &str,
@@ -95,31 +119,59 @@ impl Senders {
         setup: &EngineSetup,
         outbox: &Outbox,
     ) {
-        let mut senders = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        let inbox = self.inbox(local_session_id, client, setup, outbox);
+        if let Some(folder) = folder {
+            *lock(&inbox.folder) = Some(folder);
+        }
+        inbox.nudge.notify_one();
+    }
+
+    /// Asks the session's sender to remove the file at `path` from the workspace.
+    fn remove_file(
+        &self,
+        local_session_id: &str,
+        path: PathBuf,
+        client: &Arc<SharedClient>,
+        setup: &EngineSetup,
+        outbox: &Outbox,
+    ) {
+        let inbox = self.inbox(local_session_id, client, setup, outbox);
+        lock(&inbox.removals).push(path);
+        inbox.nudge.notify_one();
+    }
+
+    /// The inbox of the session's sender, starting one when it has none.
+    fn inbox(
+        &self,
+        local_session_id: &str,
+        client: &Arc<SharedClient>,
+        setup: &EngineSetup,
+        outbox: &Outbox,
+    ) -> Arc<Inbox> {
+        let mut senders = lock(&self.0);
         let sender = senders
             .entry(local_session_id.to_string())
             .or_insert_with(|| {
-                let nudge = Arc::new(Notify::new());
+                let inbox = Arc::new(Inbox::default());
                 let task = tokio::spawn(keep_in_step(
                     local_session_id.to_string(),
-                    folder,
                     client.clone(),
                     setup.codex_home.clone(),
                     outbox.clone(),
-                    nudge.clone(),
+                    inbox.clone(),
                 ));
                 Sender {
-                    nudge,
+                    inbox,
                     task: task.abort_handle(),
                 }
             });
-        sender.nudge.notify_one();
+        sender.inbox.clone()
     }
 
     /// Stops every sender (the server or the sign-in changed); what they had not
     /// sent stays queued in the rollouts.
     pub(super) fn stop_all(&self) {
-        let mut senders = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut senders = lock(&self.0);
         for (_, sender) in senders.drain() {
             sender.task.abort();
         }
@@ -162,6 +214,10 @@ pub(super) fn spawn(
                 senders.nudge(&local_session_id, Some(folder), &client, &setup, &outbox);
             }
         }
+        SessionShareCommand::RemoveFile {
+            local_session_id,
+            path,
+        } => senders.remove_file(&local_session_id, path, &client, &setup, &outbox),
         SessionShareCommand::Share {
             rollout_path,
             workspace_id,
@@ -219,41 +275,62 @@ pub(super) fn spawn(
 }
 
 fn report(link: &SharedLink, state: SyncState, forked: bool) -> EngineEvent {
-    EngineEvent::SharedSync(SyncReport {
+    EngineEvent::SharedSync(sync_report(link, state, forked))
+}
+
+fn sync_report(link: &SharedLink, state: SyncState, forked: bool) -> SyncReport {
+    SyncReport {
         local_session_id: link.local_session_id.clone(),
         rollout_path: link.rollout_path.clone(),
         address: link.address(),
         pending: link.pending_lines(),
         state,
         forked,
-    })
+        files: link.files.clone(),
+        sending_file: None,
+    }
 }
 
-/// One linked session's sender: each nudge sends what is new; files changed in
-/// `folder` since the sender started go to the workspace's artifacts after.
+/// One linked session's sender: each nudge carries out the removals asked for and
+/// sends what is new; files changed in the session's folder since the sender started
+/// go to the workspace's artifacts after.
 async fn keep_in_step(
     local_session_id: String,
-    folder: Option<PathBuf>,
     client: Arc<SharedClient>,
     codex_home: PathBuf,
     outbox: Outbox,
-    nudge: Arc<Notify>,
+    inbox: Arc<Inbox>,
 ) {
     let since = SystemTime::now();
     let mut forked = false;
     loop {
-        nudge.notified().await;
+        inbox.nudge.notified().await;
         let mut wait = Duration::from_secs(1);
         loop {
             let Ok(Some(mut link)) = SharedLink::load(&codex_home, &local_session_id) else {
                 return;
             };
             outbox.send(report(&link, SyncState::Sending, forked)).await;
-            match send_once(&client, &codex_home, &mut link, folder.as_deref(), since).await {
+            let folder = lock(&inbox.folder).clone();
+            let passed = async {
+                remove_asked(&client, &codex_home, &mut link, &inbox, &outbox).await?;
+                send_once(
+                    &client,
+                    &codex_home,
+                    &mut link,
+                    folder.as_deref(),
+                    since,
+                    forked,
+                    &outbox,
+                )
+                .await
+            };
+            match passed.await {
                 Ok(uploaded) => {
                     forked |= matches!(uploaded, Uploaded::Forked { .. });
-                    // Lines written while this pass sent go in another.
-                    if link.pending_lines() > 0 {
+                    // Lines written (or removals asked for) while this pass sent go in
+                    // another.
+                    if link.pending_lines() > 0 || !lock(&inbox.removals).is_empty() {
                         continue;
                     }
                     outbox
@@ -268,7 +345,7 @@ async fn keep_in_step(
                     outbox.send(report(&link, state, forked)).await;
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
-                        () = nudge.notified() => {}
+                        () = inbox.nudge.notified() => {}
                     }
                     wait = (wait * 2).min(RETRY_MAX);
                 }
@@ -282,16 +359,61 @@ async fn keep_in_step(
     }
 }
 
+/// Removes the files the inbox asks to from the workspace. One the server cannot be
+/// reached for stays asked; one it refuses is reported and dropped.
+async fn remove_asked(
+    client: &SharedClient,
+    codex_home: &Path,
+    link: &mut SharedLink,
+    inbox: &Inbox,
+    outbox: &Outbox,
+) -> Result<(), SharingError> {
+    let asked = std::mem::take(&mut *lock(&inbox.removals));
+    for (done, path) in asked.iter().enumerate() {
+        match remove_sent_file(client, codex_home, link, path).await {
+            Ok(()) => {}
+            Err(problem @ SharingError::Server(SharedError::Unreachable { .. })) => {
+                lock(&inbox.removals).splice(0..0, asked[done..].iter().cloned());
+                return Err(problem);
+            }
+            Err(problem) => {
+                let message = format!(
+                    "{} was not removed from the workspace: {problem}",
+                    path.display()
+                );
+                outbox.send(EngineEvent::Problem(message)).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends what the rollout gained, then sends the files changed in `folder`, telling
+/// the window of each file as it goes.
 async fn send_once(
     client: &SharedClient,
     codex_home: &Path,
     link: &mut SharedLink,
     folder: Option<&Path>,
     since: SystemTime,
+    forked: bool,
+    outbox: &Outbox,
 ) -> Result<Uploaded, SharingError> {
     let uploaded = upload(client, codex_home, link).await?;
     if let Some(folder) = folder {
-        send_changed_files(client, codex_home, link, folder, since).await?;
+        let forked = forked || matches!(uploaded, Uploaded::Forked { .. });
+        let mut progress = |link: &SharedLink, sending: Option<&Path>| {
+            let sync = SyncReport {
+                sending_file: sending.map(Path::to_path_buf),
+                ..sync_report(link, SyncState::Sending, forked)
+            };
+            outbox.send_now(EngineEvent::SharedSync(sync));
+        };
+        send_changed_files(client, codex_home, link, folder, since, &mut progress).await?;
     }
     Ok(uploaded)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

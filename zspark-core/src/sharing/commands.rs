@@ -18,7 +18,8 @@ use codex_exec::{ExecArgs, ExecCommand, Process};
 use zspark_auth::signin::SignInSettings;
 
 use super::{
-    SharedLink, SharedSessionAddress, Uploaded, continue_here, send_changed_files, share, upload,
+    FileOutcome, SharedLink, SharedSessionAddress, Uploaded, continue_here, send_changed_files,
+    share, upload,
 };
 use crate::providers::SecretBackend;
 use crate::shared::{SharedClient, SharedIdentity, SharedServer};
@@ -270,17 +271,32 @@ async fn send_after_turn(
     env: &Env,
     report: fn(&str),
 ) {
+    let mut tried = Vec::new();
     let sent = async {
         let client = connect(&link.server, env).await?;
         let uploaded = upload(&client, codex_home, link)
             .await
             .map_err(|error| error.to_string())?;
-        send_changed_files(&client, codex_home, link, folder, started)
+        let mut note_tried = |_: &SharedLink, sending: Option<&Path>| {
+            tried.extend(sending.map(Path::to_path_buf));
+        };
+        send_changed_files(&client, codex_home, link, folder, started, &mut note_tried)
             .await
             .map_err(|error| error.to_string())?;
         Ok::<_, String>(uploaded)
     };
-    match sent.await {
+    let sent = sent.await;
+    for file in &link.files {
+        if let FileOutcome::Refused(reason) = &file.outcome
+            && tried.contains(&file.path)
+        {
+            report(&format!(
+                "zspark exec: {} was not uploaded to the workspace: {reason}",
+                file.path.display()
+            ));
+        }
+    }
+    match sent {
         Ok(Uploaded::UpToDate { .. }) => {}
         Ok(Uploaded::Forked { fork, .. }) => report(&format!(
             "zspark exec: a teammate added to the shared session while this turn ran; this turn was kept as a new shared session: {fork}"

@@ -1,7 +1,8 @@
 //! The files a shared session's turns produced, sent to the workspace's artifacts:
 //! each streamed from disk with its SHA-256 (the server refuses a file whose bytes do
 //! not match), named by its file name and tied to the session. A file already sent
-//! with the same contents is not sent again.
+//! with the same contents is not sent again, and neither is one the server refused
+//! (too large, say) or one the user removed from the workspace, until it changes.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -16,12 +17,36 @@ use super::sync::SharingError;
 use crate::artifacts::changed_since;
 use crate::shared::{SharedClient, SharedError, refusal_of};
 
-/// A file sent for a link: its path and the SHA-256 of what was sent.
+/// A file a link has dealt with: its path, the SHA-256 of the contents dealt with, and
+/// what became of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentFile {
     pub path: std::path::PathBuf,
     pub sha256: String,
+    /// The workspace's artifact holding it (not known for files sent by older
+    /// versions).
+    #[serde(default)]
+    pub artifact_id: Option<String>,
+    #[serde(default)]
+    pub outcome: FileOutcome,
 }
+
+/// What became of a file's contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileOutcome {
+    /// In the workspace's artifacts.
+    #[default]
+    Uploaded,
+    /// The server would not take it; its words.
+    Refused(String),
+    /// The user removed it from the workspace.
+    Removed,
+}
+
+/// Where the files of a pass stand, as they go: the file being sent, or `None` once
+/// the link's records say it all.
+pub type FileProgress<'a> = &'a mut (dyn FnMut(&SharedLink, Option<&Path>) + Send);
 
 /// The SHA-256 of the file at `path`, in hexadecimal.
 async fn sha256_of(path: &Path) -> std::io::Result<String> {
@@ -111,8 +136,14 @@ impl SharedClient {
                 &format!("/v1/workspaces/{workspace_id}/artifacts"),
             )
             .await?;
-        if response.status() != StatusCode::CREATED {
-            return Err(refusal_of(response).await);
+        let status = response.status();
+        if status != StatusCode::CREATED {
+            return Err(match refusal_of(response).await {
+                SharedError::Refused(said) if refuses_the_file(status) => {
+                    SharedError::FileRefused(said)
+                }
+                other => other,
+            });
         }
         response
             .json()
@@ -125,14 +156,30 @@ impl SharedClient {
     }
 }
 
-/// Sends the files in `folder` changed since `since` that the link has not sent with
-/// these contents; the link remembers them. The names of the files sent.
+/// Whether an artifact upload answered `status` was refused for the file itself (its
+/// size, type or bytes), so other files and the session's items can still go.
+fn refuses_the_file(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::BAD_REQUEST
+    )
+}
+
+/// Sends the files in `folder` changed since `since` that the link has not dealt with
+/// in these contents; the link remembers each, with what became of it, and `progress`
+/// hears of each file as it starts. A file the server refuses is recorded as refused
+/// and the others still go; a server that cannot be used ends the pass with an error.
+/// The names of the files sent.
 pub async fn send_changed_files(
     client: &SharedClient,
     codex_home: &Path,
     link: &mut SharedLink,
     folder: &Path,
     since: SystemTime,
+    progress: FileProgress<'_>,
 ) -> Result<Vec<String>, SharingError> {
     let folder = folder.to_path_buf();
     let changed = tokio::task::spawn_blocking(move || changed_since(&folder, since))
@@ -146,15 +193,16 @@ pub async fn send_changed_files(
                 path: artifact.path.clone(),
                 source,
             })?;
-        let record = SentFile {
-            path: artifact.path.clone(),
-            sha256: sha256.clone(),
-        };
-        if link.files.contains(&record) {
+        if link
+            .files
+            .iter()
+            .any(|file| file.path == artifact.path && file.sha256 == sha256)
+        {
             continue;
         }
+        progress(link, Some(&artifact.path));
         let name = artifact.name();
-        client
+        let uploaded = client
             .upload_artifact(
                 &link.workspace_id,
                 &link.session_id,
@@ -162,14 +210,54 @@ pub async fn send_changed_files(
                 &name,
                 &sha256,
             )
-            .await?;
-        link.files.retain(|file| file.path != record.path);
-        link.files.push(record);
+            .await;
+        let (artifact_id, outcome) = match uploaded {
+            Ok(stored) => {
+                sent.push(name);
+                (Some(stored.id), FileOutcome::Uploaded)
+            }
+            Err(SharedError::FileRefused(said)) => (None, FileOutcome::Refused(said)),
+            Err(problem) => {
+                progress(link, None);
+                return Err(problem.into());
+            }
+        };
+        link.files.retain(|file| file.path != artifact.path);
+        link.files.push(SentFile {
+            path: artifact.path.clone(),
+            sha256,
+            artifact_id,
+            outcome,
+        });
         link.save(codex_home).map_err(|source| SharingError::Disk {
             path: codex_home.to_path_buf(),
             source,
         })?;
-        sent.push(name);
+        progress(link, None);
     }
     Ok(sent)
+}
+
+/// Removes the file at `path` that `link` sent from the workspace's artifacts; the
+/// link remembers it as removed, so it is not sent again until it changes.
+pub async fn remove_sent_file(
+    client: &SharedClient,
+    codex_home: &Path,
+    link: &mut SharedLink,
+    path: &Path,
+) -> Result<(), SharingError> {
+    let Some(record) = link.files.iter_mut().find(|file| file.path == path) else {
+        return Ok(());
+    };
+    if let Some(artifact_id) = &record.artifact_id {
+        client
+            .delete_artifact(&link.workspace_id, artifact_id)
+            .await?;
+    }
+    record.artifact_id = None;
+    record.outcome = FileOutcome::Removed;
+    link.save(codex_home).map_err(|source| SharingError::Disk {
+        path: codex_home.to_path_buf(),
+        source,
+    })
 }

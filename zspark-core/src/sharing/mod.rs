@@ -17,7 +17,7 @@ mod workspace;
 
 pub use address::SharedSessionAddress;
 pub use api::AppendOutcome;
-pub use files::{SentFile, send_changed_files};
+pub use files::{FileOutcome, FileProgress, SentFile, remove_sent_file, send_changed_files};
 pub use link::SharedLink;
 pub use live::FeedEnd;
 pub use sync::{Continuing, SharingError, Uploaded, continue_here, share, upload};

@@ -301,6 +301,7 @@ pub async fn share(
             &mut link,
             Path::new(folder),
             started.into(),
+            &mut |_, _| {},
         )
         .await?;
     }

@@ -94,6 +94,10 @@ impl SharedClient {
     ) -> Result<(), SharedError> {
         let path = format!("/v1/workspaces/{workspace_id}/artifacts/{artifact_id}");
         let response = self.send(|http, url| http.delete(url), &path).await?;
+        // Gone already (a teammate removed it) is as good as removed.
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
         expect(response, StatusCode::NO_CONTENT).await
     }
 

@@ -160,6 +160,11 @@ pub enum SharedCommand {
     /// next message.
     AttachFromWorkspace(Artifact),
     DeleteArtifact(String),
+    /// Remove a file a shared local session uploaded from the workspace.
+    RemoveSharedFile {
+        local_session_id: String,
+        path: PathBuf,
+    },
 }
 
 /// The window itself.

@@ -115,6 +115,17 @@ impl DesktopApp {
                     artifact_id,
                 });
             }
+            SharedCommand::RemoveSharedFile {
+                local_session_id,
+                path,
+            } => {
+                self.send(EngineCommand::ShareSession(
+                    SessionShareCommand::RemoveFile {
+                        local_session_id,
+                        path,
+                    },
+                ));
+            }
             SharedCommand::AttachFromWorkspace(artifact) => {
                 let Some(view) = self.model.session() else {
                     return;

@@ -17,10 +17,11 @@ use zspark_core::attachments::human_size;
 use zspark_core::conversation::{
     ApprovalItem, ApprovalRequest, CommandRun, FileDiff, Item, McpCall, PatchItem, PatchStatus,
 };
-use zspark_core::{Artifact, ArtifactKind, Preview, Transcript};
+use zspark_core::sharing::FileOutcome;
+use zspark_core::{Artifact, ArtifactKind, Preview, SyncReport, SyncState, Transcript};
 
 use super::super::commands::{
-    Commands, FilesCommand, LayoutCommand, SessionCommand, SettingsCommand,
+    Commands, FilesCommand, LayoutCommand, SessionCommand, SettingsCommand, SharedCommand,
 };
 use super::super::theme;
 
@@ -85,6 +86,9 @@ pub struct Place<'a> {
     pub cwd: &'a Path,
     /// The session's sub-agents open in the window.
     pub agents: &'a [super::agent_cards::LiveAgent],
+    /// Where the session stands with the server, when it is shared (its files' upload
+    /// state).
+    pub shared: Option<&'a SyncReport>,
 }
 
 pub fn item(
@@ -262,7 +266,7 @@ fn artifacts_card(
         };
         for artifact in artifacts.iter().take(shown) {
             ui.separator();
-            artifact_row(ui, artifact, place.cwd, out);
+            artifact_row(ui, artifact, place.cwd, place.shared, out);
             preview(ui, caches, artifact);
         }
         if artifacts.len() > FOLDED_ARTIFACTS {
@@ -280,8 +284,14 @@ fn artifacts_card(
 }
 
 /// One artifact: icon, path (relative to the session's folder), kind and size, and
-/// Open / Save as… / Show in folder.
-pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mut Commands) {
+/// Open / Save as… / Show in folder; in a shared session, where its upload stands.
+pub fn artifact_row(
+    ui: &mut egui::Ui,
+    artifact: &Artifact,
+    cwd: &Path,
+    shared: Option<&SyncReport>,
+    out: &mut Commands,
+) {
     let shown_path = artifact.path.strip_prefix(cwd).unwrap_or(&artifact.path);
     let name = artifact.name();
     ui.horizontal_wrapped(|ui| {
@@ -315,6 +325,59 @@ pub fn artifact_row(ui: &mut egui::Ui, artifact: &Artifact, cwd: &Path, out: &mu
             .clicked()
         {
             out.push(FilesCommand::Reveal(path()));
+        }
+    });
+    if let Some(report) = shared {
+        upload_state(ui, artifact, report, out);
+    }
+}
+
+/// Where a shared session's file stands with the workspace: uploading, in it (with a
+/// way to remove it), refused and why, removed, or waiting for the server.
+fn upload_state(ui: &mut egui::Ui, artifact: &Artifact, report: &SyncReport, out: &mut Commands) {
+    let name = artifact.name();
+    let record = report.files.iter().find(|file| file.path == artifact.path);
+    ui.horizontal_wrapped(|ui| {
+        if report.sending_file.as_ref() == Some(&artifact.path) {
+            ui.spinner();
+            ui.label(theme::muted("Uploading to the workspace…"));
+            return;
+        }
+        match record.map(|file| &file.outcome) {
+            Some(FileOutcome::Uploaded) => {
+                ui.label(theme::muted(format!(
+                    "{} In the workspace",
+                    theme::icon::SUCCEEDED
+                )));
+                if theme::subtle_button(ui, "Remove from workspace")
+                    .accessible_name(format!("Remove {name} from the workspace"))
+                    .on_hover_text("Teammates no longer see it; the file here stays.")
+                    .clicked()
+                {
+                    out.push(SharedCommand::RemoveSharedFile {
+                        local_session_id: report.local_session_id.clone(),
+                        path: artifact.path.clone(),
+                    });
+                }
+            }
+            Some(FileOutcome::Refused(reason)) => {
+                ui.label(
+                    RichText::new(format!(
+                        "{} Not in the workspace: {reason}",
+                        theme::icon::WARNING
+                    ))
+                    .color(theme::WARNING),
+                );
+            }
+            Some(FileOutcome::Removed) => {
+                ui.label(theme::muted("Removed from the workspace"));
+            }
+            None => match &report.state {
+                SyncState::Waiting(_) | SyncState::Failed(_) => {
+                    ui.label(theme::muted("Not uploaded yet"));
+                }
+                SyncState::Sending | SyncState::UpToDate => {}
+            },
         }
     });
 }

@@ -160,6 +160,10 @@ pub fn show(
         running: session.turn_started,
         read_only: false,
         agents: &agents,
+        shared: session
+            .configured
+            .as_ref()
+            .and_then(|configured| model.shared.sync_of(&configured.session_id)),
     };
     let opening = session.configured.is_none();
     list.show(ui, state, out, |ui, empty| {
@@ -188,6 +192,8 @@ pub struct ItemList<'a> {
     pub running: Option<Instant>,
     pub read_only: bool,
     pub agents: &'a [super::agent_cards::LiveAgent],
+    /// Where the session stands with the server, when it is shared.
+    pub shared: Option<&'a zspark_core::SyncReport>,
 }
 
 impl ItemList<'_> {
@@ -245,6 +251,7 @@ impl ItemList<'_> {
                                 read_only: self.read_only,
                                 cwd: self.cwd,
                                 agents: self.agents,
+                                shared: self.shared,
                             },
                             self.transcript,
                             out,

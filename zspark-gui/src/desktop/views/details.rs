@@ -167,6 +167,10 @@ fn files(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         return;
     };
     theme::section_heading(ui, "Files");
+    let shared = session
+        .configured
+        .as_ref()
+        .and_then(|configured| model.shared.sync_of(&configured.session_id));
     if session.artifacts.is_empty() {
         theme::empty_state(
             ui,
@@ -175,7 +179,7 @@ fn files(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         return;
     }
     for artifact in session.artifacts.iter().take(LISTED_FILES) {
-        cards::artifact_row(ui, artifact, &session.cwd, out);
+        cards::artifact_row(ui, artifact, &session.cwd, shared, out);
     }
     if session.artifacts.len() > LISTED_FILES {
         ui.label(theme::muted(format!(

@@ -102,6 +102,7 @@ pub fn show(
         running: None,
         read_only: true,
         agents: &[],
+        shared: None,
     };
     // Only copying text means something on a page that is read only.
     let mut inside = Commands::default();
