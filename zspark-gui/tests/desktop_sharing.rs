@@ -607,7 +607,8 @@ fn snapshots_of_the_shared_pages() {
 }
 
 #[test]
-fn workspace_files_download_checked_and_an_item_from_a_newer_version_is_named_not_shown() {
+fn workspace_files_preview_and_download_checked_and_an_item_from_a_newer_version_is_named_not_shown()
+ {
     let data = tempfile::tempdir().unwrap();
     let serve = ServeProcess::start(data.path(), None);
     let workspace = workspace_with(&serve, "alice", "Shop", &[("principal:bob", "editor")]);
@@ -649,6 +650,18 @@ fn workspace_files_download_checked_and_an_item_from_a_newer_version_is_named_no
     bob.wait_for("you are an editor");
     bob.click("Files");
     bob.wait_for("totals.txt");
+    // Its preview, from a checked copy kept by its checksum.
+    bob.wait_for("total: 42");
+    let sha256: String = Sha256::digest(b"total: 42\n")
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let cached = bob
+        .codex_home
+        .join("zspark-cache/workspace-files")
+        .join(sha256)
+        .join("totals.txt");
+    assert_eq!(std::fs::read_to_string(cached).unwrap(), "total: 42\n");
     let downloads = bob.workspace.with_file_name("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     bob.dialogs

@@ -242,6 +242,12 @@ pub enum EngineEvent {
     },
     /// A shared session read from the server.
     SharedSessionRead(Box<SharedSessionRead>),
+    /// Workspace file `artifact_id`, fetched to show a preview of it (`None`: it has
+    /// none, being too large, of a kind without one, or not fetched).
+    WorkspaceFilePreview {
+        artifact_id: String,
+        file: Option<Box<crate::artifacts::Artifact>>,
+    },
     /// Where a linked session stands with the server.
     SharedSync(SyncReport),
     /// A shared session was read into the local rollout `rollout_path`: open it in
@@ -560,7 +566,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 shared::spawn(command, &connection, &setup, &outbox);
             }
             EngineCommand::Workspace(command) => {
-                shared::spawn_workspace(command, &connection, &outbox);
+                shared::spawn_workspace(command, &connection, &setup, &outbox);
             }
             EngineCommand::ShareSession(command) => {
                 shared::spawn_share(command, &connection, &setup, &outbox);

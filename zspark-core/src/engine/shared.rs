@@ -53,12 +53,20 @@ impl Connection {
 const NO_SERVER: &str = "No server is set up: add one in Settings > Shared workspaces.";
 
 /// Carries out a workspace page's `command`, or says there is no server.
-pub(super) fn spawn_workspace(command: WorkspaceCommand, connection: &Connection, outbox: &Outbox) {
+pub(super) fn spawn_workspace(
+    command: WorkspaceCommand,
+    connection: &Connection,
+    setup: &EngineSetup,
+    outbox: &Outbox,
+) {
     let connection = connection.clone();
     let outbox = outbox.clone();
+    let previews = setup.codex_home.join(workspace::PREVIEW_CACHE);
     tokio::spawn(async move {
         match connection.client.lock().await.clone() {
-            Some(client) => workspace::spawn(command, client, &connection.followed, &outbox),
+            Some(client) => {
+                workspace::spawn(command, client, &connection.followed, &previews, &outbox);
+            }
             None => {
                 outbox
                     .send(EngineEvent::Problem(NO_SERVER.to_string()))

@@ -1,10 +1,11 @@
 //! The engine's side of a workspace page: reading a workspace (its sessions, members,
 //! activity and artifacts), following its live feed so the page stays current,
 //! reading a teammate's session from the server for the window to show, and the
-//! owners' and editors' changes (members, artifacts). Each runs as a task of its own
-//! and answers with events.
+//! owners' and editors' changes (members, artifacts), and previews of workspace files
+//! (small ones of a kind that has one are fetched, checked, into a cache named by
+//! their SHA-256). Each runs as a task of its own and answers with events.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,10 @@ use crate::sharing::{FeedEnd, SharedSessionAddress};
 
 /// The longest wait between two tries to reach the live feed again.
 const FEED_RETRY_MAX: Duration = Duration::from_secs(30);
+/// Where fetched workspace files are kept for their previews, under `CODEX_HOME`.
+pub(super) const PREVIEW_CACHE: &str = "zspark-cache/workspace-files";
+/// Workspace files larger than this are not fetched for a preview.
+const MAX_PREVIEW_FETCH: i64 = 16 * 1024 * 1024;
 
 /// A workspace as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +109,9 @@ pub enum WorkspaceCommand {
         artifact: Box<Artifact>,
         destination: PathBuf,
     },
+    /// Fetch these files for their previews ([`EngineEvent::WorkspaceFilePreview`],
+    /// one per file).
+    Preview(Vec<Artifact>),
 }
 
 /// The workspace followed live, if any.
@@ -136,10 +144,25 @@ pub(super) fn spawn(
     command: WorkspaceCommand,
     client: Arc<SharedClient>,
     followed: &Arc<Followed>,
+    previews: &Path,
     outbox: &Outbox,
 ) {
     let outbox = outbox.clone();
     match command {
+        WorkspaceCommand::Preview(artifacts) => {
+            let previews = previews.to_path_buf();
+            tokio::spawn(async move {
+                for artifact in artifacts {
+                    let file = preview_of(&client, &previews, &artifact).await;
+                    outbox
+                        .send(EngineEvent::WorkspaceFilePreview {
+                            artifact_id: artifact.id,
+                            file: file.map(Box::new),
+                        })
+                        .await;
+                }
+            });
+        }
         WorkspaceCommand::Open { workspace_id } => {
             if !followed.is(&workspace_id) {
                 let task =
@@ -210,7 +233,8 @@ pub(super) fn spawn(
                     WorkspaceCommand::Open { .. }
                     | WorkspaceCommand::Close
                     | WorkspaceCommand::ReadSession(_)
-                    | WorkspaceCommand::DownloadArtifact { .. } => return,
+                    | WorkspaceCommand::DownloadArtifact { .. }
+                    | WorkspaceCommand::Preview(_) => return,
                 };
                 if let Err(problem) = done {
                     outbox.send(EngineEvent::Problem(problem.to_string())).await;
@@ -292,6 +316,37 @@ async fn read_session(
         unreadable,
         artifacts,
     })
+}
+
+/// Workspace file `artifact` with its preview, fetched into `cache` (checked against
+/// its SHA-256, and kept there by it) unless it is there already; `None` for a file
+/// too large or of a kind without a preview, or one that could not be fetched.
+async fn preview_of(
+    client: &SharedClient,
+    cache: &Path,
+    artifact: &Artifact,
+) -> Option<crate::artifacts::Artifact> {
+    use crate::artifacts::ArtifactKind;
+    let name = Path::new(&artifact.name).file_name()?;
+    let kind = ArtifactKind::of(Path::new(name));
+    let named_by_checksum =
+        artifact.sha256.len() == 64 && artifact.sha256.bytes().all(|byte| byte.is_ascii_hexdigit());
+    if !matches!(
+        kind,
+        ArtifactKind::Image | ArtifactKind::Table | ArtifactKind::Text
+    ) || artifact.size > MAX_PREVIEW_FETCH
+        || !named_by_checksum
+    {
+        return None;
+    }
+    let path = cache.join(&artifact.sha256).join(name);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        client.download_artifact(artifact, &path).await.ok()?;
+    }
+    tokio::task::spawn_blocking(move || crate::artifacts::Artifact::describe(&path))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Follows the workspace's feed for as long as the page is open: each entry is

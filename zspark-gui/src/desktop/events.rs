@@ -168,7 +168,15 @@ impl DesktopApp {
             }
             EngineEvent::Workspace(view) => {
                 model.shared.workspace_problem = None;
+                let artifacts = view.artifacts.clone();
                 model.shared.workspace = Some(*view);
+                self.ask_for_previews(artifacts);
+            }
+            EngineEvent::WorkspaceFilePreview { artifact_id, file } => {
+                model
+                    .shared
+                    .previews
+                    .insert(artifact_id, file.map(|file| *file));
             }
             EngineEvent::WorkspaceProblem {
                 workspace_id,
@@ -189,7 +197,9 @@ impl DesktopApp {
             } => self.workspace_activity(&workspace_id, &entry),
             EngineEvent::SharedSessionRead(read) => {
                 if model.shared.page == Some(SharedPage::Session(read.address.clone())) {
+                    let artifacts = read.artifacts.clone();
                     model.shared.reading = Some(ReadSession::new(*read));
+                    self.ask_for_previews(artifacts);
                 }
             }
             EngineEvent::SharedSync(report) => {
@@ -235,6 +245,23 @@ impl DesktopApp {
             }
             EngineEvent::Problem(message) => model.banner(Tone::Warning, message),
         }
+    }
+
+    /// Asks the engine for previews of the workspace files among `artifacts` not asked
+    /// for yet.
+    fn ask_for_previews(&mut self, artifacts: Vec<zspark_api::Artifact>) {
+        let previews = &mut self.model.shared.previews;
+        let new: Vec<_> = artifacts
+            .into_iter()
+            .filter(|artifact| !previews.contains_key(&artifact.id))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        for artifact in &new {
+            previews.insert(artifact.id.clone(), None);
+        }
+        self.send(EngineCommand::Workspace(WorkspaceCommand::Preview(new)));
     }
 
     /// Something happened in the workspace whose page is open: a shared session shown

@@ -58,6 +58,9 @@ pub struct SharedView {
     pub page: Option<SharedPage>,
     /// Workspace files being downloaded to be attached, and to which session's message.
     pub attaching: BTreeMap<PathBuf, SessionKey>,
+    /// Workspace files asked for a preview, by artifact id: fetched with it, or `None`
+    /// (fetching, or it has none).
+    pub previews: BTreeMap<String, Option<zspark_core::Artifact>>,
 }
 
 /// A page of a shared workspace in the centre of the window.
@@ -88,6 +91,11 @@ impl SharedView {
         self.workspace
             .as_ref()
             .filter(|view| view.workspace.id == workspace_id)
+    }
+
+    /// Workspace file `artifact_id`, fetched with its preview, once it is.
+    pub fn preview_of(&self, artifact_id: &str) -> Option<&zspark_core::Artifact> {
+        self.previews.get(artifact_id).and_then(Option::as_ref)
     }
 
     /// Where local session `session_id` stands with the server, when it is shared.

@@ -382,7 +382,9 @@ fn upload_state(ui: &mut egui::Ui, artifact: &Artifact, report: &SyncReport, out
     });
 }
 
-fn preview(ui: &mut egui::Ui, caches: &mut Caches, artifact: &Artifact) {
+/// What can be shown of `artifact` without opening it: a thumbnail, the first rows or
+/// lines.
+pub fn preview(ui: &mut egui::Ui, caches: &mut Caches, artifact: &Artifact) {
     match &artifact.preview {
         Preview::None => {}
         Preview::Image(_) => {

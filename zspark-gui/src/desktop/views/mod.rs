@@ -72,7 +72,14 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
         } else {
             match &model.shared.page {
                 Some(SharedPage::Workspace(workspace_id)) => {
-                    workspace::show(ui, model, workspace_id, &mut panels.shared, out);
+                    workspace::show(
+                        ui,
+                        model,
+                        workspace_id,
+                        &mut panels.shared,
+                        &mut panels.conversation.caches,
+                        out,
+                    );
                 }
                 Some(SharedPage::Session(address)) => {
                     shared_session::show(ui, model, address, &mut panels.conversation, out);

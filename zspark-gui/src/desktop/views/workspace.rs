@@ -12,6 +12,7 @@ use zspark_core::sharing::SharedSessionAddress;
 use super::super::commands::{Commands, SharedCommand};
 use super::super::model::Model;
 use super::super::theme;
+use super::cards;
 use super::shared::SharedState;
 
 /// The page's tabs.
@@ -42,6 +43,7 @@ pub fn show(
     model: &Model,
     workspace_id: &str,
     state: &mut SharedState,
+    caches: &mut cards::Caches,
     out: &mut Commands,
 ) {
     let Some(view) = model.shared.workspace(workspace_id) else {
@@ -87,7 +89,7 @@ pub fn show(
             WorkspaceTab::Sessions => sessions(ui, view, &server, out),
             WorkspaceTab::Members => members(ui, view, state, out),
             WorkspaceTab::Activity => activity(ui, view),
-            WorkspaceTab::Files => files(ui, view, out),
+            WorkspaceTab::Files => files(ui, model, view, caches, out),
         });
 }
 
@@ -276,7 +278,13 @@ fn activity(ui: &mut egui::Ui, view: &WorkspaceView) {
     }
 }
 
-fn files(ui: &mut egui::Ui, view: &WorkspaceView, out: &mut Commands) {
+fn files(
+    ui: &mut egui::Ui,
+    model: &Model,
+    view: &WorkspaceView,
+    caches: &mut cards::Caches,
+    out: &mut Commands,
+) {
     if view.artifacts.is_empty() {
         theme::empty_state(
             ui,
@@ -284,8 +292,20 @@ fn files(ui: &mut egui::Ui, view: &WorkspaceView, out: &mut Commands) {
         );
     }
     for artifact in &view.artifacts {
-        artifact_card(ui, view, artifact, view.workspace.role >= Role::Editor, out);
+        let card = FileCard {
+            may_remove: view.workspace.role >= Role::Editor,
+            preview: model.shared.preview_of(&artifact.id),
+        };
+        artifact_card(ui, view, artifact, card, caches, out);
     }
+}
+
+/// How a workspace file's card is drawn.
+pub struct FileCard<'a> {
+    /// The user may remove it (an editor or owner).
+    pub may_remove: bool,
+    /// The file fetched, with its preview, once it is.
+    pub preview: Option<&'a zspark_core::Artifact>,
 }
 
 /// A workspace file: name, size, who shared it, and what can be done with it.
@@ -293,7 +313,8 @@ pub fn artifact_card(
     ui: &mut egui::Ui,
     view: &WorkspaceView,
     artifact: &zspark_api::Artifact,
-    may_remove: bool,
+    card: FileCard<'_>,
+    caches: &mut cards::Caches,
     out: &mut Commands,
 ) {
     theme::card(ui, |ui| {
@@ -314,10 +335,13 @@ pub fn artifact_card(
             {
                 out.push(SharedCommand::Download(artifact.clone()));
             }
-            if may_remove && theme::subtle_button(ui, "Remove").clicked() {
+            if card.may_remove && theme::subtle_button(ui, "Remove").clicked() {
                 out.push(SharedCommand::DeleteArtifact(artifact.id.clone()));
             }
         });
+        if let Some(fetched) = card.preview {
+            cards::preview(ui, caches, fetched);
+        }
     });
 }
 
