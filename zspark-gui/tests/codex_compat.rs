@@ -1382,8 +1382,10 @@ fn a_codex_team_resumes_in_zspark_which_gives_the_child_a_followup() {
     let last = requests.last().unwrap();
     let texts = message_texts(last);
     assert!(
-        texts.iter().any(|text| text.starts_with("Message Type: FINAL_ANSWER")
-            && text.ends_with("the child did one more thing")),
+        texts
+            .iter()
+            .any(|text| text.starts_with("Message Type: FINAL_ANSWER")
+                && text.ends_with("the child did one more thing")),
         "{texts:?}"
     );
     let waited = output_of(last, "w2");

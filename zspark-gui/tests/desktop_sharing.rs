@@ -450,6 +450,79 @@ fn a_shared_sessions_files_show_their_upload_one_too_large_is_refused_and_one_ca
     assert!(workspace_file_names(&serve, &workspace, "alice").is_empty());
 }
 
+#[test]
+fn a_workspace_deleted_while_open_says_so_and_its_sessions_go_on_here() {
+    let data = tempfile::tempdir().unwrap();
+    let serve = ServeProcess::start(data.path(), None);
+    let workspace = workspace_with(&serve, "alice", "Shop", &[]);
+    let model = ScriptedModelServer::start([
+        Turn::text("First answer"),
+        Turn::text("Second answer, kept here"),
+    ])
+    .unwrap();
+    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
+    alice.wait_for("Signed in as alice");
+    alice.start_session_in_workspace();
+    alice.send("First question");
+    alice.wait_for("First answer");
+    alice.click("Share…");
+    alice.click("Share to Shop");
+    alice.wait_for("✔ Shared");
+    let rollout = shown_rollout(&alice);
+    alice.click("Shop");
+    alice.wait_for("by alice");
+
+    let http = blocking_http(Duration::from_secs(10));
+    let deleted = http
+        .delete(format!("{}/v1/workspaces/{workspace}", serve.base))
+        .header("x-domain-user", "alice")
+        .send()
+        .unwrap();
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    alice.wait_for("You are no longer a member of this workspace (or it was deleted)");
+    alice.wait_until("the workspace leaves the sidebar", |desk| {
+        desk.app()
+            .model
+            .shared
+            .status
+            .as_ref()
+            .is_some_and(|status| status.workspaces.is_empty())
+    });
+
+    // The session goes on here, and its header says why its turns stay here.
+    alice
+        .harness
+        .get_all_by_label_contains("First question,")
+        .next()
+        .unwrap()
+        .click();
+    alice.wait_until("the session is shown again", |desk| {
+        desk.app().model.shared.page.is_none()
+    });
+    alice.send("Second question");
+    alice.wait_for("Second answer, kept here");
+    alice.wait_for("Not uploaded");
+    let report = alice
+        .app()
+        .model
+        .shared
+        .sync
+        .values()
+        .next()
+        .cloned()
+        .unwrap();
+    assert!(
+        matches!(&report.state, zspark_core::SyncState::Failed(problem) if problem.contains("was not found")),
+        "{report:?}"
+    );
+    let kept = rollout_records(&rollout);
+    assert!(
+        kept.iter()
+            .any(|record| record.to_string().contains("Second answer, kept here")),
+        "the turn is in the local rollout"
+    );
+}
+
 /// A workspace as the server would describe it, with fixed times for the snapshots.
 fn snapshot_workspace() -> zspark_core::WorkspaceView {
     let at = "2026-11-30T10:00:00.000Z".to_string();

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use codex_test_support::{RecordedRequest, Reply, ScriptedModelServer, Turn};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use support::{ServeProcess, blocking_http};
 
 /// One person's machine: their `CODEX_HOME`, their checkout, who they are to the server
@@ -538,12 +539,29 @@ async fn with_an_entra_shaped_sign_in_the_command_line_shares_and_continues() {
     sign_in(&account).await;
     let token = account.access_token().await.unwrap();
 
+    let tokens_dir = tokens.path().to_path_buf();
+    // The laptop's turn writes a report, and meanwhile the server stops taking the
+    // access token kept for alice (as when it expires mid-turn): what the turn added
+    // is uploaded all the same, after a refresh.
+    let token_goes_bad = format!(
+        "printf 'all well\\n' > report.txt && sed -i 's/\"access_token\":\"[^\"]*\"/\"access_token\":\"revoked\"/' {}/secret-*.json",
+        tokens_dir.display()
+    );
     let model = ScriptedModelServer::options()
-        .turns([Turn::text("first answer"), Turn::text("second answer")])
+        .turns([
+            Turn::text("first answer"),
+            Reply::new()
+                .function_call(
+                    "call-report",
+                    "exec_command",
+                    json!({ "cmd": token_goes_bad }).to_string(),
+                )
+                .into(),
+            Turn::text("second answer"),
+        ])
         .start()
         .unwrap();
     let issuer = provider.issuer.clone();
-    let tokens_dir = tokens.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let data = tempfile::tempdir().unwrap();
         let port = support::free_port();
@@ -621,6 +639,36 @@ async fn with_an_entra_shaped_sign_in_the_command_line_shares_and_continues() {
             "every item is alice's, by her Entra principal: {authors:?}"
         );
         assert_eq!(user_turns(items["items"].as_array().unwrap()).len(), 2);
+        let kept = std::fs::read_dir(&tokens_dir)
+            .unwrap()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .collect::<String>();
+        assert!(
+            kept.contains("\"access_token\":\"ey")
+                && !kept.contains("revoked")
+                && !kept.contains(&token),
+            "the refused token was replaced by a refreshed one"
+        );
+        let files: Value = http
+            .get(format!(
+                "{}/v1/workspaces/{workspace}/artifacts",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let report_sha256: String = Sha256::digest(b"all well\n")
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert!(
+            files["items"].as_array().unwrap().iter().any(|file| {
+                file["name"] == "report.txt" && file["sha256"] == report_sha256.as_str()
+            }),
+            "the turn's file was uploaded with the refreshed token: {files}"
+        );
     })
     .await
     .unwrap();

@@ -11,7 +11,7 @@ use zspark_api::Activity;
 use zspark_auth::signin::SecretLocation;
 use zspark_core::{
     EngineCommand, EngineEvent, FileCommand, SessionKey, SessionShareCommand, SessionStart,
-    WorkspaceCommand,
+    SharedCommand as EngineShared, WorkspaceCommand,
 };
 
 use super::app::DesktopApp;
@@ -155,8 +155,11 @@ impl DesktopApp {
                 let signed_in = status.signed_in_as.is_some();
                 model.shared.status = Some(status);
                 // Connecting again (Refresh) stops the feed of the open workspace: follow
-                // it again.
-                if signed_in && let Some(view) = &model.shared.workspace {
+                // it again, unless access to it is gone.
+                if signed_in
+                    && model.shared.workspace_problem.is_none()
+                    && let Some(view) = &model.shared.workspace
+                {
                     let workspace_id = view.workspace.id.clone();
                     self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
                         workspace_id,
@@ -188,7 +191,11 @@ impl DesktopApp {
                     .as_ref()
                     .is_none_or(|view| view.workspace.id == workspace_id)
                 {
-                    model.shared.workspace_problem = Some(message);
+                    // The workspace list may have changed too (it was deleted, or the
+                    // user removed from it): read it again, once.
+                    if model.shared.workspace_problem.replace(message).is_none() {
+                        self.send(EngineCommand::Shared(EngineShared::Refresh));
+                    }
                 }
             }
             EngineEvent::WorkspaceActivity {

@@ -30,6 +30,7 @@ impl DesktopApp {
             // Connecting again also recovers from a server or sign-in service that was
             // unreachable when the window opened.
             SharedCommand::Refresh => {
+                self.model.shared.workspace_problem = None;
                 if let Some(server) = self.model.prefs.shared_server.clone() {
                     self.shared_command(EngineShared::Connect(server.server()));
                 }

@@ -188,7 +188,8 @@ fn open_session_row(
 ) {
     let status = session.status();
     let title = truncate(&model.title_of(session), 40);
-    let shown = model.shown == Some(session.number);
+    // A workspace page over the shown session hides it: clicking brings it back.
+    let shown = model.shown == Some(session.number) && model.shared.page.is_none();
     ui.horizontal(|ui| {
         ui.add_space(depth as f32 * theme::SPACE * 4.0);
         let (mark, colour) = status_mark(status);
