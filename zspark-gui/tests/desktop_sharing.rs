@@ -677,6 +677,23 @@ fn snapshots_of_the_shared_pages() {
     desk.click("Activity");
     desk.wait_for("added bob@contoso.com as editor");
     desk.snapshot("workspace_activity");
+
+    // The Files tab, with the preview of a fetched file.
+    let fetched = desk.workspace.join("report.csv");
+    std::fs::write(&fetched, "city,people\nOslo,709000\nBergen,291000\n").unwrap();
+    let preview = zspark_core::Artifact::describe(&fetched).unwrap();
+    desk.harness
+        .state_mut()
+        .app
+        .as_mut()
+        .unwrap()
+        .model
+        .shared
+        .previews
+        .insert("f1".to_string(), Some(preview));
+    desk.click("Files");
+    desk.wait_for("Bergen");
+    desk.snapshot("workspace_files");
 }
 
 #[test]
