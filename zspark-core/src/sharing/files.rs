@@ -29,6 +29,21 @@ pub struct SentFile {
     pub artifact_id: Option<String>,
     #[serde(default)]
     pub outcome: FileOutcome,
+    /// The file's size and modification time when it was dealt with: a file that
+    /// still has both is not read again to learn whether it changed.
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub modified: Option<SystemTime>,
+}
+
+impl SentFile {
+    /// Whether `artifact` is, by its size and modification time, what was dealt with.
+    fn unchanged(&self, artifact: &crate::artifacts::Artifact) -> bool {
+        self.path == artifact.path
+            && self.size == Some(artifact.size)
+            && self.modified == Some(artifact.modified)
+    }
 }
 
 /// What became of a file's contents.
@@ -186,18 +201,24 @@ pub async fn send_changed_files(
         .await
         .unwrap_or_default();
     let mut sent = Vec::new();
+    let mut touched = false;
     for artifact in changed {
-        let sha256 = sha256_of(&artifact.path)
-            .await
-            .map_err(|source| SharingError::Disk {
-                path: artifact.path.clone(),
-                source,
-            })?;
-        if link
+        if link.files.iter().any(|file| file.unchanged(&artifact)) {
+            continue;
+        }
+        // A file gone (or unreadable) since it was found has nothing to send.
+        let Ok(sha256) = sha256_of(&artifact.path).await else {
+            continue;
+        };
+        if let Some(known) = link
             .files
-            .iter()
-            .any(|file| file.path == artifact.path && file.sha256 == sha256)
+            .iter_mut()
+            .find(|file| file.path == artifact.path && file.sha256 == sha256)
         {
+            // Touched, not changed: remembered as it is now, so it is not read again.
+            known.size = Some(artifact.size);
+            known.modified = Some(artifact.modified);
+            touched = true;
             continue;
         }
         progress(link, Some(&artifact.path));
@@ -228,12 +249,20 @@ pub async fn send_changed_files(
             sha256,
             artifact_id,
             outcome,
+            size: Some(artifact.size),
+            modified: Some(artifact.modified),
         });
         link.save(codex_home).map_err(|source| SharingError::Disk {
             path: codex_home.to_path_buf(),
             source,
         })?;
         progress(link, None);
+    }
+    if touched {
+        link.save(codex_home).map_err(|source| SharingError::Disk {
+            path: codex_home.to_path_buf(),
+            source,
+        })?;
     }
     Ok(sent)
 }
