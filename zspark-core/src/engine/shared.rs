@@ -44,7 +44,7 @@ pub(super) struct Connection {
 impl Connection {
     /// Replaces the client; what used the old one stops.
     async fn set(&self, client: Option<Arc<SharedClient>>) {
-        self.followed.replace(None);
+        self.followed.stop_all();
         self.senders.stop_all();
         *self.client.lock().await = client;
     }

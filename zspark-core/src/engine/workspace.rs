@@ -1,10 +1,12 @@
-//! The engine's side of a workspace page: reading a workspace (its sessions, members,
-//! activity and artifacts), following its live feed so the page stays current,
+//! The engine's side of the workspaces: reading a workspace (its sessions, members,
+//! activity and artifacts), following the live feed of each of the user's workspaces
+//! so their pages and the sidebar's lists stay current,
 //! reading a teammate's session from the server for the window to show, and the
 //! owners' and editors' changes (members, artifacts), and previews of workspace files
 //! (small ones of a kind that has one are fetched, checked, into a cache named by
 //! their SHA-256). Each runs as a task of its own and answers with events.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,10 +82,11 @@ pub struct SharedSessionRead {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkspaceCommand {
     /// Read the workspace ([`EngineEvent::Workspace`]) and follow its live feed from
-    /// now on (instead of any other workspace's).
+    /// now on, if it is not followed yet.
     Open { workspace_id: String },
-    /// Stop following the workspace's feed.
-    Close,
+    /// Follow the live feeds of these workspaces (and no others'): each one is read
+    /// when its following starts and after each burst of its feed.
+    FollowAll(Vec<String>),
     /// Read a shared session ([`EngineEvent::SharedSessionRead`]).
     ReadSession(SharedSessionAddress),
     Invite {
@@ -114,28 +117,50 @@ pub enum WorkspaceCommand {
     Preview(Vec<Artifact>),
 }
 
-/// The workspace followed live, if any.
+/// The workspaces followed live: each one's feed task, by workspace id.
 #[derive(Default)]
-pub(super) struct Followed(std::sync::Mutex<Option<(String, tokio::task::AbortHandle)>>);
+pub(super) struct Followed(std::sync::Mutex<HashMap<String, tokio::task::AbortHandle>>);
 
 impl Followed {
-    /// Follows `next` (none when `None`) instead of the workspace followed now.
-    pub(super) fn replace(&self, next: Option<(String, tokio::task::AbortHandle)>) {
-        let mut followed = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
-        if let Some((_, task)) = followed.take() {
-            task.abort();
-        }
-        *followed = next;
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, tokio::task::AbortHandle>> {
+        self.0.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Whether `workspace_id`'s feed is followed now (a feed that ended, say because
-    /// the user was removed, is not).
-    fn is(&self, workspace_id: &str) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .as_ref()
-            .is_some_and(|(followed, task)| followed == workspace_id && !task.is_finished())
+    /// Stops following every workspace.
+    pub(super) fn stop_all(&self) {
+        for (_, task) in self.lock().drain() {
+            task.abort();
+        }
+    }
+
+    /// Follows `workspace_id` unless its feed runs already (one that ended, say
+    /// because the user was removed, does not); whether it was started now.
+    fn start(&self, workspace_id: &str, client: &Arc<SharedClient>, outbox: &Outbox) -> bool {
+        let mut followed = self.lock();
+        if followed
+            .get(workspace_id)
+            .is_some_and(|task| !task.is_finished())
+        {
+            return false;
+        }
+        let task = tokio::spawn(follow(
+            client.clone(),
+            workspace_id.to_string(),
+            outbox.clone(),
+        ));
+        followed.insert(workspace_id.to_string(), task.abort_handle());
+        true
+    }
+
+    /// Stops following the workspaces not in `keep`.
+    fn keep_only(&self, keep: &[String]) {
+        self.lock().retain(|workspace_id, task| {
+            let kept = keep.contains(workspace_id);
+            if !kept {
+                task.abort();
+            }
+            kept
+        });
     }
 }
 
@@ -164,14 +189,18 @@ pub(super) fn spawn(
             });
         }
         WorkspaceCommand::Open { workspace_id } => {
-            if !followed.is(&workspace_id) {
-                let task =
-                    tokio::spawn(follow(client.clone(), workspace_id.clone(), outbox.clone()));
-                followed.replace(Some((workspace_id.clone(), task.abort_handle())));
-            }
+            followed.start(&workspace_id, &client, &outbox);
             tokio::spawn(async move { report_view(&client, &workspace_id, &outbox).await });
         }
-        WorkspaceCommand::Close => followed.replace(None),
+        WorkspaceCommand::FollowAll(workspace_ids) => {
+            followed.keep_only(&workspace_ids);
+            for workspace_id in workspace_ids {
+                if followed.start(&workspace_id, &client, &outbox) {
+                    let (client, outbox) = (client.clone(), outbox.clone());
+                    tokio::spawn(async move { report_view(&client, &workspace_id, &outbox).await });
+                }
+            }
+        }
         WorkspaceCommand::ReadSession(address) => {
             tokio::spawn(async move {
                 outbox
@@ -231,7 +260,7 @@ pub(super) fn spawn(
                         (workspace_id, done)
                     }
                     WorkspaceCommand::Open { .. }
-                    | WorkspaceCommand::Close
+                    | WorkspaceCommand::FollowAll(_)
                     | WorkspaceCommand::ReadSession(_)
                     | WorkspaceCommand::DownloadArtifact { .. }
                     | WorkspaceCommand::Preview(_) => return,

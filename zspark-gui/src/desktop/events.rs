@@ -154,26 +154,35 @@ impl DesktopApp {
                 model.shared.sign_in_code = None;
                 let signed_in = status.signed_in_as.is_some();
                 model.shared.status = Some(status);
-                // Connecting again (Refresh) stops the feed of the open workspace: follow
-                // it again, unless access to it is gone.
-                if signed_in
-                    && model.shared.workspace_problem.is_none()
-                    && let Some(view) = &model.shared.workspace
+                // Follow every workspace live (connecting again stops the feeds), so
+                // the sidebar lists their sessions; a workspace gone from the list goes.
+                if let Some(status) = &model.shared.status
+                    && signed_in
                 {
-                    let workspace_id = view.workspace.id.clone();
-                    self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
-                        workspace_id,
-                    }));
+                    let workspace_ids: Vec<String> = status
+                        .workspaces
+                        .iter()
+                        .map(|workspace| workspace.id.clone())
+                        .collect();
+                    let open = model.shared.page_workspace_id().map(str::to_string);
+                    model.shared.views.retain(|workspace_id, _| {
+                        workspace_ids.contains(workspace_id) || open.as_ref() == Some(workspace_id)
+                    });
+                    self.send(EngineCommand::Workspace(WorkspaceCommand::FollowAll(
+                        workspace_ids,
+                    )));
                 }
             }
             EngineEvent::SignInCode { code, address } => {
                 model.shared.sign_in_code = Some((code, address));
             }
             EngineEvent::Workspace(view) => {
-                model.shared.workspace_problem = None;
-                let artifacts = view.artifacts.clone();
-                model.shared.workspace = Some(*view);
-                self.ask_for_previews(artifacts);
+                let workspace_id = view.workspace.id.clone();
+                if model.shared.page_workspace_id() == Some(workspace_id.as_str()) {
+                    model.shared.workspace_problem = None;
+                    self.ask_for_previews(view.artifacts.clone());
+                }
+                self.model.shared.views.insert(workspace_id, *view);
             }
             EngineEvent::WorkspaceFilePreview { artifact_id, file } => {
                 model
@@ -185,17 +194,15 @@ impl DesktopApp {
                 workspace_id,
                 message,
             } => {
-                if model
-                    .shared
-                    .workspace
-                    .as_ref()
-                    .is_none_or(|view| view.workspace.id == workspace_id)
-                {
-                    // The workspace list may have changed too (it was deleted, or the
-                    // user removed from it): read it again, once.
-                    if model.shared.workspace_problem.replace(message).is_none() {
-                        self.send(EngineCommand::Shared(EngineShared::Refresh));
-                    }
+                // The workspace list may have changed too (it was deleted, or the user
+                // removed from it): read it again, once.
+                let newly = if model.shared.page_workspace_id() == Some(workspace_id.as_str()) {
+                    model.shared.workspace_problem.replace(message).is_none()
+                } else {
+                    model.shared.views.remove(&workspace_id).is_some()
+                };
+                if newly {
+                    self.send(EngineCommand::Shared(EngineShared::Refresh));
                 }
             }
             EngineEvent::WorkspaceActivity {

@@ -46,8 +46,11 @@ pub struct SharedView {
     pub busy: bool,
     /// A device-code sign-in in progress: the code and where to enter it.
     pub sign_in_code: Option<(String, String)>,
-    /// The workspace whose page is open (followed live), once read.
-    pub workspace: Option<WorkspaceView>,
+    /// Each of the user's workspaces as last read (each followed live): the sidebar
+    /// lists their sessions, pages show them.
+    pub views: BTreeMap<String, WorkspaceView>,
+    /// The workspace whose page (or session) was opened last.
+    pub last_opened: Option<String>,
     /// Why the open workspace could not be read, or that access to it was lost.
     pub workspace_problem: Option<String>,
     /// A teammate's session read from the server.
@@ -86,11 +89,29 @@ impl ReadSession {
 }
 
 impl SharedView {
-    /// The open workspace's page, once read, when it is `workspace_id`'s.
+    /// Workspace `workspace_id`, once read.
     pub fn workspace(&self, workspace_id: &str) -> Option<&WorkspaceView> {
-        self.workspace
-            .as_ref()
-            .filter(|view| view.workspace.id == workspace_id)
+        self.views.get(workspace_id)
+    }
+
+    /// The workspace whose page, or one of whose sessions, the centre shows.
+    pub fn page_workspace_id(&self) -> Option<&str> {
+        match &self.page {
+            Some(SharedPage::Workspace(workspace_id)) => Some(workspace_id),
+            Some(SharedPage::Session(address)) => Some(&address.workspace_id),
+            None => None,
+        }
+    }
+
+    /// The workspace whose files a local session's message can take: the one it is
+    /// shared to, else the one opened last.
+    pub fn workspace_for(&self, session_id: Option<&str>) -> Option<&WorkspaceView> {
+        let linked = session_id
+            .and_then(|id| self.sync_of(id))
+            .map(|report| report.address.workspace_id.as_str());
+        linked
+            .or(self.last_opened.as_deref())
+            .and_then(|workspace_id| self.workspace(workspace_id))
     }
 
     /// Workspace file `artifact_id`, fetched with its preview, once it is.

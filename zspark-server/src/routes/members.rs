@@ -52,10 +52,11 @@ async fn invitee(state: &AppState, invited: &str) -> ApiResult<String> {
         .as_slice()
     {
         [one] => Ok(one.clone()),
-        [] => Err(ApiError::Unprocessable(format!(
+        // Well-formed, but naming nobody known here (404) or several people (409).
+        [] => Err(ApiError::NotFound(format!(
             "nobody has signed in to this server as {invited} yet: ask them to sign in once (in the desktop or with zspark auth login), then invite them again, or invite their principal key (tenant:<tenant-id>:oid:<object-id>)"
         ))),
-        _ => Err(ApiError::Unprocessable(format!(
+        _ => Err(ApiError::Conflict(format!(
             "more than one person has signed in as {invited}: invite by principal key (tenant:<tenant-id>:oid:<object-id>) instead"
         ))),
     }
@@ -101,7 +102,7 @@ pub async fn list_members(
 
 /// Adds a member (owner). A principal already in the workspace is a conflict.
 #[utoipa::path(post, path = "/v1/workspaces/{workspace_id}/members", params(WorkspacePath), request_body = InviteMember,
-    responses((status = 201, body = Member), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite_member(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -70,7 +70,7 @@ on_both_backends! {
         let workspace = alice.workspace("Names").await;
         let members = format!("/v1/workspaces/{workspace}/members");
         let (status, body) = alice.post(&members, json!({"principal": "carol", "role": "viewer"})).await;
-        assert_eq!(status, 422, "{body}");
+        assert_eq!(status, 404, "{body}");
         assert!(
             body["error"]["message"].as_str().unwrap().contains("nobody has signed in to this server as carol yet"),
             "{body}"

@@ -41,6 +41,7 @@ impl DesktopApp {
             }
             SharedCommand::OpenWorkspace(workspace_id) => {
                 self.model.shared.workspace_problem = None;
+                self.model.shared.last_opened = Some(workspace_id.clone());
                 self.model.shared.page = Some(SharedPage::Workspace(workspace_id.clone()));
                 self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
                     workspace_id,
@@ -56,6 +57,10 @@ impl DesktopApp {
                 {
                     self.model.shared.reading = None;
                 }
+                if self.model.shared.page_workspace_id() != Some(address.workspace_id.as_str()) {
+                    self.model.shared.workspace_problem = None;
+                }
+                self.model.shared.last_opened = Some(address.workspace_id.clone());
                 self.model.shared.page = Some(SharedPage::Session(address.clone()));
                 self.send(EngineCommand::Workspace(WorkspaceCommand::ReadSession(
                     address,
@@ -160,8 +165,8 @@ impl DesktopApp {
 
     /// Sends a change to the workspace whose page is open.
     fn workspace_change(&mut self, change: impl FnOnce(String) -> WorkspaceCommand) {
-        if let Some(view) = &self.model.shared.workspace {
-            let command = change(view.workspace.id.clone());
+        if let Some(workspace_id) = self.model.shared.page_workspace_id() {
+            let command = change(workspace_id.to_string());
             self.send(EngineCommand::Workspace(command));
         }
     }
@@ -170,7 +175,8 @@ impl DesktopApp {
     fn forget_workspace_pages(&mut self) {
         let shared = &mut self.model.shared;
         shared.status = None;
-        shared.workspace = None;
+        shared.views.clear();
+        shared.last_opened = None;
         shared.workspace_problem = None;
         shared.reading = None;
         shared.sync.clear();

@@ -148,7 +148,12 @@ pub fn show(
     composer::show(
         ui,
         session,
-        model.shared.workspace.as_ref(),
+        model.shared.workspace_for(
+            session
+                .configured
+                .as_ref()
+                .map(|configured| configured.session_id.as_str()),
+        ),
         composer_state,
         out,
     );

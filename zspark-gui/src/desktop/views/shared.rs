@@ -1,7 +1,8 @@
 //! Shared workspaces in the window: the server form in Settings (address, and Entra ID
 //! / OpenID sign-in settings or a development user name), and the sidebar section
 //! (sign in or out, the device code while one is pending, the workspaces with the
-//! user's role, the open one's sessions, a new workspace).
+//! user's role and their latest sessions, kept current by each one's live feed, a
+//! new workspace).
 
 use egui::RichText;
 use zspark_api::Role;
@@ -264,8 +265,11 @@ pub fn sidebar_section(
     }
 }
 
-/// A workspace in the sidebar: its name (opens its page) and, for the workspace whose
-/// page was opened, its sessions, most recently active first.
+/// Sessions listed under a workspace in the sidebar; its page has them all.
+const LISTED_SESSIONS: usize = 5;
+
+/// A workspace in the sidebar: its name (opens its page) and, once read, its most
+/// recently active sessions.
 fn workspace_entry(
     ui: &mut egui::Ui,
     model: &Model,
@@ -291,7 +295,7 @@ fn workspace_entry(
         if view.sessions.is_empty() {
             ui.label(theme::muted("No shared sessions yet."));
         }
-        for session in &view.sessions {
+        for session in view.sessions.iter().take(LISTED_SESSIONS) {
             let address = SharedSessionAddress {
                 server: server.to_string(),
                 workspace_id: workspace.id.clone(),
@@ -319,6 +323,11 @@ fn workspace_entry(
                 .small()
                 .weak(),
             );
+        }
+        if view.sessions.len() > LISTED_SESSIONS
+            && theme::subtle_button(ui, &format!("All {} sessions…", view.sessions.len())).clicked()
+        {
+            out.push(SharedCommand::OpenWorkspace(workspace.id.clone()));
         }
     });
 }
