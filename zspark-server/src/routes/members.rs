@@ -42,10 +42,15 @@ async fn invitee(state: &AppState, invited: &str) -> ApiResult<String> {
     if rules::PRINCIPAL_KEY.accepts(invited) {
         return Ok(invited.to_string());
     }
-    if !rules::INVITEE.accepts(invited) || (invited.contains(':') && !invited.contains('@')) {
-        return Err(ApiError::Unprocessable(
-            "invite a principal key such as tenant:<tenant-id>:oid:<object-id> or principal:<name>, or the e-mail/UPN of someone who has signed in here (no spaces, at most 320 characters)".to_string(),
-        ));
+    let advice = "invite a principal key such as tenant:<tenant-id>:oid:<object-id> or principal:<name>, or the e-mail/UPN of someone who has signed in here (no spaces, at most 320 characters)";
+    if !rules::INVITEE.accepts(invited) {
+        return Err(ApiError::Unprocessable(advice.to_string()));
+    }
+    // Well-formed, but like a mistyped principal key: it names nobody.
+    if invited.contains(':') && !invited.contains('@') {
+        return Err(ApiError::NotFound(format!(
+            "{invited} is not a principal key, and not a sign-in name: {advice}"
+        )));
     }
     match crate::people::principals_named(&state.db, invited)
         .await?

@@ -31,7 +31,7 @@ on_both_backends! {
             (alice.request(Method::GET, &format!("{ws}/sessions/{session}/items?limit=1001")), 400, "between 1 and 1000"),
             (alice.request(Method::GET, &format!("/v1/workspaces/{}", workspace.replace('-', ""))), 400, "malformed workspace id"),
             (alice.request(Method::POST, &format!("{ws}/sessions/{session}/items")).json(&json!({"expected_seq": -1, "items": [{"type": "message"}]})), 422, "0 or more"),
-            (alice.request(Method::POST, &format!("{ws}/members")).json(&json!({"principal": "tenant:a:b:oid:c", "role": "viewer"})), 422, "principal"),
+            (alice.request(Method::POST, &format!("{ws}/members")).json(&json!({"principal": "tenant:a:b:oid:c", "role": "viewer"})), 404, "not a principal key"),
             (alice.request(Method::GET, "/v1/workspaces?cursor=%%%"), 400, "cursor"),
             (alice.request(Method::GET, &format!("{ws}/activity?cursor=bogus")), 400, "cursor"),
             (
