@@ -71,6 +71,25 @@ fn workspace_with(
     id
 }
 
+/// Alice's window, signed in to `serve`, with a session whose first turn asks
+/// `question` and is answered `answer`, shared to the workspace Shop.
+fn alice_with_a_shared_turn(
+    serve: &ServeProcess,
+    model: &ScriptedModelServer,
+    question: &str,
+    answer: &str,
+) -> Desk {
+    let mut alice = Desk::open(Some(config_for(model)), signed_in(&serve.base, "alice"));
+    alice.wait_for("Signed in as alice");
+    alice.start_session_in_workspace();
+    alice.send(question);
+    alice.wait_for(answer);
+    alice.click("Share…");
+    alice.click("Share to Shop");
+    alice.wait_for("✔ Shared");
+    alice
+}
+
 /// Every item payload of the workspace's only session, in order.
 fn server_items(serve: &ServeProcess, workspace: &str, user: &str) -> (String, Vec<Value>) {
     let http = blocking_http(Duration::from_secs(10));
@@ -134,14 +153,12 @@ fn share_and_continue(database_url: Option<&str>) {
     ])
     .unwrap();
 
-    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send("Write the totals");
-    alice.wait_for("Totals written to totals.txt");
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
+    let mut alice = alice_with_a_shared_turn(
+        &serve,
+        &model,
+        "Write the totals",
+        "Totals written to totals.txt",
+    );
     let http = blocking_http(Duration::from_secs(10));
     let files = as_user(
         http.get(format!(
@@ -340,14 +357,7 @@ fn a_shared_session_keeps_its_turns_while_the_server_is_away_and_sends_each_once
         Turn::text("Second answer, written offline"),
     ])
     .unwrap();
-    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send("First question");
-    alice.wait_for("First answer");
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
+    let mut alice = alice_with_a_shared_turn(&serve, &model, "First question", "First answer");
 
     serve.kill();
     alice.send("Second question");
@@ -441,14 +451,7 @@ fn a_shared_sessions_files_show_their_upload_one_too_large_is_refused_and_one_ca
         Turn::text("Nothing new"),
     ])
     .unwrap();
-    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send("Get ready");
-    alice.wait_for("Ready");
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
+    let mut alice = alice_with_a_shared_turn(&serve, &model, "Get ready", "Ready");
 
     alice.send("Make the files");
     alice.wait_for("Files made");
@@ -495,14 +498,7 @@ fn a_workspace_deleted_while_open_says_so_and_its_sessions_go_on_here() {
         Turn::text("Second answer, kept here"),
     ])
     .unwrap();
-    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send("First question");
-    alice.wait_for("First answer");
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
+    let mut alice = alice_with_a_shared_turn(&serve, &model, "First question", "First answer");
     let rollout = shown_rollout(&alice);
     alice.click("Shop");
     alice.wait_for("by alice");
@@ -748,14 +744,7 @@ fn workspace_files_preview_and_download_checked_and_an_item_from_a_newer_version
         Turn::text("Totals written"),
     ])
     .unwrap();
-    let mut alice = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send("Write the totals");
-    alice.wait_for("Totals written");
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
+    let alice = alice_with_a_shared_turn(&serve, &model, "Write the totals", "Totals written");
     drop(alice);
     let http = blocking_http(Duration::from_secs(10));
     let (session, items) = server_items(&serve, &workspace, "alice");
