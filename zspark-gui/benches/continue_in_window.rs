@@ -124,7 +124,11 @@ fn memory() -> (f64, f64) {
 fn frames_until(desk: &mut Desk, what: &str, mut done: impl FnMut(&Desk) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done(desk) {
-        assert!(Instant::now() < deadline, "{what} did not happen");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen; {}",
+            desk.describe()
+        );
         desk.harness.step();
     }
 }
@@ -217,7 +221,8 @@ fn run(side: &str, turns: usize) {
             .unwrap()
             .push_back(bob.workspace.clone());
         let started = Instant::now();
-        bob.harness.get_by_label("Continue here…").click();
+        // After a frame, so the button is where the page's layout settled.
+        bob.click("Continue here…");
         send_and_reach_the_model(&mut bob, &model);
         (Some(to_read), started.elapsed(), memory())
     } else {
