@@ -278,8 +278,8 @@ impl DesktopApp {
         self.send(EngineCommand::Workspace(WorkspaceCommand::Preview(new)));
     }
 
-    /// Something happened in the workspace whose page is open: a shared session shown
-    /// that changed is read again, and when a teammate continues one of the user's
+    /// Something happened in one of the user's workspaces: a shared session shown that
+    /// changed is read again, and when a teammate continues one of the user's
     /// sessions while the window is in the background, the system shows a notification
     /// and the window asks for attention.
     fn workspace_activity(&mut self, workspace_id: &str, entry: &Activity) {

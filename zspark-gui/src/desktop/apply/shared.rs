@@ -136,7 +136,18 @@ impl DesktopApp {
                 let Some(view) = self.model.session() else {
                     return;
                 };
-                let destination = view.cwd.join(".zspark/attachments").join(&artifact.name);
+                // Only the name's last part: a server's name cannot lead out of the folder.
+                let Some(name) = std::path::Path::new(&artifact.name).file_name() else {
+                    self.model.banner(
+                        Tone::Warning,
+                        format!(
+                            "{:?} is not a file name that can be saved here.",
+                            artifact.name
+                        ),
+                    );
+                    return;
+                };
+                let destination = view.cwd.join(".zspark/attachments").join(name);
                 let session = view.number;
                 self.model
                     .shared

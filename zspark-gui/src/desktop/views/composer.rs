@@ -1,7 +1,8 @@
 //! The composer pinned under the conversation: the attachments and the picked skill as
 //! chips, a text field that grows with its text, Attach (or drop files on the window,
-//! or paste an image; or a file of the open shared workspace), Send or Stop while the agent works, and a note when the next
-//! send replaces earlier messages (edit and resend). Each open session keeps its own
+//! or paste an image) and "From <workspace>…" (a file of the session's shared
+//! workspace), Send or Stop while the agent works, and a note when the next send
+//! replaces earlier messages (edit and resend). Each open session keeps its own
 //! draft, so switching sessions loses nothing half-written.
 
 use std::collections::HashMap;
