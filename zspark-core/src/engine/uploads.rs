@@ -140,7 +140,8 @@ impl Senders {
         inbox.nudge.notify_one();
     }
 
-    /// The inbox of the session's sender, starting one when it has none.
+    /// The inbox of the session's sender, starting one when it has none (or its task
+    /// ended: the session was not linked when it looked).
     fn inbox(
         &self,
         local_session_id: &str,
@@ -149,6 +150,7 @@ impl Senders {
         outbox: &Outbox,
     ) -> Arc<Inbox> {
         let mut senders = lock(&self.0);
+        senders.retain(|_, sender| !sender.task.is_finished());
         let sender = senders
             .entry(local_session_id.to_string())
             .or_insert_with(|| {
