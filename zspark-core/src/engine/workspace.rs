@@ -358,13 +358,12 @@ async fn preview_of(
     use crate::artifacts::ArtifactKind;
     let name = Path::new(&artifact.name).file_name()?;
     let kind = ArtifactKind::of(Path::new(name));
-    let named_by_checksum =
-        artifact.sha256.len() == 64 && artifact.sha256.bytes().all(|byte| byte.is_ascii_hexdigit());
+    // The cache is named by the checksum: only a well-formed one names a folder.
     if !matches!(
         kind,
         ArtifactKind::Image | ArtifactKind::Table | ArtifactKind::Text
     ) || artifact.size > MAX_PREVIEW_FETCH
-        || !named_by_checksum
+        || !zspark_api::rules::SHA256_HEX.accepts(&artifact.sha256)
     {
         return None;
     }
@@ -378,8 +377,8 @@ async fn preview_of(
         .flatten()
 }
 
-/// Follows the workspace's feed for as long as the page is open: each entry is
-/// reported, and the page read again (once per burst of entries); a dropped feed is
+/// Follows the workspace's feed until stopped: each entry is reported, and the
+/// workspace read again (once per burst of entries); a dropped feed is
 /// followed again from the last entry, after a growing wait.
 async fn follow(client: Arc<SharedClient>, workspace_id: String, outbox: Outbox) {
     let changed = Arc::new(Notify::new());

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use super::SharedLink;
-use super::sync::SharingError;
+use super::sync::{SharingError, disk};
 use crate::artifacts::changed_since;
 use crate::shared::{SharedClient, SharedError, refusal_of};
 
@@ -252,17 +252,11 @@ pub async fn send_changed_files(
             size: Some(artifact.size),
             modified: Some(artifact.modified),
         });
-        link.save(codex_home).map_err(|source| SharingError::Disk {
-            path: codex_home.to_path_buf(),
-            source,
-        })?;
+        link.save(codex_home).map_err(disk(codex_home))?;
         progress(link, None);
     }
     if touched {
-        link.save(codex_home).map_err(|source| SharingError::Disk {
-            path: codex_home.to_path_buf(),
-            source,
-        })?;
+        link.save(codex_home).map_err(disk(codex_home))?;
     }
     Ok(sent)
 }
@@ -285,8 +279,5 @@ pub async fn remove_sent_file(
     }
     record.artifact_id = None;
     record.outcome = FileOutcome::Removed;
-    link.save(codex_home).map_err(|source| SharingError::Disk {
-        path: codex_home.to_path_buf(),
-        source,
-    })
+    link.save(codex_home).map_err(disk(codex_home))
 }

@@ -52,7 +52,7 @@ pub enum SharingError {
     ChecksumMismatch { name: String },
 }
 
-fn disk(path: &Path) -> impl FnOnce(io::Error) -> SharingError + '_ {
+pub(super) fn disk(path: &Path) -> impl FnOnce(io::Error) -> SharingError + '_ {
     move |source| SharingError::Disk {
         path: path.to_path_buf(),
         source,

@@ -103,15 +103,23 @@ impl SharedView {
         }
     }
 
-    /// The workspace whose files a local session's message can take: the one it is
-    /// shared to, else the one opened last.
-    pub fn workspace_for(&self, session_id: Option<&str>) -> Option<&WorkspaceView> {
-        let linked = session_id
-            .and_then(|id| self.sync_of(id))
+    /// The workspace whose files open session `session`'s message can take: the one
+    /// it is shared to, else the one opened last.
+    pub fn workspace_for(&self, session: &SessionView) -> Option<&WorkspaceView> {
+        let linked = self
+            .sync_of_open(session)
             .map(|report| report.address.workspace_id.as_str());
         linked
             .or(self.last_opened.as_deref())
             .and_then(|workspace_id| self.workspace(workspace_id))
+    }
+
+    /// Where open session `session` stands with the server, when it is shared.
+    pub fn sync_of_open(&self, session: &SessionView) -> Option<&SyncReport> {
+        session
+            .configured
+            .as_ref()
+            .and_then(|configured| self.sync_of(&configured.session_id))
     }
 
     /// Workspace file `artifact_id`, fetched with its preview, once it is.

@@ -148,12 +148,7 @@ pub fn show(
     composer::show(
         ui,
         session,
-        model.shared.workspace_for(
-            session
-                .configured
-                .as_ref()
-                .map(|configured| configured.session_id.as_str()),
-        ),
+        model.shared.workspace_for(session),
         composer_state,
         out,
     );
@@ -165,10 +160,7 @@ pub fn show(
         running: session.turn_started,
         read_only: false,
         agents: &agents,
-        shared: session
-            .configured
-            .as_ref()
-            .and_then(|configured| model.shared.sync_of(&configured.session_id)),
+        shared: model.shared.sync_of_open(session),
     };
     let opening = session.configured.is_none();
     list.show(ui, state, out, |ui, empty| {

@@ -167,10 +167,7 @@ fn files(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         return;
     };
     theme::section_heading(ui, "Files");
-    let shared = session
-        .configured
-        .as_ref()
-        .and_then(|configured| model.shared.sync_of(&configured.session_id));
+    let shared = model.shared.sync_of_open(session);
     if session.artifacts.is_empty() {
         theme::empty_state(
             ui,

@@ -12,7 +12,7 @@ use super::super::commands::{Commands, SharedCommand, UiCommand};
 use super::super::model::Model;
 use super::super::theme;
 use super::conversation::{ConversationState, ItemList};
-use super::workspace::{FileCard, artifact_card, short_time};
+use super::workspace::{artifact_card, short_time};
 
 /// The height key of the read page's conversation (local sessions use their numbers).
 const READ_PAGE: u64 = u64::MAX;
@@ -85,11 +85,7 @@ pub fn show(
             .id_salt("shared-session-files")
             .show(ui, |ui| {
                 for artifact in &read.artifacts {
-                    let card = FileCard {
-                        may_remove: view.workspace.role >= Role::Editor,
-                        preview: model.shared.preview_of(&artifact.id),
-                    };
-                    artifact_card(ui, view, artifact, card, &mut conversation.caches, out);
+                    artifact_card(ui, model, view, artifact, &mut conversation.caches, out);
                 }
             });
     }

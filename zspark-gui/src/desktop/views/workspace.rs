@@ -292,28 +292,17 @@ fn files(
         );
     }
     for artifact in &view.artifacts {
-        let card = FileCard {
-            may_remove: view.workspace.role >= Role::Editor,
-            preview: model.shared.preview_of(&artifact.id),
-        };
-        artifact_card(ui, view, artifact, card, caches, out);
+        artifact_card(ui, model, view, artifact, caches, out);
     }
 }
 
-/// How a workspace file's card is drawn.
-pub struct FileCard<'a> {
-    /// The user may remove it (an editor or owner).
-    pub may_remove: bool,
-    /// The file fetched, with its preview, once it is.
-    pub preview: Option<&'a zspark_core::Artifact>,
-}
-
-/// A workspace file: name, size, who shared it, and what can be done with it.
+/// A workspace file: name, size, who shared it, what can be done with it (an editor
+/// may remove it), and its preview once fetched.
 pub fn artifact_card(
     ui: &mut egui::Ui,
+    model: &Model,
     view: &WorkspaceView,
     artifact: &zspark_api::Artifact,
-    card: FileCard<'_>,
     caches: &mut cards::Caches,
     out: &mut Commands,
 ) {
@@ -335,11 +324,11 @@ pub fn artifact_card(
             {
                 out.push(SharedCommand::Download(artifact.clone()));
             }
-            if card.may_remove && theme::subtle_button(ui, "Remove").clicked() {
+            if view.workspace.role >= Role::Editor && theme::subtle_button(ui, "Remove").clicked() {
                 out.push(SharedCommand::DeleteArtifact(artifact.id.clone()));
             }
         });
-        if let Some(fetched) = card.preview {
+        if let Some(fetched) = model.shared.preview_of(&artifact.id) {
             cards::preview(ui, caches, fetched);
         }
     });
