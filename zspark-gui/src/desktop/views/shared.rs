@@ -246,7 +246,10 @@ pub fn sidebar_section(
             ui.horizontal(|ui| {
                 let field = ui
                     .add(
+                        // A stable id: the lists above grow as the feeds report, and an
+                        // id from the layout would lose the focus while one types.
                         egui::TextEdit::singleline(&mut state.new_workspace)
+                            .id_salt("new-workspace-name")
                             .hint_text("New workspace name")
                             .desired_width(150.0),
                     )
