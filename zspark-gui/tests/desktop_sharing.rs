@@ -650,6 +650,9 @@ fn snapshots_of_the_shared_pages() {
         prefs.onboarded = true;
     });
     support::rich_rollout(&desk.codex_home, &desk.workspace);
+    // Listed before any snapshot, so the sidebar is the same in every run.
+    desk.click("⟳");
+    desk.wait_for("~/workspace");
     let rollout = std::fs::read_dir(desk.codex_home.join("sessions/2026/11/30"))
         .unwrap()
         .next()
