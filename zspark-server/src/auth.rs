@@ -69,6 +69,7 @@ impl FromRequestParts<AppState> for AuthUser {
         state
             .limiter
             .check(&principal.key)
+            .await
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
         state.people.saw(&state.db, &principal).await;
         Ok(Self(principal))

@@ -41,6 +41,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ZSPARK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Redis for several instances behind one load balancer (`redis://host:6379`): live
+    /// rooms, WebSocket tickets and rate limits are shared through it. Without it this
+    /// instance serves alone.
+    #[arg(long, env = "ZSPARK_REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// Rate-limit window in milliseconds.
     #[arg(long, env = "ZSPARK_RATE_LIMIT_WINDOW_MS", default_value_t = 60_000)]
     pub rate_limit_window_ms: u64,
@@ -128,6 +134,9 @@ pub enum ConfigError {
     /// The URL with its password hidden.
     #[error("unsupported database URL `{0}`: use postgres://… or sqlite:…")]
     UnsupportedDatabase(String),
+    /// The URL with its password hidden.
+    #[error("unsupported Redis URL `{0}`: use redis://host[:port][/db] (rediss:// for TLS)")]
+    UnsupportedRedis(String),
 }
 
 /// Resolved server settings.
@@ -141,6 +150,7 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     pub rate_limit_window: Duration,
     pub rate_limit_max: u32,
+    pub redis_url: Option<String>,
     pub max_artifact_bytes: u64,
     pub identity: IdentityMode,
     pub connections: ConnectionLimits,
@@ -194,6 +204,13 @@ impl ServerConfig {
             },
             (false, false) => IdentityMode::Unconfigured,
         };
+        let redis_url = match args.redis_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Some(url.to_string())
+            }
+            Some(url) => return Err(ConfigError::UnsupportedRedis(redact_url(url))),
+        };
         let database_url = match &args.database_url {
             Some(url)
                 if url.starts_with("postgres://")
@@ -227,6 +244,7 @@ impl ServerConfig {
                 .collect(),
             rate_limit_window: Duration::from_millis(args.rate_limit_window_ms.max(1)),
             rate_limit_max: args.rate_limit_max.max(1),
+            redis_url,
             max_artifact_bytes: args.max_artifact_mib.max(1).saturating_mul(1024 * 1024),
             identity,
             connections: ConnectionLimits {
@@ -317,6 +335,19 @@ mod tests {
         let bad = resolve(&["--database-url", "mysql://u:secret@h/db"]).unwrap_err();
         assert!(
             bad.contains("mysql://u:***@h/db") && !bad.contains("secret"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn redis_urls() {
+        assert_eq!(resolve(&[]).unwrap().redis_url, None);
+        let given = resolve(&["--redis-url", " redis://cache:6379/2 "]).unwrap();
+        assert_eq!(given.redis_url.as_deref(), Some("redis://cache:6379/2"));
+        let bad = resolve(&["--redis-url", "http://u:secret@cache"]).unwrap_err();
+        assert!(
+            bad.starts_with("unsupported Redis URL `http://u:***@cache`")
+                && !bad.contains("secret"),
             "{bad}"
         );
     }

@@ -14,6 +14,8 @@ mod connections;
 mod db;
 mod error;
 mod extract;
+mod feed;
+mod hub;
 mod openapi;
 mod people;
 mod ratelimit;
@@ -43,6 +45,8 @@ pub use state::AppState;
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::feed::FeedRooms;
+use crate::hub::Hub;
 use crate::people::People;
 use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
@@ -60,6 +64,8 @@ pub enum StartError {
     Entra(#[source] zspark_auth::ValidatorSettingsError),
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("--redis-url: {0}")]
+    Redis(#[from] hub::RedisError),
     #[error("cannot use the artifact directory {}: {source}", path.display())]
     ArtifactDir {
         path: std::path::PathBuf,
@@ -115,7 +121,15 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
             "removed artifact files left by interrupted uploads"
         );
     }
-    let limiter = RateLimiter::new(config.rate_limit_window, config.rate_limit_max);
+    let hub = match &config.redis_url {
+        Some(url) => Hub::connect(url).await?,
+        None => Hub::local(),
+    };
+    let limiter = RateLimiter::new(
+        config.rate_limit_window,
+        config.rate_limit_max,
+        hub.redis().cloned(),
+    );
     Ok(AppState {
         inner: Arc::new(Inner {
             config,
@@ -123,7 +137,9 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
             artifacts,
             limiter,
             identity,
-            tickets: TicketStore::default(),
+            tickets: TicketStore::new(hub.redis().cloned()),
+            hub,
+            feed: FeedRooms::default(),
             people: People::default(),
         }),
     })
@@ -208,6 +224,10 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
                 "no identity provider: /v1 answers 503 until one is configured"
             }
         };
+        let sharing = match &config.redis_url {
+            Some(url) => format!("shared through Redis at {}", config::redact_url(url)),
+            None => "this instance alone".to_string(),
+        };
         let state = open(config).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -216,8 +236,11 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
                 source,
             })?;
         report(&format!(
-            "zspark serve: listening on http://{listen} ({backend}; {identity})"
+            "zspark serve: listening on http://{listen} ({backend}; {identity}; {sharing})"
         ));
+        if state.hub.status() == hub::HubStatus::Degraded {
+            report("zspark serve: Redis is not answering; serving this instance's clients alone until it does");
+        }
         serve_on(listener, state, shutdown_signal())
             .await
             .map_err(StartError::Serve)

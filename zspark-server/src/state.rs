@@ -6,6 +6,8 @@ use zspark_auth::TokenValidator;
 
 use crate::config::ServerConfig;
 use crate::db::Db;
+use crate::feed::FeedRooms;
+use crate::hub::Hub;
 use crate::people::People;
 use crate::ratelimit::RateLimiter;
 use crate::storage::ArtifactStore;
@@ -30,6 +32,10 @@ pub struct Inner {
     pub db: Db,
     pub artifacts: ArtifactStore,
     pub limiter: RateLimiter,
+    /// Live rooms, shared with the other instances through Redis when configured.
+    pub hub: Hub,
+    /// This instance's live activity feeds.
+    pub feed: FeedRooms,
     pub identity: Identity,
     /// Tickets for WebSocket upgrades.
     pub tickets: TicketStore,

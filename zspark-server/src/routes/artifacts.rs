@@ -20,6 +20,7 @@ use crate::body_limits;
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, file_name, parse_id};
+use crate::feed::{Change, announce};
 use crate::state::AppState;
 use crate::storage::{UploadError, content_disposition, safe_media_type};
 pub use zspark_api::Artifact;
@@ -251,6 +252,7 @@ pub async fn upload_artifact(
         )
         .await?;
         tx.commit().await?;
+        announce(&state, &workspace_id, Change::Activity).await;
         Ok::<(), sqlx::Error>(())
     }
     .await;
@@ -353,6 +355,7 @@ pub async fn delete_artifact(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     state.artifacts.remove(&storage_key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,4 +1,5 @@
-//! Health (`/healthz`: the process is up; `/readyz`: the database answers), and
+//! Health (`/healthz`: the process is up; `/readyz`: the database answers; both say
+//! whether live rooms are shared through Redis), and
 //! `/v1/me`: who the server thinks the caller is.
 
 use axum::Json;
@@ -17,7 +18,7 @@ pub use zspark_api::Me;
 /// The unauthenticated health routes.
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
 }
 
@@ -25,13 +26,22 @@ pub fn me_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(me))
 }
 
+/// Up, and whether live rooms reach the other instances (`hub`: `local` without
+/// Redis, `shared`, or `degraded` while Redis does not answer).
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "hub": state.hub.status().as_str()}))
+}
+
+/// Ready when the database answers; a Redis that does not answer leaves the instance
+/// serving its own clients, so it is reported but does not make it unready.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let hub = state.hub.status().as_str();
     if state.db.ping().await {
-        (StatusCode::OK, Json(json!({"status": "ready"})))
+        (StatusCode::OK, Json(json!({"status": "ready", "hub": hub})))
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "database unreachable"})),
+            Json(json!({"status": "database unreachable", "hub": hub})),
         )
     }
 }

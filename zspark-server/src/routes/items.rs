@@ -18,6 +18,7 @@ use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
+use crate::feed::{Change, announce};
 use crate::state::AppState;
 use zspark_api::rules;
 pub use zspark_api::{AppendItems, Appended, Item, ItemPage};
@@ -176,6 +177,7 @@ pub async fn append_items(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     Ok(axum::Json(Appended {
         first_seq: body.expected_seq,
         next_seq: body.expected_seq + count,

@@ -1,7 +1,7 @@
 //! Live activity over a WebSocket: `GET /v1/workspaces/{id}/live` upgrades for a member
 //! (viewer or above) and then sends each new activity entry of the workspace as it is
-//! recorded, by any instance of the server (entries are read from the database, so
-//! several instances behind one load balancer all serve it).
+//! recorded, by any instance of the server: the feed rooms of [`crate::feed`] hand the
+//! entries out as changes announce themselves on the hub.
 //!
 //! Authentication happens before the upgrade: a bearer token in the `Authorization`
 //! header, or a ticket from `POST /v1/auth/ws-ticket` in the `ticket` query parameter
@@ -11,7 +11,8 @@
 //! `{"type": "activity", "entry": {...}}` per entry, oldest first. With `?after=<entry
 //! id>` the entries after that one are sent first, so a client that reconnects misses
 //! nothing. The socket is closed with code 4403 when the caller stops being a member, and
-//! a client that does not take messages for [`SEND_TIMEOUT`] is disconnected.
+//! a client that does not take messages for [`SEND_TIMEOUT`] is disconnected (one that
+//! merely falls behind catches up from the database).
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,13 +33,12 @@ use super::activity::{Activity, entries_after, newest_entry_id};
 use crate::auth::{AuthUser, Role, require_role, role_in};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, parse_id};
+use crate::feed::{FeedEvent, FeedRoom};
 use crate::state::AppState;
 use crate::tickets::TICKET_LIFETIME;
 pub use zspark_api::Ticket;
 
-/// How often a connection looks for new entries (and checks membership).
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// Entries sent per look at most.
+/// Entries read per catch-up query at most.
 const BATCH: i64 = 200;
 /// How long a send may wait for a client that does not read.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,7 +58,7 @@ pub async fn issue_ticket(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<(axum::http::StatusCode, axum::Json<Ticket>)> {
-    let ticket = state.tickets.issue(user).ok_or_else(|| {
+    let ticket = state.tickets.issue(user).await.ok_or_else(|| {
         ApiError::Unavailable("too many tickets are waiting; try again in a minute".to_string())
     })?;
     Ok((
@@ -97,6 +98,7 @@ impl FromRequestParts<AppState> for LiveCaller {
         let user = state
             .tickets
             .redeem(ticket)
+            .await
             .ok_or_else(|| ApiError::Unauthenticated {
                 message: "the ticket is unknown, used or expired; ask POST /v1/auth/ws-ticket for a new one".to_string(),
                 challenge: Some("Bearer realm=\"zspark\", error=\"invalid_token\", error_description=\"ticket\"".to_string()),
@@ -104,6 +106,7 @@ impl FromRequestParts<AppState> for LiveCaller {
         state
             .limiter
             .check(&user.key)
+            .await
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
         Ok(Self(user))
     }
@@ -135,6 +138,7 @@ pub async fn live_activity(
             rejection.body_text().to_lowercase()
         ))
     })?;
+    let room = state.feed.join(&state, &workspace_id).await?;
     let after = match query.after.as_deref() {
         Some(after) => parse_id(after, "after")?,
         None => newest_entry_id(&state, &workspace_id).await?,
@@ -146,7 +150,7 @@ pub async fn live_activity(
             user,
             after,
         };
-        feed.run(socket, role).await;
+        feed.run(socket, role, &room).await;
     }))
 }
 
@@ -159,63 +163,88 @@ struct Feed {
     after: String,
 }
 
+/// Why a connection's feed stops.
+enum Stop {
+    /// The connection is gone or the client does not read.
+    Gone,
+    NotAMember,
+}
+
 impl Feed {
-    async fn run(mut self, mut socket: WebSocket, role: Role) {
-        if send(
-            &mut socket,
-            &LiveMessage::Ready {
-                role: role.as_str(),
-            },
-        )
-        .await
-        .is_err()
-        {
+    async fn run(mut self, mut socket: WebSocket, role: Role, room: &FeedRoom) {
+        let mut events = room.subscribe();
+        let ready = LiveMessage::Ready {
+            role: role.as_str(),
+        };
+        if send(&mut socket, &ready).await.is_err() || self.catch_up(&mut socket).await.is_err() {
             return;
         }
-        let mut ticks = tokio::time::interval(POLL_INTERVAL);
         loop {
-            tokio::select! {
+            let outcome = tokio::select! {
                 incoming = socket.recv() => match incoming {
                     // Clients have nothing to say; pings are answered by the library.
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-                    Some(Ok(_)) => {}
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => Err(Stop::Gone),
+                    Some(Ok(_)) => Ok(()),
                 },
-                _ = ticks.tick() => {
-                    match self.deliver(&mut socket).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            let _ = socket.send(Message::Close(Some(CloseFrame {
-                                code: CLOSE_NOT_A_MEMBER,
-                                reason: "you are no longer a member of this workspace".into(),
-                            }))).await;
-                            return;
-                        }
-                        Err(()) => return,
-                    }
+                event = events.recv() => match event {
+                    Ok(FeedEvent::Entries(entries)) => self.send_new(&mut socket, &entries).await,
+                    Ok(FeedEvent::Members) => self.check_membership().await,
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up(&mut socket).await,
+                    Err(broadcast::error::RecvError::Closed) => Err(Stop::Gone),
+                },
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(Stop::Gone) => return,
+                Err(Stop::NotAMember) => {
+                    let _ = socket
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_NOT_A_MEMBER,
+                            reason: "you are no longer a member of this workspace".into(),
+                        })))
+                        .await;
+                    return;
                 }
             }
         }
     }
 
-    /// Sends what was recorded since the last look; `Ok(false)` when the caller is no
-    /// longer a member, `Err` when the connection is gone.
-    async fn deliver(&mut self, socket: &mut WebSocket) -> Result<bool, ()> {
-        let member = role_in(&self.state, &self.workspace_id, &self.user).await;
-        match member {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(false),
-            // A database hiccup: try again at the next tick.
-            Err(_) => return Ok(true),
+    /// Sends what the database has after the last entry sent.
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), Stop> {
+        loop {
+            // A database hiccup: the next change brings the entries.
+            let Ok(entries) =
+                entries_after(&self.state, &self.workspace_id, &self.after, BATCH).await
+            else {
+                return Ok(());
+            };
+            self.send_new(socket, &entries).await?;
+            if entries.len() < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
         }
-        let Ok(entries) = entries_after(&self.state, &self.workspace_id, &self.after, BATCH).await
-        else {
-            return Ok(true);
-        };
-        for entry in &entries {
-            send(socket, &LiveMessage::Activity { entry }).await?;
+    }
+
+    /// Sends the entries this connection has not had yet.
+    async fn send_new(&mut self, socket: &mut WebSocket, entries: &[Activity]) -> Result<(), Stop> {
+        for entry in entries {
+            if entry.id <= self.after {
+                continue;
+            }
+            send(socket, &LiveMessage::Activity { entry })
+                .await
+                .map_err(|()| Stop::Gone)?;
             self.after.clone_from(&entry.id);
         }
-        Ok(true)
+        Ok(())
+    }
+
+    async fn check_membership(&self) -> Result<(), Stop> {
+        match role_in(&self.state, &self.workspace_id, &self.user).await {
+            Ok(None) => Err(Stop::NotAMember),
+            // A database hiccup keeps the connection; the next change checks again.
+            Ok(Some(_)) | Err(_) => Ok(()),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, parse_id};
+use crate::feed::{Change, announce};
 use crate::state::AppState;
 pub use zspark_api::{ChangeRole, InviteMember, Member};
 
@@ -149,6 +150,7 @@ pub async fn invite_member(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &id, Change::Members).await;
     let member = Member {
         principal: body.principal,
         display_name,
@@ -202,6 +204,7 @@ pub async fn change_role(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &id, Change::Members).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -254,6 +257,7 @@ pub async fn remove_member(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &id, Change::Members).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -17,6 +17,7 @@ use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id, title};
+use crate::feed::{Change, announce};
 use crate::state::AppState;
 use zspark_api::rules;
 pub use zspark_api::{CreateSession, ForkSession, RenameSession, Session};
@@ -160,6 +161,7 @@ pub async fn create_session(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(load_session(&state, &workspace_id, &id).await?),
@@ -214,6 +216,7 @@ pub async fn rename_session(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     Ok(axum::Json(
         load_session(&state, &workspace_id, &session_id).await?,
     ))
@@ -255,6 +258,7 @@ pub async fn delete_session(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -329,6 +333,7 @@ pub async fn fork_session(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &workspace_id, Change::Activity).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(load_session(&state, &workspace_id, &id).await?),

@@ -13,6 +13,7 @@ use crate::auth::{AuthUser, Role, require_role};
 use crate::db::{now_ms, placeholders, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id, title};
+use crate::feed::{Change, announce};
 use crate::state::AppState;
 pub use zspark_api::{CreateWorkspace, RenameWorkspace, Workspace};
 
@@ -112,6 +113,7 @@ pub async fn create_workspace(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &id, Change::Activity).await;
     let workspace = Workspace {
         id,
         name,
@@ -173,6 +175,7 @@ pub async fn rename_workspace(
     )
     .await?;
     tx.commit().await?;
+    announce(&state, &id, Change::Activity).await;
     get_workspace(State(state), AuthUser(user), ApiPath(path)).await
 }
 
@@ -198,6 +201,7 @@ pub async fn delete_workspace(
         .bind(&id)
         .execute(&state.db.pool)
         .await?;
+    announce(&state, &id, Change::Members).await;
     for key in keys {
         state.artifacts.remove(&key).await?;
     }

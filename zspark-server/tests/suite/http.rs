@@ -9,7 +9,7 @@ use super::{TestServer, on_both_backends};
 on_both_backends! {
     async fn health_readiness_and_the_openapi_document(server) {
         let anonymous = server.anonymous();
-        assert_eq!(anonymous.get("/healthz").await, (200, serde_json::json!({"status": "ok"})));
+        assert_eq!(anonymous.get("/healthz").await, (200, serde_json::json!({"status": "ok", "hub": "local"})));
         assert_eq!(anonymous.get("/readyz").await.0, 200);
         let (status, document) = anonymous.get("/openapi.json").await;
         assert_eq!(status, 200);

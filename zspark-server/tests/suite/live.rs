@@ -14,15 +14,19 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::entra::{CLIENT, TENANT, entra_server};
 use super::{TestServer, on_both_backends};
 
-type Socket =
+pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-fn ws_url(server: &TestServer, path: &str) -> String {
+pub(super) fn ws_url(server: &TestServer, path: &str) -> String {
     format!("{}{path}", server.base.replacen("http://", "ws://", 1))
 }
 
 /// Connects to `path` (with `bearer` in the header, if given).
-async fn connect(server: &TestServer, path: &str, bearer: Option<&str>) -> Result<Socket, u16> {
+pub(super) async fn connect(
+    server: &TestServer,
+    path: &str,
+    bearer: Option<&str>,
+) -> Result<Socket, u16> {
     let mut request = ws_url(server, path).into_client_request().unwrap();
     if let Some(token) = bearer {
         request
@@ -37,7 +41,7 @@ async fn connect(server: &TestServer, path: &str, bearer: Option<&str>) -> Resul
 }
 
 /// The next JSON message, or the close frame's code.
-async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
+pub(super) async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -51,7 +55,7 @@ async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
     }
 }
 
-async fn new_ticket(server: &TestServer, user: &str) -> String {
+pub(super) async fn new_ticket(server: &TestServer, user: &str) -> String {
     let (status, body) = server
         .as_user(user)
         .post("/v1/auth/ws-ticket", json!({}))

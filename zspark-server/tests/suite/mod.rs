@@ -6,6 +6,7 @@ mod bad_input;
 mod connections;
 mod entra;
 mod http;
+mod hub;
 mod live;
 mod resources;
 mod sign_in;
@@ -95,6 +96,8 @@ impl Drop for PgDatabase {
 pub struct TestServer {
     pub base: String,
     pub data_dir: tempfile::TempDir,
+    /// The `zspark serve` arguments it was started with.
+    args: Vec<String>,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -172,7 +175,21 @@ impl TestServer {
             args.extend(["--rate-limit-max".to_string(), "1000000".to_string()]);
         }
         args.extend(extra_args.iter().map(|arg| arg.to_string()));
-        let config = ServerConfig::from_args(&Cli::try_parse_from(args).unwrap().serve).unwrap();
+        Some(Self::serve(args, data_dir, database).await)
+    }
+
+    /// A second instance of this server: the same database, data directory and
+    /// settings (Redis among them), its own address.
+    pub async fn another_instance(&self) -> Self {
+        Self::serve(self.args.clone(), tempfile::tempdir().unwrap(), None).await
+    }
+
+    async fn serve(
+        args: Vec<String>,
+        data_dir: tempfile::TempDir,
+        database: Option<PgDatabase>,
+    ) -> Self {
+        let config = ServerConfig::from_args(&Cli::try_parse_from(&args).unwrap().serve).unwrap();
         let state = zspark_server::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -180,9 +197,10 @@ impl TestServer {
         let task = tokio::spawn(zspark_server::serve_on(listener, state, async {
             let _ = stopped.await;
         }));
-        Some(Self {
+        Self {
             base,
             data_dir,
+            args,
             client: zspark_bridge::http::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -190,7 +208,7 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
             _database: database,
-        })
+        }
     }
 
     /// Requests as `user` (`None`: no identity header).
