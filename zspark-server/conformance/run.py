@@ -9,8 +9,9 @@ fixes the path ids to these so requests reach the handlers' own checks (the dele
 the workspace and the session are left to the second pass, so they cannot pull the
 ground away); the second pass lets schemathesis generate every id.
 
-The live-activity WebSocket is left out: schemathesis speaks plain HTTP, and a
-successful upgrade never ends. `zspark-server/tests/suite/live.rs` covers it.
+The WebSockets (live activity, shared-session documents) are left out: schemathesis
+speaks plain HTTP, and a successful upgrade never ends. `zspark-server/tests/suite/
+live.rs` and `sync.rs` cover them.
 
 Usage: run.py --zspark PATH [--schemathesis PATH] [--max-examples N]
 """
@@ -27,7 +28,10 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIVE = "/v1/workspaces/{workspace_id}/live"
+WEBSOCKETS = [
+    "/v1/workspaces/{workspace_id}/live",
+    "/v1/workspaces/{workspace_id}/sessions/{session_id}/sync",
+]
 DELETES_OF_THE_GROUND = [
     "DELETE /v1/workspaces/{workspace_id}",
     "DELETE /v1/workspaces/{workspace_id}/sessions/{session_id}",
@@ -133,13 +137,13 @@ def schemathesis_pass(tool, base, name, parameters, excluded, max_examples, repo
         os.environ.get("ZSPARK_CONFORMANCE_SEED", "20261202"),
         "--workers",
         "1",
-        "--exclude-path",
-        LIVE,
         "--report",
         "junit",
         "--report-junit-path",
         os.path.join(report_dir, f"{name}.xml"),
     ]
+    for path in WEBSOCKETS:
+        command += ["--exclude-path", path]
     for operation in excluded:
         command += ["--exclude-name", operation]
     print(f"==> schemathesis, {name}", flush=True)

@@ -16,6 +16,7 @@
 mod redis;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -65,15 +66,25 @@ pub struct Hub {
 struct HubInner {
     /// Tags this instance's messages on Redis.
     instance: [u8; 16],
-    rooms: Mutex<HashMap<String, broadcast::Sender<HubEvent>>>,
+    rooms: Mutex<HashMap<String, broadcast::Sender<Delivery>>>,
     redis: Option<RedisLink>,
+    next_subscription: AtomicU64,
+}
+
+/// An event as the local channel carries it: with the subscription that published it
+/// (0: none here), which does not get its own messages back.
+#[derive(Debug, Clone)]
+struct Delivery {
+    from: u64,
+    event: HubEvent,
 }
 
 /// A subscription to one room; leaving the room when dropped.
 pub struct Subscription {
     hub: Hub,
+    id: u64,
     room: String,
-    receiver: broadcast::Receiver<HubEvent>,
+    receiver: broadcast::Receiver<Delivery>,
 }
 
 impl Hub {
@@ -98,6 +109,7 @@ impl Hub {
                 instance: redis.as_ref().map_or([0; 16], |link| link.instance()),
                 rooms: Mutex::new(HashMap::new()),
                 redis,
+                next_subscription: AtomicU64::new(1),
             }),
         }
     }
@@ -133,6 +145,7 @@ impl Hub {
         }
         Subscription {
             hub: self.clone(),
+            id: self.inner.next_subscription.fetch_add(1, Ordering::Relaxed),
             room: room.to_string(),
             receiver,
         }
@@ -140,7 +153,17 @@ impl Hub {
 
     /// Sends `message` to every subscriber of `room`, here and on the other instances.
     pub async fn publish(&self, room: &str, message: Bytes) {
-        self.deliver_locally(room, HubEvent::Message(message.clone()));
+        self.publish_from(0, room, message).await;
+    }
+
+    async fn publish_from(&self, from: u64, room: &str, message: Bytes) {
+        self.deliver_locally(
+            room,
+            Delivery {
+                from,
+                event: HubEvent::Message(message.clone()),
+            },
+        );
         if let Some(link) = &self.inner.redis {
             link.publish(room, &message).await;
         }
@@ -153,16 +176,19 @@ impl Hub {
             .map_or(0, broadcast::Sender::receiver_count)
     }
 
-    fn deliver_locally(&self, room: &str, event: HubEvent) {
+    fn deliver_locally(&self, room: &str, delivery: Delivery) {
         if let Some(sender) = self.rooms().get(room) {
             // No receivers left is not an error: the room is being left.
-            let _ = sender.send(event);
+            let _ = sender.send(delivery);
         }
     }
 
     fn resync_all(&self) {
         for sender in self.rooms().values() {
-            let _ = sender.send(HubEvent::Resync);
+            let _ = sender.send(Delivery {
+                from: 0,
+                event: HubEvent::Resync,
+            });
         }
     }
 
@@ -176,7 +202,11 @@ impl Hub {
                     message,
                 } => {
                     if instance != self.inner.instance {
-                        self.deliver_locally(&room, HubEvent::Message(message));
+                        let delivery = Delivery {
+                            from: 0,
+                            event: HubEvent::Message(message),
+                        };
+                        self.deliver_locally(&room, delivery);
                     }
                 }
                 redis::Incoming::Resync => self.resync_all(),
@@ -184,7 +214,7 @@ impl Hub {
         }
     }
 
-    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<HubEvent>>> {
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Delivery>>> {
         self.inner
             .rooms
             .lock()
@@ -210,14 +240,23 @@ impl Hub {
 }
 
 impl Subscription {
-    /// The next event; [`HubEvent::Resync`] when this subscriber fell behind.
+    /// The next event (never one this subscription published); [`HubEvent::Resync`]
+    /// when this subscriber fell behind.
     pub async fn recv(&mut self) -> HubEvent {
-        match self.receiver.recv().await {
-            Ok(event) => event,
-            Err(broadcast::error::RecvError::Lagged(_)) => HubEvent::Resync,
-            // The hub keeps the sender while any subscription lives.
-            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        loop {
+            match self.receiver.recv().await {
+                Ok(delivery) if delivery.from == self.id => {}
+                Ok(delivery) => return delivery.event,
+                Err(broadcast::error::RecvError::Lagged(_)) => return HubEvent::Resync,
+                // The hub keeps the sender while any subscription lives.
+                Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            }
         }
+    }
+
+    /// Sends `message` to the room's other subscribers, here and on other instances.
+    pub async fn publish(&self, message: Bytes) {
+        self.hub.publish_from(self.id, &self.room, message).await;
     }
 
     pub fn room(&self) -> &str {
@@ -256,6 +295,27 @@ mod tests {
             HubEvent::Message(Bytes::from_static(b"other"))
         );
         assert_eq!(hub.status(), HubStatus::Local);
+    }
+
+    #[tokio::test]
+    async fn a_subscription_does_not_hear_its_own_messages() {
+        let hub = Hub::local();
+        let mut speaker = hub.subscribe("a");
+        let mut listener = hub.subscribe("a");
+        speaker.publish(Bytes::from_static(b"mine")).await;
+        hub.publish("a", Bytes::from_static(b"everyone's")).await;
+        assert_eq!(
+            listener.recv().await,
+            HubEvent::Message(Bytes::from_static(b"mine"))
+        );
+        assert_eq!(
+            listener.recv().await,
+            HubEvent::Message(Bytes::from_static(b"everyone's"))
+        );
+        assert_eq!(
+            speaker.recv().await,
+            HubEvent::Message(Bytes::from_static(b"everyone's"))
+        );
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 
 mod auth;
 mod body_limits;
+mod collab;
 pub mod config;
 mod connections;
 mod db;
@@ -43,6 +44,7 @@ pub use config::{ConfigError, ConnectionLimits, IdentityMode, ServeArgs, ServerC
 pub use db::{Backend, DbError};
 pub use state::AppState;
 
+use crate::collab::DocRooms;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::feed::FeedRooms;
@@ -52,6 +54,9 @@ use crate::ratelimit::RateLimiter;
 use crate::state::{Identity, Inner};
 use crate::storage::ArtifactStore;
 use crate::tickets::TicketStore;
+
+/// The largest encoded shared-session document.
+const MAX_DOCUMENT: usize = 64 * 1024 * 1024;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +145,9 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
             tickets: TicketStore::new(hub.redis().cloned()),
             hub,
             feed: FeedRooms::default(),
+            docs: Arc::new(DocRooms::new(collab::Limits {
+                max_document: MAX_DOCUMENT,
+            })),
             people: People::default(),
         }),
     })
@@ -202,7 +210,12 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.config.connections;
-    connections::serve(listener, router(state), limits, shutdown).await
+    let docs = state.docs.clone();
+    let served = connections::serve(listener, router(state), limits, shutdown).await;
+    // What clients wrote into shared documents is stored before the process ends, and
+    // their clients are told to reconnect (to another instance, or this one restarted).
+    docs.close_all().await;
+    served
 }
 
 /// `zspark serve`: resolves the arguments, opens everything, serves until Ctrl-C or

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use zspark_auth::TokenValidator;
 
+use crate::collab::DocRooms;
 use crate::config::ServerConfig;
 use crate::db::Db;
 use crate::feed::FeedRooms;
@@ -36,6 +37,8 @@ pub struct Inner {
     pub hub: Hub,
     /// This instance's live activity feeds.
     pub feed: FeedRooms,
+    /// This instance's open shared-session documents.
+    pub docs: Arc<DocRooms>,
     pub identity: Identity,
     /// Tickets for WebSocket upgrades.
     pub tickets: TicketStore,

@@ -81,7 +81,7 @@ pub struct LiveQuery {
 
 /// The caller of a WebSocket upgrade: a ticket when the query has one, otherwise the
 /// usual bearer token (or development identity).
-pub struct LiveCaller(Principal);
+pub struct LiveCaller(pub Principal);
 
 impl FromRequestParts<AppState> for LiveCaller {
     type Rejection = ApiError;

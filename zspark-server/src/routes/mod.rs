@@ -8,6 +8,7 @@ mod items;
 mod live;
 mod members;
 mod sessions;
+mod sync;
 mod workspaces;
 
 use serde::Deserialize;
@@ -38,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(json)
         .merge(artifacts::routes())
         .merge(live::routes())
+        .merge(sync::routes())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

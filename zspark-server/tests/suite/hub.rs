@@ -14,14 +14,14 @@ use super::TestServer;
 use super::live::{connect, new_ticket, next};
 
 /// A `redis-server` of this test, stopped when dropped.
-struct RedisProcess {
+pub(super) struct RedisProcess {
     port: u16,
     child: tokio::process::Child,
 }
 
 impl RedisProcess {
     /// `None` (with the reason printed) when no `redis-server` is installed.
-    async fn start() -> Option<Self> {
+    pub(super) async fn start() -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -98,7 +98,10 @@ async fn wait_for_hub(server: &TestServer, hub: &str) {
     }
 }
 
-async fn two_instances(redis: &RedisProcess, extra: &[&str]) -> (TestServer, TestServer) {
+pub(super) async fn two_instances(
+    redis: &RedisProcess,
+    extra: &[&str],
+) -> (TestServer, TestServer) {
     let url = redis.url();
     let mut args = vec!["--redis-url", url.as_str()];
     args.extend_from_slice(extra);

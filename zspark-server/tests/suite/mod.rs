@@ -10,6 +10,7 @@ mod hub;
 mod live;
 mod resources;
 mod sign_in;
+mod sync;
 
 use std::time::Duration;
 
@@ -42,14 +43,16 @@ macro_rules! on_both_backends {
                 use super::*;
 
                 #[tokio::test]
+                #[allow(unused_mut)]
                 async fn sqlite() {
-                    let $server = crate::suite::TestServer::start(zspark_server::Backend::Sqlite, &[]).await.unwrap();
+                    let mut $server = crate::suite::TestServer::start(zspark_server::Backend::Sqlite, &[]).await.unwrap();
                     $body
                 }
 
                 #[tokio::test]
+                #[allow(unused_mut)]
                 async fn postgres() {
-                    let Some($server) = crate::suite::TestServer::start(zspark_server::Backend::Postgres, &[]).await else {
+                    let Some(mut $server) = crate::suite::TestServer::start(zspark_server::Backend::Postgres, &[]).await else {
                         return;
                     };
                     $body
@@ -209,6 +212,22 @@ impl TestServer {
             task: Some(task),
             _database: database,
         }
+    }
+
+    /// Shuts the server down as SIGTERM would and waits until it has (its data
+    /// directory stays until it is dropped, for the instances sharing it).
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// The address as a WebSocket URL.
+    pub fn ws_base(&self) -> String {
+        self.base.replacen("http://", "ws://", 1)
     }
 
     /// Requests as `user` (`None`: no identity header).
