@@ -22,12 +22,18 @@ pub use validator::{
 #[error("cannot build an HTTP client: {0}")]
 pub struct HttpClientError(#[source] reqwest::Error);
 
+/// Makes `ring` the process's rustls provider, for HTTP clients other crates build
+/// (the object store's, say).
+pub fn install_crypto_provider() {
+    // Installing fails only when a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// An HTTP client for talking to identity providers (rustls with the ring provider,
 /// no redirects followed: a provider endpoint that redirects is misconfigured; no call
 /// waits longer than 30 s).
 pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
-    // Installing fails only when a provider is already installed, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(30))

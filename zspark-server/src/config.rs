@@ -29,9 +29,16 @@ pub struct ServeArgs {
     #[arg(long, env = "ZSPARK_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Where uploaded artifacts are stored (default: <data-dir>/artifacts).
+    /// Where uploaded artifacts are stored (default: <data-dir>/artifacts; uploads in
+    /// progress stay there with --artifact-store).
     #[arg(long, env = "ZSPARK_ARTIFACT_STORAGE_DIR")]
     pub artifact_storage_dir: Option<PathBuf>,
+
+    /// Keep artifacts in S3-compatible object storage instead (`s3://bucket/prefix`),
+    /// so every instance serves every file. Credentials, region and endpoint come from
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL.
+    #[arg(long, env = "ZSPARK_ARTIFACT_STORE")]
+    pub artifact_store: Option<String>,
 
     /// The public URL clients reach this server at (used in links).
     #[arg(long, env = "ZSPARK_SERVER_URL")]
@@ -146,6 +153,10 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub artifact_dir: PathBuf,
+    /// `s3://bucket/prefix`, when artifacts live in object storage.
+    pub artifact_store: Option<String>,
+    /// The object store's `AWS_*` settings, read from the environment.
+    pub artifact_store_settings: Vec<(String, String)>,
     pub server_url: Option<String>,
     pub cors_origins: Vec<String>,
     pub rate_limit_window: Duration,
@@ -231,6 +242,15 @@ impl ServerConfig {
             listen,
             data_dir: args.data_dir.clone(),
             database_url,
+            artifact_store: args
+                .artifact_store
+                .as_deref()
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .map(str::to_string),
+            artifact_store_settings: std::env::vars()
+                .filter(|(name, _)| name.starts_with("AWS_"))
+                .collect(),
             artifact_dir: args
                 .artifact_storage_dir
                 .clone()

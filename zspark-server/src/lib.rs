@@ -71,6 +71,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("--redis-url: {0}")]
     Redis(#[from] hub::RedisError),
+    #[error(transparent)]
+    ArtifactStore(#[from] storage::ObjectStoreSettingsError),
     #[error("cannot use the artifact directory {}: {source}", path.display())]
     ArtifactDir {
         path: std::path::PathBuf,
@@ -105,11 +107,19 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
         }
     };
     let db = Db::connect(&config.database_url).await?;
-    let artifacts =
-        ArtifactStore::open(&config.artifact_dir).map_err(|source| StartError::ArtifactDir {
+    let objects = match &config.artifact_store {
+        Some(url) => {
+            let settings = &config.artifact_store_settings;
+            Some(storage::ObjectArtifacts::open(url, settings).await?)
+        }
+        None => None,
+    };
+    let artifacts = ArtifactStore::open(&config.artifact_dir, objects).map_err(|source| {
+        StartError::ArtifactDir {
             path: config.artifact_dir.clone(),
             source,
-        })?;
+        }
+    })?;
     let known: HashSet<String> = sqlx::query("SELECT storage_key FROM artifacts")
         .fetch_all(&db.pool)
         .await
@@ -119,6 +129,7 @@ pub async fn open(config: ServerConfig) -> Result<AppState, StartError> {
         .collect();
     let swept = artifacts
         .sweep_orphans(&known)
+        .await
         .map_err(StartError::SweepArtifacts)?;
     if swept > 0 {
         tracing::warn!(

@@ -53,6 +53,13 @@ pub struct Joined {
 }
 
 impl Joined {
+    /// A frame for the client that is already waiting, if any.
+    pub fn try_next_frame(&mut self) -> Option<Bytes> {
+        let frame = self.outbound.try_recv().ok()?;
+        self.queued.fetch_sub(frame.len(), Ordering::Relaxed);
+        Some(frame)
+    }
+
     /// The next frame for the client; `None` once the connection is cut off.
     pub async fn next_frame(&mut self) -> Option<Bytes> {
         let frame = self.outbound.recv().await?;
@@ -490,5 +497,47 @@ impl DocumentTask {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.session_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> (Link, mpsc::Receiver<Bytes>) {
+        let (outbound, receiver) = mpsc::channel(OUTBOUND_CAPACITY);
+        let link = Link {
+            outbound,
+            queued: Arc::default(),
+            cutoff: Arc::default(),
+        };
+        (link, receiver)
+    }
+
+    #[test]
+    fn a_connection_queues_up_to_its_byte_limit() {
+        let (link, mut receiver) = link();
+        let quarter = Bytes::from(vec![0; MAX_QUEUED_BYTES / 4]);
+        for _ in 0..4 {
+            assert!(link.offer(quarter.clone()));
+        }
+        assert!(
+            !link.offer(Bytes::from_static(b"one more")),
+            "the client does not read: cut off"
+        );
+        // As the connection takes frames, room frees up.
+        let taken = receiver.try_recv().unwrap();
+        link.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+        assert!(link.offer(Bytes::from_static(b"one more")));
+    }
+
+    #[test]
+    fn a_frame_larger_than_the_limit_goes_when_nothing_waits() {
+        let (link, _receiver) = link();
+        assert!(
+            link.offer(Bytes::from(vec![0; MAX_QUEUED_BYTES * 2])),
+            "a big document's step 2"
+        );
+        assert!(!link.offer(Bytes::from_static(b"next")));
     }
 }

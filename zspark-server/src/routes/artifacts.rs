@@ -26,9 +26,6 @@ use crate::storage::{UploadError, content_disposition, safe_media_type};
 pub use zspark_api::Artifact;
 use zspark_api::rules;
 
-/// Read size for downloads: large enough that a 1 GiB file is not 256k small reads.
-const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_artifacts, upload_artifact))
@@ -296,16 +293,16 @@ pub async fn download_artifact(
     let artifact_id = parse_id(&path.artifact_id, "artifact")?;
     require_role(&state, &workspace_id, &user, Role::Viewer).await?;
     let (artifact, storage_key) = load(&state, &workspace_id, &artifact_id).await?;
-    let file = tokio::fs::File::open(state.artifacts.path_for(&storage_key))
+    let body = state
+        .artifacts
+        .download(&storage_key)
         .await
         .map_err(|error| {
             ApiError::Internal(format!(
                 "artifact {artifact_id} has a row but no file: {error}"
             ))
         })?;
-    let mut response = Response::new(Body::from_stream(
-        tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK_BYTES),
-    ));
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     let value = |text: String| {
         HeaderValue::from_str(&text).map_err(|error| ApiError::Internal(error.to_string()))

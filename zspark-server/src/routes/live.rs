@@ -143,15 +143,18 @@ pub async fn live_activity(
         Some(after) => parse_id(after, "after")?,
         None => newest_entry_id(&state, &workspace_id).await?,
     };
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        let feed = Feed {
-            state,
-            workspace_id,
-            user,
-            after,
-        };
-        feed.run(socket, role, &room).await;
-    }))
+    Ok(upgrade
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| async move {
+            let feed = Feed {
+                state,
+                workspace_id,
+                user,
+                after,
+            };
+            feed.run(socket, role, &room).await;
+        }))
 }
 
 /// One connection's feed.

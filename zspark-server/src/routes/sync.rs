@@ -18,6 +18,8 @@ use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use bytes::Bytes;
+use futures::SinkExt;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +38,11 @@ use crate::state::AppState;
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE: usize = 8 * 1024 * 1024;
+/// The socket's read buffer, and how much is written at once (the library's 128 KiB
+/// each would be most of a connection's memory).
+const SOCKET_BUFFER: usize = 16 * 1024;
+/// Frames written before one flush at most, when several are waiting.
+const FRAMES_PER_FLUSH: usize = 64;
 /// How often the server pings.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client that sends nothing for this long is disconnected.
@@ -84,6 +91,8 @@ pub async fn sync_session(
     Ok(upgrade
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let events = feed.subscribe();
             let connection = SyncConnection {
@@ -141,7 +150,7 @@ impl SyncConnection {
                     // Cut off: what is still queued is not worth waiting for.
                     (_, Some(cutoff)) => Err(Some(Close::cutoff(&cutoff))),
                     // A client that takes nothing for the send time-out is too slow.
-                    (Some(frame), None) => send(&mut socket, Message::Binary(frame))
+                    (Some(frame), None) => self.send_waiting(&mut socket, frame)
                         .await
                         .map_err(|()| Some(Close::cutoff(&Cutoff::TooSlow))),
                     (None, None) => Err(Some(Close::new(CLOSE_GOING_AWAY, "the document closed"))),
@@ -167,6 +176,25 @@ impl SyncConnection {
                 reason: close.reason.into(),
             };
             let _ = send(&mut socket, Message::Close(Some(frame))).await;
+        }
+    }
+
+    /// Writes `first` and whatever else is already waiting (up to [`FRAMES_PER_FLUSH`]),
+    /// then flushes once.
+    async fn send_waiting(&mut self, socket: &mut WebSocket, first: Bytes) -> Result<(), ()> {
+        let write = async {
+            socket.feed(Message::Binary(first)).await?;
+            for _ in 1..FRAMES_PER_FLUSH {
+                let Some(frame) = self.joined.try_next_frame() else {
+                    break;
+                };
+                socket.feed(Message::Binary(frame)).await?;
+            }
+            socket.flush().await
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, write).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
         }
     }
 

@@ -8,6 +8,7 @@ mod entra;
 mod http;
 mod hub;
 mod live;
+mod objects;
 mod resources;
 mod sign_in;
 mod sync;
@@ -101,6 +102,8 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     /// The `zspark serve` arguments it was started with.
     args: Vec<String>,
+    /// The object store's settings, as the environment would give them.
+    object_store_settings: Vec<(String, String)>,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -178,21 +181,50 @@ impl TestServer {
             args.extend(["--rate-limit-max".to_string(), "1000000".to_string()]);
         }
         args.extend(extra_args.iter().map(|arg| arg.to_string()));
-        Some(Self::serve(args, data_dir, database).await)
+        Some(Self::serve(args, Vec::new(), data_dir, database).await)
+    }
+
+    /// A server (on SQLite) keeping artifacts in the object store at `url` with
+    /// `settings` (`AWS_*` names and values).
+    pub async fn start_with_object_store(url: &str, settings: Vec<(String, String)>) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let path = data_dir.path().display().to_string();
+        let args = [
+            "serve",
+            "--dev",
+            "--data-dir",
+            &path,
+            "--artifact-store",
+            url,
+        ];
+        let args = args.iter().map(|arg| arg.to_string()).collect();
+        Self::serve(args, settings, data_dir, None).await
     }
 
     /// A second instance of this server: the same database, data directory and
-    /// settings (Redis among them), its own address.
+    /// settings (Redis and the object store among them), its own address.
     pub async fn another_instance(&self) -> Self {
-        Self::serve(self.args.clone(), tempfile::tempdir().unwrap(), None).await
+        let settings = self.object_store_settings.clone();
+        Self::serve(
+            self.args.clone(),
+            settings,
+            tempfile::tempdir().unwrap(),
+            None,
+        )
+        .await
     }
 
     async fn serve(
         args: Vec<String>,
+        object_store_settings: Vec<(String, String)>,
         data_dir: tempfile::TempDir,
         database: Option<PgDatabase>,
     ) -> Self {
-        let config = ServerConfig::from_args(&Cli::try_parse_from(&args).unwrap().serve).unwrap();
+        let mut config =
+            ServerConfig::from_args(&Cli::try_parse_from(&args).unwrap().serve).unwrap();
+        config
+            .artifact_store_settings
+            .clone_from(&object_store_settings);
         let state = zspark_server::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -204,6 +236,7 @@ impl TestServer {
             base,
             data_dir,
             args,
+            object_store_settings,
             client: zspark_bridge::http::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -433,10 +433,13 @@ async fn a_client_that_never_reads_is_cut_off_and_the_writer_is_not() {
         writer.send(Message::Binary(frame.into())).await.unwrap();
     }
     assert_eq!(server.anonymous().get("/healthz").await.0, 200);
-    assert_eq!(
-        close_code(&mut stalled).await,
-        Some(4508),
-        "the stalled client is cut off"
+    // The close frame (4508) waits behind everything the client never read; the server
+    // gives it one more send time-out, so a client that stays away long enough (as on a
+    // loaded machine) sees the connection end without it.
+    let ended = close_code(&mut stalled).await;
+    assert!(
+        matches!(ended, Some(4508) | None),
+        "the stalled client is cut off: {ended:?}"
     );
     // The writer is still connected: a sync step 1 of its own is answered.
     let step1 = SyncFrame::Sync(SyncMessage::SyncStep1(Default::default()));

@@ -1,8 +1,12 @@
-//! Artifact files on disk. An upload streams into `tmp/` under a size limit while its
-//! SHA-256 is computed, is fsynced, and is renamed to a server-chosen name only when
-//! complete, so a crash at any point leaves no visible partial file; the database row
-//! is written after the rename. Files without a row (a crash between the two) are
-//! removed at start-up.
+//! Artifact files. An upload streams into `tmp/` under a size limit while its SHA-256
+//! is computed, is fsynced, and only when complete is renamed to a server-chosen name
+//! (in the local folder) or uploaded as one object (with `--artifact-store s3://…`,
+//! see [`objects`]), so a crash at any point leaves no visible partial file; the
+//! database row is written after that. Files without a row (a crash between the two)
+//! are removed at start-up (objects only once an hour old: another instance may be
+//! about to record one).
+
+mod objects;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -12,22 +16,38 @@ use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+pub use self::objects::{ObjectArtifacts, ObjectStoreSettingsError};
+
+/// Objects without a row younger than this are left at start-up.
+const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Read size for local downloads: large enough that a 1 GiB file is not 256k small
+/// reads.
+const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
+
 /// Removes a file (and, for a stored artifact, its workspace folder once empty) when
 /// dropped, unless kept: the request that wrote it may fail or be dropped half-way.
 pub struct FileGuard {
     file: Option<PathBuf>,
     folder_too: bool,
+    /// The stored object instead of a local file.
+    object: Option<(ObjectArtifacts, String)>,
 }
 
 impl FileGuard {
     /// The file stays.
     pub fn keep(mut self) {
         self.file = None;
+        self.object = None;
     }
 }
 
 impl Drop for FileGuard {
     fn drop(&mut self) {
+        if let Some((objects, key)) = self.object.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move { objects.remove(&key).await });
+        }
         let Some(file) = self.file.take() else {
             return;
         };
@@ -42,7 +62,9 @@ impl Drop for FileGuard {
 
 #[derive(Clone)]
 pub struct ArtifactStore {
+    /// Uploads in progress (`tmp/`), and the files themselves without an object store.
     root: PathBuf,
+    objects: Option<ObjectArtifacts>,
 }
 
 /// A complete upload in `tmp/`, not yet visible.
@@ -63,10 +85,12 @@ pub enum UploadError {
 }
 
 impl ArtifactStore {
-    /// Opens the store at `root`, creating it and emptying `tmp/` of interrupted uploads.
-    pub fn open(root: &Path) -> std::io::Result<Self> {
+    /// Opens the store at `root` (and in `objects` when given), creating the folder and
+    /// emptying `tmp/` of interrupted uploads.
+    pub fn open(root: &Path, objects: Option<ObjectArtifacts>) -> std::io::Result<Self> {
         let store = Self {
             root: root.to_path_buf(),
+            objects,
         };
         std::fs::create_dir_all(store.tmp_dir())?;
         for entry in std::fs::read_dir(store.tmp_dir())?.flatten() {
@@ -79,9 +103,20 @@ impl ArtifactStore {
         self.root.join("tmp")
     }
 
-    /// Where the file for `storage_key` (`<workspace>/<artifact>`) lives.
-    pub fn path_for(&self, storage_key: &str) -> PathBuf {
+    /// Where the local file for `storage_key` (`<workspace>/<artifact>`) lives.
+    fn path_for(&self, storage_key: &str) -> PathBuf {
         self.root.join(storage_key)
+    }
+
+    /// The stored file of `storage_key`, streamed.
+    pub async fn download(&self, storage_key: &str) -> std::io::Result<Body> {
+        if let Some(objects) = &self.objects {
+            return Ok(Body::from_stream(objects.download(storage_key).await?));
+        }
+        let file = tokio::fs::File::open(self.path_for(storage_key)).await?;
+        Ok(Body::from_stream(
+            tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK_BYTES),
+        ))
     }
 
     /// Streams `body` into a temporary file, refusing more than `limit` bytes. The file
@@ -94,6 +129,7 @@ impl ArtifactStore {
         let guard = FileGuard {
             file: Some(temp_path.clone()),
             folder_too: false,
+            object: None,
         };
         let result = self.write_temp(&temp_path, body, limit).await;
         if result.is_ok() {
@@ -133,6 +169,11 @@ impl ArtifactStore {
 
     /// Moves a complete upload to its final place under `storage_key`.
     pub async fn commit(&self, received: &Received, storage_key: &str) -> std::io::Result<()> {
+        if let Some(objects) = &self.objects {
+            objects.upload(&received.temp_path, storage_key).await?;
+            let _ = tokio::fs::remove_file(&received.temp_path).await;
+            return Ok(());
+        }
         let target = self.path_for(storage_key);
         if let Some(parent) = target.parent() {
             tokio::fs::create_dir_all(parent).await?;
@@ -147,9 +188,17 @@ impl ArtifactStore {
     /// Removes the stored file of `storage_key` (and its workspace folder once empty)
     /// unless the guard is kept: for an upload whose row is not written yet.
     pub fn guard(&self, storage_key: &str) -> FileGuard {
-        FileGuard {
-            file: Some(self.path_for(storage_key)),
-            folder_too: true,
+        match &self.objects {
+            Some(objects) => FileGuard {
+                file: None,
+                folder_too: false,
+                object: Some((objects.clone(), storage_key.to_string())),
+            },
+            None => FileGuard {
+                file: Some(self.path_for(storage_key)),
+                folder_too: true,
+                object: None,
+            },
         }
     }
 
@@ -158,6 +207,9 @@ impl ArtifactStore {
     }
 
     pub async fn remove(&self, storage_key: &str) -> std::io::Result<()> {
+        if let Some(objects) = &self.objects {
+            return objects.remove(storage_key).await;
+        }
         let path = self.path_for(storage_key);
         match tokio::fs::remove_file(&path).await {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -173,6 +225,9 @@ impl ArtifactStore {
     /// Removes every file of `workspace_id`, including any an upload that was still
     /// running when the workspace was deleted has put there since.
     pub async fn remove_workspace(&self, workspace_id: &str) -> std::io::Result<()> {
+        if let Some(objects) = &self.objects {
+            return objects.remove_folder(workspace_id).await;
+        }
         match tokio::fs::remove_dir_all(self.root.join(workspace_id)).await {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             other => other,
@@ -180,7 +235,14 @@ impl ArtifactStore {
     }
 
     /// Removes stored files that no database row refers to.
-    pub fn sweep_orphans(&self, known_keys: &HashSet<String>) -> std::io::Result<usize> {
+    pub async fn sweep_orphans(&self, known_keys: &HashSet<String>) -> std::io::Result<usize> {
+        match &self.objects {
+            Some(objects) => objects.sweep_orphans(known_keys, ORPHAN_GRACE).await,
+            None => self.sweep_local_orphans(known_keys),
+        }
+    }
+
+    fn sweep_local_orphans(&self, known_keys: &HashSet<String>) -> std::io::Result<usize> {
         let mut removed = 0;
         for workspace in std::fs::read_dir(&self.root)?.flatten() {
             let name = workspace.file_name().to_string_lossy().into_owned();
@@ -302,7 +364,7 @@ mod tests {
     #[tokio::test]
     async fn uploads_hash_while_streaming_and_over_limit_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ArtifactStore::open(dir.path()).unwrap();
+        let store = ArtifactStore::open(dir.path(), None).unwrap();
         let received = store.receive(Body::from("hello"), 10).await.unwrap();
         assert_eq!(received.size, 5);
         assert_eq!(
@@ -320,7 +382,7 @@ mod tests {
         );
         let known = HashSet::from(["ws/a1".to_string()]);
         std::fs::write(dir.path().join("ws/orphan"), b"x").unwrap();
-        assert_eq!(store.sweep_orphans(&known).unwrap(), 1);
+        assert_eq!(store.sweep_orphans(&known).await.unwrap(), 1);
         assert!(dir.path().join("ws/a1").exists());
     }
 }
