@@ -513,6 +513,16 @@ impl ServeProcess {
         Self { child, base }
     }
 
+    /// Stops it as SIGTERM does (it finishes and stores what it holds), and waits.
+    pub fn terminate(mut self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+        self.child.wait().unwrap();
+    }
+
     /// Kills it at once, as a crash would.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

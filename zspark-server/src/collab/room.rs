@@ -186,6 +186,15 @@ impl Room {
             .encode_state_as_update_v1(&StateVector::default())
     }
 
+    /// What this document has that a document with `state_vector` (encoded) lacks;
+    /// `None` when nothing, or when the state vector cannot be read.
+    pub fn missing_from(&self, state_vector: &[u8]) -> Option<Vec<u8>> {
+        let remote = StateVector::decode_v1(state_vector).ok()?;
+        let diff = self.doc.transact().encode_diff_v1(&remote);
+        let empty = Update::decode_v1(&diff).map_or(true, |update| update.is_empty());
+        (!empty).then_some(diff)
+    }
+
     pub fn connection_count(&self) -> usize {
         self.connections.len()
     }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 
 use super::room::{ConnectionId, Cutoff, Limits, Output, Room};
 use super::store;
@@ -155,6 +156,8 @@ impl Link {
 /// The open documents of this instance.
 pub struct DocRooms {
     rooms: Mutex<HashMap<String, mpsc::Sender<Command>>>,
+    /// Every document task, also those storing their document on their way out.
+    tasks: TaskTracker,
     next_connection: AtomicU64,
     limits: Limits,
 }
@@ -163,6 +166,7 @@ impl DocRooms {
     pub fn new(limits: Limits) -> Self {
         Self {
             rooms: Mutex::default(),
+            tasks: TaskTracker::new(),
             next_connection: AtomicU64::new(1),
             limits,
         }
@@ -208,7 +212,8 @@ impl DocRooms {
                 };
                 // Subscribed now, so nothing published while the document loads is missed.
                 let subscription = hub.subscribe(&room_of(session_id));
-                tokio::spawn(task.run(receiver, subscription, self.limits));
+                self.tasks
+                    .spawn(task.run(receiver, subscription, self.limits));
                 rooms.insert(session_id.to_string(), commands.clone());
                 commands
             }
@@ -239,14 +244,9 @@ impl DocRooms {
                 let _ = closed.await;
             }
         }
-    }
-
-    /// How many documents are open here.
-    pub fn open_documents(&self) -> usize {
-        self.rooms
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        // Documents whose last client had just left are still being stored.
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }
 
@@ -302,7 +302,7 @@ impl DocumentTask {
                 return;
             }
             if room.connection_count() == 0 && self.close_if_unused(&mut commands) {
-                self.flush().await;
+                self.store_everything(&room).await;
                 return;
             }
         }
@@ -372,7 +372,7 @@ impl DocumentTask {
                 room.leave(connection)
             }
             Command::Close(done) => {
-                self.flush().await;
+                self.store_everything(room).await;
                 let everyone: Vec<ConnectionId> = self.links.keys().copied().collect();
                 let mut out = Vec::new();
                 for connection in everyone {
@@ -443,6 +443,26 @@ impl DocumentTask {
         };
         if last.elapsed() >= FLUSH_QUIET || first.elapsed() >= FLUSH_AT_MOST {
             self.flush().await;
+        }
+    }
+
+    /// Before the document leaves memory: stores this instance's unsaved updates, then
+    /// whatever else it holds that the database lacks. An update relayed from another
+    /// instance is stored by that instance, unless it died before its flush; then the
+    /// last instance holding the document stores it here.
+    async fn store_everything(&mut self, room: &Room) {
+        self.flush().await;
+        match store::stored_state_vector(&self.db, &self.session_id).await {
+            Ok(stored) => {
+                if let Some(missing) = room.missing_from(&stored)
+                    && let Err(error) = store::append(&self.db, &self.session_id, &missing).await
+                {
+                    tracing::warn!(%error, session = self.session_id, "cannot store what the document holds beyond the database");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, session = self.session_id, "cannot compare the document with the database");
+            }
         }
     }
 

@@ -20,6 +20,15 @@ pub async fn load(db: &Db, session_id: &str) -> Result<Vec<Vec<u8>>, sqlx::Error
     rows.iter().map(|row| row.try_get("data")).collect()
 }
 
+/// The state vector (encoded) of everything stored for the document.
+pub async fn stored_state_vector(db: &Db, session_id: &str) -> Result<Vec<u8>, CompactError> {
+    let updates = load(db, session_id).await?;
+    let merged = yrs::merge_updates_v1(&updates)
+        .map_err(|error| CompactError::Unreadable(error.to_string()))?;
+    yrs::encode_state_vector_from_update_v1(&merged)
+        .map_err(|error| CompactError::Unreadable(error.to_string()))
+}
+
 /// Appends one update; returns how many rows the document has now.
 pub async fn append(db: &Db, session_id: &str, update: &[u8]) -> Result<usize, sqlx::Error> {
     sqlx::query("INSERT INTO session_doc_updates (id, session_id, data, created_at) VALUES ($1, $2, $3, $4)")

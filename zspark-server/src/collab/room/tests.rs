@@ -334,3 +334,29 @@ fn a_renewed_presence_is_relayed_again() {
         [(3935146657, r#"{"user":"alice"}"#.to_string())]
     );
 }
+
+#[test]
+fn what_the_database_lacks_is_found_by_its_state_vector() {
+    let mut room = room();
+    room.join(1, true);
+    let alice = Doc::new();
+    room.receive(1, &typed(&alice, "relayed, never stored"), Instant::now());
+    let empty = StateVector::default().encode_v1();
+    let missing = room.missing_from(&empty).expect("everything is missing");
+    assert_eq!(
+        crate::collab::test_docs::text_of_updates(&[missing]),
+        "relayed, never stored"
+    );
+    let everything = room.snapshot();
+    let stored = yrs::encode_state_vector_from_update_v1(&everything).unwrap();
+    assert_eq!(
+        room.missing_from(&stored),
+        None,
+        "nothing when the database has it all"
+    );
+    assert_eq!(
+        room.missing_from(b"\xff\xff"),
+        None,
+        "an unreadable state vector"
+    );
+}
