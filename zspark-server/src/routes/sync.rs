@@ -9,7 +9,8 @@
 //! member, 4404 when the session is deleted, 4400 for frames that are not the protocol
 //! (text frames among them), 4413 when the document is full, 1009 for a message over
 //! [`MAX_MESSAGE`], 4508 for a client that does not read, 4509 for one that says
-//! nothing (not even a pong to the pings sent every [`PING_EVERY`]) for [`SILENCE`].
+//! nothing (not even a pong to the pings sent every [`PING_EVERY`]) for [`SILENCE`],
+//! 4503 when the document cannot be loaded, 1012 when the server stops.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,7 @@ pub async fn sync_session(
     // Joined to the workspace's feed first, to hear of membership changes and the
     // session's deletion from now on.
     let feed = state.feed.join(&state, &workspace_id).await?;
+    let events = feed.subscribe();
     let joined = state
         .docs
         .join(&state.db, &state.hub, &session_id, role >= Role::Editor)
@@ -94,7 +96,6 @@ pub async fn sync_session(
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
-            let events = feed.subscribe();
             let connection = SyncConnection {
                 state,
                 workspace_id,
