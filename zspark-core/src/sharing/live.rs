@@ -34,20 +34,18 @@ pub enum FeedEnd {
     Dropped(String),
 }
 
+/// A WebSocket to the server.
+pub(super) type ServerSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 impl SharedClient {
-    /// Follows workspace `workspace_id`'s feed from just after entry `after` (from now
-    /// on when `None`), calling `on_entry` for each entry, oldest first, until the feed
-    /// ends.
-    pub async fn follow_activity(
+    /// Opens the WebSocket at `path` with the user's credentials; `Ok(Err(status))`
+    /// when the server refuses the upgrade with that status.
+    pub(super) async fn open_websocket(
         &self,
-        workspace_id: &str,
-        after: Option<&str>,
-        mut on_entry: impl FnMut(Activity),
-    ) -> Result<FeedEnd, SharedError> {
-        let mut address = format!("{}/v1/workspaces/{workspace_id}/live", self.url());
-        if let Some(after) = after {
-            address.push_str(&format!("?after={after}"));
-        }
+        path: &str,
+    ) -> Result<Result<ServerSocket, u16>, SharedError> {
+        let address = format!("{}{path}", self.url());
         let address = match address.split_once("://") {
             Some(("https", rest)) => format!("wss://{rest}"),
             Some((_, rest)) => format!("ws://{rest}"),
@@ -65,14 +63,37 @@ impl SharedClient {
             name,
             HeaderValue::from_str(&value).map_err(|error| unreachable(error.to_string()))?,
         );
-        let (mut socket, _) = match tokio_tungstenite::connect_async(request).await {
-            Ok(connected) => connected,
-            Err(tokio_tungstenite::tungstenite::Error::Http(response))
-                if response.status() == 404 =>
-            {
-                return Ok(FeedEnd::NotAMember);
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Ok(socket)),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Ok(Err(response.status().as_u16()))
             }
-            Err(error) => return Err(unreachable(error.to_string())),
+            Err(error) => Err(unreachable(error.to_string())),
+        }
+    }
+
+    /// Follows workspace `workspace_id`'s feed from just after entry `after` (from now
+    /// on when `None`), calling `on_entry` for each entry, oldest first, until the feed
+    /// ends.
+    pub async fn follow_activity(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        mut on_entry: impl FnMut(Activity),
+    ) -> Result<FeedEnd, SharedError> {
+        let mut path = format!("/v1/workspaces/{workspace_id}/live");
+        if let Some(after) = after {
+            path.push_str(&format!("?after={after}"));
+        }
+        let mut socket = match self.open_websocket(&path).await? {
+            Ok(socket) => socket,
+            Err(404) => return Ok(FeedEnd::NotAMember),
+            Err(status) => {
+                return Err(SharedError::Unreachable {
+                    server: self.url().to_string(),
+                    reason: format!("the server answered {status}"),
+                });
+            }
         };
         while let Some(message) = socket.next().await {
             match message {

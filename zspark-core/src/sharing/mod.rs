@@ -4,11 +4,13 @@
 //! (and so the queue of what is not sent yet), `api` the server calls, `sync` the
 //! moves between the two, `files` the files the session's turns produced (sent to
 //! the workspace's artifacts), `workspace` a workspace's members, activity and
-//! artifacts, `live` its live activity feed, `commands` the command line.
+//! artifacts, `live` its live activity feed, `document` a shared session's live
+//! document (presence, shared texts), `commands` the command line.
 
 mod address;
 mod api;
 pub mod commands;
+mod document;
 mod files;
 mod link;
 mod live;
@@ -17,6 +19,7 @@ mod workspace;
 
 pub use address::SharedSessionAddress;
 pub use api::AppendOutcome;
+pub use document::{DocumentEvent, DocumentHandle, DocumentState, Peer, Received};
 pub use files::{FileOutcome, FileProgress, SentFile, remove_sent_file, send_changed_files};
 pub use link::SharedLink;
 pub use live::FeedEnd;

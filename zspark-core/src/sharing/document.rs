@@ -1,0 +1,450 @@
+//! A shared session's live document, as the desktop takes part in it: the server's
+//! `GET /v1/workspaces/{ws}/sessions/{s}/sync` (the y-websocket protocol) through
+//! `yrs`. [`DocumentState`] is the protocol side without sockets (the document, this
+//! client's presence and everyone else's); [`SharedClient::open_document`] runs it on
+//! a WebSocket that reconnects by itself, with backoff and jitter so a restarted server
+//! is not met by every client at once, and catches up on reconnecting (sync step 1 and
+//! 2 both ways).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::encoding::read::Cursor;
+use yrs::sync::awareness::AwarenessUpdateEntry;
+use yrs::sync::{AwarenessUpdate, Message as YMessage, MessageReader, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, GetString, ReadTxn, Text, Transact, Update};
+
+use crate::shared::SharedClient;
+
+/// How often this client renews its presence (peers drop one silent for 30 s).
+const RENEW_EVERY: Duration = Duration::from_secs(15);
+/// A peer's presence not renewed for this long is gone.
+const PEER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The first pause before reconnecting, and the longest.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const LONGEST_RETRY: Duration = Duration::from_secs(10);
+
+/// Someone else in the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    pub client_id: u64,
+    /// Their presence as they set it (JSON).
+    pub state: serde_json::Value,
+}
+
+/// The protocol side of a document client.
+pub struct DocumentState {
+    doc: Doc,
+    client_id: u64,
+    clock: u32,
+    presence: serde_json::Value,
+    peers: BTreeMap<u64, (u32, serde_json::Value, Instant)>,
+}
+
+/// What a received frame changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// Frames to send back.
+    pub replies: Vec<Vec<u8>>,
+    pub document_changed: bool,
+    pub peers_changed: bool,
+    /// The server refused an edit (a viewer's), with its reason.
+    pub refused: Option<String>,
+}
+
+impl Default for DocumentState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DocumentState {
+    pub fn new() -> Self {
+        let doc = Doc::new();
+        let client_id = doc.client_id().get();
+        Self {
+            doc,
+            client_id,
+            clock: 0,
+            presence: serde_json::Value::Null,
+            peers: BTreeMap::new(),
+        }
+    }
+
+    /// What a (re)connected client sends first: its state vector and its presence.
+    pub fn opening_frames(&mut self) -> Vec<Vec<u8>> {
+        let step1 = YMessage::Sync(SyncMessage::SyncStep1(self.doc.transact().state_vector()));
+        let mut frames = vec![step1.encode_v1()];
+        if !self.presence.is_null() {
+            frames.push(self.presence_frame());
+        }
+        frames
+    }
+
+    /// Handles one frame from the server.
+    pub fn receive(&mut self, frame: &[u8], now: Instant) -> Received {
+        let mut received = Received::default();
+        let mut decoder = DecoderV1::new(Cursor::new(frame));
+        for message in MessageReader::new(&mut decoder) {
+            let Ok(message) = message else { break };
+            match message {
+                YMessage::Sync(SyncMessage::SyncStep1(remote)) => {
+                    let diff = self.doc.transact().encode_diff_v1(&remote);
+                    received
+                        .replies
+                        .push(YMessage::Sync(SyncMessage::SyncStep2(diff)).encode_v1());
+                }
+                YMessage::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                    if let Ok(update) = Update::decode_v1(&update)
+                        && self.doc.transact_mut().apply_update(update).is_ok()
+                    {
+                        received.document_changed = true;
+                    }
+                }
+                YMessage::Awareness(update) => {
+                    received.peers_changed |= self.apply_presence(update, now);
+                }
+                YMessage::Auth(reason) => received.refused = reason,
+                YMessage::AwarenessQuery | YMessage::Custom(..) => {}
+            }
+        }
+        received
+    }
+
+    /// Sets this client's presence; the frame announcing it.
+    pub fn set_presence(&mut self, state: serde_json::Value) -> Vec<u8> {
+        self.presence = state;
+        self.presence_frame()
+    }
+
+    /// The frame renewing this client's presence, so peers keep it.
+    pub fn renewal(&mut self) -> Option<Vec<u8>> {
+        (!self.presence.is_null()).then(|| self.presence_frame())
+    }
+
+    /// Replaces the text `name` with `value`; the update frame, when it changed.
+    pub fn set_text(&mut self, name: &str, value: &str) -> Option<Vec<u8>> {
+        let text = self.doc.get_or_insert_text(name);
+        if text.get_string(&self.doc.transact()) == value {
+            return None;
+        }
+        let before = self.doc.transact().state_vector();
+        {
+            let mut txn = self.doc.transact_mut();
+            let length = text.len(&txn);
+            text.remove_range(&mut txn, 0, length);
+            text.insert(&mut txn, 0, value);
+        }
+        let update = self.doc.transact().encode_diff_v1(&before);
+        Some(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+    }
+
+    /// The text `name` of the document.
+    pub fn text(&self, name: &str) -> String {
+        let text = self.doc.get_or_insert_text(name);
+        text.get_string(&self.doc.transact())
+    }
+
+    /// Everyone else whose presence is current at `now`.
+    pub fn peers(&self, now: Instant) -> Vec<Peer> {
+        self.peers
+            .iter()
+            .filter(|(_, (_, _, renewed))| now.duration_since(*renewed) < PEER_TIMEOUT)
+            .map(|(client_id, (_, state, _))| Peer {
+                client_id: *client_id,
+                state: state.clone(),
+            })
+            .collect()
+    }
+
+    /// Drops peers gone silent; whether any went.
+    pub fn expire_peers(&mut self, now: Instant) -> bool {
+        let before = self.peers.len();
+        self.peers
+            .retain(|_, (_, _, renewed)| now.duration_since(*renewed) < PEER_TIMEOUT);
+        self.peers.len() != before
+    }
+
+    fn presence_frame(&mut self) -> Vec<u8> {
+        self.clock += 1;
+        let clients = HashMap::from([(
+            ClientID::new(self.client_id),
+            AwarenessUpdateEntry {
+                clock: self.clock,
+                json: self.presence.to_string().into(),
+            },
+        )]);
+        YMessage::Awareness(AwarenessUpdate { clients }).encode_v1()
+    }
+
+    fn apply_presence(&mut self, update: AwarenessUpdate, now: Instant) -> bool {
+        let mut changed = false;
+        for (client, entry) in update.clients {
+            let id = client.get();
+            if id == self.client_id {
+                continue;
+            }
+            if self
+                .peers
+                .get(&id)
+                .is_some_and(|(clock, _, _)| entry.clock < *clock)
+            {
+                continue;
+            }
+            let state: serde_json::Value =
+                serde_json::from_str(&entry.json).unwrap_or(serde_json::Value::Null);
+            if state.is_null() {
+                changed |= self.peers.remove(&id).is_some();
+            } else {
+                let previous = self.peers.insert(id, (entry.clock, state.clone(), now));
+                changed |= previous.is_none_or(|(_, old, _)| old != state);
+            }
+        }
+        changed
+    }
+}
+
+/// What an open document reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentEvent {
+    /// Connected (again) and caught up.
+    Connected,
+    /// The connection dropped; trying again after `retry_in`.
+    Reconnecting {
+        reason: String,
+        retry_in: Duration,
+    },
+    Peers(Vec<Peer>),
+    /// The document's text `name` changed.
+    Text {
+        name: String,
+        value: String,
+    },
+    /// An edit was refused (this user only views the session).
+    Refused(String),
+    /// The server ended it for good (no longer a member, session deleted, …).
+    Ended(String),
+}
+
+/// What the desktop asks of an open document.
+enum Command {
+    Presence(serde_json::Value),
+    Text { name: String, value: String },
+}
+
+/// An open document; dropping it leaves.
+pub struct DocumentHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DocumentHandle {
+    /// Sets this user's presence (JSON; for example who they are and what they do).
+    pub fn set_presence(&self, state: serde_json::Value) {
+        let _ = self.commands.send(Command::Presence(state));
+    }
+
+    /// Replaces the shared text `name` (the shared draft, say).
+    pub fn set_text(&self, name: &str, value: &str) {
+        let _ = self.commands.send(Command::Text {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+}
+
+impl Drop for DocumentHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SharedClient {
+    /// Opens the live document of session `session_id` in workspace `workspace_id`,
+    /// reporting to `on_event` (texts named in `texts` as they change) until the
+    /// handle is dropped or the server ends it.
+    pub fn open_document(
+        self: &Arc<Self>,
+        workspace_id: &str,
+        session_id: &str,
+        texts: Vec<String>,
+        on_event: impl FnMut(DocumentEvent) + Send + 'static,
+    ) -> DocumentHandle {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let runner = DocumentRunner {
+            client: self.clone(),
+            path: format!("/v1/workspaces/{workspace_id}/sessions/{session_id}/sync"),
+            texts,
+            state: DocumentState::new(),
+        };
+        let task = tokio::spawn(runner.run(receiver, on_event));
+        DocumentHandle { commands, task }
+    }
+}
+
+struct DocumentRunner {
+    client: Arc<SharedClient>,
+    path: String,
+    texts: Vec<String>,
+    state: DocumentState,
+}
+
+/// How one connection ended.
+enum Ending {
+    /// Try again.
+    Dropped(String),
+    /// Not again: the server said why.
+    Final(String),
+    /// The handle was dropped.
+    Left,
+}
+
+impl DocumentRunner {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut on_event: impl FnMut(DocumentEvent),
+    ) {
+        let mut failures: u32 = 0;
+        loop {
+            let ending = match self.client.open_websocket(&self.path).await {
+                Ok(Ok(socket)) => {
+                    failures = 0;
+                    on_event(DocumentEvent::Connected);
+                    self.connected(socket, &mut commands, &mut on_event).await
+                }
+                Ok(Err(status @ (401 | 403 | 404))) => {
+                    Ending::Final(format!("the server refused the document ({status})"))
+                }
+                Ok(Err(status)) => Ending::Dropped(format!("the server answered {status}")),
+                Err(error) => Ending::Dropped(error.to_string()),
+            };
+            match ending {
+                Ending::Left => return,
+                Ending::Final(reason) => {
+                    on_event(DocumentEvent::Ended(reason));
+                    return;
+                }
+                Ending::Dropped(reason) => {
+                    failures = failures.saturating_add(1);
+                    let retry_in = retry_delay(failures);
+                    on_event(DocumentEvent::Reconnecting { reason, retry_in });
+                    // Edits and presence asked for meanwhile are kept in the state.
+                    let pause = tokio::time::sleep(retry_in);
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            command = commands.recv() => match command {
+                                Some(command) => { self.apply(command); }
+                                None => return,
+                            },
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a command to the state; the frame to send, if any.
+    fn apply(&mut self, command: Command) -> Option<Vec<u8>> {
+        match command {
+            Command::Presence(state) => Some(self.state.set_presence(state)),
+            Command::Text { name, value } => self.state.set_text(&name, &value),
+        }
+    }
+
+    async fn connected(
+        &mut self,
+        mut socket: super::live::ServerSocket,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+        on_event: &mut impl FnMut(DocumentEvent),
+    ) -> Ending {
+        for frame in self.state.opening_frames() {
+            if let Err(error) = socket.send(Message::Binary(frame.into())).await {
+                return Ending::Dropped(error.to_string());
+            }
+        }
+        let mut renewals = tokio::time::interval(RENEW_EVERY);
+        renewals.tick().await;
+        loop {
+            let outgoing = tokio::select! {
+                message = socket.next() => match message {
+                    Some(Ok(Message::Binary(frame))) => {
+                        let received = self.state.receive(&frame, Instant::now());
+                        self.report(&received, on_event);
+                        received.replies
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        let (code, reason) = frame.map_or((1005, String::new()), |frame| (u16::from(frame.code), frame.reason.to_string()));
+                        // 44xx: the server's decision, which reconnecting cannot change.
+                        return if (4400..4500).contains(&code) {
+                            Ending::Final(reason)
+                        } else {
+                            Ending::Dropped(format!("closed ({code}) {reason}"))
+                        };
+                    }
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(error)) => return Ending::Dropped(error.to_string()),
+                    None => return Ending::Dropped("the connection ended".to_string()),
+                },
+                command = commands.recv() => match command {
+                    Some(command) => self.apply(command).into_iter().collect(),
+                    None => return Ending::Left,
+                },
+                _ = renewals.tick() => {
+                    if self.state.expire_peers(Instant::now()) {
+                        on_event(DocumentEvent::Peers(self.state.peers(Instant::now())));
+                    }
+                    self.state.renewal().into_iter().collect()
+                }
+            };
+            for frame in outgoing {
+                if let Err(error) = socket.send(Message::Binary(frame.into())).await {
+                    return Ending::Dropped(error.to_string());
+                }
+            }
+        }
+    }
+
+    fn report(&self, received: &Received, on_event: &mut impl FnMut(DocumentEvent)) {
+        if received.peers_changed {
+            on_event(DocumentEvent::Peers(self.state.peers(Instant::now())));
+        }
+        if received.document_changed {
+            for name in &self.texts {
+                on_event(DocumentEvent::Text {
+                    name: name.clone(),
+                    value: self.state.text(name),
+                });
+            }
+        }
+        if let Some(reason) = &received.refused {
+            on_event(DocumentEvent::Refused(reason.clone()));
+        }
+    }
+}
+
+/// The pause before reconnecting after `failures` failures in a row: doubling from
+/// [`FIRST_RETRY`] up to [`LONGEST_RETRY`], then spread over half to the whole of it.
+fn retry_delay(failures: u32) -> Duration {
+    let doubled = FIRST_RETRY.saturating_mul(1 << failures.saturating_sub(1).min(10));
+    let ceiling = doubled.min(LONGEST_RETRY);
+    let spread = rand_fraction();
+    ceiling.mul_f64(0.5 + 0.5 * spread)
+}
+
+/// A number in [0, 1) from the operating system's randomness (through UUIDv4).
+fn rand_fraction() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() as u64;
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests;
