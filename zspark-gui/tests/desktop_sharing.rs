@@ -818,3 +818,30 @@ fn workspace_files_preview_and_download_checked_and_an_item_from_a_newer_version
     bob.wait_for("Totals written");
     bob.wait_for("1 item(s) were written by a newer version");
 }
+
+#[test]
+fn teammates_in_a_shared_session_see_each_other_come_and_go() {
+    let data = tempfile::tempdir().unwrap();
+    let serve = ServeProcess::start(data.path(), None);
+    workspace_with(&serve, "alice", "Shop", &[("principal:bob", "editor")]);
+    let model = ScriptedModelServer::start([Turn::text("Launch plan drafted")]).unwrap();
+    // Alice stays on her shared session; Bob reads it from the workspace page.
+    let mut alice =
+        alice_with_a_shared_turn(&serve, &model, "Plan the launch", "Launch plan drafted");
+    let mut bob = Desk::open(Some(config_for(&model)), signed_in(&serve.base, "bob"));
+    bob.wait_for("Signed in as bob");
+    bob.click("Shop");
+    bob.wait_for("by alice");
+    bob.harness
+        .get_by_label("Read the shared session Plan the launch")
+        .click();
+    bob.wait_for("Launch plan drafted");
+    bob.wait_for("alice: viewing");
+    alice.wait_for("bob: reading");
+
+    // Bob goes back to the workspace page: he has left the session.
+    bob.click("‹ Workspace");
+    alice.wait_until("bob's badge goes", |desk| {
+        desk.harness.query_by_label("bob: reading").is_none()
+    });
+}

@@ -20,6 +20,7 @@ mod files;
 mod forward;
 mod mcp;
 mod memory;
+mod presence;
 mod shared;
 mod uploads;
 mod workspace;
@@ -40,6 +41,7 @@ pub use files::FileCommand;
 use forward::{Forwarder, TurnClock};
 pub use mcp::McpCommand;
 pub use memory::MemoryCommand;
+pub use presence::Presence;
 pub use shared::SharedCommand;
 pub use uploads::{SessionShareCommand, SyncReport, SyncState};
 pub use workspace::{SharedSessionRead, WorkspaceCommand, WorkspaceView};
@@ -242,6 +244,12 @@ pub enum EngineEvent {
     },
     /// A shared session read from the server.
     SharedSessionRead(Box<SharedSessionRead>),
+    /// Who else is in a shared session the front-end is present in (see
+    /// [`WorkspaceCommand::Present`]), whenever that changes.
+    Presence {
+        address: crate::sharing::SharedSessionAddress,
+        people: Vec<Presence>,
+    },
     /// Workspace file `artifact_id`, fetched to show a preview of it (`None`: it has
     /// none, being too large, of a kind without one, or not fetched).
     WorkspaceFilePreview {

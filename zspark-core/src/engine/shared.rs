@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use super::presence::Documents;
 use super::uploads::{self, Senders, SessionShareCommand};
 use super::workspace::{self, Followed, WorkspaceCommand};
 use super::{EngineEvent, EngineSetup, Outbox};
@@ -39,6 +40,7 @@ pub(super) struct Connection {
     client: Arc<Mutex<Option<Arc<SharedClient>>>>,
     followed: Arc<Followed>,
     senders: Arc<Senders>,
+    documents: Arc<Documents>,
 }
 
 impl Connection {
@@ -46,6 +48,7 @@ impl Connection {
     async fn set(&self, client: Option<Arc<SharedClient>>) {
         self.followed.stop_all();
         self.senders.stop_all();
+        self.documents.stop_all();
         *self.client.lock().await = client;
     }
 }
@@ -65,8 +68,11 @@ pub(super) fn spawn_workspace(
     tokio::spawn(async move {
         match connection.client.lock().await.clone() {
             Some(client) => {
-                workspace::spawn(command, client, &connection.followed, &previews, &outbox);
+                let watched = (&connection.followed, &*connection.documents);
+                workspace::spawn(command, client, watched, &previews, &outbox);
             }
+            // Presence is announced once connected; nothing to say without a server.
+            None if matches!(command, WorkspaceCommand::Present { .. }) => {}
             None => {
                 outbox
                     .send(EngineEvent::Problem(NO_SERVER.to_string()))

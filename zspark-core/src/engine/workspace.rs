@@ -16,6 +16,7 @@ use codex_protocol::EventMsg;
 use tokio::sync::Notify;
 use zspark_api::{Activity, Artifact, Member, Role, Session};
 
+use super::presence::{Documents, Presence};
 use super::{EngineEvent, Outbox};
 use crate::shared::{SharedClient, SharedError, SharedWorkspace};
 use crate::sharing::{FeedEnd, SharedSessionAddress};
@@ -115,6 +116,12 @@ pub enum WorkspaceCommand {
     /// Fetch these files for their previews ([`EngineEvent::WorkspaceFilePreview`],
     /// one per file).
     Preview(Vec<Artifact>),
+    /// Be present in a shared session (announced to the others, who are reported by
+    /// [`EngineEvent::Presence`]), or leave it with `None`.
+    Present {
+        address: SharedSessionAddress,
+        presence: Option<Presence>,
+    },
 }
 
 /// The workspaces followed live: each one's feed task, by workspace id.
@@ -168,12 +175,15 @@ impl Followed {
 pub(super) fn spawn(
     command: WorkspaceCommand,
     client: Arc<SharedClient>,
-    followed: &Arc<Followed>,
+    (followed, documents): (&Arc<Followed>, &Documents),
     previews: &Path,
     outbox: &Outbox,
 ) {
     let outbox = outbox.clone();
     match command {
+        WorkspaceCommand::Present { address, presence } => {
+            documents.present(&client, address, presence, &outbox);
+        }
         WorkspaceCommand::Preview(artifacts) => {
             let previews = previews.to_path_buf();
             tokio::spawn(async move {
@@ -263,7 +273,8 @@ pub(super) fn spawn(
                     | WorkspaceCommand::FollowAll(_)
                     | WorkspaceCommand::ReadSession(_)
                     | WorkspaceCommand::DownloadArtifact { .. }
-                    | WorkspaceCommand::Preview(_) => return,
+                    | WorkspaceCommand::Preview(_)
+                    | WorkspaceCommand::Present { .. } => return,
                 };
                 if let Err(problem) = done {
                     outbox.send(EngineEvent::Problem(problem.to_string())).await;

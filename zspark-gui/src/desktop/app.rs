@@ -99,6 +99,7 @@ impl DesktopApp {
         for command in commands {
             self.apply(ui.ctx(), command);
         }
+        self.keep_presence();
     }
 
     /// The session shown, if any.

@@ -154,6 +154,8 @@ impl DesktopApp {
                 model.shared.sign_in_code = None;
                 let signed_in = status.signed_in_as.is_some();
                 model.shared.status = Some(status);
+                // A new connection left the documents: announce the user again.
+                model.shared.present_in = None;
                 // Follow every workspace live (connecting again stops the feeds), so
                 // the sidebar lists their sessions; a workspace gone from the list goes.
                 if let Some(status) = &model.shared.status
@@ -209,6 +211,17 @@ impl DesktopApp {
                 workspace_id,
                 entry,
             } => self.workspace_activity(&workspace_id, &entry),
+            EngineEvent::Presence { address, people } => {
+                let present = model
+                    .shared
+                    .present_in
+                    .as_ref()
+                    .is_some_and(|(there, _)| *there == address);
+                if present {
+                    let key = (address.workspace_id, address.session_id);
+                    model.shared.presence.insert(key, people);
+                }
+            }
             EngineEvent::SharedSessionRead(read) => {
                 if model.shared.page == Some(SharedPage::Session(read.address.clone())) {
                     let artifacts = read.artifacts.clone();

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{
-    McpServerEntry, ProviderList, SessionCatalogue, SessionKey, SharedSessionRead, SharedStatus,
-    SkillCatalog, SyncReport, Transcript, WorkspaceView,
+    McpServerEntry, Presence, ProviderList, SessionCatalogue, SessionKey, SharedSessionRead,
+    SharedStatus, SkillCatalog, SyncReport, Transcript, WorkspaceView,
 };
 
 use zspark_core::memory::MemoryView;
@@ -64,6 +64,11 @@ pub struct SharedView {
     /// Workspace files asked for a preview, by artifact id: fetched with it, or `None`
     /// (fetching, or it has none).
     pub previews: BTreeMap<String, Option<zspark_core::Artifact>>,
+    /// Who else is in the shared session the window is present in, by workspace and
+    /// session id.
+    pub presence: BTreeMap<(String, String), Vec<Presence>>,
+    /// Where the window announced the user last, and as doing what.
+    pub present_in: Option<(SharedSessionAddress, String)>,
 }
 
 /// A page of a shared workspace in the centre of the window.
@@ -120,6 +125,13 @@ impl SharedView {
             .configured
             .as_ref()
             .and_then(|configured| self.sync_of(&configured.session_id))
+    }
+
+    /// Who else is in the shared session at `address` (as far as the window is there).
+    pub fn people_in(&self, address: &SharedSessionAddress) -> &[Presence] {
+        self.presence
+            .get(&(address.workspace_id.clone(), address.session_id.clone()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Workspace file `artifact_id`, fetched with its preview, once it is.

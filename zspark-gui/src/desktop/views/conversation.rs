@@ -139,6 +139,9 @@ pub fn show(
                 "› {}",
                 title.lines().next().unwrap_or_default()
             )));
+            if let Some(report) = model.shared.sync_of_open(session) {
+                super::presence::row(ui, model.shared.people_in(&report.address));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 model_picker(ui, model, session, out);
                 share_control(ui, model, session, out);

@@ -10,6 +10,7 @@ mod details;
 mod first_run;
 pub mod mcp_settings;
 pub mod memory_settings;
+mod presence;
 pub mod settings;
 pub mod shared;
 pub mod shared_session;

@@ -55,6 +55,7 @@ pub fn show(
                 name_of(&read.session.author),
                 short_time(&read.session.updated_at)
             )));
+            super::presence::row(ui, model.shared.people_in(address));
         });
     });
     egui::Panel::bottom("shared-session-actions").show(ui, |ui| {
