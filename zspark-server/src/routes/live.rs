@@ -14,6 +14,7 @@
 //! a client that does not take messages for [`SEND_TIMEOUT`] is disconnected (one that
 //! merely falls behind catches up from the database).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -139,6 +140,8 @@ pub async fn live_activity(
         ))
     })?;
     let room = state.feed.join(&state, &workspace_id).await?;
+    // Listening from here on: what changes after the role check and the cursor is heard.
+    let events = room.subscribe();
     let after = match query.after.as_deref() {
         Some(after) => parse_id(after, "after")?,
         None => newest_entry_id(&state, &workspace_id).await?,
@@ -153,7 +156,7 @@ pub async fn live_activity(
                 user,
                 after,
             };
-            feed.run(socket, role, &room).await;
+            feed.run(socket, role, events, room).await;
         }))
 }
 
@@ -174,41 +177,59 @@ enum Stop {
 }
 
 impl Feed {
-    async fn run(mut self, mut socket: WebSocket, role: Role, room: &FeedRoom) {
-        let mut events = room.subscribe();
+    async fn run(
+        mut self,
+        mut socket: WebSocket,
+        role: Role,
+        mut events: broadcast::Receiver<FeedEvent>,
+        _room: Arc<FeedRoom>,
+    ) {
         let ready = LiveMessage::Ready {
             role: role.as_str(),
         };
-        if send(&mut socket, &ready).await.is_err() || self.catch_up(&mut socket).await.is_err() {
+        // Removed between the role check and listening: said at once.
+        let mut outcome = self.check_membership().await;
+        if outcome.is_ok()
+            && (send(&mut socket, &ready).await.is_err()
+                || self.catch_up(&mut socket).await.is_err())
+        {
             return;
         }
-        loop {
-            let outcome = tokio::select! {
-                incoming = socket.recv() => match incoming {
-                    // Clients have nothing to say; pings are answered by the library.
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => Err(Stop::Gone),
-                    Some(Ok(_)) => Ok(()),
-                },
-                event = events.recv() => match event {
-                    Ok(FeedEvent::Entries(entries)) => self.send_new(&mut socket, &entries).await,
-                    Ok(FeedEvent::Members) => self.check_membership().await,
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up(&mut socket).await,
-                    Err(broadcast::error::RecvError::Closed) => Err(Stop::Gone),
-                },
-            };
-            match outcome {
-                Ok(()) => {}
-                Err(Stop::Gone) => return,
-                Err(Stop::NotAMember) => {
-                    let _ = socket
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CLOSE_NOT_A_MEMBER,
-                            reason: "you are no longer a member of this workspace".into(),
-                        })))
-                        .await;
-                    return;
+        while outcome.is_ok() {
+            outcome = self.next_step(&mut socket, &mut events).await;
+        }
+        if let Err(Stop::NotAMember) = outcome {
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code: CLOSE_NOT_A_MEMBER,
+                    reason: "you are no longer a member of this workspace".into(),
+                })))
+                .await;
+        }
+    }
+
+    /// Waits for the client or the workspace's feed, and does what it asks.
+    async fn next_step(
+        &mut self,
+        socket: &mut WebSocket,
+        events: &mut broadcast::Receiver<FeedEvent>,
+    ) -> Result<(), Stop> {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                // Clients have nothing to say; pings are answered by the library.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(Stop::Gone),
+                Some(Ok(_)) => Ok(()),
+            },
+            event = events.recv() => match event {
+                Ok(FeedEvent::Entries(entries)) => self.send_new(socket, &entries).await,
+                Ok(FeedEvent::Members) => self.check_membership().await,
+                // Missed events may have been membership changes too.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.check_membership().await?;
+                    self.catch_up(socket).await
                 }
-            }
+                Err(broadcast::error::RecvError::Closed) => Err(Stop::Gone),
+            },
         }
     }
 

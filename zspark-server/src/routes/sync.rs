@@ -141,32 +141,38 @@ impl SyncConnection {
     async fn run(mut self, mut socket: WebSocket, mut feed: broadcast::Receiver<FeedEvent>) {
         let mut pings = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
         let mut last_heard = Instant::now();
-        let close = loop {
-            let step = tokio::select! {
-                incoming = socket.recv() => {
-                    last_heard = Instant::now();
-                    self.on_client_message(incoming).await
-                }
-                outgoing = self.joined.next_frame() => match (outgoing, self.joined.cutoff()) {
-                    // Cut off: what is still queued is not worth waiting for.
-                    (_, Some(cutoff)) => Err(Some(Close::cutoff(&cutoff))),
-                    // A client that takes nothing for the send time-out is too slow.
-                    (Some(frame), None) => self.send_waiting(&mut socket, frame)
-                        .await
-                        .map_err(|()| Some(Close::cutoff(&Cutoff::TooSlow))),
-                    (None, None) => Err(Some(Close::new(CLOSE_GOING_AWAY, "the document closed"))),
-                },
-                event = feed.recv() => self.on_feed_event(event).await,
-                _ = pings.tick() => {
-                    if last_heard.elapsed() >= SILENCE {
-                        Err(Some(Close::cutoff(&Cutoff::Silent)))
-                    } else {
-                        send(&mut socket, Message::Ping(Default::default())).await.map_err(|()| None)
+        // Removed between the role check and listening to the feed: said at once.
+        let checked = self.on_feed_event(Ok(FeedEvent::Members)).await;
+        let close = if let Err(close) = checked {
+            close
+        } else {
+            loop {
+                let step = tokio::select! {
+                    incoming = socket.recv() => {
+                        last_heard = Instant::now();
+                        self.on_client_message(incoming).await
                     }
+                    outgoing = self.joined.next_frame() => match (outgoing, self.joined.cutoff()) {
+                        // Cut off: what is still queued is not worth waiting for.
+                        (_, Some(cutoff)) => Err(Some(Close::cutoff(&cutoff))),
+                        // A client that takes nothing for the send time-out is too slow.
+                        (Some(frame), None) => self.send_waiting(&mut socket, frame)
+                            .await
+                            .map_err(|()| Some(Close::cutoff(&Cutoff::TooSlow))),
+                        (None, None) => Err(Some(Close::new(CLOSE_GOING_AWAY, "the document closed"))),
+                    },
+                    event = feed.recv() => self.on_feed_event(event).await,
+                    _ = pings.tick() => {
+                        if last_heard.elapsed() >= SILENCE {
+                            Err(Some(Close::cutoff(&Cutoff::Silent)))
+                        } else {
+                            send(&mut socket, Message::Ping(Default::default())).await.map_err(|()| None)
+                        }
+                    }
+                };
+                if let Err(close) = step {
+                    break close;
                 }
-            };
-            if let Err(close) = step {
-                break close;
             }
         };
         // The close frame waits behind whatever the client has not read yet, for at most
