@@ -31,6 +31,7 @@ use zspark_auth::Principal;
 
 use super::WorkspacePath;
 use super::activity::{Activity, entries_after, newest_entry_id};
+use super::sync::SOCKET_BUFFER;
 use crate::auth::{AuthUser, Role, require_role, role_in};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, parse_id};
@@ -147,8 +148,8 @@ pub async fn live_activity(
         None => newest_entry_id(&state, &workspace_id).await?,
     };
     Ok(upgrade
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(16 * 1024)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let feed = Feed {
                 state,

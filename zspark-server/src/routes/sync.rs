@@ -41,7 +41,7 @@ use crate::state::AppState;
 pub const MAX_MESSAGE: usize = 8 * 1024 * 1024;
 /// The socket's read buffer, and how much is written at once (the library's 128 KiB
 /// each would be most of a connection's memory).
-const SOCKET_BUFFER: usize = 16 * 1024;
+pub(super) const SOCKET_BUFFER: usize = 16 * 1024;
 /// Frames written before one flush at most, when several are waiting.
 const FRAMES_PER_FLUSH: usize = 64;
 /// How often the server pings.

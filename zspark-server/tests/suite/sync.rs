@@ -19,7 +19,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, Text, Transact};
 
 use super::hub::{RedisProcess, two_instances};
-use super::live::new_ticket;
+use super::live::{Socket, new_ticket};
 use super::{TestServer, on_both_backends};
 
 /// The installed `yjs`/`y-websocket`/`ws` packages, or `None` (with the reason printed).
@@ -277,10 +277,13 @@ async fn wait_for_users(client: &mut YjsClient, expected: Value) -> Value {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn raw_socket(server: &TestServer, workspace: &str, session: &str, user: &str) -> Socket {
+/// The upgrade request for the session's document, as development user `user`.
+fn sync_request(
+    server: &TestServer,
+    workspace: &str,
+    session: &str,
+    user: &str,
+) -> tungstenite::handshake::client::Request {
     let url = format!(
         "{}/v1/workspaces/{workspace}/sessions/{session}/sync",
         server.ws_base()
@@ -289,6 +292,11 @@ async fn raw_socket(server: &TestServer, workspace: &str, session: &str, user: &
     request
         .headers_mut()
         .insert("x-domain-user", user.parse().unwrap());
+    request
+}
+
+async fn raw_socket(server: &TestServer, workspace: &str, session: &str, user: &str) -> Socket {
+    let request = sync_request(server, workspace, session, user);
     let (socket, _) = tokio_tungstenite::connect_async_with_config(
         request,
         Some(
@@ -372,15 +380,7 @@ async fn bad_input_gets_a_close_code_that_says_why_and_others_carry_on() {
 
 /// The status the upgrade is refused with.
 async fn upgrade_refusal(server: &TestServer, workspace: &str, session: &str, user: &str) -> u16 {
-    let url = format!(
-        "{}/v1/workspaces/{workspace}/sessions/{session}/sync",
-        server.ws_base()
-    );
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("x-domain-user", user.parse().unwrap());
-    match tokio_tungstenite::connect_async(request).await {
+    match tokio_tungstenite::connect_async(sync_request(server, workspace, session, user)).await {
         Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
         other => panic!("{user} was not refused: {other:?}"),
     }
