@@ -44,8 +44,8 @@ pub use conversation::Transcript;
 #[cfg(feature = "desktop")]
 pub use engine::{
     Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, MemoryCommand,
-    Presence, SendError, SessionKey, SessionSettings, SessionShareCommand, SessionStart,
-    SharedCommand, SharedSessionRead, SyncReport, SyncState, Waker, WorkspaceCommand,
+    Presence, RoomChange, SendError, SessionKey, SessionRoom, SessionSettings, SessionShareCommand,
+    SessionStart, SharedCommand, SharedSessionRead, SyncReport, SyncState, Waker, WorkspaceCommand,
     WorkspaceView,
 };
 #[cfg(feature = "desktop")]

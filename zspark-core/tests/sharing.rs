@@ -147,7 +147,7 @@ async fn wait_for(
 #[test]
 fn two_desktops_share_presence_and_a_draft_through_the_session_document() {
     use std::sync::Arc;
-    use zspark_core::sharing::DocumentEvent;
+    use zspark_core::sharing::{DocumentEvent, Part};
 
     let server = start_server(&[]);
     let tokens = tempfile::tempdir().unwrap();
@@ -181,7 +181,7 @@ fn two_desktops_share_presence_and_a_draft_through_the_session_document() {
 
         let open = |client: &Arc<SharedClient>| {
             let (sender, events) = tokio::sync::mpsc::unbounded_channel();
-            let handle = client.open_document(&workspace, &session, vec!["draft".to_string()], move |event| {
+            let handle = client.open_document(&workspace, &session, vec![Part::Text("draft".into()), Part::Map("lease".into())], move |event| {
                 let _ = sender.send(event);
             });
             (handle, events)
@@ -205,6 +205,11 @@ fn two_desktops_share_presence_and_a_draft_through_the_session_document() {
         bob_doc.set_text("draft", "Ship on Friday, after the review");
         wait_for(&mut alice_events, "bob's edit", |event| {
             matches!(event, DocumentEvent::Text { value, .. } if value == "Ship on Friday, after the review")
+        })
+        .await;
+        bob_doc.set_entry("lease", "driver", Some("bob"));
+        wait_for(&mut alice_events, "bob's lease", |event| {
+            matches!(event, DocumentEvent::Map { name, entries } if name == "lease" && entries.get("driver").map(String::as_str) == Some("bob"))
         })
         .await;
 

@@ -6,7 +6,9 @@
 //! Bob's turn as it lands; a viewer reads only. Owners manage members in the Members
 //! tab and a removed member's page says so at once. A session whose server goes away
 //! keeps its turns queued, says so in its header, and sends each record once, in order,
-//! when the server is back. Snapshots of the shared session, Members and Activity.
+//! when the server is back. Teammates see each other come and go, in the session's
+//! header and beside it in the sidebar. Snapshots of the shared session, Members and
+//! Activity.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,73 +24,11 @@ use codex_test_support::{Reply, ScriptedModelServer, Turn};
 use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Desk, ServeProcess, blocking_http, config_for, postgres_database, unattended};
-use zspark_gui::desktop::{Prefs, SharedIdentityPrefs, SharedServerPrefs};
-
-/// Prefs for a desktop that lets the agent work unattended and knows the development
-/// server at `base` as `user`.
-fn signed_in(base: &str, user: &str) -> impl FnOnce(&mut Prefs, &Path) {
-    let server = SharedServerPrefs {
-        url: base.to_string(),
-        identity: SharedIdentityPrefs::Development {
-            user: user.to_string(),
-        },
-    };
-    move |prefs, workspace| {
-        unattended(prefs, workspace);
-        prefs.shared_server = Some(server);
-    }
-}
-
-/// The server's answer to `request`, sent as development user `user`.
-fn as_user(request: reqwest::blocking::RequestBuilder, user: &str) -> Value {
-    let response = request.header("x-domain-user", user).send().unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().unwrap_or(Value::Null)
-}
-
-/// A workspace `owner` creates, with `members` invited (principal key, role).
-fn workspace_with(
-    serve: &ServeProcess,
-    owner: &str,
-    name: &str,
-    members: &[(&str, &str)],
-) -> String {
-    let http = blocking_http(Duration::from_secs(10));
-    let created = as_user(
-        http.post(format!("{}/v1/workspaces", serve.base))
-            .json(&json!({"name": name})),
-        owner,
-    );
-    let id = created["id"].as_str().unwrap().to_string();
-    for (principal, role) in members {
-        as_user(
-            http.post(format!("{}/v1/workspaces/{id}/members", serve.base))
-                .json(&json!({"principal": principal, "role": role})),
-            owner,
-        );
-    }
-    id
-}
-
-/// Alice's window, signed in to `serve`, with a session whose first turn asks
-/// `question` and is answered `answer`, shared to the workspace Shop.
-fn alice_with_a_shared_turn(
-    serve: &ServeProcess,
-    model: &ScriptedModelServer,
-    question: &str,
-    answer: &str,
-) -> Desk {
-    let mut alice = Desk::open(Some(config_for(model)), signed_in(&serve.base, "alice"));
-    alice.wait_for("Signed in as alice");
-    alice.start_session_in_workspace();
-    alice.send(question);
-    alice.wait_for(answer);
-    alice.click("Share…");
-    alice.click("Share to Shop");
-    alice.wait_for("✔ Shared");
-    alice
-}
+use support::{
+    Desk, ServeProcess, alice_with_a_shared_turn, as_user, blocking_http, config_for,
+    postgres_database, signed_in, workspace_with,
+};
+use zspark_gui::desktop::{SharedIdentityPrefs, SharedServerPrefs};
 
 /// Every item payload of the workspace's only session, in order.
 fn server_items(serve: &ServeProcess, workspace: &str, user: &str) -> (String, Vec<Value>) {
@@ -838,10 +778,18 @@ fn teammates_in_a_shared_session_see_each_other_come_and_go() {
     bob.wait_for("Launch plan drafted");
     bob.wait_for("alice: viewing");
     alice.wait_for("bob: reading");
+    // Beside the session in Alice's sidebar too.
+    alice.wait_for("bob is in Plan the launch");
 
-    // Bob goes back to the workspace page: he has left the session.
+    // Bob goes back to the workspace page: he has left the session, and his sidebar
+    // still shows who is in it (watched, without announcing him).
     bob.click("‹ Workspace");
-    alice.wait_until("bob's badge goes", |desk| {
+    alice.wait_until_beside(&mut bob, "bob's badge goes", |desk| {
         desk.harness.query_by_label("bob: reading").is_none()
+            && desk
+                .harness
+                .query_by_label("bob is in Plan the launch")
+                .is_none()
     });
+    bob.wait_for("alice is in Plan the launch");
 }

@@ -20,7 +20,7 @@ mod files;
 mod forward;
 mod mcp;
 mod memory;
-mod presence;
+mod room;
 mod shared;
 mod uploads;
 mod workspace;
@@ -41,7 +41,7 @@ pub use files::FileCommand;
 use forward::{Forwarder, TurnClock};
 pub use mcp::McpCommand;
 pub use memory::MemoryCommand;
-pub use presence::Presence;
+pub use room::{Presence, RoomChange, SessionRoom};
 pub use shared::SharedCommand;
 pub use uploads::{SessionShareCommand, SyncReport, SyncState};
 pub use workspace::{SharedSessionRead, WorkspaceCommand, WorkspaceView};
@@ -244,11 +244,12 @@ pub enum EngineEvent {
     },
     /// A shared session read from the server.
     SharedSessionRead(Box<SharedSessionRead>),
-    /// Who else is in a shared session the front-end is present in (see
-    /// [`WorkspaceCommand::Present`]), whenever that changes.
-    Presence {
+    /// A shared session's room the front-end is present in (see
+    /// [`WorkspaceCommand::Present`]): who is here, who drives, the turn they run and
+    /// the shared draft, whenever any of it changes.
+    Room {
         address: crate::sharing::SharedSessionAddress,
-        people: Vec<Presence>,
+        room: Box<SessionRoom>,
     },
     /// Workspace file `artifact_id`, fetched to show a preview of it (`None`: it has
     /// none, being too large, of a kind without one, or not fetched).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use super::presence::Documents;
+use super::room::Rooms;
 use super::uploads::{self, Senders, SessionShareCommand};
 use super::workspace::{self, Followed, WorkspaceCommand};
 use super::{EngineEvent, EngineSetup, Outbox};
@@ -35,12 +35,24 @@ pub enum SharedCommand {
 }
 
 /// The current connection, shared with the tasks that use it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct Connection {
     client: Arc<Mutex<Option<Arc<SharedClient>>>>,
     followed: Arc<Followed>,
     senders: Arc<Senders>,
-    documents: Arc<Documents>,
+    rooms: Arc<Rooms>,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        let rooms = Arc::new(Rooms::default());
+        Self {
+            client: Arc::default(),
+            followed: Arc::default(),
+            senders: Arc::new(Senders::new(rooms.clone())),
+            rooms,
+        }
+    }
 }
 
 impl Connection {
@@ -48,7 +60,7 @@ impl Connection {
     async fn set(&self, client: Option<Arc<SharedClient>>) {
         self.followed.stop_all();
         self.senders.stop_all();
-        self.documents.stop_all();
+        self.rooms.stop_all();
         *self.client.lock().await = client;
     }
 }
@@ -62,17 +74,26 @@ pub(super) fn spawn_workspace(
     setup: &EngineSetup,
     outbox: &Outbox,
 ) {
+    // Room changes go in the order they come (a turn's events after the lease taken
+    // for it), so they are made here; a room not open takes none.
+    if let WorkspaceCommand::Room { address, change } = command {
+        connection.rooms.change(&address, change);
+        return;
+    }
     let connection = connection.clone();
     let outbox = outbox.clone();
     let previews = setup.codex_home.join(workspace::PREVIEW_CACHE);
     tokio::spawn(async move {
         match connection.client.lock().await.clone() {
             Some(client) => {
-                let watched = (&connection.followed, &*connection.documents);
+                let watched = (&connection.followed, &*connection.rooms);
                 workspace::spawn(command, client, watched, &previews, &outbox);
             }
             // Presence is announced once connected; nothing to say without a server.
-            None if matches!(command, WorkspaceCommand::Present { .. }) => {}
+            None if matches!(
+                command,
+                WorkspaceCommand::Present { .. } | WorkspaceCommand::Watch(_)
+            ) => {}
             None => {
                 outbox
                     .send(EngineEvent::Problem(NO_SERVER.to_string()))

@@ -6,15 +6,20 @@
 //! A server that cannot be reached is tried again after a growing wait (the rollout is
 //! the queue, so nothing is lost meanwhile), and the window is told how many records
 //! wait and where each of the session's files stands. Removing a file from the
-//! workspace goes through the same task, so one task at a time writes a link.
+//! workspace goes through the same task, so one task at a time writes a link. When a
+//! turn ends, the room's lease is given back only once a pass that began after the
+//! turn ended has sent everything: a teammate who takes over then reads the whole
+//! turn from the server.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 
+use super::room::{RoomChange, Rooms};
 use super::{EngineEvent, EngineSetup, Outbox};
 use crate::shared::{SharedClient, SharedError};
 use crate::sharing::{
@@ -74,10 +79,12 @@ pub enum SessionShareCommand {
         folder: PathBuf,
     },
     /// Local session `local_session_id` changed (working in `folder`): send what is
-    /// new, when it is linked.
+    /// new, when it is linked. After a turn ended (`turn_ended`), the room's lease is
+    /// given back once all of it is sent.
     Changed {
         local_session_id: String,
         folder: PathBuf,
+        turn_ended: bool,
     },
     /// Remove the file at `path`, which linked session `local_session_id` sent, from
     /// the workspace's artifacts; it is not sent again until it changes.
@@ -87,9 +94,12 @@ pub enum SessionShareCommand {
     },
 }
 
-/// The sender task of each linked session, by local session id.
-#[derive(Default)]
-pub(super) struct Senders(std::sync::Mutex<HashMap<String, Sender>>);
+/// The sender task of each linked session, by local session id, and the rooms whose
+/// leases they give back.
+pub(super) struct Senders {
+    running: Mutex<HashMap<String, Sender>>,
+    rooms: Arc<Rooms>,
+}
 
 /// A sender task and the way to nudge it.
 struct Sender {
@@ -106,9 +116,18 @@ struct Inbox {
     folder: Mutex<Option<PathBuf>>,
     /// Files to remove from the workspace.
     removals: Mutex<Vec<PathBuf>>,
+    /// A turn ended: give the lease back once what it recorded is sent.
+    release_lease: AtomicBool,
 }
 
 impl Senders {
+    pub(super) fn new(rooms: Arc<Rooms>) -> Self {
+        Self {
+            running: Mutex::default(),
+            rooms,
+        }
+    }
+
     /// Nudges the session's sender, starting one when it has none; `folder` is where
     /// the session works, when known.
     fn nudge(
@@ -123,6 +142,22 @@ impl Senders {
         if let Some(folder) = folder {
             *lock(&inbox.folder) = Some(folder);
         }
+        inbox.nudge.notify_one();
+    }
+
+    /// Nudges the session's sender after a turn ended: the lease goes back once the
+    /// turn is on the server.
+    fn turn_ended(
+        &self,
+        local_session_id: &str,
+        folder: PathBuf,
+        client: &Arc<SharedClient>,
+        setup: &EngineSetup,
+        outbox: &Outbox,
+    ) {
+        let inbox = self.inbox(local_session_id, client, setup, outbox);
+        inbox.release_lease.store(true, Ordering::SeqCst);
+        *lock(&inbox.folder) = Some(folder);
         inbox.nudge.notify_one();
     }
 
@@ -149,7 +184,7 @@ impl Senders {
         setup: &EngineSetup,
         outbox: &Outbox,
     ) -> Arc<Inbox> {
-        let mut senders = lock(&self.0);
+        let mut senders = lock(&self.running);
         senders.retain(|_, sender| !sender.task.is_finished());
         let sender = senders
             .entry(local_session_id.to_string())
@@ -159,7 +194,7 @@ impl Senders {
                     local_session_id.to_string(),
                     client.clone(),
                     setup.codex_home.clone(),
-                    outbox.clone(),
+                    (outbox.clone(), self.rooms.clone()),
                     inbox.clone(),
                 ));
                 Sender {
@@ -173,7 +208,7 @@ impl Senders {
     /// Stops every sender (the server or the sign-in changed); what they had not
     /// sent stays queued in the rollouts.
     pub(super) fn stop_all(&self) {
-        let mut senders = lock(&self.0);
+        let mut senders = lock(&self.running);
         for (_, sender) in senders.drain() {
             sender.task.abort();
         }
@@ -208,12 +243,17 @@ pub(super) fn spawn(
         SessionShareCommand::Changed {
             local_session_id,
             folder,
+            turn_ended,
         } => {
             if matches!(
                 SharedLink::load(&setup.codex_home, &local_session_id),
                 Ok(Some(_))
             ) {
-                senders.nudge(&local_session_id, Some(folder), &client, &setup, &outbox);
+                if turn_ended {
+                    senders.turn_ended(&local_session_id, folder, &client, &setup, &outbox);
+                } else {
+                    senders.nudge(&local_session_id, Some(folder), &client, &setup, &outbox);
+                }
             }
         }
         SessionShareCommand::RemoveFile {
@@ -295,16 +335,19 @@ fn sync_report(link: &SharedLink, state: SyncState, forked: bool) -> SyncReport 
 
 /// One linked session's sender: each nudge carries out the removals asked for and
 /// sends what is new; files changed in the session's folder since the sender started
-/// go to the workspace's artifacts after.
+/// go to the workspace's artifacts after. A lease asked to be given back is, after
+/// the first pass that began after the asking and sent everything (or failed for
+/// good: nothing more would come).
 async fn keep_in_step(
     local_session_id: String,
     client: Arc<SharedClient>,
     codex_home: PathBuf,
-    outbox: Outbox,
+    (outbox, rooms): (Outbox, Arc<Rooms>),
     inbox: Arc<Inbox>,
 ) {
     let since = SystemTime::now();
     let mut forked = false;
+    let mut releasing = false;
     loop {
         inbox.nudge.notified().await;
         let mut wait = Duration::from_secs(1);
@@ -312,6 +355,7 @@ async fn keep_in_step(
             let Ok(Some(mut link)) = SharedLink::load(&codex_home, &local_session_id) else {
                 return;
             };
+            releasing |= inbox.release_lease.swap(false, Ordering::SeqCst);
             outbox.send(report(&link, SyncState::Sending, forked)).await;
             let folder = lock(&inbox.folder).clone();
             let passed = async {
@@ -338,6 +382,9 @@ async fn keep_in_step(
                     outbox
                         .send(report(&link, SyncState::UpToDate, forked))
                         .await;
+                    if std::mem::take(&mut releasing) {
+                        rooms.change(&link.address(), RoomChange::Release);
+                    }
                     break;
                 }
                 Err(SharingError::Server(problem @ SharedError::Unreachable { .. })) => {
@@ -354,6 +401,9 @@ async fn keep_in_step(
                 Err(problem) => {
                     let state = SyncState::Failed(problem.to_string());
                     outbox.send(report(&link, state, forked)).await;
+                    if std::mem::take(&mut releasing) {
+                        rooms.change(&link.address(), RoomChange::Release);
+                    }
                     break;
                 }
             }

@@ -16,7 +16,7 @@ use codex_protocol::EventMsg;
 use tokio::sync::Notify;
 use zspark_api::{Activity, Artifact, Member, Role, Session};
 
-use super::presence::{Documents, Presence};
+use super::room::{Presence, RoomChange, Rooms};
 use super::{EngineEvent, Outbox};
 use crate::shared::{SharedClient, SharedError, SharedWorkspace};
 use crate::sharing::{FeedEnd, SharedSessionAddress};
@@ -80,7 +80,7 @@ pub struct SharedSessionRead {
 }
 
 /// What a front-end asks of a workspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WorkspaceCommand {
     /// Read the workspace ([`EngineEvent::Workspace`]) and follow its live feed from
     /// now on, if it is not followed yet.
@@ -116,11 +116,20 @@ pub enum WorkspaceCommand {
     /// Fetch these files for their previews ([`EngineEvent::WorkspaceFilePreview`],
     /// one per file).
     Preview(Vec<Artifact>),
-    /// Be present in a shared session (announced to the others, who are reported by
-    /// [`EngineEvent::Presence`]), or leave it with `None`.
+    /// Be present in a shared session (announced to the others; the room is reported
+    /// by [`EngineEvent::Room`]), or leave it with `None`.
     Present {
         address: SharedSessionAddress,
         presence: Option<Presence>,
+    },
+    /// Watch who is in each of these shared sessions (and no other the front-end is
+    /// not present in), without announcing the user; each room is reported by
+    /// [`EngineEvent::Room`].
+    Watch(Vec<SharedSessionAddress>),
+    /// Change something in the room of a shared session the front-end is present in.
+    Room {
+        address: SharedSessionAddress,
+        change: RoomChange,
     },
 }
 
@@ -175,15 +184,16 @@ impl Followed {
 pub(super) fn spawn(
     command: WorkspaceCommand,
     client: Arc<SharedClient>,
-    (followed, documents): (&Arc<Followed>, &Documents),
+    (followed, rooms): (&Arc<Followed>, &Rooms),
     previews: &Path,
     outbox: &Outbox,
 ) {
     let outbox = outbox.clone();
     match command {
         WorkspaceCommand::Present { address, presence } => {
-            documents.present(&client, address, presence, &outbox);
+            rooms.present(&client, address, presence, &outbox);
         }
+        WorkspaceCommand::Watch(addresses) => rooms.watch(&client, addresses, &outbox),
         WorkspaceCommand::Preview(artifacts) => {
             let previews = previews.to_path_buf();
             tokio::spawn(async move {
@@ -274,7 +284,9 @@ pub(super) fn spawn(
                     | WorkspaceCommand::ReadSession(_)
                     | WorkspaceCommand::DownloadArtifact { .. }
                     | WorkspaceCommand::Preview(_)
-                    | WorkspaceCommand::Present { .. } => return,
+                    | WorkspaceCommand::Present { .. }
+                    | WorkspaceCommand::Watch(_)
+                    | WorkspaceCommand::Room { .. } => return,
                 };
                 if let Err(problem) = done {
                     outbox.send(EngineEvent::Problem(problem.to_string())).await;

@@ -4,7 +4,9 @@
 //! client's presence and everyone else's); [`SharedClient::open_document`] runs it on
 //! a WebSocket that reconnects by itself, with backoff and jitter so a restarted server
 //! is not met by every client at once, and catches up on reconnecting (sync step 1 and
-//! 2 both ways).
+//! 2 both ways). Edits are small (a text changes only where it differs, appends add
+//! only the new part) and leave in batches: every edit made within [`BATCH`] goes as
+//! one update, so a streaming turn does not send a frame per token.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{AwarenessUpdate, Message as YMessage, MessageReader, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, GetString, ReadTxn, Text, Transact, Update};
+use yrs::{Any, ClientID, Doc, GetString, Map, Out, ReadTxn, Text, Transact, Update};
 
 use crate::shared::SharedClient;
 
@@ -29,6 +31,8 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The first pause before reconnecting, and the longest.
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const LONGEST_RETRY: Duration = Duration::from_secs(10);
+/// Edits made within this long of the first unsent one leave together.
+pub const BATCH: Duration = Duration::from_millis(50);
 
 /// Someone else in the document.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +49,8 @@ pub struct DocumentState {
     clock: u32,
     presence: serde_json::Value,
     peers: BTreeMap<u64, (u32, serde_json::Value, Instant)>,
+    /// This client's edits not sent yet, each an update.
+    unsent: Vec<Vec<u8>>,
 }
 
 /// What a received frame changed.
@@ -74,11 +80,20 @@ impl DocumentState {
             clock: 0,
             presence: serde_json::Value::Null,
             peers: BTreeMap::new(),
+            unsent: Vec::new(),
         }
     }
 
+    /// This client's id in the document (and in everyone's presence lists).
+    pub fn client_id(&self) -> u64 {
+        self.client_id
+    }
+
     /// What a (re)connected client sends first: its state vector and its presence.
+    /// Unsent edits go with the answer to the server's state vector, so they are not
+    /// kept apart any more.
     pub fn opening_frames(&mut self) -> Vec<Vec<u8>> {
+        self.unsent.clear();
         let step1 = YMessage::Sync(SyncMessage::SyncStep1(self.doc.transact().state_vector()));
         let mut frames = vec![step1.encode_v1()];
         if !self.presence.is_null() {
@@ -128,21 +143,106 @@ impl DocumentState {
         (!self.presence.is_null()).then(|| self.presence_frame())
     }
 
-    /// Replaces the text `name` with `value`; the update frame, when it changed.
-    pub fn set_text(&mut self, name: &str, value: &str) -> Option<Vec<u8>> {
+    /// Makes the text `name` read `value`, changing only the part between what the two
+    /// have in common at the start and at the end; whether it changed.
+    pub fn set_text(&mut self, name: &str, value: &str) -> bool {
         let text = self.doc.get_or_insert_text(name);
-        if text.get_string(&self.doc.transact()) == value {
-            return None;
+        let old = text.get_string(&self.doc.transact());
+        if old == value {
+            return false;
         }
-        let before = self.doc.transact().state_vector();
-        {
-            let mut txn = self.doc.transact_mut();
-            let length = text.len(&txn);
-            text.remove_range(&mut txn, 0, length);
-            text.insert(&mut txn, 0, value);
+        let (start, old_end, new_end) = differing_part(&old, value);
+        self.edit(|txn| {
+            // Offsets are UTF-8 bytes, the document's default; both ends are on
+            // character boundaries.
+            let removed = u32::try_from(old_end - start).unwrap_or(u32::MAX);
+            let at = u32::try_from(start).unwrap_or(u32::MAX);
+            if removed > 0 {
+                text.remove_range(txn, at, removed);
+            }
+            text.insert(txn, at, &value[start..new_end]);
+        });
+        true
+    }
+
+    /// Adds `value` at the end of the text `name`.
+    pub fn append_text(&mut self, name: &str, value: &str) {
+        if value.is_empty() {
+            return;
         }
-        let update = self.doc.transact().encode_diff_v1(&before);
+        let text = self.doc.get_or_insert_text(name);
+        self.edit(|txn| text.push(txn, value));
+    }
+
+    /// Sets (or with `None` removes) entry `key` of the map `name`; whether it changed.
+    pub fn set_entry(&mut self, name: &str, key: &str, value: Option<&str>) -> bool {
+        if self.entry(name, key).as_deref() == value {
+            return false;
+        }
+        let map = self.doc.get_or_insert_map(name);
+        self.edit(|txn| match value {
+            Some(value) => {
+                map.insert(txn, key, value);
+            }
+            None => {
+                map.remove(txn, key);
+            }
+        });
+        true
+    }
+
+    /// Entry `key` of the map `name`, when it holds text.
+    pub fn entry(&self, name: &str, key: &str) -> Option<String> {
+        let map = self.doc.get_or_insert_map(name);
+        match map.get(&self.doc.transact(), key) {
+            Some(Out::Any(Any::String(value))) => Some(value.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Every text entry of the map `name`.
+    pub fn entries(&self, name: &str) -> BTreeMap<String, String> {
+        let map = self.doc.get_or_insert_map(name);
+        let txn = self.doc.transact();
+        map.iter(&txn)
+            .filter_map(|(key, value)| match value {
+                Out::Any(Any::String(value)) => Some((key.to_string(), value.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether edits wait to be sent.
+    pub fn has_unsent(&self) -> bool {
+        !self.unsent.is_empty()
+    }
+
+    /// One update frame holding every edit not sent yet.
+    pub fn take_update(&mut self) -> Option<Vec<u8>> {
+        let updates = std::mem::take(&mut self.unsent);
+        let update = match updates.as_slice() {
+            [] => return None,
+            [one] => one.clone(),
+            many => {
+                let parts: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
+                // Updates this document made itself always merge; should one not,
+                // the whole difference from the start does the same.
+                yrs::merge_updates_v1(&parts).unwrap_or_else(|_| {
+                    self.doc
+                        .transact()
+                        .encode_state_as_update_v1(&yrs::StateVector::default())
+                })
+            }
+        };
         Some(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+    }
+
+    /// Runs one local edit, keeping its update to send.
+    fn edit(&mut self, change: impl FnOnce(&mut yrs::TransactionMut<'_>)) {
+        let before = self.doc.transact().state_vector();
+        change(&mut self.doc.transact_mut());
+        let update = self.doc.transact().encode_diff_v1(&before);
+        self.unsent.push(update);
     }
 
     /// The text `name` of the document.
@@ -210,6 +310,32 @@ impl DocumentState {
     }
 }
 
+/// Where `old` and `new` differ, in bytes: the end of what they share at the start,
+/// and where the shared end begins in each. All three are character boundaries (the
+/// characters before `start` are the same in both).
+fn differing_part(old: &str, new: &str) -> (usize, usize, usize) {
+    let start = old
+        .char_indices()
+        .zip(new.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(old.len().min(new.len()), |((index, _), _)| index);
+    let shared_end = old[start..]
+        .chars()
+        .rev()
+        .zip(new[start..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum::<usize>();
+    (start, old.len() - shared_end, new.len() - shared_end)
+}
+
+/// A named part of a document a client follows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Part {
+    Text(String),
+    Map(String),
+}
+
 /// What an open document reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DocumentEvent {
@@ -221,10 +347,17 @@ pub enum DocumentEvent {
         retry_in: Duration,
     },
     Peers(Vec<Peer>),
-    /// The document's text `name` changed.
+    /// The document's text `name` changed (or was read for the first time).
     Text {
         name: String,
         value: String,
+    },
+    /// The document's map `name` changed (or was read for the first time); unlike
+    /// texts, also when this client changed it, since a map decides things (who
+    /// drives) that every part of the client must see the same way.
+    Map {
+        name: String,
+        entries: BTreeMap<String, String>,
     },
     /// An edit was refused (this user only views the session).
     Refused(String),
@@ -235,7 +368,19 @@ pub enum DocumentEvent {
 /// What the desktop asks of an open document.
 enum Command {
     Presence(serde_json::Value),
-    Text { name: String, value: String },
+    SetText {
+        name: String,
+        value: String,
+    },
+    AppendText {
+        name: String,
+        value: String,
+    },
+    SetEntry {
+        name: String,
+        key: String,
+        value: Option<String>,
+    },
 }
 
 /// An open document; dropping it leaves.
@@ -250,11 +395,28 @@ impl DocumentHandle {
         let _ = self.commands.send(Command::Presence(state));
     }
 
-    /// Replaces the shared text `name` (the shared draft, say).
+    /// Makes the shared text `name` read `value` (the shared draft, say).
     pub fn set_text(&self, name: &str, value: &str) {
-        let _ = self.commands.send(Command::Text {
+        let _ = self.commands.send(Command::SetText {
             name: name.to_string(),
             value: value.to_string(),
+        });
+    }
+
+    /// Adds `value` at the end of the shared text `name`.
+    pub fn append_text(&self, name: &str, value: &str) {
+        let _ = self.commands.send(Command::AppendText {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+
+    /// Sets (or with `None` removes) entry `key` of the shared map `name`.
+    pub fn set_entry(&self, name: &str, key: &str, value: Option<&str>) {
+        let _ = self.commands.send(Command::SetEntry {
+            name: name.to_string(),
+            key: key.to_string(),
+            value: value.map(str::to_string),
         });
     }
 }
@@ -267,20 +429,21 @@ impl Drop for DocumentHandle {
 
 impl SharedClient {
     /// Opens the live document of session `session_id` in workspace `workspace_id`,
-    /// reporting to `on_event` (texts named in `texts` as they change) until the
-    /// handle is dropped or the server ends it.
+    /// reporting to `on_event` (the `parts` as they change) until the handle is
+    /// dropped or the server ends it.
     pub fn open_document(
         self: &Arc<Self>,
         workspace_id: &str,
         session_id: &str,
-        texts: Vec<String>,
+        parts: Vec<Part>,
         on_event: impl FnMut(DocumentEvent) + Send + 'static,
     ) -> DocumentHandle {
         let (commands, receiver) = mpsc::unbounded_channel();
         let runner = DocumentRunner {
             client: self.clone(),
             path: format!("/v1/workspaces/{workspace_id}/sessions/{session_id}/sync"),
-            texts,
+            parts,
+            reported: HashMap::new(),
             state: DocumentState::new(),
         };
         let task = tokio::spawn(runner.run(receiver, on_event));
@@ -291,7 +454,9 @@ impl SharedClient {
 struct DocumentRunner {
     client: Arc<SharedClient>,
     path: String,
-    texts: Vec<String>,
+    parts: Vec<Part>,
+    /// What was reported of each part last, so only changes are.
+    reported: HashMap<Part, DocumentEvent>,
     state: DocumentState,
 }
 
@@ -317,6 +482,9 @@ impl DocumentRunner {
                 Ok(Ok(socket)) => {
                     failures = 0;
                     on_event(DocumentEvent::Connected);
+                    // Who is here as far as this client knows (nobody, on a first
+                    // connection), so a front-end shows no one left from before.
+                    on_event(DocumentEvent::Peers(self.state.peers(Instant::now())));
                     self.connected(socket, &mut commands, &mut on_event).await
                 }
                 Ok(Err(status @ (401 | 403 | 404))) => {
@@ -342,7 +510,10 @@ impl DocumentRunner {
                         tokio::select! {
                             () = &mut pause => break,
                             command = commands.recv() => match command {
-                                Some(command) => { self.apply(command); }
+                                Some(command) => {
+                                    self.apply(command);
+                                    self.report_parts(false, &mut on_event);
+                                }
                                 None => return,
                             },
                         }
@@ -352,12 +523,20 @@ impl DocumentRunner {
         }
     }
 
-    /// Applies a command to the state; the frame to send, if any.
+    /// Applies a command to the state; the frame to send at once, if any (edits wait
+    /// for the batch).
     fn apply(&mut self, command: Command) -> Option<Vec<u8>> {
         match command {
-            Command::Presence(state) => Some(self.state.set_presence(state)),
-            Command::Text { name, value } => self.state.set_text(&name, &value),
+            Command::Presence(state) => return Some(self.state.set_presence(state)),
+            Command::SetText { name, value } => {
+                self.state.set_text(&name, &value);
+            }
+            Command::AppendText { name, value } => self.state.append_text(&name, &value),
+            Command::SetEntry { name, key, value } => {
+                self.state.set_entry(&name, &key, value.as_deref());
+            }
         }
+        None
     }
 
     async fn connected(
@@ -373,7 +552,14 @@ impl DocumentRunner {
         }
         let mut renewals = tokio::time::interval(RENEW_EVERY);
         renewals.tick().await;
+        let mut batch_ends: Option<tokio::time::Instant> = None;
         loop {
+            let flush = async {
+                match batch_ends {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             let outgoing = tokio::select! {
                 message = socket.next() => match message {
                     Some(Ok(Message::Binary(frame))) => {
@@ -395,9 +581,20 @@ impl DocumentRunner {
                     None => return Ending::Dropped("the connection ended".to_string()),
                 },
                 command = commands.recv() => match command {
-                    Some(command) => self.apply(command).into_iter().collect(),
+                    Some(command) => {
+                        let now = self.apply(command);
+                        self.report_parts(false, on_event);
+                        if batch_ends.is_none() && self.state.has_unsent() {
+                            batch_ends = Some(tokio::time::Instant::now() + BATCH);
+                        }
+                        now.into_iter().collect()
+                    }
                     None => return Ending::Left,
                 },
+                () = flush => {
+                    batch_ends = None;
+                    self.state.take_update().into_iter().collect()
+                }
                 _ = renewals.tick() => {
                     if self.state.expire_peers(Instant::now()) {
                         on_event(DocumentEvent::Peers(self.state.peers(Instant::now())));
@@ -413,20 +610,37 @@ impl DocumentRunner {
         }
     }
 
-    fn report(&self, received: &Received, on_event: &mut impl FnMut(DocumentEvent)) {
+    fn report(&mut self, received: &Received, on_event: &mut impl FnMut(DocumentEvent)) {
         if received.peers_changed {
             on_event(DocumentEvent::Peers(self.state.peers(Instant::now())));
         }
         if received.document_changed {
-            for name in &self.texts {
-                on_event(DocumentEvent::Text {
-                    name: name.clone(),
-                    value: self.state.text(name),
-                });
-            }
+            self.report_parts(true, on_event);
         }
         if let Some(reason) = &received.refused {
             on_event(DocumentEvent::Refused(reason.clone()));
+        }
+    }
+
+    /// Reports the parts that changed since last reported: all of them, or (after
+    /// this client's own edit) the maps.
+    fn report_parts(&mut self, with_texts: bool, on_event: &mut impl FnMut(DocumentEvent)) {
+        for part in &self.parts {
+            let event = match part {
+                Part::Text(name) if with_texts => DocumentEvent::Text {
+                    name: name.clone(),
+                    value: self.state.text(name),
+                },
+                Part::Text(_) => continue,
+                Part::Map(name) => DocumentEvent::Map {
+                    name: name.clone(),
+                    entries: self.state.entries(name),
+                },
+            };
+            if self.reported.get(part) != Some(&event) {
+                self.reported.insert(part.clone(), event.clone());
+                on_event(event);
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ mod workspace;
 
 pub use address::SharedSessionAddress;
 pub use api::AppendOutcome;
-pub use document::{DocumentEvent, DocumentHandle, DocumentState, Peer, Received};
+pub use document::{DocumentEvent, DocumentHandle, DocumentState, Part, Peer, Received};
 pub use files::{FileOutcome, FileProgress, SentFile, remove_sent_file, send_changed_files};
 pub use link::SharedLink;
 pub use live::FeedEnd;

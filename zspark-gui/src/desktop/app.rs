@@ -99,7 +99,7 @@ impl DesktopApp {
         for command in commands {
             self.apply(ui.ctx(), command);
         }
-        self.keep_presence();
+        self.keep_rooms();
     }
 
     /// The session shown, if any.

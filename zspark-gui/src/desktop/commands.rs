@@ -80,6 +80,10 @@ pub enum ComposerCommand {
     /// Send the next message with this skill.
     UseSkill(SkillInfo),
     ClearSkill,
+    /// Ask the teammate who drives the shared session to hand over.
+    AskToDrive,
+    /// Take the message queued behind a teammate's turn back into the draft.
+    CancelQueued,
 }
 
 /// Files going in and coming out.

@@ -96,18 +96,31 @@ impl DesktopApp {
                     .as_ref()
                     .map(|configured| configured.session_id.to_string());
                 let folder = view.cwd.clone();
+                let opened_from = match &event.msg {
+                    EventMsg::SessionConfigured(configured) => {
+                        Some(configured.rollout_path.clone())
+                    }
+                    _ => None,
+                };
                 if turn_ended {
                     self.send(EngineCommand::RefreshSessions);
                 }
+                self.stream_turn_event(session, &event.msg, turn_ended);
+                if let Some(items) = opened_from.and_then(|path| self.caught_up(&path)) {
+                    self.start_turn(session, items);
+                }
                 // A linked session sends what it recorded; the first event tells the
                 // engine to look for a link (the session may have been shared before).
+                // A turn's end also gives the room's lease back once it is sent.
                 if let Some(local_session_id) = session_id
-                    && (recorded && self.model.shared.sync.contains_key(&local_session_id)
+                    && ((recorded || turn_ended)
+                        && self.model.shared.sync.contains_key(&local_session_id)
                         || matches!(event.msg, EventMsg::SessionConfigured(_)))
                 {
                     self.send(EngineCommand::ShareSession(SessionShareCommand::Changed {
                         local_session_id,
                         folder,
+                        turn_ended,
                     }));
                 }
             }
@@ -154,8 +167,10 @@ impl DesktopApp {
                 model.shared.sign_in_code = None;
                 let signed_in = status.signed_in_as.is_some();
                 model.shared.status = Some(status);
-                // A new connection left the documents: announce the user again.
-                model.shared.present_in = None;
+                // A new connection left the rooms: announce the user again (the rooms
+                // report themselves afresh once open).
+                model.shared.present_in.clear();
+                model.shared.watched.clear();
                 // Follow every workspace live (connecting again stops the feeds), so
                 // the sidebar lists their sessions; a workspace gone from the list goes.
                 if let Some(status) = &model.shared.status
@@ -211,17 +226,7 @@ impl DesktopApp {
                 workspace_id,
                 entry,
             } => self.workspace_activity(&workspace_id, &entry),
-            EngineEvent::Presence { address, people } => {
-                let present = model
-                    .shared
-                    .present_in
-                    .as_ref()
-                    .is_some_and(|(there, _)| *there == address);
-                if present {
-                    let key = (address.workspace_id, address.session_id);
-                    model.shared.presence.insert(key, people);
-                }
-            }
+            EngineEvent::Room { address, room } => self.room_changed(address, *room),
             EngineEvent::SharedSessionRead(read) => {
                 if model.shared.page == Some(SharedPage::Session(read.address.clone())) {
                     let artifacts = read.artifacts.clone();
@@ -248,11 +253,13 @@ impl DesktopApp {
                     .insert(report.local_session_id.clone(), report);
             }
             EngineEvent::ContinueReady {
+                address,
                 rollout_path,
                 folder,
                 warnings,
-                ..
             } => {
+                self.continued_to(&address, &rollout_path);
+                let model = &mut self.model;
                 if !warnings.is_empty() {
                     model.banner(
                         Tone::Warning,
@@ -355,6 +362,7 @@ impl DesktopApp {
     /// Forgets a session that closed or could not open; another open one is shown.
     fn session_gone(&mut self, session: SessionKey) {
         self.model.sessions.remove(&session);
+        self.model.shared.ties.remove(&session);
         self.panels.composer.forget(session);
         self.panels.conversation.forget(session);
         if self.model.shown == Some(session) {

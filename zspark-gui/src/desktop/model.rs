@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use codex_protocol::InputItem;
 use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{
-    McpServerEntry, Presence, ProviderList, SessionCatalogue, SessionKey, SharedSessionRead,
-    SharedStatus, SkillCatalog, SyncReport, Transcript, WorkspaceView,
+    McpServerEntry, Presence, ProviderList, SessionCatalogue, SessionKey, SessionRoom,
+    SharedSessionRead, SharedStatus, SkillCatalog, SyncReport, Transcript, WorkspaceView,
 };
 
 use zspark_core::memory::MemoryView;
@@ -64,11 +65,57 @@ pub struct SharedView {
     /// Workspace files asked for a preview, by artifact id: fetched with it, or `None`
     /// (fetching, or it has none).
     pub previews: BTreeMap<String, Option<zspark_core::Artifact>>,
-    /// Who else is in the shared session the window is present in, by workspace and
+    /// The rooms of the shared sessions the window is present in, by workspace and
     /// session id.
-    pub presence: BTreeMap<(String, String), Vec<Presence>>,
+    pub rooms: BTreeMap<RoomKey, RoomView>,
     /// Where the window announced the user last, and as doing what.
-    pub present_in: Option<(SharedSessionAddress, String)>,
+    pub present_in: BTreeMap<RoomKey, (SharedSessionAddress, String)>,
+    /// The rooms watched (without being announced) to show who is in the sessions the
+    /// sidebar lists.
+    pub watched: Vec<SharedSessionAddress>,
+    /// Each linked open session's part in its room, by session.
+    pub ties: BTreeMap<SessionKey, RoomTie>,
+    /// Linked sessions being read again from the server (a teammate ran a turn), with
+    /// the message to send once each is open again.
+    pub catching_up: Vec<CatchUp>,
+}
+
+/// A room's key: workspace and session id.
+pub type RoomKey = (String, String);
+
+/// The room key of `address`.
+pub fn room_key(address: &SharedSessionAddress) -> RoomKey {
+    (address.workspace_id.clone(), address.session_id.clone())
+}
+
+/// A shared session's room, with the turn its driver streams as cards.
+pub struct RoomView {
+    pub room: SessionRoom,
+    /// The streamed turn, folded like a session's own events.
+    pub live: Transcript,
+}
+
+/// What a linked open session keeps of its room.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RoomTie {
+    /// The draft as last sent to the room or read from it.
+    pub synced_draft: String,
+    /// A message waiting for the teammate who drives to finish.
+    pub queued: Option<Vec<InputItem>>,
+    /// A teammate drove since this copy was read: it lacks their turn.
+    pub behind: bool,
+    /// This session's turn ended and the engine gives the lease back once the turn
+    /// is on the server.
+    pub handing_back: bool,
+}
+
+/// A linked session being read again before `items` are sent in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatchUp {
+    pub address: SharedSessionAddress,
+    /// Where the session was read to, once the engine said.
+    pub rollout_path: Option<PathBuf>,
+    pub items: Vec<InputItem>,
 }
 
 /// A page of a shared workspace in the centre of the window.
@@ -129,9 +176,24 @@ impl SharedView {
 
     /// Who else is in the shared session at `address` (as far as the window is there).
     pub fn people_in(&self, address: &SharedSessionAddress) -> &[Presence] {
-        self.presence
-            .get(&(address.workspace_id.clone(), address.session_id.clone()))
-            .map_or(&[], Vec::as_slice)
+        self.room_at(address)
+            .map_or(&[], |room| room.room.people.as_slice())
+    }
+
+    /// The room of the shared session at `address`, when the window is there.
+    pub fn room_at(&self, address: &SharedSessionAddress) -> Option<&RoomView> {
+        self.rooms.get(&room_key(address))
+    }
+
+    /// The user's name on the server, once signed in.
+    pub fn me(&self) -> Option<&str> {
+        self.status.as_ref()?.signed_in_as.as_deref()
+    }
+
+    /// Who drives the room at `address` when it is not this user.
+    pub fn teammate_driving(&self, address: &SharedSessionAddress) -> Option<&str> {
+        let driver = self.room_at(address)?.room.driver.as_deref()?;
+        (Some(driver) != self.me()).then_some(driver)
     }
 
     /// Workspace file `artifact_id`, fetched with its preview, once it is.

@@ -1,7 +1,8 @@
 //! What zspark-gui's tests and benchmarks share: the desktop harness (the real app on a
 //! temporary `CODEX_HOME`, scripted file dialogs, a launcher that records what it would
 //! open, helpers that wait for labels, stored sessions to open), `zspark serve` run
-//! as a process of its own, and a PostgreSQL database of a test's own.
+//! as a process of its own, a workspace with members and a session shared from a
+//! window, and a PostgreSQL database of a test's own.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -19,10 +20,13 @@ use codex_protocol::{ApprovalPolicy, SandboxMode};
 use codex_test_support::ScriptedModelServer;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use serde_json::json;
+use serde_json::{Value, json};
 use zspark_auth::signin::{BrowserError, OpenBrowser};
 use zspark_core::{EngineSetup, Launcher, SecretBackend};
-use zspark_gui::desktop::{DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Notifier, Prefs};
+use zspark_gui::desktop::{
+    DesktopApp, DesktopSetup, FileDialogs, FolderPolicy, Notifier, Prefs, SharedIdentityPrefs,
+    SharedServerPrefs,
+};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -244,6 +248,36 @@ impl Desk {
     pub fn wait_until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
+            self.harness.step();
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("{what} did not happen within {WAIT:?}; {}", self.describe());
+    }
+
+    /// As [`Desk::wait_for`], while `beside` runs too (its window handles what its
+    /// engine reports, as a window open on the same screen would).
+    pub fn wait_for_beside(&mut self, beside: &mut Desk, text: &str) {
+        self.wait_until_beside(beside, &format!("a label containing {text:?}"), |desk| {
+            desk.harness
+                .query_all_by_label_contains(text)
+                .next()
+                .is_some()
+        });
+    }
+
+    /// As [`Desk::wait_until`], while `beside` runs too.
+    pub fn wait_until_beside(
+        &mut self,
+        beside: &mut Desk,
+        what: &str,
+        mut done: impl FnMut(&Self) -> bool,
+    ) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            beside.harness.step();
             self.harness.step();
             if done(self) {
                 return;
@@ -482,18 +516,18 @@ impl ServeProcess {
         Self::start_with(data, database_url, port, &["--dev"])
     }
 
-    /// As [`ServeProcess::start_on`], with `identity` options (`--dev`, or an identity
-    /// provider's) instead of `--dev`.
+    /// As [`ServeProcess::start_on`], with `options` instead of `--dev`: the identity
+    /// (`--dev`, or an identity provider's), and any limits.
     pub fn start_with(
         data: &Path,
         database_url: Option<&str>,
         port: u16,
-        identity: &[&str],
+        options: &[&str],
     ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_zspark"));
         command
             .arg("serve")
-            .args(identity)
+            .args(options)
             .args(["--port", &port.to_string(), "--data-dir"])
             .arg(data)
             .args(["--rate-limit-max", "1000000"])
@@ -608,4 +642,69 @@ impl Drop for PostgresDatabase {
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
     }
+}
+
+/// Prefs for a desktop that lets the agent work unattended and knows the development
+/// server at `base` as `user`.
+pub fn signed_in(base: &str, user: &str) -> impl FnOnce(&mut Prefs, &Path) {
+    let server = SharedServerPrefs {
+        url: base.to_string(),
+        identity: SharedIdentityPrefs::Development {
+            user: user.to_string(),
+        },
+    };
+    move |prefs, workspace| {
+        unattended(prefs, workspace);
+        prefs.shared_server = Some(server);
+    }
+}
+
+/// The server's answer to `request`, sent as development user `user`.
+pub fn as_user(request: reqwest::blocking::RequestBuilder, user: &str) -> Value {
+    let response = request.header("x-domain-user", user).send().unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().unwrap_or(Value::Null)
+}
+
+/// A workspace `owner` creates, with `members` invited (principal key, role).
+pub fn workspace_with(
+    serve: &ServeProcess,
+    owner: &str,
+    name: &str,
+    members: &[(&str, &str)],
+) -> String {
+    let http = blocking_http(Duration::from_secs(10));
+    let created = as_user(
+        http.post(format!("{}/v1/workspaces", serve.base))
+            .json(&json!({"name": name})),
+        owner,
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    for (principal, role) in members {
+        as_user(
+            http.post(format!("{}/v1/workspaces/{id}/members", serve.base))
+                .json(&json!({"principal": principal, "role": role})),
+            owner,
+        );
+    }
+    id
+}
+
+/// Alice's window, signed in to `serve`, with a session whose first turn asks
+/// `question` and is answered `answer`, shared to the workspace Shop.
+pub fn alice_with_a_shared_turn(
+    serve: &ServeProcess,
+    model: &ScriptedModelServer,
+    question: &str,
+    answer: &str,
+) -> Desk {
+    let mut alice = Desk::open(Some(config_for(model)), signed_in(&serve.base, "alice"));
+    alice.wait_for("Signed in as alice");
+    alice.start_session_in_workspace();
+    alice.send(question);
+    alice.wait_for(answer);
+    alice.click("Share…");
+    alice.click("Share to Shop");
+    alice.wait_for("✔ Shared");
+    alice
 }

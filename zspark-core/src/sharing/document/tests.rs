@@ -15,12 +15,10 @@ fn two_clients_converge_on_texts_and_see_each_others_presence() {
     let now = Instant::now();
     let mut alice = DocumentState::new();
     let mut bob = DocumentState::new();
-    let edit = alice.set_text("draft", "Hello").unwrap();
-    assert_eq!(
-        alice.set_text("draft", "Hello"),
-        None,
-        "no change, no frame"
-    );
+    assert!(alice.set_text("draft", "Hello"));
+    assert!(!alice.set_text("draft", "Hello"), "no change");
+    assert!(alice.take_update().is_some());
+    assert_eq!(alice.take_update(), None, "nothing more to send");
     let announce = alice.set_presence(serde_json::json!({"user": "alice", "typing": true}));
 
     // Bob joins: his step 1 is answered with what he lacks, and alice's presence comes.
@@ -38,10 +36,84 @@ fn two_clients_converge_on_texts_and_see_each_others_presence() {
     );
 
     // Both edit; each update reaches the other.
-    let from_bob = bob.set_text("draft", "Hello, world").unwrap();
-    alice.receive(&from_bob, now);
+    bob.set_text("draft", "Hello, world");
+    alice.receive(&bob.take_update().unwrap(), now);
     assert_eq!(alice.text("draft"), "Hello, world");
-    let _ = edit;
+}
+
+#[test]
+fn text_edits_change_only_what_differs_so_concurrent_ones_both_survive() {
+    let now = Instant::now();
+    let mut alice = DocumentState::new();
+    let mut bob = DocumentState::new();
+    alice.set_text("draft", "Grüße an das Team");
+    bob.receive(&alice.take_update().unwrap(), now);
+
+    // Each changes a different end at the same time (one of them after a non-ASCII
+    // character, so byte offsets matter).
+    alice.set_text("draft", "Liebe Grüße an das Team");
+    bob.set_text("draft", "Grüße an das ganze Team!");
+    let from_alice = alice.take_update().unwrap();
+    let from_bob = bob.take_update().unwrap();
+    alice.receive(&from_bob, now);
+    bob.receive(&from_alice, now);
+    assert_eq!(alice.text("draft"), "Liebe Grüße an das ganze Team!");
+    assert_eq!(bob.text("draft"), alice.text("draft"));
+
+    assert_eq!(differing_part("abc", "abc"), (3, 3, 3));
+    assert_eq!(differing_part("aé", "aè"), (1, 3, 3));
+    assert_eq!(differing_part("", "new"), (0, 0, 3));
+    assert_eq!(differing_part("aaa", "aa"), (2, 3, 2));
+}
+
+#[test]
+fn edits_made_together_leave_as_one_update_that_is_smaller_than_the_text() {
+    let now = Instant::now();
+    let mut driver = DocumentState::new();
+    let mut watcher = DocumentState::new();
+    let mut streamed = String::new();
+    for token in 0..200 {
+        let piece = format!("token {token} ");
+        driver.append_text("turn", &piece);
+        streamed.push_str(&piece);
+    }
+    let batch = driver.take_update().unwrap();
+    assert!(driver.take_update().is_none());
+    assert!(watcher.receive(&batch, now).document_changed);
+    assert_eq!(watcher.text("turn"), streamed);
+
+    // The next append carries the new part, not the whole text again.
+    driver.append_text("turn", "the end");
+    let next = driver.take_update().unwrap();
+    assert!(next.len() < 100, "{} bytes for a 7-byte append", next.len());
+    watcher.receive(&next, now);
+    assert_eq!(watcher.text("turn"), format!("{streamed}the end"));
+}
+
+#[test]
+fn a_map_entry_set_by_two_at_once_settles_on_the_same_value_for_both() {
+    let now = Instant::now();
+    let mut alice = DocumentState::new();
+    let mut bob = DocumentState::new();
+    assert!(alice.set_entry("lease", "driver", Some("alice")));
+    assert!(!alice.set_entry("lease", "driver", Some("alice")));
+    assert!(bob.set_entry("lease", "driver", Some("bob")));
+    let from_alice = alice.take_update().unwrap();
+    let from_bob = bob.take_update().unwrap();
+    alice.receive(&from_bob, now);
+    bob.receive(&from_alice, now);
+    let winner = alice.entry("lease", "driver");
+    assert!(winner.is_some());
+    assert_eq!(bob.entry("lease", "driver"), winner, "one driver for both");
+    assert_eq!(
+        alice.entries("lease"),
+        BTreeMap::from([("driver".to_string(), winner.clone().unwrap())])
+    );
+
+    assert!(alice.set_entry("lease", "driver", None));
+    bob.receive(&alice.take_update().unwrap(), now);
+    assert_eq!(bob.entry("lease", "driver"), None);
+    assert!(bob.entries("lease").is_empty());
 }
 
 #[test]

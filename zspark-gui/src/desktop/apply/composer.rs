@@ -37,6 +37,8 @@ impl DesktopApp {
                 self.panels.composer.focus = true;
             }
             ComposerCommand::ClearSkill => self.panels.composer.draft_mut(session).skill = None,
+            ComposerCommand::AskToDrive => self.ask_to_drive(),
+            ComposerCommand::CancelQueued => self.cancel_queued(),
         }
     }
 
@@ -91,7 +93,7 @@ impl DesktopApp {
         if let Some(from_turn) = replaces {
             self.submit(session, Op::Rollback { from_turn });
         }
-        self.start_turn(session, items);
+        self.drive(session, items);
     }
 
     /// Starts a turn of `session` with `items`, with the choices made for it.
@@ -107,6 +109,7 @@ impl DesktopApp {
         overrides.model = view.model_override.clone();
         view.last_input = Some(items.clone());
         view.turn_started = Some(std::time::Instant::now());
+        self.take_lease(session);
         self.submit(session, Op::UserTurn { items, overrides });
     }
 }

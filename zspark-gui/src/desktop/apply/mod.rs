@@ -4,6 +4,7 @@
 mod composer;
 mod files;
 mod layout;
+mod room;
 mod session;
 mod settings;
 mod shared;

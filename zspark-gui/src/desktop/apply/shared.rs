@@ -3,7 +3,7 @@
 //! continuing a teammate's here.
 
 use zspark_core::{
-    EngineCommand, Presence, SessionShareCommand, SharedCommand as EngineShared, WorkspaceCommand,
+    EngineCommand, SessionShareCommand, SharedCommand as EngineShared, WorkspaceCommand,
 };
 
 use super::super::app::DesktopApp;
@@ -11,57 +11,6 @@ use super::super::commands::SharedCommand;
 use super::super::model::{SharedPage, Tone};
 
 impl DesktopApp {
-    /// Announces the user in the shared session the window shows (a teammate's being
-    /// read, or a shared local one: viewing it, or running a turn), and leaves the one
-    /// it showed before. Called every frame; sends only changes.
-    pub(in super::super) fn keep_presence(&mut self) {
-        let shared = &self.model.shared;
-        let wanted = match &shared.page {
-            Some(SharedPage::Session(address)) => Some((address.clone(), "reading".to_string())),
-            Some(SharedPage::Workspace(_)) => None,
-            None => self.model.session().and_then(|session| {
-                let doing = if session.is_running() {
-                    "running a turn"
-                } else {
-                    "viewing"
-                };
-                shared
-                    .sync_of_open(session)
-                    .map(|report| (report.address.clone(), doing.to_string()))
-            }),
-        };
-        if wanted == shared.present_in {
-            return;
-        }
-        let Some(user) = shared
-            .status
-            .as_ref()
-            .and_then(|status| status.signed_in_as.clone())
-        else {
-            return;
-        };
-        if let Some((before, _)) = shared.present_in.clone()
-            && wanted
-                .as_ref()
-                .is_none_or(|(address, _)| *address != before)
-        {
-            let key = (before.workspace_id.clone(), before.session_id.clone());
-            self.model.shared.presence.remove(&key);
-            self.send(EngineCommand::Workspace(WorkspaceCommand::Present {
-                address: before,
-                presence: None,
-            }));
-        }
-        if let Some((address, doing)) = wanted.clone() {
-            let presence = Some(Presence { user, doing });
-            self.send(EngineCommand::Workspace(WorkspaceCommand::Present {
-                address,
-                presence,
-            }));
-        }
-        self.model.shared.present_in = wanted;
-    }
-
     pub(in super::super) fn apply_shared(&mut self, ctx: &egui::Context, command: SharedCommand) {
         match command {
             SharedCommand::Connect(server) => {

@@ -3,7 +3,9 @@
 //! or paste an image) and "From <workspace>…" (a file of the session's shared
 //! workspace), Send or Stop while the agent works, and a note when the next send
 //! replaces earlier messages (edit and resend). Each open session keeps its own
-//! draft, so switching sessions loses nothing half-written.
+//! draft, so switching sessions loses nothing half-written. In a shared session it
+//! says who drives: while a teammate runs a turn, Send queues the message (and one
+//! can ask them to take over); the driver sees who asks, and can stop and hand over.
 
 use std::collections::HashMap;
 
@@ -30,6 +32,17 @@ pub struct Draft {
     pub skill: Option<SkillInfo>,
     /// The turn the message replaces, with everything after it (edit and resend).
     pub edit_from: Option<String>,
+}
+
+/// Who drives a shared session, as its composer tells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lease {
+    /// The teammate running a turn now.
+    pub teammate_driving: Option<String>,
+    /// While this user drives: who asks to take over.
+    pub asking: Option<String>,
+    /// This user's message waits for the teammate's turn to end.
+    pub queued: bool,
 }
 
 impl Draft {
@@ -65,6 +78,7 @@ pub fn show(
     ui: &mut egui::Ui,
     session: &SessionView,
     workspace: Option<&WorkspaceView>,
+    lease: &Lease,
     state: &mut ComposerState,
     out: &mut Commands,
 ) {
@@ -84,6 +98,7 @@ pub fn show(
                 }
             });
         }
+        lease_line(ui, lease, running, out);
         chips(ui, draft, out);
         if file_input::files_hovering(ui.ctx()) {
             theme::drop_target(ui, "Drop the files to attach them to your message");
@@ -140,6 +155,13 @@ pub fn show(
                     {
                         out.push(SessionCommand::Interrupt);
                     }
+                } else if let Some(driver) = &lease.teammate_driving {
+                    if theme::primary_button(ui, "Queue")
+                        .on_hover_text(format!("Send it when {driver}'s turn ends"))
+                        .clicked()
+                    {
+                        out.push(ComposerCommand::Send);
+                    }
                 } else if theme::primary_button(ui, "Send")
                     .on_hover_text(send_hint.clone())
                     .clicked()
@@ -150,6 +172,44 @@ pub fn show(
         });
         ui.add_space(theme::SPACE * 2.0);
     });
+}
+
+/// Who drives the shared session, and what this user can do about it.
+fn lease_line(ui: &mut egui::Ui, lease: &Lease, running: bool, out: &mut Commands) {
+    if let Some(driver) = &lease.teammate_driving {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                egui::RichText::new(format!("{driver} is running a turn")).color(theme::ACCENT),
+            );
+            if lease.queued {
+                ui.label(theme::muted(format!(
+                    "· your message is queued and goes when {driver}'s turn ends"
+                )));
+                if theme::subtle_button(ui, "Cancel queued message").clicked() {
+                    out.push(ComposerCommand::CancelQueued);
+                }
+            } else {
+                ui.label(theme::muted(
+                    "· what you send now waits for their turn to end",
+                ));
+            }
+            if theme::subtle_button(ui, "Ask to take over")
+                .on_hover_text(format!("Ask {driver} to stop their turn and let you drive"))
+                .clicked()
+            {
+                out.push(ComposerCommand::AskToDrive);
+            }
+        });
+    } else if running && let Some(asking) = &lease.asking {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                egui::RichText::new(format!("{asking} asks to take over")).color(theme::WARNING),
+            );
+            if theme::danger_button(ui, "Stop and hand over").clicked() {
+                out.push(SessionCommand::Interrupt);
+            }
+        });
+    }
 }
 
 /// The picked skill and the attachments, each removable.

@@ -148,13 +148,37 @@ pub fn show(
             });
         });
     });
+    let linked = model
+        .shared
+        .sync_of_open(session)
+        .map(|report| &report.address);
+    let room = linked.and_then(|address| model.shared.room_at(address));
+    let me = model.shared.me();
+    let lease = composer::Lease {
+        teammate_driving: linked
+            .and_then(|address| model.shared.teammate_driving(address))
+            .map(str::to_string),
+        asking: room
+            .filter(|room| room.room.driver.as_deref() == me)
+            .and_then(|room| room.room.asking.clone()),
+        queued: model
+            .shared
+            .ties
+            .get(&session.number)
+            .is_some_and(|tie| tie.queued.is_some()),
+    };
     composer::show(
         ui,
         session,
         model.shared.workspace_for(session),
+        &lease,
         composer_state,
         out,
     );
+    if let (Some(driver), Some(room)) = (&lease.teammate_driving, room) {
+        let key = super::live_turn::heights_key(Some(session.number));
+        super::live_turn::panel(ui, driver, &room.live, &session.cwd, key, state, out);
+    }
     let agents = super::agent_cards::live_agents(model, session.number);
     let list = ItemList {
         key: session.number,

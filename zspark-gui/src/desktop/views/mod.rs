@@ -8,6 +8,7 @@ pub mod composer;
 pub mod conversation;
 mod details;
 mod first_run;
+mod live_turn;
 pub mod mcp_settings;
 pub mod memory_settings;
 mod presence;

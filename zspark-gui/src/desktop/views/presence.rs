@@ -1,14 +1,16 @@
 //! Who else is in a shared session, shown in its header: a round badge with each
 //! person's initials (their name and what they do on hover), and a line saying who is
-//! running a turn, since only one person drives the agent at a time.
+//! running a turn, since only one person drives the agent at a time; and smaller
+//! badges beside the session in the sidebar.
 
 use egui::{Color32, RichText, Sense, Stroke, vec2};
 use zspark_core::Presence;
 
 use super::super::theme;
 
-/// The badges' diameter.
+/// The badges' diameter, in the header and in the sidebar.
 const BADGE: f32 = 22.0;
+const SMALL_BADGE: f32 = 14.0;
 
 /// The badges of `people`, and who runs a turn; nothing when nobody else is here.
 pub fn row(ui: &mut egui::Ui, people: &[Presence]) {
@@ -16,7 +18,8 @@ pub fn row(ui: &mut egui::Ui, people: &[Presence]) {
         return;
     }
     for person in people {
-        badge(ui, person);
+        let label = format!("{}: {}", person.user, person.doing);
+        badge(ui, person, BADGE, &label);
     }
     if let Some(driver) = people
         .iter()
@@ -26,13 +29,26 @@ pub fn row(ui: &mut egui::Ui, people: &[Presence]) {
     }
 }
 
-fn badge(ui: &mut egui::Ui, person: &Presence) {
-    let (rect, response) = ui.allocate_exact_size(vec2(BADGE, BADGE), Sense::hover());
+/// Small badges of `people` for a session's row in the sidebar (at most three, then
+/// how many more).
+pub fn sidebar_badges(ui: &mut egui::Ui, session_title: &str, people: &[Presence]) {
+    const SHOWN: usize = 3;
+    for person in people.iter().take(SHOWN) {
+        let label = format!("{} is in {session_title}", person.user);
+        badge(ui, person, SMALL_BADGE, &label);
+    }
+    if people.len() > SHOWN {
+        ui.label(theme::muted(format!("+{}", people.len() - SHOWN)).small());
+    }
+}
+
+fn badge(ui: &mut egui::Ui, person: &Presence, size: f32, label: &str) {
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), Sense::hover());
     let painter = ui.painter();
     let fill = color_of(&person.user);
     painter.circle(
         rect.center(),
-        BADGE / 2.0,
+        size / 2.0,
         fill,
         Stroke::new(1.5, ui.visuals().panel_fill),
     );
@@ -40,12 +56,11 @@ fn badge(ui: &mut egui::Ui, person: &Presence) {
         rect.center(),
         egui::Align2::CENTER_CENTER,
         initials(&person.user),
-        egui::FontId::proportional(10.0),
+        egui::FontId::proportional(size * 0.45),
         Color32::WHITE,
     );
-    let label = format!("{}: {}", person.user, person.doing);
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
-    response.on_hover_text(label);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label));
+    response.on_hover_text(format!("{}: {}", person.user, person.doing));
 }
 
 /// One or two letters for `name`: the first of its first two words (an e-mail's
@@ -70,10 +85,11 @@ fn color_of(name: &str) -> Color32 {
         Color32::from_rgb(0xC2, 0x41, 0x7F),
         Color32::from_rgb(0x5E, 0x8C, 0x31),
     ];
-    let sum = name.bytes().fold(0usize, |sum, byte| {
-        sum.wrapping_mul(31).wrapping_add(usize::from(byte))
+    // FNV-1a: short names that differ in one letter still land apart.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
-    PALETTE[sum % PALETTE.len()]
+    PALETTE[(hash % PALETTE.len() as u64) as usize]
 }
 
 #[cfg(test)]
@@ -86,5 +102,10 @@ mod tests {
         assert_eq!(initials("bob.smith@example.com"), "BS");
         assert_eq!(initials("Carol Ann Jones"), "CA");
         assert_eq!(color_of("alice"), color_of("alice"));
+        let colours = [color_of("alice"), color_of("bob"), color_of("carol")];
+        assert!(
+            colours[0] != colours[1] && colours[1] != colours[2] && colours[0] != colours[2],
+            "the usual three teammates are told apart"
+        );
     }
 }

@@ -269,7 +269,7 @@ pub fn sidebar_section(
 }
 
 /// Sessions listed under a workspace in the sidebar; its page has them all.
-const LISTED_SESSIONS: usize = 5;
+pub const LISTED_SESSIONS: usize = 5;
 
 /// A workspace in the sidebar: its name (opens its page) and, once read, its most
 /// recently active sessions.
@@ -306,17 +306,21 @@ fn workspace_entry(
             };
             let reading = model.shared.page == Some(SharedPage::Session(address.clone()));
             let title: String = session.title.chars().take(40).collect();
-            if ui
-                .selectable_label(reading, title)
-                .on_hover_text(format!(
-                    "by {} · last activity {}",
-                    view.name_of(&session.author),
-                    super::workspace::short_time(&session.updated_at)
-                ))
-                .clicked()
-            {
-                out.push(SharedCommand::ReadSession(address));
-            }
+            // Wrapped, so a long title does not widen the sidebar.
+            ui.horizontal_wrapped(|ui| {
+                if ui
+                    .selectable_label(reading, &title)
+                    .on_hover_text(format!(
+                        "by {} · last activity {}",
+                        view.name_of(&session.author),
+                        super::workspace::short_time(&session.updated_at)
+                    ))
+                    .clicked()
+                {
+                    out.push(SharedCommand::ReadSession(address.clone()));
+                }
+                super::presence::sidebar_badges(ui, &title, model.shared.people_in(&address));
+            });
             ui.label(
                 RichText::new(format!(
                     "{} · {}",

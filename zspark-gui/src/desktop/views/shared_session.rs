@@ -2,7 +2,8 @@
 //! workspace's live feed: its conversation as the same cards as a local session (read
 //! only), the files shared with it, and "Continue here" for editors, which asks for
 //! the folder to work in and resumes the runtime with the whole conversation. A viewer
-//! reads only: there is no composer, and the page says whom to ask.
+//! reads only: there is no composer, and the page says whom to ask. A turn a teammate
+//! is running streams in above the actions as it happens.
 
 use egui::RichText;
 use zspark_api::Role;
@@ -70,6 +71,13 @@ pub fn show(
         }
         ui.add_space(theme::SPACE * 2.0);
     });
+    if let Some(room) = model.shared.room_at(address)
+        && let Some(driver) = model.shared.teammate_driving(address)
+    {
+        let cwd = std::path::PathBuf::from(read.session.cwd_hint.as_deref().unwrap_or_default());
+        let key = super::live_turn::heights_key(None);
+        super::live_turn::panel(ui, driver, &room.live, &cwd, key, conversation, out);
+    }
     if read.unreadable > 0 {
         ui.colored_label(
             theme::WARNING,

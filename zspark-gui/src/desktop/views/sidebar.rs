@@ -222,6 +222,10 @@ fn open_session_row(
             } else if session.unread {
                 ui.colored_label(theme::ACCENT, "•");
             }
+            if let Some(report) = model.shared.sync_of_open(session) {
+                let people = model.shared.people_in(&report.address);
+                super::presence::sidebar_badges(ui, &title, people);
+            }
         });
     });
 }
