@@ -11,7 +11,11 @@ Scenarios (each server in turn, in one run):
   an update every 200 ms, 50 each;
 - feed (zspark binaries only): 1,000 sockets on one workspace's live activity; the
   server's CPU over 10 s at rest, then 20 changes (a session created), each timed from
-  the moment it is asked for until every socket has the entry.
+  the moment it is asked for until every socket has the entry;
+- storm: 10,000 clients connect to one document all at once (a reconnect storm after
+  a restart); each is timed from its first attempt until it has the document, failed
+  attempts are retried after 250-500 ms and counted; reported: the time until all are
+  in, p50/p99 per client, retries, the server's CPU seconds and memory per connection.
 
 The load runs in Node (`collab_load.cjs`: raw `ws` listeners that timestamp each sync
 update, a `yjs` document for each writer), so both servers face the same client.
@@ -42,6 +46,7 @@ SCENARIOS = {
     "many-rooms": {"rooms": 100, "listeners": 9, "rounds": 50, "interval_ms": 200},
 }
 FEED = {"listeners": 1000, "rounds": 20, "idle_seconds": 10}
+STORM = {"listeners": 10000}
 
 
 def free_port():
@@ -230,12 +235,35 @@ def feed(server, node_modules):
     }
 
 
+def storm(server, node_modules):
+    settings = {"mode": "storm", "rooms": room_urls(server, 1), "listeners": STORM["listeners"], "headers": {"x-domain-user": "alice"}}
+    pid = server.process.pid
+    memory_before = proc_rss_mib(pid)
+    cpu_before = proc_cpu_seconds(pid)
+    client = load(node_modules, settings)
+    result = read_json(client)
+    cpu_seconds = proc_cpu_seconds(pid) - cpu_before
+    memory_after = proc_rss_mib(pid)
+    client.wait()
+    return {
+        "server": server.name,
+        "scenario": "storm",
+        "connections": result["connected"],
+        "all_in_s": result["all_ms"] / 1000,
+        "p50_ms": result["latencies_ms"]["p50"],
+        "p99_ms": result["latencies_ms"]["p99"],
+        "retried": result["retried"],
+        "cpu_seconds": cpu_seconds,
+        "kib_per_connection": (memory_after - memory_before) * 1024 / result["connected"],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zspark", action="append", default=[], help="NAME=PATH of a zspark binary")
     parser.add_argument("--reference", help="node_modules with @y/websocket-server")
     parser.add_argument("--node-modules", required=True, help="node_modules with yjs, ws, lib0")
-    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "feed"])
+    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "feed", "storm"])
     args = parser.parse_args()
     scenarios = args.scenario or [*SCENARIOS, "feed"]
     results = []
@@ -247,7 +275,12 @@ def main():
             with tempfile.TemporaryDirectory(prefix="zspark-collab-bench-") as data_dir:
                 server = start_reference(args.reference) if kind == "reference" else start_zspark(name, path, data_dir)
                 try:
-                    result = feed(server, args.node_modules) if scenario == "feed" else fanout(server, args.node_modules, scenario)
+                    if scenario == "feed":
+                        result = feed(server, args.node_modules)
+                    elif scenario == "storm":
+                        result = storm(server, args.node_modules)
+                    else:
+                        result = fanout(server, args.node_modules, scenario)
                 finally:
                     server.stop()
             results.append(result)
@@ -255,12 +288,23 @@ def main():
     print()
     print("| scenario | server | connections | p50 | p99 | delivered | server CPU | memory per connection |")
     print("|---|---|---|---|---|---|---|---|")
-    for r in results:
+    for r in (r for r in results if r["scenario"] != "storm"):
         cpu_label = "at rest" if r["scenario"] == "feed" else "while updating"
         print(
             f'| {r["scenario"]} | {r["server"]} | {r["connections"]} | {r["p50_ms"]:.1f} ms | {r["p99_ms"]:.1f} ms '
             f'| {r["delivered"]} | {r["cpu"] * 100:.0f}% of a core {cpu_label} | {r["kib_per_connection"]:.0f} KiB |'
         )
+
+    storms = [r for r in results if r["scenario"] == "storm"]
+    if storms:
+        print()
+        print("| storm | server | clients in | all in after | p50 | p99 | retried attempts | server CPU | memory per connection |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in storms:
+            print(
+                f'| storm | {r["server"]} | {r["connections"]} | {r["all_in_s"]:.1f} s | {r["p50_ms"]:.0f} ms | {r["p99_ms"]:.0f} ms '
+                f'| {r["retried"]} | {r["cpu_seconds"]:.1f} CPU s | {r["kib_per_connection"]:.0f} KiB |'
+            )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@
 // N raw listeners; every update's send time is compared with its arrival at each
 // listener. mode "feed": N listeners on one live-activity URL; the Python side makes
 // the changes and tells this process when (a line on stdin), and the arrival of the
-// next activity entry is timed.
+// next activity entry is timed. mode "storm": N clients connect to one room all at
+// once (as after a restart), each timed from its first attempt until the document's
+// state (the answer to its sync step 1) arrives; an attempt that fails is retried
+// after 250-500 ms, and counted.
 //
 // Prints one JSON line when connected ({"connected": n}), waits for "go" on stdin, and
 // prints the results ({"latencies_ms": {...}}) when done.
@@ -96,10 +99,50 @@ async function runSync(rooms) {
   return { latencies_ms: summary(all), delivered: all.length, expected: expected * rooms.length };
 }
 
+// Connects to `url` and resolves with the socket once the answer to its sync step 1
+// (a sync step 2, 0 1) arrives.
+function openAndCatchUp(url) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    socket.binaryType = 'nodebuffer';
+    socket.once('open', () => socket.send(Uint8Array.of(0, 0, 1, 0)));
+    socket.on('message', (data) => {
+      if (data[0] === 0 && data[1] === 1) resolve(socket);
+    });
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before catching up')));
+  });
+}
+
+async function stormMode() {
+  const url = settings.rooms[0];
+  const sockets = [];
+  const times = [];
+  let retried = 0;
+  const started = now();
+  const join = async () => {
+    const first = now();
+    for (;;) {
+      try {
+        sockets.push(await openAndCatchUp(url));
+        times.push(now() - first);
+        return;
+      } catch (error) {
+        retried++;
+        await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 250));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: settings.listeners }, join));
+  return { connected: sockets.length, all_ms: now() - started, latencies_ms: summary(times), retried };
+}
+
 async function main() {
   const input = readline.createInterface({ input: process.stdin });
   const lines = input[Symbol.asyncIterator]();
-  if (settings.mode === 'sync') {
+  if (settings.mode === 'storm') {
+    console.log(JSON.stringify(await stormMode()));
+  } else if (settings.mode === 'sync') {
     const rooms = await syncMode();
     const connections = rooms.length * (settings.listeners + 1);
     console.log(JSON.stringify({ connected: connections }));

@@ -253,12 +253,10 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
             None => "this instance alone".to_string(),
         };
         let state = open(config).await?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|source| StartError::Listen {
-                address: listen,
-                source,
-            })?;
+        let listener = bind(listen).map_err(|source| StartError::Listen {
+            address: listen,
+            source,
+        })?;
         report(&format!(
             "zspark serve: listening on http://{listen} ({backend}; {identity}; {sharing})"
         ));
@@ -277,6 +275,25 @@ pub async fn run(args: ServeArgs, mut report: impl FnMut(&str)) -> std::process:
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Connections the kernel may hold waiting to be accepted (it caps this at its own
+/// `somaxconn`). The usual 1024 makes a reconnect storm (a restart met by thousands of
+/// clients at once) drop connection attempts, which clients then retry only after
+/// doubling pauses of seconds.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+/// The listening socket on `address`, with [`ACCEPT_BACKLOG`].
+fn bind(address: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As the standard listener: a restarted server takes its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Lowers the connection cap below the open-file limit (raised first as far as allowed):
