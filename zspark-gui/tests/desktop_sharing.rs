@@ -7,8 +7,8 @@
 //! tab and a removed member's page says so at once. A session whose server goes away
 //! keeps its turns queued, says so in its header, and sends each record once, in order,
 //! when the server is back. Teammates see each other come and go, in the session's
-//! header and beside it in the sidebar. Snapshots of the shared session, Members and
-//! Activity.
+//! header and beside it in the sidebar. Snapshots of the shared session (also with a
+//! teammate's turn streaming in), Members and Activity.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -626,7 +626,7 @@ fn snapshots_of_the_shared_pages() {
                 address: address.clone(),
                 session: view.sessions[0].clone(),
                 role: zspark_api::Role::Editor,
-                events,
+                events: events.clone(),
                 unreadable: 0,
                 artifacts: view.artifacts.clone(),
             },
@@ -636,6 +636,32 @@ fn snapshots_of_the_shared_pages() {
     }
     desk.wait_for("CSV export added");
     desk.snapshot("shared_session");
+
+    // Bob is running a turn in it: it streams in above the actions.
+    let last_turn = events
+        .iter()
+        .rposition(|event| matches!(event, codex_protocol::EventMsg::UserMessage { .. }))
+        .unwrap();
+    {
+        let app = desk.harness.state_mut().app.as_mut().unwrap();
+        let shared = &mut app.model.shared;
+        let key = ("w1".to_string(), "s1".to_string());
+        let room = zspark_core::SessionRoom {
+            people: vec![zspark_core::Presence {
+                user: "bob@contoso.com".to_string(),
+                doing: "running a turn".to_string(),
+            }],
+            driver: Some("bob@contoso.com".to_string()),
+            turn: events[last_turn..].to_vec(),
+            ..zspark_core::SessionRoom::default()
+        };
+        let live = zspark_core::Transcript::from_events(&room.turn);
+        shared
+            .rooms
+            .insert(key, zspark_gui::desktop::RoomView { room, live });
+    }
+    desk.wait_for("bob@contoso.com's turn, live");
+    desk.snapshot("shared_session_live");
     desk.harness
         .state_mut()
         .app

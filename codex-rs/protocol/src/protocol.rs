@@ -175,6 +175,21 @@ pub enum InputItem {
     },
 }
 
+impl InputItem {
+    /// The words of a message: its text items joined by new lines (images, files and
+    /// skills left out).
+    pub fn text_of(items: &[InputItem]) -> String {
+        let text: Vec<&str> = items
+            .iter()
+            .filter_map(|item| match item {
+                InputItem::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        text.join("\n")
+    }
+}
+
 /// The user's answer to an approval request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -277,7 +277,10 @@ impl DesktopApp {
                     settings,
                 });
             }
-            EngineEvent::Problem(message) => model.banner(Tone::Warning, message),
+            EngineEvent::Problem(message) => {
+                model.banner(Tone::Warning, message);
+                self.catch_up_failed();
+            }
         }
     }
 

@@ -18,7 +18,7 @@ mod views;
 
 pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
-pub use model::{ReadSession, SharedPage};
+pub use model::{ReadSession, RoomView, SharedPage};
 pub use notify::{Notifier, SystemNotifier};
 pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
 pub use session::{SessionStatus, SessionView};

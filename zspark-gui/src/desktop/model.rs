@@ -113,6 +113,8 @@ pub struct RoomTie {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatchUp {
     pub address: SharedSessionAddress,
+    /// The open session it replaces, closed once the new copy is ready.
+    pub replaces: SessionKey,
     /// Where the session was read to, once the engine said.
     pub rollout_path: Option<PathBuf>,
     pub items: Vec<InputItem>,

@@ -49,9 +49,10 @@ pub mod icon {
     pub const STEP_DONE: &str = "☑";
     pub const STEP_ACTIVE: &str = "◑";
     pub const STEP_PENDING: &str = "☐";
+    pub const LIVE: &str = "•";
 
     #[cfg(test)]
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 20] = [
         ATTACH,
         IMAGE,
         FILE,
@@ -71,6 +72,7 @@ pub mod icon {
         STEP_DONE,
         STEP_ACTIVE,
         STEP_PENDING,
+        LIVE,
     ];
 }
 

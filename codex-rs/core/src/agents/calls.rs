@@ -78,12 +78,8 @@ pub(super) fn receiver(invocation: &ToolInvocation, id: &ThreadId) -> CollabAgen
 
 /// The text of an input, for the record.
 pub(super) fn prompt_of(items: &[InputItem]) -> Option<String> {
-    let text: Vec<&str> = items
+    let has_text = items
         .iter()
-        .filter_map(|item| match item {
-            InputItem::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    (!text.is_empty()).then(|| text.join("\n"))
+        .any(|item| matches!(item, InputItem::Text { .. }));
+    has_text.then(|| InputItem::text_of(items))
 }

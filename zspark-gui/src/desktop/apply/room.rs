@@ -2,11 +2,13 @@
 //! where the user is (the teammate's session being read; each open session that is
 //! linked: running a turn, viewed, or just open), which rooms it watches without
 //! being announced (the shared sessions the sidebar lists, to show who is in each),
-//! and keeps each linked session's composer draft in step with its room. A turn in a linked session takes the room's
-//! lease and streams its events there; when a teammate drives, a message is queued
-//! until they finish, and a session that lacks a teammate's turn is read again from
-//! the server (closed, continued in the same folder, reopened) before it sends, so the
-//! model sees the whole conversation.
+//! and keeps each linked session's composer draft in step with its room. A turn in a
+//! linked session takes the room's lease and streams its events there; when a
+//! teammate drives, a message is queued until they finish, and a session that lacks a
+//! teammate's turn is read again from the server before it sends (continued in the
+//! same folder, the copy open here replaced by the new one), so the model sees the
+//! whole conversation. Should reading it again fail, the message returns to the
+//! composer.
 
 use std::collections::BTreeMap;
 
@@ -247,8 +249,9 @@ impl DesktopApp {
         self.start_turn(session, items);
     }
 
-    /// Reads the session again from the server (closing it here, continuing it in the
-    /// same folder), then sends `items` in it once it is open.
+    /// Reads the session again from the server (continuing it in the same folder; the
+    /// copy open here closes once the new one is ready), then sends `items` in it once
+    /// it is open.
     fn catch_up(
         &mut self,
         session: SessionKey,
@@ -261,10 +264,10 @@ impl DesktopApp {
         let folder = view.cwd.clone();
         self.model.shared.catching_up.push(CatchUp {
             address: address.clone(),
+            replaces: session,
             rollout_path: None,
             items,
         });
-        self.send(EngineCommand::CloseSession { session });
         self.send(EngineCommand::ShareSession(
             SessionShareCommand::ContinueHere { address, folder },
         ));
@@ -283,20 +286,39 @@ impl DesktopApp {
         Some(catching_up.remove(index).items)
     }
 
-    /// The session continued to `rollout_path` is one being read again to catch up.
+    /// The session continued to `rollout_path` is ready; when it was read again to
+    /// catch up, the copy it replaces closes (before the new one opens).
     pub(in super::super) fn continued_to(
         &mut self,
         address: &SharedSessionAddress,
         rollout_path: &std::path::Path,
     ) {
-        if let Some(catch_up) = self
+        let Some(catch_up) = self
             .model
             .shared
             .catching_up
             .iter_mut()
             .find(|catch_up| catch_up.address == *address && catch_up.rollout_path.is_none())
-        {
-            catch_up.rollout_path = Some(rollout_path.to_path_buf());
+        else {
+            return;
+        };
+        catch_up.rollout_path = Some(rollout_path.to_path_buf());
+        let session = catch_up.replaces;
+        self.send(EngineCommand::CloseSession { session });
+    }
+
+    /// Continuing failed (the engine reported a problem) while sessions were being
+    /// read again: each one's message goes back into its composer, nothing is sent.
+    pub(in super::super) fn catch_up_failed(&mut self) {
+        let waiting: Vec<CatchUp> = self
+            .model
+            .shared
+            .catching_up
+            .extract_if(.., |catch_up| catch_up.rollout_path.is_none())
+            .collect();
+        for catch_up in waiting {
+            self.panels.composer.draft_mut(catch_up.replaces).text =
+                InputItem::text_of(&catch_up.items);
         }
     }
 
@@ -366,14 +388,7 @@ impl DesktopApp {
         else {
             return;
         };
-        let text: Vec<&str> = items
-            .iter()
-            .filter_map(|item| match item {
-                InputItem::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
-        self.panels.composer.draft_mut(session).text = text.join("\n");
+        self.panels.composer.draft_mut(session).text = InputItem::text_of(&items);
     }
 
     fn linked_address(&self, session: SessionKey) -> Option<SharedSessionAddress> {

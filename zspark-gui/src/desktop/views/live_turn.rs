@@ -40,11 +40,16 @@ pub fn panel(
     egui::Panel::bottom(("live-turn", key))
         .resizable(true)
         .max_size(most)
-        .default_size(most * 0.6)
+        .default_size(most * 0.8)
         .show(ui, |ui| {
             ui.add_space(theme::SPACE);
             ui.horizontal(|ui| {
-                ui.spinner();
+                // A still dot, not a spinner: the cards below show the turn moving.
+                ui.label(
+                    RichText::new(theme::icon::LIVE)
+                        .color(theme::DANGER)
+                        .strong(),
+                );
                 ui.label(RichText::new(format!("{driver}'s turn, live")).color(theme::ACCENT));
             });
             let list = ItemList {

@@ -306,30 +306,30 @@ fn workspace_entry(
             };
             let reading = model.shared.page == Some(SharedPage::Session(address.clone()));
             let title: String = session.title.chars().take(40).collect();
-            // Wrapped, so a long title does not widen the sidebar.
-            ui.horizontal_wrapped(|ui| {
-                if ui
-                    .selectable_label(reading, &title)
-                    .on_hover_text(format!(
-                        "by {} · last activity {}",
-                        view.name_of(&session.author),
-                        super::workspace::short_time(&session.updated_at)
-                    ))
-                    .clicked()
-                {
-                    out.push(SharedCommand::ReadSession(address.clone()));
-                }
-                super::presence::sidebar_badges(ui, &title, model.shared.people_in(&address));
-            });
-            ui.label(
-                RichText::new(format!(
-                    "{} · {}",
+            if ui
+                .selectable_label(reading, &title)
+                .on_hover_text(format!(
+                    "by {} · last activity {}",
                     view.name_of(&session.author),
                     super::workspace::short_time(&session.updated_at)
                 ))
-                .small()
-                .weak(),
-            );
+                .clicked()
+            {
+                out.push(SharedCommand::ReadSession(address.clone()));
+            }
+            // Who is in it, then whose it is; wrapped, so it never widens the sidebar.
+            ui.horizontal_wrapped(|ui| {
+                super::presence::sidebar_badges(ui, &title, model.shared.people_in(&address));
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {}",
+                        view.name_of(&session.author),
+                        super::workspace::short_time(&session.updated_at)
+                    ))
+                    .small()
+                    .weak(),
+                );
+            });
         }
         if view.sessions.len() > LISTED_SESSIONS
             && theme::subtle_button(ui, &format!("All {} sessions…", view.sessions.len())).clicked()

@@ -51,12 +51,13 @@ pub fn show(
                 out.push(SharedCommand::OpenWorkspace(address.workspace_id.clone()));
             }
             ui.label(RichText::new(&read.session.title).strong());
+            // Before the long line, so a narrow window keeps them in view.
+            super::presence::row(ui, model.shared.people_in(address));
             ui.label(theme::muted(format!(
                 "shared by {} · last activity {}",
                 name_of(&read.session.author),
                 short_time(&read.session.updated_at)
             )));
-            super::presence::row(ui, model.shared.people_in(address));
         });
     });
     egui::Panel::bottom("shared-session-actions").show(ui, |ui| {
