@@ -193,6 +193,10 @@ fn two_desktops_share_presence_and_a_draft_through_the_session_document() {
 
         alice_doc.set_presence(json!({"user": "alice", "doing": "typing"}));
         alice_doc.set_text("draft", "Ship on Friday");
+        wait_for(&mut alice_events, "alice's own edit answered", |event| {
+            *event == DocumentEvent::Echo { name: "draft".into(), value: "Ship on Friday".into() }
+        })
+        .await;
         wait_for(&mut bob_events, "alice's presence", |event| {
             matches!(event, DocumentEvent::Peers(peers) if peers.iter().any(|peer| peer.state == json!({"user": "alice", "doing": "typing"})))
         })

@@ -774,6 +774,9 @@ fn a_shared_server_is_set_up_in_settings_and_its_workspaces_are_listed_and_creat
     desk.wait_for("Design reviews");
     desk.settle();
     desk.click("Close");
+    // The workspace's feed has been read (the sidebar says it holds no session), so
+    // the list does not grow under the click on Create.
+    desk.wait_for("No shared sessions yet.");
     desk.settle();
     desk.type_into("New workspace name", "Launch plan");
     assert_eq!(desk.app().panels.shared.new_workspace, "Launch plan");

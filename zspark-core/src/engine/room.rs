@@ -58,6 +58,9 @@ pub struct SessionRoom {
     pub turn: Vec<EventMsg>,
     /// The shared composer draft.
     pub draft: String,
+    /// This report answers one of this user's own draft edits (one comes per edit; a
+    /// report while edits are unanswered may predate them).
+    pub draft_echo: bool,
 }
 
 /// What a front-end changes in a room it is present in.
@@ -262,6 +265,7 @@ impl Heard {
             asking: self.lease.get(ASKING).cloned(),
             turn,
             draft: self.draft.clone(),
+            draft_echo: false,
         }
     }
 }
@@ -286,20 +290,33 @@ fn open(
         &address.session_id,
         parts,
         move |event| {
+            let mut draft_echo = false;
             match event {
                 DocumentEvent::Peers(peers) => heard.peers = peers,
                 DocumentEvent::Map { entries, .. } => heard.lease = entries,
-                DocumentEvent::Text { name, value } if name == TURN => heard.turn = value,
+                DocumentEvent::Text { name, value } | DocumentEvent::Echo { name, value }
+                    if name == TURN =>
+                {
+                    heard.turn = value;
+                }
                 DocumentEvent::Text { value, .. } => heard.draft = value,
+                DocumentEvent::Echo { value, .. } => {
+                    heard.draft = value;
+                    draft_echo = true;
+                }
                 DocumentEvent::Connected
                 | DocumentEvent::Reconnecting { .. }
                 | DocumentEvent::Refused(_)
                 | DocumentEvent::Ended(_) => return,
             }
             let user = user.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let room = SessionRoom {
+                draft_echo,
+                ..heard.room(&user)
+            };
             outbox.send_now(EngineEvent::Room {
                 address: reported.clone(),
-                room: Box::new(heard.room(&user)),
+                room: Box::new(room),
             });
         },
     )

@@ -352,6 +352,13 @@ pub enum DocumentEvent {
         name: String,
         value: String,
     },
+    /// This client set the text `name` (a followed one): it now reads `value`, with
+    /// every edit received before. One comes for each such edit, so a front-end can
+    /// tell the reports that may predate its latest edit from those that cannot.
+    Echo {
+        name: String,
+        value: String,
+    },
     /// The document's map `name` changed (or was read for the first time); unlike
     /// texts, also when this client changed it, since a map decides things (who
     /// drives) that every part of the client must see the same way.
@@ -511,8 +518,7 @@ impl DocumentRunner {
                             () = &mut pause => break,
                             command = commands.recv() => match command {
                                 Some(command) => {
-                                    self.apply(command);
-                                    self.report_parts(false, &mut on_event);
+                                    self.apply_and_report(command, &mut on_event);
                                 }
                                 None => return,
                             },
@@ -521,6 +527,33 @@ impl DocumentRunner {
                 }
             }
         }
+    }
+
+    /// Applies a command and reports what it changed: the maps, and (as an
+    /// [`DocumentEvent::Echo`]) a followed text it set. The frame to send at once.
+    fn apply_and_report(
+        &mut self,
+        command: Command,
+        on_event: &mut impl FnMut(DocumentEvent),
+    ) -> Option<Vec<u8>> {
+        let set = match &command {
+            Command::SetText { name, .. } => Some(name.clone()),
+            _ => None,
+        };
+        let frame = self.apply(command);
+        self.report_parts(false, on_event);
+        if let Some(name) = set
+            && self.parts.contains(&Part::Text(name.clone()))
+        {
+            let value = self.state.text(&name);
+            let reported = DocumentEvent::Text {
+                name: name.clone(),
+                value: value.clone(),
+            };
+            self.reported.insert(Part::Text(name.clone()), reported);
+            on_event(DocumentEvent::Echo { name, value });
+        }
+        frame
     }
 
     /// Applies a command to the state; the frame to send at once, if any (edits wait
@@ -582,8 +615,7 @@ impl DocumentRunner {
                 },
                 command = commands.recv() => match command {
                     Some(command) => {
-                        let now = self.apply(command);
-                        self.report_parts(false, on_event);
+                        let now = self.apply_and_report(command, on_event);
                         if batch_ends.is_none() && self.state.has_unsent() {
                             batch_ends = Some(tokio::time::Instant::now() + BATCH);
                         }

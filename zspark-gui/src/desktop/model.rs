@@ -100,6 +100,9 @@ pub struct RoomView {
 pub struct RoomTie {
     /// The draft as last sent to the room or read from it.
     pub synced_draft: String,
+    /// Draft edits sent to the room and not answered yet: until they are, a report
+    /// may be older than what was typed here, and its draft is not taken.
+    pub unanswered_drafts: u32,
     /// A message waiting for the teammate who drives to finish.
     pub queued: Option<Vec<InputItem>>,
     /// A teammate drove since this copy was read: it lacks their turn.

@@ -134,13 +134,17 @@ impl DesktopApp {
         wanted
     }
 
-    /// Sends the draft of each linked session whose draft changed here.
+    /// Sends the draft of each linked session whose draft changed here, once its room
+    /// has reported (so the engine has it open, and answers every edit).
     fn send_changed_drafts(&mut self) {
         let mut changed = Vec::new();
         for session in self.model.sessions.values() {
             let Some(report) = self.model.shared.sync_of_open(session) else {
                 continue;
             };
+            if self.model.shared.room_at(&report.address).is_none() {
+                continue;
+            }
             let text = self
                 .panels
                 .composer
@@ -153,12 +157,9 @@ impl DesktopApp {
             }
         }
         for (session, address, text) in changed {
-            self.model
-                .shared
-                .ties
-                .entry(session)
-                .or_default()
-                .synced_draft = text.clone();
+            let tie = self.model.shared.ties.entry(session).or_default();
+            tie.synced_draft = text.clone();
+            tie.unanswered_drafts += 1;
             self.room_change(address, RoomChange::Draft(text));
         }
     }
@@ -199,7 +200,10 @@ impl DesktopApp {
                 tie.handing_back = false;
             }
             handing_back |= tie.handing_back;
-            if room.draft != tie.synced_draft {
+            if room.draft_echo {
+                tie.unanswered_drafts = tie.unanswered_drafts.saturating_sub(1);
+            }
+            if tie.unanswered_drafts == 0 && room.draft != tie.synced_draft {
                 tie.synced_draft = room.draft.clone();
                 self.panels.composer.draft_mut(*session).text = room.draft.clone();
             }
