@@ -84,11 +84,6 @@ impl DocumentState {
         }
     }
 
-    /// This client's id in the document (and in everyone's presence lists).
-    pub fn client_id(&self) -> u64 {
-        self.client_id
-    }
-
     /// What a (re)connected client sends first: its state vector and its presence.
     /// Unsent edits go with the answer to the server's state vector, so they are not
     /// kept apart any more.
