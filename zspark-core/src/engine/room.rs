@@ -235,11 +235,30 @@ impl Rooms {
 struct Heard {
     peers: Vec<Peer>,
     lease: BTreeMap<String, String>,
+    /// The streamed turn's text, and its lines read as events.
     turn: String,
+    turn_events: Vec<EventMsg>,
     draft: String,
 }
 
 impl Heard {
+    /// The streamed turn now reads `text`: only the lines it gained are read when it
+    /// grew (each event is appended whole, with its new line).
+    fn turn_now(&mut self, text: String) {
+        let added = match text.strip_prefix(self.turn.as_str()) {
+            Some(added) => added,
+            None => {
+                self.turn_events.clear();
+                &text
+            }
+        };
+        let events = added
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok());
+        self.turn_events.extend(events);
+        self.turn = text;
+    }
+
     fn room(&self, user: &str) -> SessionRoom {
         let people: Vec<Presence> = self
             .peers
@@ -252,11 +271,7 @@ impl Heard {
             .filter(|driver| *driver == user || people.iter().any(|person| person.user == **driver))
             .cloned();
         let turn = match &driver {
-            Some(driver) if driver != user => self
-                .turn
-                .lines()
-                .filter_map(|line| serde_json::from_str(line).ok())
-                .collect(),
+            Some(driver) if driver != user => self.turn_events.clone(),
             _ => Vec::new(),
         };
         SessionRoom {
@@ -297,7 +312,7 @@ fn open(
                 DocumentEvent::Text { name, value } | DocumentEvent::Echo { name, value }
                     if name == TURN =>
                 {
-                    heard.turn = value;
+                    heard.turn_now(value);
                 }
                 DocumentEvent::Text { value, .. } => heard.draft = value,
                 DocumentEvent::Echo { value, .. } => {

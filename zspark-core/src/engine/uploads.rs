@@ -157,8 +157,7 @@ impl Senders {
     ) {
         let inbox = self.inbox(local_session_id, client, setup, outbox);
         inbox.release_lease.store(true, Ordering::SeqCst);
-        *lock(&inbox.folder) = Some(folder);
-        inbox.nudge.notify_one();
+        self.nudge(local_session_id, Some(folder), client, setup, outbox);
     }
 
     /// Asks the session's sender to remove the file at `path` from the workspace.

@@ -149,11 +149,10 @@ impl DesktopApp {
                 .panels
                 .composer
                 .draft(session.number)
-                .map(|draft| draft.text.clone())
-                .unwrap_or_default();
+                .map_or("", |draft| draft.text.as_str());
             let tie = self.model.shared.ties.get(&session.number);
             if tie.map_or(!text.is_empty(), |tie| tie.synced_draft != text) {
-                changed.push((session.number, report.address.clone(), text));
+                changed.push((session.number, report.address.clone(), text.to_string()));
             }
         }
         for (session, address, text) in changed {
@@ -221,7 +220,19 @@ impl DesktopApp {
         if room.driver.is_some() && room.driver == me && !running_here && !handing_back {
             self.room_change(address.clone(), RoomChange::Release);
         }
-        let live = Transcript::from_events(&room.turn);
+        // A turn that grew is folded on from where it was, not from its start.
+        let live = match self.model.shared.rooms.remove(&key) {
+            Some(RoomView {
+                room: before,
+                mut live,
+            }) if room.turn.starts_with(&before.turn) => {
+                for event in &room.turn[before.turn.len()..] {
+                    live.apply(event);
+                }
+                live
+            }
+            _ => Transcript::from_events(&room.turn),
+        };
         self.model.shared.rooms.insert(key, RoomView { room, live });
         for (session, items) in ready {
             self.drive(session, items);
