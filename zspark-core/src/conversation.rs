@@ -704,6 +704,7 @@ mod tests {
                 duration_ms: 1500,
                 success: false,
                 output: "boom".into(),
+                result: None,
             },
         ));
         assert_eq!(

@@ -293,7 +293,7 @@ fn auth_says_what_is_missing_and_refuses_unsafe_authorities() {
 
 /// Runs `zspark exec` on a fresh server whose root model spawns a sub-agent, waits for
 /// it and answers.
-fn exec_with_a_sub_agent(json: bool) -> std::process::Output {
+fn exec_with_a_sub_agent(output_flag: Option<&str>) -> std::process::Output {
     let spawn = Reply::new().namespaced_function_call(
         "s1",
         "multi_agent_v1",
@@ -327,8 +327,8 @@ fn exec_with_a_sub_agent(json: bool) -> std::process::Output {
     .unwrap();
     let mut command = zspark();
     command.args(["exec", "--approval", "never", "--sandbox", "read-only"]);
-    if json {
-        command.arg("--json");
+    if let Some(flag) = output_flag {
+        command.arg(flag);
     }
     command
         .arg("use a helper")
@@ -342,7 +342,7 @@ fn exec_with_a_sub_agent(json: bool) -> std::process::Output {
 
 #[test]
 fn exec_runs_a_sub_agent_and_ends_with_the_root_turn() {
-    let output = exec_with_a_sub_agent(false);
+    let output = exec_with_a_sub_agent(None);
     assert!(
         output.status.success(),
         "{}",
@@ -354,7 +354,7 @@ fn exec_runs_a_sub_agent_and_ends_with_the_root_turn() {
         "only the root's answer, after the child's result came back"
     );
 
-    let output = exec_with_a_sub_agent(true);
+    let output = exec_with_a_sub_agent(Some("--runtime-events"));
     assert!(
         output.status.success(),
         "{}",
@@ -380,4 +380,26 @@ fn exec_runs_a_sub_agent_and_ends_with_the_root_turn() {
         last_turn["thread_id"], root,
         "the run ends with the root's turn"
     );
+
+    // The SDK's stream shows the spawn as an item and leaves the child's own out.
+    let output = exec_with_a_sub_agent(Some("--experimental-json"));
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let spawn = lines
+        .iter()
+        .find(|line| line["type"] == "item.completed" && line["item"]["type"] == "collab_tool_call")
+        .expect("the spawn is an item");
+    assert_eq!(spawn["item"]["tool"], "spawn_agent");
+    assert_eq!(spawn["item"]["sender_thread_id"], lines[0]["thread_id"]);
+    let answers: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["item"]["type"] == "agent_message")
+        .map(|line| &line["item"]["text"])
+        .collect();
+    assert_eq!(answers, ["The helper found two files."]);
+    assert_eq!(lines.last().unwrap()["type"], "turn.completed");
 }

@@ -627,7 +627,10 @@ fn a_codex_session_with_mcp_calls_continues_in_zspark_with_its_calls_shown() {
     let recorded = recorded_mcp_calls(&setup);
     assert_eq!(recorded.len(), 1, "Codex records the call: {recorded:?}");
     let id = session_id(&setup);
-    let resumed = zspark(&["resume", &id, "what happened?", "--json"], &setup);
+    let resumed = zspark(
+        &["resume", &id, "what happened?", "--runtime-events"],
+        &setup,
+    );
     let (calls, outputs) = mcp_history(&server.model_requests()[2]);
     assert_eq!(calls, [("mcp__vault".to_string(), "unlock".to_string())]);
     assert!(outputs[0].contains("unlocked"), "{outputs:?}");

@@ -6,6 +6,7 @@
 mod cli;
 pub mod mcp;
 mod render;
+pub mod sdk_json;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,9 +19,10 @@ use codex_core::{
 };
 use codex_protocol::{EventMsg, InputItem, Op, ReviewDecision, TurnOverrides, display_command};
 
-pub use cli::{ApprovalArg, ExecArgs, ExecCommand, ResumeArgs, SandboxArg, SharedArgs};
+pub use cli::{ApprovalArg, ExecArgs, ExecCommand, OutputMode, ResumeArgs, SandboxArg, SharedArgs};
 
 use render::HumanOutput;
+use sdk_json::{SdkEvent, SdkStream, write_events};
 
 /// What `run` needs from the process it runs in.
 pub struct Process<Out: Write, Err: Write> {
@@ -56,7 +58,8 @@ pub async fn run<Out: Write, Err: Write>(
     let (shared, resume, prompt) = match args.command {
         Some(ExecCommand::Resume(resume)) => {
             let resume = resume.normalised();
-            (resume.shared.clone(), Some(resume.clone()), resume.prompt)
+            let shared = args.shared.merged_with(resume.shared.clone());
+            (shared, Some(resume.clone()), resume.prompt)
         }
         None => (args.shared, None, args.prompt),
     };
@@ -107,6 +110,10 @@ async fn run_inner<Out: Write, Err: Write>(
             ));
         }
     }
+    let mut output_schema = match &shared.output_schema {
+        Some(path) => Some(read_output_schema(&process.cwd.join(path))?),
+        None => None,
+    };
     let prompt = read_prompt(prompt, process)?;
     let overrides = ConfigOverrides {
         model: shared.model.clone(),
@@ -115,6 +122,12 @@ async fn run_inner<Out: Write, Err: Write>(
         approval_policy: shared.approval.map(Into::into),
         profile: shared.profile.clone(),
         config_overrides: shared.config.clone(),
+        additional_writable_roots: shared
+            .add_dir
+            .iter()
+            .map(|dir| process.cwd.join(dir))
+            .collect(),
+        thread_source: shared.thread_source.clone().filter(|_| resume.is_none()),
     };
     let loaded = load_config(
         &codex_home,
@@ -130,11 +143,20 @@ async fn run_inner<Out: Write, Err: Write>(
         .start_thread(loaded, start)
         .await
         .map_err(|e| e.to_string())?;
-    let mut items = vec![InputItem::Text { text: prompt }];
-    items.extend(shared.image.iter().map(|path| InputItem::LocalImage {
-        path: cwd.join(path),
-    }));
+    // Images first, then the words, as Codex sends them.
+    let mut items: Vec<InputItem> = shared
+        .image
+        .iter()
+        .map(|path| InputItem::LocalImage {
+            path: cwd.join(path),
+        })
+        .collect();
+    items.push(InputItem::Text { text: prompt });
+    let mode = shared.output_mode();
     let mut output = HumanOutput::new(&mut process.stdout, &mut process.stderr);
+    let mut sdk = SdkStream::default();
+    // SDK lines made before `thread.started` (warnings while the thread starts) follow it.
+    let mut before_thread_started: Option<Vec<SdkEvent>> = Some(Vec::new());
     let mut exit = ExitCode::FAILURE;
     let mut interrupted = false;
     loop {
@@ -153,16 +175,35 @@ async fn run_inner<Out: Write, Err: Write>(
         // thread), its approvals asked, but only the root's turn ends the run.
         let from_root = event.thread_id == thread;
         let asker = if from_root { "" } else { "(a sub-agent) " };
-        if shared.json {
-            if let Ok(line) = serde_json::to_string(&event) {
-                let _ = writeln!(output.out, "{line}");
+        match mode {
+            OutputMode::RuntimeEvents => {
+                if let Ok(line) = serde_json::to_string(&event) {
+                    let _ = writeln!(output.out, "{line}");
+                }
             }
-        } else if let EventMsg::SessionConfigured(configured) = &event.msg {
-            if from_root {
-                output.header(configured);
+            OutputMode::SdkJson if from_root => {
+                let events = sdk.events(&event.msg);
+                let started = matches!(event.msg, EventMsg::SessionConfigured(_));
+                match before_thread_started.as_mut() {
+                    Some(waiting) if !started => waiting.extend(events),
+                    Some(_) => {
+                        let waiting = before_thread_started.take().unwrap_or_default();
+                        write_events(&mut output.out, &events);
+                        write_events(&mut output.out, &waiting);
+                    }
+                    None => write_events(&mut output.out, &events),
+                }
             }
-        } else if from_root {
-            output.event(&event.msg);
+            OutputMode::SdkJson => {}
+            OutputMode::Human => {
+                if let EventMsg::SessionConfigured(configured) = &event.msg {
+                    if from_root {
+                        output.header(configured);
+                    }
+                } else if from_root {
+                    output.event(&event.msg);
+                }
+            }
         }
         let source = event.thread_id.clone();
         match event.msg {
@@ -173,7 +214,10 @@ async fn run_inner<Out: Write, Err: Write>(
                         &thread,
                         Op::UserTurn {
                             items: std::mem::take(&mut items),
-                            overrides: TurnOverrides::default(),
+                            overrides: TurnOverrides {
+                                output_schema: output_schema.take(),
+                                ..TurnOverrides::default()
+                            },
                         },
                     )
                     .await
@@ -236,6 +280,21 @@ async fn run_inner<Out: Write, Err: Write>(
             EventMsg::TurnComplete { .. }
             | EventMsg::TurnFailed { .. }
             | EventMsg::TurnAborted { .. } => {
+                if let (
+                    Some(path),
+                    EventMsg::TurnComplete {
+                        last_agent_message, ..
+                    },
+                ) = (&shared.output_last_message, &event.msg)
+                {
+                    let answer = last_agent_message.as_deref().unwrap_or_default();
+                    if let Err(error) = std::fs::write(process.cwd.join(path), answer) {
+                        output.line(&format!(
+                            "could not write the final answer to {}: {error}",
+                            path.display()
+                        ));
+                    }
+                }
                 exit = match event.msg {
                     EventMsg::TurnComplete { .. } => ExitCode::SUCCESS,
                     EventMsg::TurnAborted { .. } => ExitCode::from(130),
@@ -287,6 +346,27 @@ fn session_to_resume(codex_home: &Path, resume: &ResumeArgs) -> Result<PathBuf, 
             "no session with id `{id}` (or more than one starts with it); use --last or a longer id"
         )
     })
+}
+
+/// The JSON Schema in `path`, which must be a JSON object.
+fn read_output_schema(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        format!(
+            "could not read the output schema {}: {error}",
+            path.display()
+        )
+    })?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(schema) if schema.is_object() => Ok(schema),
+        Ok(_) => Err(format!(
+            "the output schema {} is not a JSON object; give a JSON Schema such as {{\"type\": \"object\", ...}}",
+            path.display()
+        )),
+        Err(error) => Err(format!(
+            "the output schema {} is not valid JSON: {error}",
+            path.display()
+        )),
+    }
 }
 
 fn read_prompt<Out: Write, Err: Write>(

@@ -58,6 +58,11 @@ struct Outcome {
 }
 
 async fn exec(setup: &Setup, args: &[&str]) -> Outcome {
+    exec_with_stdin(setup, args, "").await
+}
+
+/// Runs `zspark exec` with `stdin` as what it reads when no prompt is given.
+async fn exec_with_stdin(setup: &Setup, args: &[&str], stdin: &str) -> Outcome {
     let mut argv = vec!["exec"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).unwrap();
@@ -69,7 +74,7 @@ async fn exec(setup: &Setup, args: &[&str]) -> Outcome {
         stdout: &mut stdout,
         stderr: &mut stderr,
         interactive: false,
-        stdin_prompt: Some(String::new()),
+        stdin_prompt: Some(stdin.to_string()),
     };
     let code = run(cli.exec, process).await;
     Outcome {
@@ -109,9 +114,9 @@ async fn answer_on_stdout_progress_on_stderr() {
 }
 
 #[tokio::test]
-async fn json_mode_prints_one_event_per_line() {
+async fn runtime_events_mode_prints_one_event_per_line() {
     let setup = setup(vec![Turn::text("json answer")]);
-    let outcome = exec(&setup, &["--json", "hi"]).await;
+    let outcome = exec(&setup, &["--runtime-events", "hi"]).await;
     assert_eq!(outcome.code, ExitCode::SUCCESS);
     let events: Vec<Value> = outcome
         .stdout
@@ -246,4 +251,171 @@ async fn user_mistakes_get_clear_messages() {
         "{}",
         bad_dir.stderr
     );
+}
+
+fn sdk_lines(outcome: &Outcome) -> Vec<Value> {
+    outcome
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn sdk_json_shows_a_turn_as_codex_items_with_cumulative_usage_on_resume() {
+    let patch = "*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch\n";
+    let setup = setup(vec![
+        Reply::new()
+            .reasoning("**Planning** run a command first")
+            .function_call("c1", "exec_command", r#"{"cmd":"echo hello-from-cmd"}"#)
+            .usage(100, 10)
+            .into(),
+        Reply::new()
+            .custom_tool_call("p1", "apply_patch", patch)
+            .usage(200, 20)
+            .into(),
+        Reply::new().message("All done.").usage(300, 30).into(),
+        Reply::new().message("Still here.").usage(400, 40).into(),
+    ]);
+    let first = exec(&setup, &["--experimental-json", "do it"]).await;
+    assert_eq!(first.code, ExitCode::SUCCESS, "{}", first.stderr);
+    let lines = sdk_lines(&first);
+    let thread_id = lines[0]["thread_id"].as_str().unwrap().to_string();
+    assert_eq!(lines[0]["type"], "thread.started");
+    assert_eq!(lines[1], json!({"type": "turn.started"}));
+    assert_eq!(
+        lines[2],
+        json!({"type": "item.completed", "item": {"id": "item_0", "type": "reasoning",
+            "text": "**Planning** run a command first"}})
+    );
+    assert_eq!(lines[3]["type"], "item.started");
+    assert_eq!(lines[3]["item"]["type"], "command_execution");
+    assert_eq!(lines[3]["item"]["status"], "in_progress");
+    let command = lines[4]["item"].clone();
+    assert_eq!(command["id"], "item_1");
+    assert_eq!(command["status"], "completed");
+    assert_eq!(command["exit_code"], 0);
+    let output = command["aggregated_output"].as_str().unwrap();
+    assert!(output.ends_with("hello-from-cmd\n"), "{output}");
+    assert!(
+        command["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("'echo hello-from-cmd'"),
+        "{command}"
+    );
+    let file_change = json!({"path": setup.work.path().join("hello.txt"), "kind": "add"});
+    assert_eq!(
+        lines[6],
+        json!({"type": "item.completed", "item": {"id": "item_2", "type": "file_change",
+            "changes": [file_change], "status": "completed"}})
+    );
+    assert_eq!(
+        lines[7],
+        json!({"type": "item.completed", "item": {"id": "item_3", "type": "agent_message", "text": "All done."}})
+    );
+    assert_eq!(
+        lines[8],
+        json!({"type": "turn.completed", "usage": {"input_tokens": 600, "cached_input_tokens": 0,
+            "cache_write_input_tokens": 0, "output_tokens": 60, "reasoning_output_tokens": 0}})
+    );
+    assert_eq!(lines.len(), 9, "{}", first.stdout);
+
+    // The SDK's resume: options before `resume`, the image after it, the prompt on
+    // stdin; the same thread, ids counted afresh, usage of the whole thread.
+    std::fs::write(setup.work.path().join("dot.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+    let schema = setup.work.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"ok":{"type":"boolean"}}}"#,
+    )
+    .unwrap();
+    let schema = schema.display().to_string();
+    let work = setup.work.path().display().to_string();
+    let resumed = exec_with_stdin(
+        &setup,
+        &[
+            "--experimental-json",
+            "--config",
+            "show_raw_agent_reasoning=false",
+            "--model",
+            "gpt-5.1-codex",
+            "--sandbox",
+            "danger-full-access",
+            "--cd",
+            &work,
+            "--add-dir",
+            &work,
+            "--skip-git-repo-check",
+            "--output-schema",
+            &schema,
+            "--config",
+            "approval_policy=\"never\"",
+            "resume",
+            &thread_id,
+            "--image",
+            "dot.png",
+        ],
+        "what now?",
+    )
+    .await;
+    assert_eq!(resumed.code, ExitCode::SUCCESS, "{}", resumed.stderr);
+    let lines = sdk_lines(&resumed);
+    assert_eq!(
+        lines[0],
+        json!({"type": "thread.started", "thread_id": thread_id})
+    );
+    assert_eq!(lines[2]["item"]["id"], "item_0");
+    assert_eq!(lines.last().unwrap()["usage"]["input_tokens"], 1000);
+    let request = setup.server.model_requests().pop().unwrap();
+    assert_eq!(
+        request.body["text"]["format"],
+        json!({"type": "json_schema", "strict": true, "name": "codex_output_schema",
+            "schema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}})
+    );
+    let last_message = request.input_items().pop().unwrap();
+    let kinds: Vec<&str> = last_message["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|part| part["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.iter().position(|kind| *kind == "input_image")
+            < kinds.iter().position(|kind| *kind == "input_text"),
+        "the image comes before the words: {last_message}"
+    );
+}
+
+#[tokio::test]
+async fn sdk_json_ends_a_failed_turn_with_error_and_turn_failed() {
+    let setup = setup(vec![Turn::http_error(400, "bad request from mock")]);
+    let outcome = exec(&setup, &["--json", "hi"]).await;
+    assert_eq!(outcome.code, ExitCode::FAILURE);
+    let lines = sdk_lines(&outcome);
+    let n = lines.len();
+    assert_eq!(lines[n - 2]["type"], "error");
+    assert_eq!(lines[n - 1]["type"], "turn.failed");
+    let message = lines[n - 1]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("bad request from mock"), "{message}");
+    assert_eq!(lines[n - 2]["message"], message);
+}
+
+#[tokio::test]
+async fn an_unusable_output_schema_is_refused_before_anything_is_sent() {
+    let setup = setup(vec![]);
+    std::fs::write(setup.work.path().join("list.json"), "[1, 2]").unwrap();
+    for (file, said) in [
+        ("missing.json", "could not read the output schema"),
+        ("list.json", "is not a JSON object"),
+    ] {
+        let outcome = exec(&setup, &["--json", "--output-schema", file, "hi"]).await;
+        assert_eq!(outcome.code, ExitCode::FAILURE);
+        assert!(outcome.stderr.contains(said), "{}", outcome.stderr);
+        assert!(
+            outcome.stdout.is_empty(),
+            "no stray line for the SDK to choke on"
+        );
+    }
+    assert!(setup.server.model_requests().is_empty());
 }

@@ -134,7 +134,8 @@ pub enum Op {
     Shutdown,
 }
 
-/// Per-turn changes to the session's settings; they stay in force for later turns.
+/// Per-turn changes to the session's settings. All but `output_schema` stay in force
+/// for later turns.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TurnOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +148,10 @@ pub struct TurnOverrides {
     pub sandbox_policy: Option<SandboxPolicy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<PathBuf>,
+    /// For this turn only: a JSON Schema the final answer must follow (sent to the
+    /// model as a strict `json_schema` text format, so the answer is the JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
 }
 
 /// One piece of user input.
@@ -496,6 +501,10 @@ pub struct McpToolCallEndEvent {
     pub success: bool,
     /// The result's text (or the failure), as the user is shown it.
     pub output: String,
+    /// The server's result as MCP sent it (`content`, `structuredContent`, `isError`),
+    /// when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

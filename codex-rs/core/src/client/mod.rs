@@ -27,8 +27,9 @@ use crate::config::{Env, ModelProviderInfo};
 use crate::model_info;
 use crate::tools::ToolSpec;
 
-/// Sent as `originator` so providers can tell zspark's traffic apart.
-const ORIGINATOR: &str = "zspark";
+/// The API key `zspark exec` (like `codex exec`) takes for OpenAI providers when their
+/// own variable is unset; the Codex SDK passes its `apiKey` this way.
+const EXEC_API_KEY_VARIABLE: &str = "CODEX_API_KEY";
 /// Error bodies are read up to this size for the message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -50,7 +51,12 @@ pub struct ModelSettings {
     pub effort: Option<ReasoningEffort>,
     pub summary: ReasoningSummary,
     pub verbosity: Option<Verbosity>,
+    /// The JSON Schema the answer must follow, sent as a strict `json_schema` format.
+    pub output_schema: Option<Value>,
 }
+
+/// The name the output schema's text format carries (Codex's).
+const OUTPUT_SCHEMA_NAME: &str = "codex_output_schema";
 
 /// Sends requests to one provider for one session.
 #[derive(Clone)]
@@ -61,6 +67,8 @@ pub struct ModelClient {
     env: Env,
     codex_home: PathBuf,
     session_id: String,
+    /// Sent as `originator` so providers can tell the front-end's traffic apart.
+    originator: String,
 }
 
 impl ModelClient {
@@ -78,7 +86,14 @@ impl ModelClient {
             env,
             codex_home,
             session_id,
+            originator: "zspark".to_string(),
         })
+    }
+
+    /// The client, naming `originator` as the program sending its requests.
+    pub fn with_originator(mut self, originator: String) -> Self {
+        self.originator = originator;
+        self
     }
 
     pub fn provider(&self) -> &ModelProviderInfo {
@@ -120,6 +135,14 @@ impl ModelClient {
         }
         if let Some(verbosity) = settings.verbosity {
             body["text"] = json!({"verbosity": verbosity});
+        }
+        if let Some(schema) = &settings.output_schema {
+            body["text"]["format"] = json!({
+                "type": "json_schema",
+                "strict": true,
+                "schema": schema,
+                "name": OUTPUT_SCHEMA_NAME,
+            });
         }
         body
     }
@@ -189,7 +212,7 @@ impl ModelClient {
             .post(&url)
             .query(&self.provider.query_params)
             .header("accept", "text/event-stream")
-            .header("originator", ORIGINATOR)
+            .header("originator", &self.originator)
             .header("session_id", &self.session_id)
             .header("thread-id", &self.session_id)
             .json(body);
@@ -247,7 +270,8 @@ impl ModelClient {
     }
 
     /// The bearer token for the provider: `experimental_bearer_token`, the `env_key`
-    /// variable, or (for OpenAI) the key `codex login --api-key` stored in auth.json.
+    /// variable, or (for OpenAI) `CODEX_API_KEY` or the key `codex login --api-key`
+    /// stored in auth.json.
     fn bearer_token(&self) -> Result<Option<String>, ModelError> {
         if let Some(token) = self
             .provider
@@ -268,7 +292,12 @@ impl ModelClient {
             return Ok(Some(value.trim().to_string()));
         }
         if self.provider.requires_openai_auth
-            && let Some(key) = api_key_from_auth_json(&self.codex_home)
+            && let Some(key) = self
+                .env
+                .get(EXEC_API_KEY_VARIABLE)
+                .map(|key| key.trim().to_string())
+                .filter(|key| !key.is_empty())
+                .or_else(|| api_key_from_auth_json(&self.codex_home))
         {
             return Ok(Some(key));
         }

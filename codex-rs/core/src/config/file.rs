@@ -40,6 +40,8 @@ pub struct ConfigFile {
     pub history: Option<HistoryFile>,
     #[serde(default)]
     pub model_providers: BTreeMap<String, ModelProviderInfo>,
+    /// The base URL of the built-in `openai` provider (the SDK's `baseUrl` sets it).
+    pub openai_base_url: Option<String>,
     #[serde(default)]
     pub features: FeaturesFile,
     #[serde(default)]

@@ -67,7 +67,18 @@ pub struct ConfigOverrides {
     pub profile: Option<String>,
     /// Raw `-c key=value` texts, applied in order.
     pub config_overrides: Vec<String>,
+    /// More folders the agent may write in besides the working directory (`--add-dir`),
+    /// added to the workspace-write sandbox's writable roots.
+    pub additional_writable_roots: Vec<PathBuf>,
+    /// What started the thread, recorded as the rollout's `thread_source` (the SDK's
+    /// `threadSource`).
+    pub thread_source: Option<String>,
 }
+
+/// Names the program driving the runtime in requests and rollouts, unless a front-end
+/// says otherwise (the Codex SDK sets it).
+const ORIGINATOR_OVERRIDE_VARIABLE: &str = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE";
+const DEFAULT_ORIGINATOR: &str = "zspark";
 
 /// Everything the runtime needs to run sessions.
 #[derive(Debug, Clone)]
@@ -109,6 +120,11 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub memories: MemoriesConfig,
     pub session_source: SessionSource,
+    /// What started the thread, for the rollout (`--thread-source`).
+    pub thread_source: Option<String>,
+    /// The program driving the runtime: the `originator` header of model requests and
+    /// the rollout's `originator` (`zspark`, or the front-end's name).
+    pub originator: String,
     /// The environment the runtime was started with (API keys, command environment).
     pub env: Env,
 }
@@ -472,6 +488,14 @@ pub fn load_config(
     } = merged;
 
     let mut providers = built_in_providers(&env);
+    if let Some(url) = file
+        .openai_base_url
+        .as_ref()
+        .filter(|url| !url.trim().is_empty())
+        && let Some(openai) = providers.get_mut("openai")
+    {
+        openai.base_url = Some(url.clone());
+    }
     providers.extend(file.model_providers.clone());
     let model_provider_id = overrides
         .model_provider
@@ -532,6 +556,7 @@ pub fn load_config(
                 writable_roots: details
                     .writable_roots
                     .iter()
+                    .chain(&overrides.additional_writable_roots)
                     .map(|root| cwd.join(root))
                     .collect(),
                 network_access: details.network_access,
@@ -631,6 +656,12 @@ pub fn load_config(
             &mut warnings,
         ),
         session_source,
+        thread_source: overrides.thread_source.clone(),
+        originator: env
+            .get(ORIGINATOR_OVERRIDE_VARIABLE)
+            .filter(|name| !name.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ORIGINATOR.to_string()),
         env,
     };
     Ok(LoadedConfig { config, warnings })

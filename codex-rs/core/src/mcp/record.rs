@@ -55,6 +55,7 @@ pub async fn end(invocation: &ToolInvocation, mut record: CallRecord<'_>, shown:
         duration_ms: u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
         success: !record.failed(),
         output: shown,
+        result: record.outcome.ok(),
     });
     invocation
         .session
@@ -159,6 +160,10 @@ pub fn replayed(payload: &Value) -> Option<[EventMsg; 2]> {
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             success: text("status") == "completed",
             output,
+            result: item
+                .get("result")
+                .filter(|result| !result.is_null())
+                .cloned(),
         }),
     ])
 }

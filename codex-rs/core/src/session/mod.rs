@@ -208,14 +208,17 @@ impl Session {
                         .map_or_else(|| id.clone(), |agent| agent.root_session_id.clone()),
                     timestamp: rollout::timestamp_now(),
                     cwd: config.cwd.clone(),
-                    originator: "zspark".to_string(),
+                    originator: config.originator.clone(),
                     cli_version: env!("CARGO_PKG_VERSION").to_string(),
                     source,
                     parent_thread_id: agent
                         .as_ref()
                         .and(parent.as_ref())
                         .map(|parent| parent.0.clone()),
-                    thread_source: agent.as_ref().map(|_| "subagent".to_string()),
+                    thread_source: match &agent {
+                        Some(_) => Some("subagent".to_string()),
+                        None => config.thread_source.clone(),
+                    },
                     agent_nickname: agent.as_ref().map(|agent| agent.nickname.clone()),
                     agent_role: agent.as_ref().and_then(|agent| agent.role.clone()),
                     agent_path: agent.as_ref().and_then(|agent| agent.path.clone()),
@@ -240,7 +243,8 @@ impl Session {
             config.env.clone(),
             config.codex_home.clone(),
             id.clone(),
-        )?;
+        )?
+        .with_originator(config.originator.clone());
         let skill_roots = SkillRoots::standard(
             &config.codex_home,
             config.home_dir().as_deref(),
@@ -257,6 +261,16 @@ impl Session {
             cwd: config.cwd.clone(),
         };
         let context_recorded = !rebuilt.history.is_empty();
+        // A resumed session goes on counting its tokens from where it stopped.
+        let restored_usage = rebuilt
+            .events
+            .iter()
+            .rev()
+            .find_map(|event| match event {
+                EventMsg::TokenCount { info } => Some(*info),
+                _ => None,
+            })
+            .unwrap_or_default();
         let session = Arc::new(Self {
             approvals: Approvals::with_prefixes(execpolicy::load_allowed_prefixes(
                 &config.codex_home,
@@ -286,7 +300,7 @@ impl Session {
                 settings,
                 token_info: TokenUsageInfo {
                     model_context_window: config.model_context_window,
-                    ..TokenUsageInfo::default()
+                    ..restored_usage
                 },
                 context_recorded,
                 last_turn_id: None,
@@ -487,6 +501,7 @@ impl Session {
                 effort: settings.effort,
                 summary: self.config.model_reasoning_summary,
                 verbosity: self.config.model_verbosity,
+                output_schema: overrides.output_schema,
             },
             approval_policy: settings.approval_policy,
             sandbox_policy: settings.sandbox_policy.clone(),

@@ -72,6 +72,7 @@ pub async fn run_pass(config: &Config, current: &str) -> Result<PassReport, Memo
         home.clone(),
         format!("memories-{current}"),
     )
+    .map(|client| client.with_originator(config.originator.clone()))
     .map_err(|error| MemoryError::Model(error.to_string()))?;
     let picked: Vec<_> = candidates(&sessions, &state, current, memories, SystemTime::now())
         .into_iter()

@@ -25,6 +25,7 @@ pub async fn ask(
         effort: Some(effort),
         summary: ReasoningSummary::None,
         verbosity: None,
+        output_schema: None,
     };
     let failed = |error: ModelError| MemoryError::Model(error.to_string());
     let mut stream = client.stream(&prompt, &settings).await.map_err(failed)?;
