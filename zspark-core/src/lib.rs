@@ -67,6 +67,11 @@ pub mod exec {
     pub use codex_exec::{ExecArgs, ExecCommand, Process, ResumeArgs, run};
 }
 
+/// `zspark app-server`: Codex's app-server protocol for other front-ends.
+pub mod app_server {
+    pub use codex_app_server::{AppServerArgs, run};
+}
+
 /// `zspark mcp`: the MCP servers of `config.toml`.
 pub mod mcp {
     pub use codex_exec::mcp::{McpArgs, run};

@@ -22,6 +22,9 @@ pub enum Command {
     Serve(NoServer),
     /// Run one agent task headless in the current directory and print its events.
     Exec(Box<zspark_core::exec::ExecArgs>),
+    /// Serve Codex's app-server protocol (JSON-RPC over stdio, or a loopback
+    /// WebSocket), so front-ends written for `codex app-server` run on zspark.
+    AppServer(zspark_core::app_server::AppServerArgs),
     /// Add, list, show and remove the MCP servers in config.toml.
     Mcp(zspark_core::mcp::McpArgs),
     /// Serve the Responses API over a Chat-Completions-only provider (a local proxy).

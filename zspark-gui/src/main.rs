@@ -1,6 +1,7 @@
 //! The `zspark` command. With no subcommand it opens the desktop; `serve`, `exec` and
 //! `bridge` run the shared-workspace server, one headless agent task and the
-//! Responses-over-Chat proxy; `mcp` manages the MCP servers in config.toml; `auth`
+//! Responses-over-Chat proxy; `app-server` serves Codex's app-server protocol to
+//! other front-ends; `mcp` manages the MCP servers in config.toml; `auth`
 //! signs in to a server's identity provider; `share` and `shared` share sessions to a
 //! workspace and list them (`exec resume <URL>` continues one).
 
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Exec(args)) => exec(*args),
         Some(Command::Mcp(args)) => mcp(args),
+        Some(Command::AppServer(args)) => app_server(args),
         Some(Command::Bridge(args)) => bridge(args),
         #[cfg(feature = "desktop")]
         Some(Command::Auth(args)) => auth(args),
@@ -106,6 +108,23 @@ fn exec(args: zspark_core::exec::ExecArgs) -> ExitCode {
     ));
     #[cfg(not(feature = "desktop"))]
     runtime.block_on(zspark_core::exec::run(args, process))
+}
+
+fn app_server(args: zspark_core::app_server::AppServerArgs) -> ExitCode {
+    let Some(runtime) = async_runtime("app-server") else {
+        return ExitCode::FAILURE;
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(error) => {
+            report(&format!(
+                "zspark app-server: cannot read the current directory: {error}"
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    let env = std::env::vars().collect();
+    runtime.block_on(zspark_core::app_server::run(args, env, cwd))
 }
 
 /// Runs a sharing command with the process's environment.

@@ -30,6 +30,9 @@ pub struct ThreadStart {
     pub parent: Option<ThreadId>,
     /// For a sub-agent: its place in the session tree.
     pub agent: Option<AgentSpawn>,
+    /// Write a new thread's rollout file at once, so it can be resumed before its
+    /// first turn (otherwise the file appears with the first turn).
+    pub record_at_start: bool,
 }
 
 impl ThreadStart {
@@ -38,6 +41,7 @@ impl ThreadStart {
             origin: ThreadOrigin::New,
             parent: None,
             agent: None,
+            record_at_start: false,
         }
     }
 
@@ -48,6 +52,7 @@ impl ThreadStart {
             },
             parent: None,
             agent: None,
+            record_at_start: false,
         }
     }
 
@@ -59,7 +64,14 @@ impl ThreadStart {
             },
             parent: None,
             agent: None,
+            record_at_start: false,
         }
+    }
+
+    /// The thread, with its rollout file written before its first turn.
+    pub fn recorded_from_start(mut self) -> Self {
+        self.record_at_start = true;
+        self
     }
 
     pub fn with_parent(mut self, parent: ThreadId) -> Self {
@@ -94,6 +106,8 @@ pub enum StartError {
     Task(String),
     #[error(transparent)]
     McpServer(#[from] crate::mcp::RequiredServerFailed),
+    #[error(transparent)]
+    RolloutWrite(#[from] crate::rollout::RolloutWriteError),
 }
 
 /// A submission could not be delivered.
@@ -196,7 +210,11 @@ impl Submitter {
             agent: start.agent,
             agents: self.runtime.agents.clone(),
         };
+        let record_at_start = start.record_at_start;
         let session = Session::create(config, events.clone(), id, lineage, origin).await?;
+        if record_at_start {
+            session.write_rollout_now().await?;
+        }
         if let Some((spawn, parent, config)) = as_agent {
             let rollout_path = session.rollout_path();
             (self.runtime.agents).add(thread_id.clone(), parent, spawn, config, rollout_path);

@@ -204,7 +204,7 @@ impl SdkStream {
             }
             EventMsg::ExecCommandBegin(begin) => {
                 let id = self.item_id();
-                let command = shell_join(&begin.command);
+                let command = codex_protocol::shell_join(&begin.command);
                 let item = command_item(&id, &command, String::new(), None, SdkStatus::InProgress);
                 self.commands.insert(
                     begin.call_id.clone(),
@@ -525,25 +525,6 @@ fn agent_state(status: &AgentStatus) -> SdkAgentState {
     SdkAgentState { status, message }
 }
 
-/// A command line as a shell would read it back: each word quoted when it needs it
-/// (`/bin/bash -lc 'echo hi'`).
-pub fn shell_join(words: &[String]) -> String {
-    let quoted: Vec<String> = words.iter().map(|word| shell_quote(word)).collect();
-    quoted.join(" ")
-}
-
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// Writes each event as one line.
 pub fn write_events(out: &mut impl Write, events: &[SdkEvent]) {
     for event in events {
@@ -704,15 +685,5 @@ mod tests {
                 json!({"type": "turn.failed", "error": {"message": "stream disconnected"}}),
             ]
         );
-    }
-
-    #[test]
-    fn words_are_quoted_only_when_a_shell_needs_it() {
-        assert_eq!(
-            shell_join(&words(&["bash", "-lc", "ls -a"])),
-            "bash -lc 'ls -a'"
-        );
-        assert_eq!(shell_join(&words(&["echo", ""])), "echo ''");
-        assert_eq!(shell_join(&words(&["cat", "/w/a.txt"])), "cat /w/a.txt");
     }
 }

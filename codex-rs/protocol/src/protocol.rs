@@ -84,6 +84,14 @@ pub enum Op {
         overrides: TurnOverrides,
     },
 
+    /// Add input to the running turn: it joins the conversation before the turn's
+    /// next model request (once the tool calls now running are done), and the turn
+    /// goes on until the model has answered it.
+    ///
+    /// Answered by [`EventMsg::UserMessage`] when it joins, or [`EventMsg::Error`]
+    /// when no turn runs.
+    Steer { items: Vec<InputItem> },
+
     /// Stop the running turn: the model stream is dropped and running commands are
     /// killed. Tool calls left without output get an "aborted" output so the history
     /// stays valid.
@@ -563,11 +571,50 @@ impl TokenUsageInfo {
     }
 }
 
+/// A command line as a shell would read it back: each word quoted when it needs it
+/// (`/bin/bash -lc 'echo hi'`).
+pub fn shell_join(words: &[String]) -> String {
+    let quoted: Vec<String> = words.iter().map(|word| shell_quote(word)).collect();
+    quoted.join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// A command line as one line to show a person: `<shell> -lc "<script>"` shows the
 /// script alone, anything else its words joined by spaces.
 pub fn display_command(command: &[String]) -> String {
     match command {
         [_, flag, script] if flag == "-lc" || flag == "-c" => script.clone(),
         _ => command.join(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_join;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn words_are_quoted_only_when_a_shell_needs_it() {
+        assert_eq!(
+            shell_join(&words(&["bash", "-lc", "ls -a"])),
+            "bash -lc 'ls -a'"
+        );
+        assert_eq!(shell_join(&words(&["echo", ""])), "echo ''");
+        assert_eq!(shell_join(&words(&["cat", "/w/a.txt"])), "cat /w/a.txt");
+        assert_eq!(shell_join(&words(&["echo", "it's"])), r"echo 'it'\''s'");
     }
 }

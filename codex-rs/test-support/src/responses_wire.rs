@@ -49,7 +49,7 @@ pub fn render_events(reply: &Reply, response_id: &str, model: &str) -> Vec<SseEv
 
     let mut finished_items = Vec::new();
     for (output_index, item) in reply.items.iter().enumerate() {
-        let item_id = item_id(item, output_index);
+        let item_id = item_id(item, output_index, response_id);
         let done_item = render_item(&mut out, item, &item_id, output_index, reply.delta_chars);
         finished_items.push(done_item);
     }
@@ -78,14 +78,16 @@ pub fn render_events(reply: &Reply, response_id: &str, model: &str) -> Vec<SseEv
     out.events
 }
 
-fn item_id(item: &OutputItem, output_index: usize) -> String {
+/// An item id unique to its response, as a real provider's are.
+fn item_id(item: &OutputItem, output_index: usize, response_id: &str) -> String {
     let prefix = match item {
         OutputItem::Message { .. } => "msg",
         OutputItem::Reasoning { .. } => "rs",
         OutputItem::FunctionCall { .. } => "fc",
         OutputItem::CustomToolCall { .. } => "ctc",
     };
-    format!("{prefix}_{output_index}")
+    let response = response_id.trim_start_matches("resp_");
+    format!("{prefix}_{response}_{output_index}")
 }
 
 /// Writes the events of one item and returns the finished item.

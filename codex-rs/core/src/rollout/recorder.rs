@@ -1,6 +1,8 @@
 //! The rollout writer: a task that owns the file and appends one flushed line per
 //! record. The `session_meta` line of a new session is held back until the first other
-//! record, so a session nobody used leaves no file.
+//! record, so a session nobody used leaves no file, unless the front-end asks for it
+//! at once ([`RolloutRecorder::write_held_meta`]) so a thread with no turn can be
+//! resumed.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ enum Command {
         record: RolloutRecord,
     },
     Flush(oneshot::Sender<Result<(), RolloutWriteError>>),
+    WriteHeld(oneshot::Sender<Result<(), RolloutWriteError>>),
 }
 
 /// The rollout file is not (completely) written. After the first failed write nothing
@@ -72,6 +75,16 @@ impl RolloutRecorder {
             .await;
     }
 
+    /// Writes the held-back `session_meta` line now (nothing when it is written
+    /// already), and waits until it is.
+    pub async fn write_held_meta(&self) -> Result<(), RolloutWriteError> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::WriteHeld(tx)).await.is_err() {
+            return Err(RolloutWriteError::WriterStopped);
+        }
+        rx.await.unwrap_or(Err(RolloutWriteError::WriterStopped))
+    }
+
     /// Waits until everything recorded so far is written; reports the first write
     /// error, if any happened.
     pub async fn flush(&self) -> Result<(), RolloutWriteError> {
@@ -94,6 +107,21 @@ async fn write_loop(
     while let Some(command) = rx.recv().await {
         match command {
             Command::Flush(reply) => {
+                let _ = reply.send(first_error.clone().map_or(Ok(()), Err));
+            }
+            Command::WriteHeld(reply) => {
+                if first_error.is_none()
+                    && let Some((meta_time, meta)) = held_meta.take()
+                {
+                    let lines = [line(&meta_time, ordinal, &meta)];
+                    ordinal += 1;
+                    if let Err(error) = write_lines(&path, &mut file, &lines).await {
+                        first_error = Some(RolloutWriteError::Write {
+                            path: path.clone(),
+                            source: Arc::new(error),
+                        });
+                    }
+                }
                 let _ = reply.send(first_error.clone().map_or(Ok(()), Err));
             }
             Command::Record { timestamp, record } => {

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use chrono::Local;
 use codex_protocol::{
-    ApprovalPolicy, EventMsg, ReasoningEffort, ResponseItem, SandboxPolicy, SessionConfiguredEvent,
-    ThreadId, TokenUsage, TokenUsageInfo, TurnOverrides,
+    ApprovalPolicy, EventMsg, InputItem, ReasoningEffort, ResponseItem, SandboxPolicy,
+    SessionConfiguredEvent, ThreadId, TokenUsage, TokenUsageInfo, TurnOverrides,
 };
 use serde_json::{Value, json};
 
@@ -101,6 +101,8 @@ pub struct Session {
     initial_messages: Vec<EventMsg>,
     /// The answer streamed so far and not finished yet.
     partial_answer: Mutex<String>,
+    /// Input for the running turn (`Op::Steer`), taken before its next request.
+    steered: Mutex<Vec<Vec<InputItem>>>,
     /// The MCP servers still starting, and whether a request has waited for them.
     mcp_starting: TaskTracker,
     mcp_waited: AtomicBool,
@@ -291,6 +293,7 @@ impl Session {
             skills,
             initial_messages: rebuilt.events,
             partial_answer: Mutex::new(String::new()),
+            steered: Mutex::new(Vec::new()),
             mcp_starting: TaskTracker::new(),
             mcp_waited: AtomicBool::new(false),
             mcp_servers: McpServers::new(&config.mcp_servers),
@@ -369,6 +372,26 @@ impl Session {
     pub fn model_settings(&self) -> (String, Option<ReasoningEffort>) {
         let state = lock(&self.state);
         (state.settings.model.clone(), state.settings.effort)
+    }
+
+    /// Keeps `items` for the running turn's next step.
+    pub(crate) fn steer(&self, items: Vec<InputItem>) {
+        lock(&self.steered).push(items);
+    }
+
+    /// Whether input was steered into the running turn since it last looked.
+    pub(crate) fn has_steered(&self) -> bool {
+        !lock(&self.steered).is_empty()
+    }
+
+    /// The input steered into the running turn since it last looked.
+    pub(crate) fn take_steered(&self) -> Vec<Vec<InputItem>> {
+        std::mem::take(&mut *lock(&self.steered))
+    }
+
+    /// Writes the rollout file now, even before the first turn.
+    pub(crate) async fn write_rollout_now(&self) -> Result<(), RolloutWriteError> {
+        self.rollout.write_held_meta().await
     }
 
     pub(crate) fn rollout_path(&self) -> PathBuf {

@@ -63,6 +63,10 @@ pub async fn run(
             }
             Some(()) = done_rx.recv() => {
                 running = None;
+                // Input steered in as the turn ended starts the next one.
+                for items in session.take_steered().into_iter().rev() {
+                    queued.push_front(QueuedTurn { submission_id: String::new(), input: TurnInput::User(items), overrides: TurnOverrides::default() });
+                }
                 if let Some(next) = queued.pop_front() {
                     running = Some(start_turn(session.clone(), next, done_tx.clone()));
                 }
@@ -106,6 +110,16 @@ pub async fn run(
                         if !session.approvals().resolve(&call_id, decision) {
                             events.send(&id, EventMsg::Warning {
                                 message: format!("no approval request `{call_id}` is waiting; it was already answered or its turn ended"),
+                            }).await;
+                        }
+                    }
+                    Op::Steer { items } => {
+                        if running.is_some() {
+                            session.steer(items);
+                        } else {
+                            events.send(&id, EventMsg::Error {
+                                message: "no active turn to steer; start a turn instead".to_string(),
+                                will_retry: None,
                             }).await;
                         }
                     }

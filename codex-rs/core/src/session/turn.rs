@@ -147,16 +147,8 @@ async fn turn_body(
             return sample_until_done(session, turn).await;
         }
     };
-    let UserInput {
-        message,
-        text,
-        images,
-        files,
-        skills,
-        warnings,
-    } = user_message_from_input(&items, &turn.cwd).await;
     let (context, context_warnings) = session.take_initial_context(turn);
-    for warning in warnings.into_iter().chain(context_warnings) {
+    for warning in context_warnings {
         session
             .events
             .send(id, EventMsg::Warning { message: warning })
@@ -165,6 +157,28 @@ async fn turn_body(
     record_start(session, turn).await;
     session.events.send(id, started).await;
     session.record_items(&context).await;
+    add_user_message(session, turn, &items).await;
+    sample_until_done(session, turn).await
+}
+
+/// Puts the user's `items` into the conversation: recorded, remembered in the prompt
+/// history and announced.
+async fn add_user_message(session: &Arc<Session>, turn: &Arc<TurnContext>, items: &[InputItem]) {
+    let id = &turn.submission_id;
+    let UserInput {
+        message,
+        text,
+        images,
+        files,
+        skills,
+        warnings,
+    } = user_message_from_input(items, &turn.cwd).await;
+    for warning in warnings {
+        session
+            .events
+            .send(id, EventMsg::Warning { message: warning })
+            .await;
+    }
     session
         .record_event("user_message", json!({"message": text, "images": images}))
         .await;
@@ -182,15 +196,18 @@ async fn turn_body(
         )
         .await;
     session.record_user_message(&turn.turn_id, message).await;
-    sample_until_done(session, turn).await
 }
 
 /// Samples the model, running the tools it calls, until it answers; what reached the
-/// thread's mailbox goes into the conversation before each request.
+/// thread's mailbox, and input steered into the turn, go into the conversation before
+/// each request.
 async fn sample_until_done(session: &Arc<Session>, turn: &Arc<TurnContext>) -> TurnOutcome {
     let mut last_agent_message = None;
     loop {
         crate::agents::deliver(session, &turn.submission_id).await;
+        for items in session.take_steered() {
+            add_user_message(session, turn, &items).await;
+        }
         if session.needs_compaction()
             && let Err(outcome) = compact(session, turn, true).await
         {
@@ -204,7 +221,7 @@ async fn sample_until_done(session: &Arc<Session>, turn: &Arc<TurnContext>) -> T
                 if agent_message.is_some() {
                     last_agent_message = agent_message;
                 }
-                if !follow_up {
+                if !follow_up && !session.has_steered() {
                     return TurnOutcome::Completed { last_agent_message };
                 }
             }
