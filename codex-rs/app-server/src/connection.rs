@@ -385,12 +385,7 @@ impl Connection {
             return Ok(());
         }
         let rollout = self.rollout_of(&params.thread_id)?;
-        let facts = SessionFacts::read(&rollout).unwrap_or_default();
-        let cwd = params
-            .settings
-            .cwd
-            .clone()
-            .or_else(|| Some(facts.cwd.clone()).filter(|cwd| cwd.is_dir()));
+        let cwd = working_folder(&rollout, &params.settings);
         let mut settings = params.settings.clone();
         if settings.approval_policy.is_none() {
             // The thread goes on asking as it did (the sandbox is not widened back:
@@ -432,12 +427,7 @@ impl Connection {
                 stored.turns.get(position + 1).map(|turn| turn.id.clone())
             }
         };
-        let facts = SessionFacts::read(&rollout).unwrap_or_default();
-        let cwd = params
-            .settings
-            .cwd
-            .clone()
-            .or_else(|| Some(facts.cwd.clone()).filter(|cwd| cwd.is_dir()));
+        let cwd = working_folder(&rollout, &params.settings);
         let loaded = self.load(&params.settings, cwd, None)?;
         self.open_thread(
             id,
@@ -916,6 +906,16 @@ impl Connection {
             }
         }
     }
+}
+
+/// Where a stored thread goes on: the folder asked for, else the thread's own when
+/// it is still there.
+fn working_folder(rollout: &std::path::Path, settings: &ThreadSettings) -> Option<PathBuf> {
+    settings.cwd.clone().or_else(|| {
+        SessionFacts::read(rollout)
+            .map(|facts| facts.cwd)
+            .filter(|cwd| cwd.is_dir())
+    })
 }
 
 /// The approval policy of the last turn recorded in `rollout`.
