@@ -646,3 +646,78 @@ fn the_schema_names_every_method_served() {
     assert!(parsed.to_string().contains("approvalPolicy"));
     assert!(Path::new(&written[0]).starts_with(dir.path()));
 }
+
+#[tokio::test]
+async fn a_sub_agent_s_events_come_on_the_same_connection_under_its_own_thread() {
+    let spawn = Reply::new().namespaced_function_call(
+        "s1",
+        "multi_agent_v1",
+        "spawn_agent",
+        r#"{"message":"list the files","model":"child-model"}"#,
+    );
+    let wait = Reply::new().namespaced_function_call(
+        "w1",
+        "multi_agent_v1",
+        "wait_agent",
+        r#"{"targets":["Noether"]}"#,
+    );
+    let server = ScriptedModelServer::options()
+        .turns([
+            spawn.into(),
+            wait.into(),
+            Turn::text("The helper found two files."),
+        ])
+        .model_turns("child-model", [Turn::text("a.txt and b.txt")])
+        .start()
+        .unwrap();
+    let mut setup = setup(vec![]);
+    std::fs::write(
+        setup.home.path().join("config.toml"),
+        format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\napproval_policy = \"never\"\nsandbox_mode = \"danger-full-access\"\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{}\"\nenv_key = \"MOCK_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    setup.server = server;
+    let mut client = Client::initialized(&setup).await;
+    let root = client.start_thread(json!({})).await;
+    client.start_turn(&root, "use a helper").await;
+    let done = client.turn_completed(&root).await;
+    assert_eq!(
+        done["params"]["turn"]["items"][0]["text"],
+        "The helper found two files."
+    );
+
+    let spawned = client
+        .seen
+        .iter()
+        .find(|message| {
+            message["method"] == "item/completed"
+                && message["params"]["item"]["type"] == "collabAgentToolCall"
+                && message["params"]["item"]["tool"] == "spawnAgent"
+        })
+        .expect("the spawn is an item of the root's turn");
+    assert_eq!(spawned["params"]["threadId"], root.as_str());
+    let child = spawned["params"]["item"]["receiverThreadIds"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(child, root);
+    let child_answer = client.seen.iter().find(|message| {
+        message["method"] == "item/completed"
+            && message["params"]["threadId"] == child.as_str()
+            && message["params"]["item"]["text"] == "a.txt and b.txt"
+    });
+    assert!(
+        child_answer.is_some(),
+        "the child's answer comes under its own thread"
+    );
+    let announced: Vec<&Value> = client
+        .seen
+        .iter()
+        .filter(|message| message["method"] == "thread/started")
+        .collect();
+    assert_eq!(announced.len(), 1, "no thread/started for the child");
+    client.hang_up().await;
+}

@@ -227,7 +227,9 @@ pub async fn run_exec<Out: Write, Err: Write>(
                         report(&format!("zspark exec: warning: {warning}"));
                     }
                     resume.session_id = Some(continuing.link.rollout_path.display().to_string());
-                    let folder = match &resume.shared.cwd {
+                    // `--cd` may come after `resume` or (as the Codex SDK passes it)
+                    // before.
+                    let folder = match resume.shared.cwd.as_ref().or(args.shared.cwd.as_ref()) {
                         Some(dir) => process.cwd.join(dir),
                         None => process.cwd.clone(),
                     };
