@@ -29,9 +29,9 @@ use crate::protocol::notifications::{ApprovalAnswer, ElicitationAnswer, ServerNo
 use crate::protocol::requests::{
     AskForApproval, ClientRequest, InitializeParams, InitializeResult, Model, ModelListParams,
     ModelListResult, SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams,
-    SkillsListResult, ThreadForkParams, ThreadLoadedListResult, ThreadOpened, ThreadReadParams,
-    ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams, TurnInterruptParams,
-    TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
+    SkillsListResult, ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened,
+    ThreadReadParams, ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams,
+    TurnInterruptParams, TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
 };
 use crate::protocol::thread::{Thread, ThreadStatus, Turn};
 use crate::wire::{
@@ -70,7 +70,7 @@ struct LoadedThread {
     interrupting: Vec<RequestId>,
 }
 
-pub struct Connection {
+struct Connection {
     context: ServerContext,
     codex: Codex,
     out: mpsc::Sender<String>,
@@ -103,7 +103,8 @@ pub async fn serve(
     loop {
         tokio::select! {
             line = incoming.recv() => match line {
-                Some(line) => connection.handle_line(&line).await,
+                // Boxed: a request's future is large, and this loop lives long.
+                Some(line) => Box::pin(connection.handle_line(&line)).await,
                 None => break,
             },
             Some(event) = connection.codex.next_event() => connection.handle_event(event).await,
@@ -190,38 +191,8 @@ impl Connection {
                     ClientRequest::ThreadStart(params) => self.thread_start(&id, params).await,
                     ClientRequest::ThreadResume(params) => self.thread_resume(&id, params).await,
                     ClientRequest::ThreadFork(params) => self.thread_fork(&id, params).await,
-                    ClientRequest::ThreadList(params) => {
-                        let home = self.context.codex_home.clone();
-                        let mut page =
-                            tokio::task::spawn_blocking(move || list_threads(&home, &params))
-                                .await
-                                .map_err(|error| RpcError::internal(error.to_string()));
-                        if let Ok(page) = &mut page {
-                            for thread in &mut page.data {
-                                self.show_live_status(thread);
-                            }
-                        }
-                        match page {
-                            Ok(page) => {
-                                self.respond(&id, &page).await;
-                                Ok(())
-                            }
-                            Err(error) => Err(error),
-                        }
-                    }
-                    ClientRequest::ThreadLoadedList(_) => {
-                        let mut data: Vec<String> = self.threads.keys().cloned().collect();
-                        data.sort();
-                        self.respond(
-                            &id,
-                            &ThreadLoadedListResult {
-                                data,
-                                next_cursor: None,
-                            },
-                        )
-                        .await;
-                        Ok(())
-                    }
+                    ClientRequest::ThreadList(params) => self.thread_list(&id, params).await,
+                    ClientRequest::ThreadLoadedList(_) => self.thread_loaded_list(&id).await,
                     ClientRequest::ThreadRead(params) => self.thread_read(&id, params).await,
                     ClientRequest::TurnStart(params) => self.turn_start(&id, params).await,
                     ClientRequest::TurnSteer(params) => self.turn_steer(&id, params).await,
@@ -379,8 +350,9 @@ impl Connection {
         {
             // Already open here: answer with what it is now.
             let rollout = self.rollout_of(&params.thread_id)?;
-            let thread =
-                self.thread_snapshot(&params.thread_id, &rollout, !params.exclude_turns)?;
+            let thread = self
+                .thread_snapshot(&params.thread_id, &rollout, !params.exclude_turns)
+                .await?;
             self.respond(id, &ThreadOpened { thread, ..opened }).await;
             return Ok(());
         }
@@ -413,7 +385,7 @@ impl Connection {
         let before_turn = match &params.last_turn_id {
             None => None,
             Some(last) => {
-                let stored = read_thread(&rollout, true).map_err(RpcError::invalid_request)?;
+                let stored = read_stored(&rollout, true).await?;
                 let position = stored
                     .turns
                     .iter()
@@ -441,13 +413,13 @@ impl Connection {
     }
 
     /// A stored thread as it is now, with its live status when it is open here.
-    fn thread_snapshot(
+    async fn thread_snapshot(
         &self,
         thread_id: &str,
         rollout: &std::path::Path,
         include_turns: bool,
     ) -> Result<Thread, RpcError> {
-        let mut thread = read_thread(rollout, include_turns).map_err(RpcError::invalid_request)?;
+        let mut thread = read_stored(rollout, include_turns).await?;
         if thread.id.is_empty() {
             thread.id = thread_id.to_string();
         }
@@ -464,9 +436,34 @@ impl Connection {
         }
     }
 
+    async fn thread_list(&self, id: &RequestId, params: ThreadListParams) -> Result<(), RpcError> {
+        let home = self.context.codex_home.clone();
+        let mut page = tokio::task::spawn_blocking(move || list_threads(&home, &params))
+            .await
+            .map_err(|error| RpcError::internal(error.to_string()))?;
+        for thread in &mut page.data {
+            self.show_live_status(thread);
+        }
+        self.respond(id, &page).await;
+        Ok(())
+    }
+
+    async fn thread_loaded_list(&self, id: &RequestId) -> Result<(), RpcError> {
+        let mut data: Vec<String> = self.threads.keys().cloned().collect();
+        data.sort();
+        let result = ThreadLoadedListResult {
+            data,
+            next_cursor: None,
+        };
+        self.respond(id, &result).await;
+        Ok(())
+    }
+
     async fn thread_read(&self, id: &RequestId, params: ThreadReadParams) -> Result<(), RpcError> {
         let rollout = self.rollout_of(&params.thread_id)?;
-        let thread = self.thread_snapshot(&params.thread_id, &rollout, params.include_turns)?;
+        let thread = self
+            .thread_snapshot(&params.thread_id, &rollout, params.include_turns)
+            .await?;
         self.respond(
             id,
             &ThreadReadResult {
@@ -906,6 +903,15 @@ impl Connection {
             }
         }
     }
+}
+
+/// A stored thread read off the connection's task (rollouts can be large).
+async fn read_stored(rollout: &std::path::Path, include_turns: bool) -> Result<Thread, RpcError> {
+    let rollout = rollout.to_path_buf();
+    tokio::task::spawn_blocking(move || read_thread(&rollout, include_turns))
+        .await
+        .map_err(|error| RpcError::internal(error.to_string()))?
+        .map_err(RpcError::invalid_request)
 }
 
 /// Where a stored thread goes on: the folder asked for, else the thread's own when
