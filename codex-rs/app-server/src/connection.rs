@@ -27,11 +27,12 @@ use crate::events::{ApprovalKind, Outgoing, PendingApproval, ThreadView, now_ms}
 use crate::protocol::items::UserInput;
 use crate::protocol::notifications::{ApprovalAnswer, ElicitationAnswer, ServerNotification};
 use crate::protocol::requests::{
-    AskForApproval, ClientRequest, InitializeParams, InitializeResult, Model, ModelListParams,
-    ModelListResult, SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams,
-    SkillsListResult, ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened,
-    ThreadReadParams, ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams,
-    TurnInterruptParams, TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
+    AskForApproval, ClientRequest, InitializeParams, InitializeResult, McpServerStatus,
+    McpServerStatusListParams, McpServerStatusListResult, Model, ModelListParams, ModelListResult,
+    SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams, SkillsListResult,
+    ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened, ThreadReadParams,
+    ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams, TurnInterruptParams,
+    TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
 };
 use crate::protocol::thread::{Thread, ThreadStatus, Turn};
 use crate::wire::{
@@ -199,6 +200,9 @@ impl Connection {
                     ClientRequest::TurnInterrupt(params) => self.turn_interrupt(&id, params).await,
                     ClientRequest::ModelList(params) => self.model_list(&id, params).await,
                     ClientRequest::SkillsList(params) => self.skills_list(&id, params).await,
+                    ClientRequest::McpServerStatusList(params) => {
+                        self.mcp_server_status(&id, params).await
+                    }
                 };
                 if let Err(error) = outcome {
                     self.fail(Some(&id), error).await;
@@ -679,6 +683,110 @@ impl Connection {
         Ok(())
     }
 
+    async fn mcp_server_status(
+        &self,
+        id: &RequestId,
+        params: McpServerStatusListParams,
+    ) -> Result<(), RpcError> {
+        let live = match &params.thread_id {
+            Some(thread) => Some(&self.loaded_view(thread)?.mcp_servers),
+            None => self
+                .threads
+                .values()
+                .map(|loaded| &loaded.view.mcp_servers)
+                .find(|servers| !servers.is_empty()),
+        };
+        let cwd = params
+            .thread_id
+            .as_ref()
+            .and_then(|thread| self.threads.get(thread))
+            .and_then(|loaded| loaded.opened.as_ref())
+            .map_or_else(|| self.context.cwd.clone(), |opened| opened.cwd.clone());
+        let settings = codex_core::config::load_mcp_settings(
+            &self.context.codex_home,
+            &cwd,
+            &ConfigOverrides::default(),
+        )
+        .map_err(|error| RpcError {
+            code: crate::wire::INVALID_REQUEST,
+            message: format!("failed to load configuration: {error}"),
+            data: Some(json!({"reason": "configLoad"})),
+        })?;
+        let mut data = Vec::new();
+        for (name, entry) in &settings.servers {
+            if params
+                .server_name
+                .as_ref()
+                .is_some_and(|wanted| wanted != name)
+            {
+                continue;
+            }
+            let listing = codex_core::mcp::listing::ServerListing::new(name, entry)
+                .ok()
+                .map(|listing| listing.with_sign_in_from(&settings.oauth.tokens));
+            let state = live.and_then(|servers| servers.get(name));
+            let runtime_status = match (entry.enabled, state) {
+                (Some(false), _) => "disabled",
+                (_, Some(state)) => state.runtime_status,
+                (_, None) => "notStarted",
+            };
+            let auth_status = match listing.as_ref().map(|listing| listing.auth_status()) {
+                Some(codex_core::mcp::listing::AuthStatus::BearerToken) => "bearerToken",
+                Some(codex_core::mcp::listing::AuthStatus::Unknown) => "unknown",
+                Some(codex_core::mcp::listing::AuthStatus::NotLoggedIn) => "notLoggedIn",
+                Some(codex_core::mcp::listing::AuthStatus::OAuth) => "oAuth",
+                Some(codex_core::mcp::listing::AuthStatus::Unsupported) | None => "unsupported",
+            };
+            data.push(McpServerStatus {
+                name: name.clone(),
+                runtime_status: runtime_status.to_string(),
+                plugin_id: None,
+                http_origin: listing
+                    .as_ref()
+                    .and_then(|listing| listing.url())
+                    .map(http_origin),
+                server_info: None,
+                server_capabilities: None,
+                tool_list_meta: None,
+                tools: state
+                    .map(|state| {
+                        state
+                            .tools
+                            .iter()
+                            .map(|tool| (tool.clone(), json!({"name": tool})))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                tools_error: state.and_then(|state| state.error.clone()),
+                resources: Vec::new(),
+                resource_templates: Vec::new(),
+                auth_status: auth_status.to_string(),
+            });
+        }
+        let start = params
+            .cursor
+            .as_deref()
+            .and_then(|cursor| cursor.parse::<usize>().ok())
+            .unwrap_or(0)
+            .min(data.len());
+        let end = start
+            .saturating_add(params.limit.unwrap_or(data.len()).max(1))
+            .min(data.len());
+        let result = McpServerStatusListResult {
+            next_cursor: (end < data.len()).then(|| end.to_string()),
+            data: data.drain(start..end).collect(),
+        };
+        self.respond(id, &result).await;
+        Ok(())
+    }
+
+    fn loaded_view(&self, thread_id: &str) -> Result<&ThreadView, RpcError> {
+        self.threads
+            .get(thread_id)
+            .map(|loaded| &loaded.view)
+            .ok_or_else(|| RpcError::invalid_request(format!("thread {thread_id} is not loaded")))
+    }
+
     /// The client answered server request `id` (`None`: with an error).
     async fn answered(&mut self, id: &RequestId, result: Option<Value>) {
         let RequestId::Number(number) = id else {
@@ -922,6 +1030,15 @@ fn working_folder(rollout: &std::path::Path, settings: &ThreadSettings) -> Optio
             .map(|facts| facts.cwd)
             .filter(|cwd| cwd.is_dir())
     })
+}
+
+/// The scheme, host and port of `url`.
+fn http_origin(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |at| after_scheme + at);
+    url[..end].to_string()
 }
 
 /// The approval policy of the last turn recorded in `rollout`.

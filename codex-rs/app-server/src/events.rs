@@ -3,7 +3,7 @@
 //! stands for, in Codex's order. The same folding turns a rollout's replayed events
 //! into the `turns` of `thread/read`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +23,16 @@ use crate::protocol::notifications::{
 use crate::protocol::thread::{
     ActiveFlag, ItemsView, ThreadStatus, TokenCounts, TokenUsage, Turn, TurnError, TurnStatus,
 };
+
+/// Where one MCP server of a thread stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McpServerState {
+    /// `starting`, `connected` or `failed`.
+    pub runtime_status: &'static str,
+    pub error: Option<String>,
+    /// The tools it offers, by raw name.
+    pub tools: Vec<String>,
+}
 
 /// What an event makes the server send.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +113,8 @@ pub struct ThreadView {
     last_usage: Option<TokenUsage>,
     /// The id of the turn that started last.
     last_turn: String,
+    /// Where each MCP server of the thread stands, and the tools it offers.
+    pub mcp_servers: BTreeMap<String, McpServerState>,
     keep_finished: bool,
 }
 
@@ -118,6 +130,7 @@ impl ThreadView {
             finished: Vec::new(),
             last_usage: None,
             last_turn: String::new(),
+            mcp_servers: BTreeMap::new(),
             keep_finished: false,
         }
     }
@@ -512,7 +525,24 @@ impl ThreadView {
                     message: message.clone(),
                 },
             ),
+            EventMsg::McpServerTools { server, tools } => {
+                self.mcp_servers
+                    .entry(server.clone())
+                    .or_default()
+                    .tools
+                    .clone_from(tools);
+            }
             EventMsg::McpStartupUpdate { server, status } => {
+                let state = self.mcp_servers.entry(server.clone()).or_default();
+                state.runtime_status = match status {
+                    codex_protocol::McpStartupStatus::Starting => "starting",
+                    codex_protocol::McpStartupStatus::Ready => "connected",
+                    codex_protocol::McpStartupStatus::Failed { .. } => "failed",
+                };
+                state.error = match status {
+                    codex_protocol::McpStartupStatus::Failed { error } => Some(error.clone()),
+                    _ => None,
+                };
                 let (status, error) = match status {
                     codex_protocol::McpStartupStatus::Starting => ("starting", None),
                     codex_protocol::McpStartupStatus::Ready => ("ready", None),

@@ -10,8 +10,9 @@ use crate::protocol::notifications::{
     ApprovalAnswer, ElicitationAnswer, ServerNotification, ServerRequest,
 };
 use crate::protocol::requests::{
-    ClientRequest, InitializeResult, ModelListResult, SkillsListResult, ThreadListResult,
-    ThreadLoadedListResult, ThreadOpened, ThreadReadResult, TurnStartResult, TurnSteerResult,
+    ClientRequest, InitializeResult, McpServerStatusListResult, ModelListResult, SkillsListResult,
+    ThreadListResult, ThreadLoadedListResult, ThreadOpened, ThreadReadResult, TurnStartResult,
+    TurnSteerResult,
 };
 
 /// Every schema: its file name and its JSON.
@@ -34,6 +35,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         one::<TurnSteerResult>("TurnSteerResponse.json"),
         one::<ModelListResult>("ModelListResponse.json"),
         one::<SkillsListResult>("SkillsListResponse.json"),
+        one::<McpServerStatusListResult>("McpServerStatusListResponse.json"),
     ]
 }
 

@@ -721,3 +721,61 @@ async fn a_sub_agent_s_events_come_on_the_same_connection_under_its_own_thread()
     assert_eq!(announced.len(), 1, "no thread/started for the child");
     client.hang_up().await;
 }
+
+#[tokio::test]
+async fn mcp_server_status_shows_each_configured_server_as_it_stands() {
+    let setup = setup(vec![]);
+    let config = std::fs::read_to_string(setup.home.path().join("config.toml")).unwrap();
+    std::fs::write(
+        setup.home.path().join("config.toml"),
+        format!(
+            "{config}[mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n[mcp_servers.resting]\ncommand = \"true\"\nenabled = false\n[mcp_servers.remote]\nurl = \"http://127.0.0.1:9/mcp\"\nbearer_token_env_var = \"REMOTE_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let mut client = Client::initialized(&setup).await;
+    let before = client.request("mcpServerStatus/list", json!({})).await;
+    let names: Vec<&str> = before["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|server| server["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["broken", "remote", "resting"]);
+    assert_eq!(before["result"]["data"][0]["runtimeStatus"], "notStarted");
+    assert_eq!(before["result"]["data"][1]["authStatus"], "bearerToken");
+    assert_eq!(
+        before["result"]["data"][1]["httpOrigin"],
+        "http://127.0.0.1:9"
+    );
+    assert_eq!(before["result"]["data"][2]["runtimeStatus"], "disabled");
+
+    let thread = client.start_thread(json!({})).await;
+    let failed = client
+        .until(|message| {
+            message["method"] == "mcpServer/startupStatus/updated"
+                && message["params"]["status"] == "failed"
+        })
+        .await;
+    assert_eq!(failed["params"]["name"], "broken");
+    let after = client
+        .request(
+            "mcpServerStatus/list",
+            json!({"threadId": thread, "serverName": "broken"}),
+        )
+        .await;
+    let broken = &after["result"]["data"][0];
+    assert_eq!(broken["runtimeStatus"], "failed");
+    assert!(
+        broken["toolsError"]
+            .as_str()
+            .is_some_and(|error| !error.is_empty()),
+        "{broken}"
+    );
+    assert_eq!(after["result"]["data"].as_array().unwrap().len(), 1);
+    let paged = client
+        .request("mcpServerStatus/list", json!({"limit": 2}))
+        .await;
+    assert_eq!(paged["result"]["nextCursor"], "2");
+    client.hang_up().await;
+}

@@ -40,6 +40,8 @@ pub enum ClientRequest {
     ModelList(ModelListParams),
     #[serde(rename = "skills/list")]
     SkillsList(SkillsListParams),
+    #[serde(rename = "mcpServerStatus/list")]
+    McpServerStatusList(McpServerStatusListParams),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -454,4 +456,44 @@ pub struct SkillsForFolder {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SkillsListResult {
     pub data: Vec<SkillsForFolder>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct McpServerStatusListParams {
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+    /// `full` or `toolsAndAuthOnly` (the same here: zspark has no resource listing to
+    /// leave out).
+    pub detail: Option<String>,
+    /// The thread whose servers' state to show; without it, any thread open here.
+    pub thread_id: Option<String>,
+    pub server_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct McpServerStatus {
+    pub name: String,
+    /// `notStarted`, `starting`, `connected`, `failed` or `disabled`.
+    pub runtime_status: String,
+    pub plugin_id: Option<String>,
+    pub http_origin: Option<String>,
+    pub server_info: Option<Value>,
+    pub server_capabilities: Option<Value>,
+    pub tool_list_meta: Option<Value>,
+    /// The server's tools by raw name.
+    pub tools: BTreeMap<String, Value>,
+    pub tools_error: Option<String>,
+    pub resources: Vec<Value>,
+    pub resource_templates: Vec<Value>,
+    /// `unsupported`, `bearerToken`, `unknown`, `notLoggedIn` or `oAuth`.
+    pub auth_status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct McpServerStatusListResult {
+    pub data: Vec<McpServerStatus>,
+    pub next_cursor: Option<String>,
 }
