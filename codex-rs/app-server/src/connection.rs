@@ -27,12 +27,12 @@ use crate::events::{ApprovalKind, Outgoing, PendingApproval, ThreadView, now_ms}
 use crate::protocol::items::UserInput;
 use crate::protocol::notifications::{ApprovalAnswer, ElicitationAnswer, ServerNotification};
 use crate::protocol::requests::{
-    AskForApproval, ClientRequest, InitializeParams, InitializeResult, McpServerStatus,
-    McpServerStatusListParams, McpServerStatusListResult, Model, ModelListParams, ModelListResult,
-    SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams, SkillsListResult,
-    ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened, ThreadReadParams,
-    ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams, TurnInterruptParams,
-    TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
+    AskForApproval, ClientRequest, ConfigReadParams, InitializeParams, InitializeResult,
+    McpServerStatus, McpServerStatusListParams, McpServerStatusListResult, Model, ModelListParams,
+    ModelListResult, SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams,
+    SkillsListResult, ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened,
+    ThreadReadParams, ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams,
+    TurnInterruptParams, TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
 };
 use crate::protocol::thread::{Thread, ThreadStatus, Turn};
 use crate::wire::{
@@ -200,6 +200,7 @@ impl Connection {
                     ClientRequest::TurnInterrupt(params) => self.turn_interrupt(&id, params).await,
                     ClientRequest::ModelList(params) => self.model_list(&id, params).await,
                     ClientRequest::SkillsList(params) => self.skills_list(&id, params).await,
+                    ClientRequest::ConfigRead(params) => self.config_read(&id, params).await,
                     ClientRequest::McpServerStatusList(params) => {
                         self.mcp_server_status(&id, params).await
                     }
@@ -776,6 +777,26 @@ impl Connection {
             next_cursor: (end < data.len()).then(|| end.to_string()),
             data: data.drain(start..end).collect(),
         };
+        self.respond(id, &result).await;
+        Ok(())
+    }
+
+    async fn config_read(&self, id: &RequestId, params: ConfigReadParams) -> Result<(), RpcError> {
+        let cwd = params.cwd.map_or_else(
+            || self.context.cwd.clone(),
+            |cwd| self.context.cwd.join(cwd),
+        );
+        let home = self.context.codex_home.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            crate::config_view::read_config(&home, &cwd, params.include_layers)
+        })
+        .await
+        .map_err(|error| RpcError::internal(error.to_string()))?
+        .map_err(|error| RpcError {
+            code: crate::wire::INVALID_REQUEST,
+            message: format!("failed to load configuration: {error}"),
+            data: Some(json!({"reason": "configLoad"})),
+        })?;
         self.respond(id, &result).await;
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! what zspark serves, derived from [`protocol`]'s types ([`schema`]).
 
 mod catalog;
+mod config_view;
 mod connection;
 mod events;
 pub mod protocol;

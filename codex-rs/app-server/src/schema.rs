@@ -10,9 +10,9 @@ use crate::protocol::notifications::{
     ApprovalAnswer, ElicitationAnswer, ServerNotification, ServerRequest,
 };
 use crate::protocol::requests::{
-    ClientRequest, InitializeResult, McpServerStatusListResult, ModelListResult, SkillsListResult,
-    ThreadListResult, ThreadLoadedListResult, ThreadOpened, ThreadReadResult, TurnStartResult,
-    TurnSteerResult,
+    ClientRequest, ConfigReadResult, InitializeResult, McpServerStatusListResult, ModelListResult,
+    SkillsListResult, ThreadListResult, ThreadLoadedListResult, ThreadOpened, ThreadReadResult,
+    TurnStartResult, TurnSteerResult,
 };
 
 /// Every schema: its file name and its JSON.
@@ -36,6 +36,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         one::<ModelListResult>("ModelListResponse.json"),
         one::<SkillsListResult>("SkillsListResponse.json"),
         one::<McpServerStatusListResult>("McpServerStatusListResponse.json"),
+        one::<ConfigReadResult>("ConfigReadResponse.json"),
     ]
 }
 

@@ -779,3 +779,44 @@ async fn mcp_server_status_shows_each_configured_server_as_it_stands() {
     assert_eq!(paged["result"]["nextCursor"], "2");
     client.hang_up().await;
 }
+
+#[tokio::test]
+async fn config_read_shows_the_effective_settings_and_where_each_comes_from() {
+    let setup = setup(vec![]);
+    let mut client = Client::initialized(&setup).await;
+    let read = client.request("config/read", json!({})).await;
+    let config = &read["result"]["config"];
+    assert_eq!(config["model"], "gpt-5.5");
+    assert_eq!(config["model_providers"]["mock"]["name"], "Mock");
+    assert_eq!(
+        config["instructions"],
+        Value::Null,
+        "unset keys are there, null"
+    );
+    let origin = &read["result"]["origins"]["model_providers.mock.base_url"];
+    assert_eq!(origin["name"]["type"], "user");
+    assert_eq!(
+        origin["name"]["file"],
+        json!(setup.home.path().join("config.toml"))
+    );
+    assert!(origin["version"].as_str().unwrap().starts_with("sha256:"));
+    assert!(read["result"].get("layers").is_none());
+    let with_layers = client
+        .request("config/read", json!({"includeLayers": true}))
+        .await;
+    let layers = with_layers["result"]["layers"].as_array().unwrap();
+    assert_eq!(layers[0]["name"]["type"], "user");
+    assert_eq!(layers[0]["config"]["model"], "gpt-5.5");
+
+    std::fs::write(setup.home.path().join("config.toml"), "model = [unclosed").unwrap();
+    let broken = client.request("config/read", json!({})).await;
+    assert_eq!(broken["error"]["code"], -32600);
+    assert_eq!(broken["error"]["data"]["reason"], "configLoad");
+    assert!(
+        broken["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed to load configuration:")
+    );
+    client.hang_up().await;
+}

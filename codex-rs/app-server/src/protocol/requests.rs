@@ -42,6 +42,8 @@ pub enum ClientRequest {
     SkillsList(SkillsListParams),
     #[serde(rename = "mcpServerStatus/list")]
     McpServerStatusList(McpServerStatusListParams),
+    #[serde(rename = "config/read")]
+    ConfigRead(ConfigReadParams),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -456,6 +458,48 @@ pub struct SkillsForFolder {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SkillsListResult {
     pub data: Vec<SkillsForFolder>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConfigReadParams {
+    /// Also answer with each layer and what it sets.
+    pub include_layers: bool,
+    /// The folder whose project configuration counts (the server's when absent).
+    pub cwd: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ConfigReadResult {
+    /// The effective configuration: every key the runtime reads, `null` when unset.
+    pub config: Value,
+    /// For each dotted key set somewhere, the layer its value comes from.
+    pub origins: BTreeMap<String, ConfigOrigin>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<ConfigLayerView>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ConfigOrigin {
+    pub name: ConfigLayerName,
+    /// `sha256:<hex>` of the layer's settings.
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ConfigLayerName {
+    /// `user`, `project` or `sessionFlags`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub file: Option<PathBuf>,
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ConfigLayerView {
+    pub name: ConfigLayerName,
+    pub version: String,
+    pub config: Value,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]

@@ -169,6 +169,40 @@ pub struct AgentsFile {
 /// Top-level keys (and `features.*`) that are valid in Codex configuration but not read
 /// into [`ConfigFile`]: read elsewhere (`profile`, `profiles`, `projects` by the loader)
 /// or by Codex features zspark does not have. They never warn.
+/// The top-level keys the runtime reads (the fields of [`ConfigFile`]), for front-ends
+/// that show the whole configuration.
+pub const READ_KEYS: &[&str] = &[
+    "model",
+    "model_provider",
+    "model_context_window",
+    "model_auto_compact_token_limit",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "approval_policy",
+    "sandbox_mode",
+    "sandbox_workspace_write",
+    "instructions",
+    "developer_instructions",
+    "model_instructions_file",
+    "experimental_instructions_file",
+    "compact_prompt",
+    "project_doc_max_bytes",
+    "project_doc_fallback_filenames",
+    "shell_environment_policy",
+    "history",
+    "model_providers",
+    "openai_base_url",
+    "features",
+    "mcp_servers",
+    "agents",
+    "memories",
+    "mcp_oauth_credentials_store",
+    "mcp_oauth_callback_port",
+    "mcp_oauth_callback_url",
+    "plugins",
+];
+
 pub const ACCEPTED_KEYS: &[&str] = &[
     "profile",
     "profiles",
@@ -196,3 +230,21 @@ pub const ACCEPTED_KEYS: &[&str] = &[
     "marketplaces",
     "agents",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::{ConfigFile, READ_KEYS};
+
+    #[test]
+    fn every_read_key_is_a_field_of_the_config_file() {
+        for key in READ_KEYS {
+            let mut unknown = Vec::new();
+            let table: toml::Table = toml::from_str(&format!("{key} = {{}}")).unwrap_or_default();
+            let _: Result<ConfigFile, _> =
+                serde_ignored::deserialize(toml::Value::Table(table), |path| {
+                    unknown.push(path.to_string())
+                });
+            assert!(unknown.is_empty(), "{key} is not read: {unknown:?}");
+        }
+    }
+}

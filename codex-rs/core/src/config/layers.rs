@@ -12,6 +12,32 @@ use crate::git;
 pub struct Merged {
     pub file: ConfigFile,
     pub project_trusted: bool,
+    /// The merged table, before it was read as a [`ConfigFile`].
+    pub table: toml::Table,
+    /// Each layer that went into it, lowest first.
+    pub layers: Vec<ConfigLayer>,
+}
+
+/// Where one layer of the configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerKind {
+    /// `$CODEX_HOME/config.toml`.
+    User,
+    /// A profile: `[profiles.<name>]` of the user's file, or `<name>.config.toml`.
+    Profile(String),
+    /// A trusted project's `.codex/config.toml`.
+    Project,
+    /// `-c key=value` overrides (and what a front-end sets the same way).
+    SessionFlags,
+}
+
+/// One layer of the configuration, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigLayer {
+    pub kind: LayerKind,
+    /// The file it was read from, or what it is (`-c overrides`, `[profiles.x]`).
+    pub source: String,
+    pub table: toml::Table,
 }
 
 /// One source of settings.
@@ -39,8 +65,8 @@ pub fn merged_config_file(
             user.as_ref()
                 .and_then(|layer| string_at(&layer.table, "profile"))
         });
-    let profile = match profile_name {
-        Some(name) => Some(profile_layer(codex_home, &name, user.as_ref(), warnings)?),
+    let profile = match &profile_name {
+        Some(name) => Some(profile_layer(codex_home, name, user.as_ref(), warnings)?),
         None => None,
     };
 
@@ -70,15 +96,30 @@ pub fn merged_config_file(
     }
 
     let mut merged = toml::Table::new();
-    for layer in user
+    let mut layers = Vec::new();
+    let ordered = user
+        .map(|layer| (LayerKind::User, layer))
         .into_iter()
-        .chain(profile)
-        .chain(project_layers)
-        .chain([cli])
-    {
-        merge(&mut merged, layer.table);
+        .chain(
+            profile
+                .zip(profile_name)
+                .map(|(layer, name)| (LayerKind::Profile(name), layer)),
+        )
+        .chain(
+            project_layers
+                .into_iter()
+                .map(|layer| (LayerKind::Project, layer)),
+        )
+        .chain([(LayerKind::SessionFlags, cli)]);
+    for (kind, layer) in ordered {
+        merge(&mut merged, layer.table.clone());
+        layers.push(ConfigLayer {
+            kind,
+            source: layer.source,
+            table: layer.table,
+        });
     }
-    let file = ConfigFile::deserialize(toml::Value::Table(merged)).map_err(|error| {
+    let file = ConfigFile::deserialize(toml::Value::Table(merged.clone())).map_err(|error| {
         ConfigError::Parse {
             path: PathBuf::from("the merged configuration"),
             message: error.to_string(),
@@ -87,6 +128,8 @@ pub fn merged_config_file(
     Ok(Merged {
         file,
         project_trusted,
+        table: merged,
+        layers,
     })
 }
 

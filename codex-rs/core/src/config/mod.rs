@@ -21,7 +21,8 @@ use codex_protocol::{
 };
 
 use file::{ConfigFile, MultiAgentV2File, MultiAgentV2Table};
-pub use file::{EnvironmentInherit, HistoryPersistence};
+pub use file::{EnvironmentInherit, HistoryPersistence, READ_KEYS};
+pub use layers::{ConfigLayer, LayerKind};
 pub use provider::{ModelProviderInfo, built_in_providers};
 pub use shell_env::{ShellEnvironmentPolicy, wildcard_match};
 
@@ -461,6 +462,19 @@ pub fn load_memories_config(
 
 /// The layers a session in `cwd` would read, merged (warnings dropped: the callers
 /// show settings, sessions report the warnings).
+/// The configuration for `cwd` as layers, and merged, for front-ends that show where
+/// each setting comes from.
+pub fn config_layers(
+    codex_home: &Path,
+    cwd: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<(toml::Table, Vec<ConfigLayer>), ConfigError> {
+    let cwd = &codex_apply_patch::normalize_path(cwd);
+    let mut warnings = Vec::new();
+    let merged = layers::merged_config_file(codex_home, cwd, overrides, &mut warnings)?;
+    Ok((merged.table, merged.layers))
+}
+
 fn merged_file(
     codex_home: &Path,
     cwd: &Path,
@@ -485,6 +499,7 @@ pub fn load_config(
     let layers::Merged {
         file,
         project_trusted,
+        ..
     } = merged;
 
     let mut providers = built_in_providers(&env);
