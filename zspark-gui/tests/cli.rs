@@ -403,3 +403,38 @@ fn exec_runs_a_sub_agent_and_ends_with_the_root_turn() {
     assert_eq!(answers, ["The helper found two files."]);
     assert_eq!(lines.last().unwrap()["type"], "turn.completed");
 }
+
+#[test]
+fn app_server_writes_its_schema_and_refuses_a_listen_address_it_cannot_serve() {
+    let out = tempfile::tempdir().unwrap();
+    let written = zspark()
+        .args(["app-server", "generate-json-schema", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let listed = String::from_utf8(written.stdout).unwrap();
+    assert!(listed.lines().count() >= 10, "{listed}");
+    let requests = std::fs::read_to_string(out.path().join("ClientRequest.json")).unwrap();
+    assert!(requests.contains("\"turn/steer\""));
+
+    for (listen, said) in [
+        ("tcp://127.0.0.1:1", "is not stdio:// or ws://"),
+        ("ws://localhost:4500", "is not an IP address and port"),
+        ("ws://10.1.2.3:4500", "is not a loopback address"),
+    ] {
+        let refused = zspark()
+            .args(["app-server", "--listen", listen])
+            .env("CODEX_HOME", out.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(1), "{listen}");
+        let text = String::from_utf8_lossy(&refused.stderr);
+        assert!(text.contains(said), "{listen}: {text}");
+    }
+}

@@ -820,3 +820,30 @@ async fn config_read_shows_the_effective_settings_and_where_each_comes_from() {
     );
     client.hang_up().await;
 }
+
+#[tokio::test]
+async fn model_list_puts_the_configured_model_first_then_the_provider_s() {
+    let setup = setup(vec![]);
+    let mut client = Client::initialized(&setup).await;
+    let listed = client.request("model/list", json!({})).await;
+    let ids: Vec<&str> = listed["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|model| model["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["gpt-5.5", "scripted-model"]);
+    assert_eq!(listed["result"]["data"][0]["isDefault"], true);
+    assert_eq!(listed["result"]["data"][1]["isDefault"], false);
+    let asked = setup.server.requests();
+    assert!(
+        asked
+            .iter()
+            .any(|request| request.method == "GET" && request.path == "/v1/models")
+    );
+    assert_eq!(asked[0].header("authorization"), Some("Bearer sk-test"));
+    let page = client.request("model/list", json!({"limit": 1})).await;
+    assert_eq!(page["result"]["data"].as_array().unwrap().len(), 1);
+    assert_eq!(page["result"]["nextCursor"], "1");
+    client.hang_up().await;
+}

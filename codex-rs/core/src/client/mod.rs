@@ -30,6 +30,8 @@ use crate::tools::ToolSpec;
 /// The API key `zspark exec` (like `codex exec`) takes for OpenAI providers when their
 /// own variable is unset; the Codex SDK passes its `apiKey` this way.
 const EXEC_API_KEY_VARIABLE: &str = "CODEX_API_KEY";
+/// How long a provider may take to list its models.
+const MODEL_LIST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Error bodies are read up to this size for the message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -180,6 +182,75 @@ impl ModelClient {
                 ))
             }
         }
+    }
+
+    /// The models the provider lists at `GET <base_url>/models` (OpenAI's shape, which
+    /// Ollama, vLLM, SGLang, DeepSeek and most gateways serve too), in its order.
+    pub async fn list_models(&self) -> Result<Vec<String>, ModelError> {
+        let base = self
+            .provider
+            .base_url
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end_matches('/');
+        let url = format!("{base}/models");
+        let mut request = self
+            .http
+            .get(&url)
+            .query(&self.provider.query_params)
+            .header("originator", &self.originator);
+        if let Some(token) = self.bearer_token()? {
+            let auth = match self.provider.wire_api {
+                WireApi::Responses => AuthStyle::Bearer,
+                WireApi::Chat => self.bridge_profile().auth,
+            };
+            request = match auth {
+                AuthStyle::Bearer => request.bearer_auth(token),
+                AuthStyle::ApiKeyHeader => request.header("api-key", token),
+            };
+        }
+        for (name, value) in self
+            .provider
+            .http_headers
+            .clone()
+            .into_iter()
+            .chain(self.provider.resolved_env_headers(&self.env))
+        {
+            request = request.header(name, value);
+        }
+        let connect_failed = |reason: String| ModelError::Connect {
+            url: url.clone(),
+            reason,
+        };
+        let response = tokio::time::timeout(MODEL_LIST_TIMEOUT, request.send())
+            .await
+            .map_err(|_| connect_failed("no answer within 5 s".to_string()))?
+            .map_err(|error| connect_failed(describe_transport_error(&error)))?;
+        let status = response.status();
+        let body = read_limited(response).await;
+        if !status.is_success() {
+            let (message, code) = provider_error_message(&body);
+            return Err(ModelError::Http {
+                url,
+                status: status.as_u16(),
+                message,
+                code,
+                retry_after: None,
+            });
+        }
+        let listed: Value = serde_json::from_str(&body)
+            .map_err(|error| connect_failed(format!("the model list is not JSON: {error}")))?;
+        Ok(listed
+            .get("data")
+            .and_then(Value::as_array)
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|model| model.get("id").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// The bridge profile for a chat provider: named by `bridge_profile`, or detected

@@ -6,11 +6,12 @@
 //! away, running turns are interrupted and every thread is shut down, so rollouts
 //! are complete.
 
+mod queries;
+
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use codex_core::context::{SkillRoots, discover_skills};
 use codex_core::rollout::find_session_file;
 use codex_core::{
     Codex, ConfigOverrides, Env, LoadedConfig, SessionSource, ThreadStart, load_config,
@@ -27,12 +28,10 @@ use crate::events::{ApprovalKind, Outgoing, PendingApproval, ThreadView, now_ms}
 use crate::protocol::items::UserInput;
 use crate::protocol::notifications::{ApprovalAnswer, ElicitationAnswer, ServerNotification};
 use crate::protocol::requests::{
-    AskForApproval, ClientRequest, ConfigReadParams, InitializeParams, InitializeResult,
-    McpServerStatus, McpServerStatusListParams, McpServerStatusListResult, Model, ModelListParams,
-    ModelListResult, SandboxPolicy, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams,
-    SkillsListResult, ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened,
-    ThreadReadParams, ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams,
-    TurnInterruptParams, TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
+    AskForApproval, ClientRequest, InitializeParams, InitializeResult, SandboxPolicy,
+    ThreadForkParams, ThreadListParams, ThreadLoadedListResult, ThreadOpened, ThreadReadParams,
+    ThreadReadResult, ThreadResumeParams, ThreadSettings, ThreadStartParams, TurnInterruptParams,
+    TurnStartParams, TurnStartResult, TurnSteerParams, TurnSteerResult,
 };
 use crate::protocol::thread::{Thread, ThreadStatus, Turn};
 use crate::wire::{
@@ -587,227 +586,6 @@ impl Connection {
         Ok(())
     }
 
-    async fn model_list(&self, id: &RequestId, params: ModelListParams) -> Result<(), RpcError> {
-        let settings = ThreadSettings {
-            model_provider: params.model_provider.clone(),
-            ..ThreadSettings::default()
-        };
-        let loaded = self.load(&settings, None, None)?;
-        let config = &loaded.config;
-        let models: Vec<Model> = [config.model.clone()]
-            .into_iter()
-            .enumerate()
-            .map(|(index, name)| Model {
-                id: name.clone(),
-                model: name.clone(),
-                display_name: name.clone(),
-                description: format!("{name} from {}", config.model_provider.name),
-                hidden: false,
-                is_default: index == 0,
-                supported_reasoning_efforts: if codex_core::model_info::supports_reasoning(&name) {
-                    ["low", "medium", "high"]
-                        .iter()
-                        .map(|effort| json!({"reasoningEffort": effort, "description": effort}))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-                default_reasoning_effort: None,
-                input_modalities: vec!["text".to_string(), "image".to_string()],
-                supports_personality: false,
-            })
-            .collect();
-        let start = params
-            .cursor
-            .as_deref()
-            .and_then(|cursor| cursor.parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(models.len());
-        let end = start
-            .saturating_add(params.limit.unwrap_or(models.len()).max(1))
-            .min(models.len());
-        let result = ModelListResult {
-            next_cursor: (end < models.len()).then(|| end.to_string()),
-            data: models[start..end].to_vec(),
-        };
-        self.respond(id, &result).await;
-        Ok(())
-    }
-
-    async fn skills_list(&self, id: &RequestId, params: SkillsListParams) -> Result<(), RpcError> {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let cwds = if params.cwds.is_empty() {
-            vec![self.context.cwd.clone()]
-        } else {
-            params.cwds
-        };
-        let codex_home = self.context.codex_home.clone();
-        let data = tokio::task::spawn_blocking(move || {
-            cwds.into_iter()
-                .map(|cwd| {
-                    let catalog =
-                        discover_skills(&SkillRoots::standard(&codex_home, home.as_deref(), &cwd));
-                    SkillsForFolder {
-                        skills: catalog
-                            .skills
-                            .iter()
-                            .map(|skill| SkillMetadata {
-                                name: skill.name.clone(),
-                                description: skill.description.clone(),
-                                path: skill.path.clone(),
-                                scope: match skill.scope {
-                                    codex_protocol::SkillScope::Repo => "repo",
-                                    codex_protocol::SkillScope::System => "system",
-                                    _ => "user",
-                                }
-                                .to_string(),
-                                enabled: true,
-                                plugin_id: None,
-                            })
-                            .collect(),
-                        errors: catalog
-                            .errors
-                            .iter()
-                            .map(|error| SkillError {
-                                path: error.path.clone(),
-                                message: error.message.clone(),
-                            })
-                            .collect(),
-                        cwd,
-                    }
-                })
-                .collect()
-        })
-        .await
-        .map_err(|error| RpcError::internal(error.to_string()))?;
-        self.respond(id, &SkillsListResult { data }).await;
-        Ok(())
-    }
-
-    async fn mcp_server_status(
-        &self,
-        id: &RequestId,
-        params: McpServerStatusListParams,
-    ) -> Result<(), RpcError> {
-        let live = match &params.thread_id {
-            Some(thread) => Some(&self.loaded_view(thread)?.mcp_servers),
-            None => self
-                .threads
-                .values()
-                .map(|loaded| &loaded.view.mcp_servers)
-                .find(|servers| !servers.is_empty()),
-        };
-        let cwd = params
-            .thread_id
-            .as_ref()
-            .and_then(|thread| self.threads.get(thread))
-            .and_then(|loaded| loaded.opened.as_ref())
-            .map_or_else(|| self.context.cwd.clone(), |opened| opened.cwd.clone());
-        let settings = codex_core::config::load_mcp_settings(
-            &self.context.codex_home,
-            &cwd,
-            &ConfigOverrides::default(),
-        )
-        .map_err(|error| RpcError {
-            code: crate::wire::INVALID_REQUEST,
-            message: format!("failed to load configuration: {error}"),
-            data: Some(json!({"reason": "configLoad"})),
-        })?;
-        let mut data = Vec::new();
-        for (name, entry) in &settings.servers {
-            if params
-                .server_name
-                .as_ref()
-                .is_some_and(|wanted| wanted != name)
-            {
-                continue;
-            }
-            let listing = codex_core::mcp::listing::ServerListing::new(name, entry)
-                .ok()
-                .map(|listing| listing.with_sign_in_from(&settings.oauth.tokens));
-            let state = live.and_then(|servers| servers.get(name));
-            let runtime_status = match (entry.enabled, state) {
-                (Some(false), _) => "disabled",
-                (_, Some(state)) => state.runtime_status,
-                (_, None) => "notStarted",
-            };
-            let auth_status = match listing.as_ref().map(|listing| listing.auth_status()) {
-                Some(codex_core::mcp::listing::AuthStatus::BearerToken) => "bearerToken",
-                Some(codex_core::mcp::listing::AuthStatus::Unknown) => "unknown",
-                Some(codex_core::mcp::listing::AuthStatus::NotLoggedIn) => "notLoggedIn",
-                Some(codex_core::mcp::listing::AuthStatus::OAuth) => "oAuth",
-                Some(codex_core::mcp::listing::AuthStatus::Unsupported) | None => "unsupported",
-            };
-            data.push(McpServerStatus {
-                name: name.clone(),
-                runtime_status: runtime_status.to_string(),
-                plugin_id: None,
-                http_origin: listing
-                    .as_ref()
-                    .and_then(|listing| listing.url())
-                    .map(http_origin),
-                server_info: None,
-                server_capabilities: None,
-                tool_list_meta: None,
-                tools: state
-                    .map(|state| {
-                        state
-                            .tools
-                            .iter()
-                            .map(|tool| (tool.clone(), json!({"name": tool})))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                tools_error: state.and_then(|state| state.error.clone()),
-                resources: Vec::new(),
-                resource_templates: Vec::new(),
-                auth_status: auth_status.to_string(),
-            });
-        }
-        let start = params
-            .cursor
-            .as_deref()
-            .and_then(|cursor| cursor.parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(data.len());
-        let end = start
-            .saturating_add(params.limit.unwrap_or(data.len()).max(1))
-            .min(data.len());
-        let result = McpServerStatusListResult {
-            next_cursor: (end < data.len()).then(|| end.to_string()),
-            data: data.drain(start..end).collect(),
-        };
-        self.respond(id, &result).await;
-        Ok(())
-    }
-
-    async fn config_read(&self, id: &RequestId, params: ConfigReadParams) -> Result<(), RpcError> {
-        let cwd = params.cwd.map_or_else(
-            || self.context.cwd.clone(),
-            |cwd| self.context.cwd.join(cwd),
-        );
-        let home = self.context.codex_home.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            crate::config_view::read_config(&home, &cwd, params.include_layers)
-        })
-        .await
-        .map_err(|error| RpcError::internal(error.to_string()))?
-        .map_err(|error| RpcError {
-            code: crate::wire::INVALID_REQUEST,
-            message: format!("failed to load configuration: {error}"),
-            data: Some(json!({"reason": "configLoad"})),
-        })?;
-        self.respond(id, &result).await;
-        Ok(())
-    }
-
-    fn loaded_view(&self, thread_id: &str) -> Result<&ThreadView, RpcError> {
-        self.threads
-            .get(thread_id)
-            .map(|loaded| &loaded.view)
-            .ok_or_else(|| RpcError::invalid_request(format!("thread {thread_id} is not loaded")))
-    }
-
     /// The client answered server request `id` (`None`: with an error).
     async fn answered(&mut self, id: &RequestId, result: Option<Value>) {
         let RequestId::Number(number) = id else {
@@ -1051,15 +829,6 @@ fn working_folder(rollout: &std::path::Path, settings: &ThreadSettings) -> Optio
             .map(|facts| facts.cwd)
             .filter(|cwd| cwd.is_dir())
     })
-}
-
-/// The scheme, host and port of `url`.
-fn http_origin(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    let end = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |at| after_scheme + at);
-    url[..end].to_string()
 }
 
 /// The approval policy of the last turn recorded in `rollout`.

@@ -3,25 +3,28 @@
 //! stands for, in Codex's order. The same folding turns a rollout's replayed events
 //! into the `turns` of `thread/read`.
 
+mod build;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use codex_protocol::{
-    AbortReason, CollabToolCallEvent, EventMsg, ExecApprovalRequestEvent, FileChange,
-    McpToolApprovalRequestEvent, StepStatus, shell_join,
+    AbortReason, EventMsg, ExecApprovalRequestEvent, McpToolApprovalRequestEvent, StepStatus,
+    shell_join,
 };
 use serde_json::{Value, json};
 
-use crate::protocol::items::{
-    FileUpdate, FileUpdateKind, ItemKind, ItemStatus, ThreadItem, UserInput,
-};
+use crate::protocol::items::{ItemKind, ItemStatus, ThreadItem, UserInput};
 use crate::protocol::notifications::{
     CommandApprovalParams, FileChangeApprovalParams, McpElicitationParams, PlanStep,
     ServerNotification, ServerRequest,
 };
 use crate::protocol::thread::{
     ActiveFlag, ItemsView, ThreadStatus, TokenCounts, TokenUsage, Turn, TurnError, TurnStatus,
+};
+use build::{
+    agent_message_item, collab_item, command_actions, command_item, file_change_item, set_status,
+    simple_command_words,
 };
 
 /// Where one MCP server of a thread stands.
@@ -75,8 +78,9 @@ struct LiveTurn {
     began: Instant,
     /// The input of `turn/start` and of each `turn/steer`, shown as the user messages.
     inputs: Vec<Vec<UserInput>>,
-    agent_message: Option<(String, String)>,
-    reasoning: Option<(String, String)>,
+    /// The ids of the agent message and the reasoning streaming now.
+    agent_message: Option<String>,
+    reasoning: Option<String>,
     /// Items started and not completed, by the model's call id.
     open: HashMap<String, ThreadItem>,
     /// Items announced before they began (an approval came first).
@@ -108,7 +112,7 @@ pub struct ThreadView {
     pending_input: Vec<Vec<UserInput>>,
     waiting_approvals: usize,
     /// Finished turns, when folding a rollout's history.
-    pub finished: Vec<Turn>,
+    finished: Vec<Turn>,
     /// The last token usage reported, for a turn that stops and a resumed thread.
     last_usage: Option<TokenUsage>,
     /// The id of the turn that started last.
@@ -954,11 +958,11 @@ fn start_agent_message(
     thread: &str,
     out: &mut Vec<Outgoing>,
 ) -> String {
-    if let Some((id, _)) = &live.agent_message {
+    if let Some(id) = &live.agent_message {
         return id.clone();
     }
     let id = live.item_id("msg");
-    live.agent_message = Some((id.clone(), String::new()));
+    live.agent_message = Some(id.clone());
     push_note(
         out,
         ServerNotification::ItemStarted {
@@ -977,11 +981,11 @@ fn start_reasoning(
     thread: &str,
     out: &mut Vec<Outgoing>,
 ) -> String {
-    if let Some((id, _)) = &live.reasoning {
+    if let Some(id) = &live.reasoning {
         return id.clone();
     }
     let id = live.item_id("rs");
-    live.reasoning = Some((id.clone(), String::new()));
+    live.reasoning = Some(id.clone());
     let item = ThreadItem {
         kind: ItemKind::Reasoning {
             id: id.clone(),
@@ -1010,169 +1014,4 @@ fn start_reasoning(
         },
     );
     id
-}
-
-fn agent_message_item(id: String, text: String, at_ms: i64) -> ThreadItem {
-    ThreadItem {
-        kind: ItemKind::AgentMessage {
-            id,
-            text,
-            phase: None,
-            memory_citation: None,
-            moderation: None,
-            delivery: None,
-            questions: None,
-        },
-        started_at_ms: Some(at_ms),
-        completed_at_ms: None,
-    }
-}
-
-fn command_item(
-    call_id: &str,
-    command: &[String],
-    cwd: &std::path::Path,
-    process_id: Option<String>,
-    at_ms: i64,
-) -> ThreadItem {
-    ThreadItem {
-        kind: ItemKind::CommandExecution {
-            id: call_id.to_string(),
-            command: shell_join(command),
-            cwd: cwd.to_path_buf(),
-            process_id,
-            source: "agent".to_string(),
-            status: ItemStatus::InProgress,
-            command_actions: command_actions(command),
-            aggregated_output: None,
-            exit_code: None,
-            duration_ms: None,
-            plugin_id: None,
-            script_path: None,
-        },
-        started_at_ms: Some(at_ms),
-        completed_at_ms: None,
-    }
-}
-
-/// The words of a command's script when it is one plain command (no pipes, lists,
-/// redirections or substitutions), which "allow commands starting with these" can
-/// remember.
-fn simple_command_words(command: &[String]) -> Option<Vec<String>> {
-    let script = codex_protocol::display_command(command);
-    if script.chars().any(|c| ";&|<>$`()\n".contains(c)) {
-        return None;
-    }
-    shlex::split(&script).filter(|words| !words.is_empty())
-}
-
-/// What a command does, as Codex parses it; zspark says `unknown` with its script.
-fn command_actions(command: &[String]) -> Vec<Value> {
-    vec![json!({"type": "unknown", "command": codex_protocol::display_command(command)})]
-}
-
-fn file_change_item(
-    call_id: &str,
-    changes: &std::collections::BTreeMap<PathBuf, FileChange>,
-    at_ms: i64,
-) -> ThreadItem {
-    let changes = changes
-        .iter()
-        .map(|(path, change)| {
-            let (kind, diff) = match change {
-                FileChange::Add { content } => (FileUpdateKind::Add, content.clone()),
-                FileChange::Delete { content } => (FileUpdateKind::Delete, content.clone()),
-                FileChange::Update {
-                    unified_diff,
-                    move_path,
-                } => (
-                    FileUpdateKind::Update {
-                        move_path: move_path.clone(),
-                    },
-                    unified_diff.clone(),
-                ),
-            };
-            FileUpdate {
-                path: path.clone(),
-                kind,
-                diff,
-            }
-        })
-        .collect();
-    ThreadItem {
-        kind: ItemKind::FileChange {
-            id: call_id.to_string(),
-            changes,
-            status: ItemStatus::InProgress,
-        },
-        started_at_ms: Some(at_ms),
-        completed_at_ms: None,
-    }
-}
-
-fn collab_item(call: &CollabToolCallEvent, at_ms: i64) -> ThreadItem {
-    let tool = match call.tool.as_str() {
-        "spawn_agent" => "spawnAgent",
-        "send_input" => "sendInput",
-        "resume_agent" => "resumeAgent",
-        "close_agent" => "closeAgent",
-        "send_message" => "sendMessage",
-        "followup_task" => "followupTask",
-        "interrupt_agent" => "interruptAgent",
-        "list_agents" => "listAgents",
-        _ => "wait",
-    };
-    let states: serde_json::Map<String, Value> = call
-        .agents_states
-        .iter()
-        .map(|(thread, status)| {
-            let message = match status {
-                codex_protocol::AgentStatus::Completed(message) => message.clone(),
-                codex_protocol::AgentStatus::Errored(message) => Some(message.clone()),
-                _ => None,
-            };
-            (
-                thread.clone(),
-                json!({"status": status.label(), "message": message}),
-            )
-        })
-        .collect();
-    ThreadItem {
-        kind: ItemKind::CollabAgentToolCall {
-            id: call.call_id.clone(),
-            tool: tool.to_string(),
-            status: if call.success {
-                ItemStatus::Completed
-            } else {
-                ItemStatus::Failed
-            },
-            sender_thread_id: call.sender_thread_id.clone(),
-            receiver_thread_ids: call
-                .receivers
-                .iter()
-                .map(|agent| agent.thread_id.clone())
-                .collect(),
-            prompt: call.prompt.clone(),
-            model: call.model.clone(),
-            reasoning_effort: call.reasoning_effort.map(|effort| {
-                serde_json::to_value(effort)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            }),
-            agents_states: Value::Object(states),
-        },
-        started_at_ms: Some(at_ms),
-        completed_at_ms: None,
-    }
-}
-
-fn set_status(item: &mut ThreadItem, new: ItemStatus) {
-    match &mut item.kind {
-        ItemKind::CommandExecution { status, .. }
-        | ItemKind::FileChange { status, .. }
-        | ItemKind::McpToolCall { status, .. }
-        | ItemKind::CollabAgentToolCall { status, .. } => *status = new,
-        _ => {}
-    }
 }
