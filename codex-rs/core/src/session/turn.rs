@@ -37,8 +37,11 @@ pub async fn run_turn(
     cancel_reason: impl Fn() -> AbortReason,
 ) -> TurnOutcome {
     let turn = Arc::new(turn);
+    // The start is written whole before an interrupt can stop the turn, so a turn
+    // stopped at once (a client that goes away) still holds the user's message.
+    let work = begin_turn(session, &turn, input).await;
     let outcome = tokio::select! {
-        outcome = turn_body(session, &turn, input) => outcome,
+        outcome = turn_work(session, &turn, work) => outcome,
         _ = cancel.cancelled() => TurnOutcome::Aborted(cancel_reason()),
     };
     finish(session, &turn, &outcome).await;
@@ -114,39 +117,25 @@ pub enum TurnInput {
     AgentMail,
 }
 
-async fn turn_body(
-    session: &Arc<Session>,
-    turn: &Arc<TurnContext>,
-    input: TurnInput,
-) -> TurnOutcome {
+/// What a turn goes on to do once it has begun.
+enum TurnWork {
+    Compact,
+    Sample,
+}
+
+/// Begins a turn: records its start and context and, for the user's turn, their
+/// message, and announces them.
+async fn begin_turn(session: &Arc<Session>, turn: &Arc<TurnContext>, input: TurnInput) -> TurnWork {
     let id = &turn.submission_id;
     let started = EventMsg::TurnStarted {
         turn_id: turn.turn_id.clone(),
         model_context_window: session.config.model_context_window,
     };
-    let items = match input {
-        TurnInput::Compact => {
-            record_start(session, turn).await;
-            session.events.send(id, started).await;
-            return match compact(session, turn, false).await {
-                Ok(()) => TurnOutcome::Completed {
-                    last_agent_message: None,
-                },
-                Err(outcome) => outcome,
-            };
-        }
-        TurnInput::User(items) => items,
-        TurnInput::AgentMail => {
-            let (context, warnings) = session.take_initial_context(turn);
-            for message in warnings {
-                session.events.send(id, EventMsg::Warning { message }).await;
-            }
-            record_start(session, turn).await;
-            session.events.send(id, started).await;
-            session.record_items(&context).await;
-            return sample_until_done(session, turn).await;
-        }
-    };
+    if matches!(input, TurnInput::Compact) {
+        record_start(session, turn).await;
+        session.events.send(id, started).await;
+        return TurnWork::Compact;
+    }
     let (context, context_warnings) = session.take_initial_context(turn);
     for warning in context_warnings {
         session
@@ -157,8 +146,23 @@ async fn turn_body(
     record_start(session, turn).await;
     session.events.send(id, started).await;
     session.record_items(&context).await;
-    add_user_message(session, turn, &items).await;
-    sample_until_done(session, turn).await
+    if let TurnInput::User(items) = input {
+        add_user_message(session, turn, &items).await;
+    }
+    TurnWork::Sample
+}
+
+/// The part of a turn an interrupt may stop.
+async fn turn_work(session: &Arc<Session>, turn: &Arc<TurnContext>, work: TurnWork) -> TurnOutcome {
+    match work {
+        TurnWork::Compact => match compact(session, turn, false).await {
+            Ok(()) => TurnOutcome::Completed {
+                last_agent_message: None,
+            },
+            Err(outcome) => outcome,
+        },
+        TurnWork::Sample => sample_until_done(session, turn).await,
+    }
 }
 
 /// Puts the user's `items` into the conversation: recorded, remembered in the prompt
