@@ -194,30 +194,17 @@ impl ModelClient {
             .unwrap_or_default()
             .trim_end_matches('/');
         let url = format!("{base}/models");
-        let mut request = self
-            .http
-            .get(&url)
-            .query(&self.provider.query_params)
-            .header("originator", &self.originator);
-        if let Some(token) = self.bearer_token()? {
-            let auth = match self.provider.wire_api {
-                WireApi::Responses => AuthStyle::Bearer,
-                WireApi::Chat => self.bridge_profile().auth,
-            };
-            request = match auth {
-                AuthStyle::Bearer => request.bearer_auth(token),
-                AuthStyle::ApiKeyHeader => request.header("api-key", token),
-            };
-        }
-        for (name, value) in self
-            .provider
-            .http_headers
-            .clone()
-            .into_iter()
-            .chain(self.provider.resolved_env_headers(&self.env))
-        {
-            request = request.header(name, value);
-        }
+        let auth = match self.provider.wire_api {
+            WireApi::Responses => AuthStyle::Bearer,
+            WireApi::Chat => self.bridge_profile().auth,
+        };
+        let request = self.with_credentials(
+            self.http
+                .get(&url)
+                .query(&self.provider.query_params)
+                .header("originator", &self.originator),
+            auth,
+        )?;
         let connect_failed = |reason: String| ModelError::Connect {
             url: url.clone(),
             reason,
@@ -278,30 +265,17 @@ impl ModelClient {
             .unwrap_or_default()
             .trim_end_matches('/');
         let url = format!("{base}/{path}");
-        let mut request = self
-            .http
-            .post(&url)
-            .query(&self.provider.query_params)
-            .header("accept", "text/event-stream")
-            .header("originator", &self.originator)
-            .header("session_id", &self.session_id)
-            .header("thread-id", &self.session_id)
-            .json(body);
-        if let Some(token) = self.bearer_token()? {
-            request = match auth {
-                AuthStyle::Bearer => request.bearer_auth(token),
-                AuthStyle::ApiKeyHeader => request.header("api-key", token),
-            };
-        }
-        for (name, value) in self
-            .provider
-            .http_headers
-            .clone()
-            .into_iter()
-            .chain(self.provider.resolved_env_headers(&self.env))
-        {
-            request = request.header(name, value);
-        }
+        let request = self.with_credentials(
+            self.http
+                .post(&url)
+                .query(&self.provider.query_params)
+                .header("accept", "text/event-stream")
+                .header("originator", &self.originator)
+                .header("session_id", &self.session_id)
+                .header("thread-id", &self.session_id)
+                .json(body),
+            auth,
+        )?;
         // The stream's own idle time-out starts with its first byte; until then, the
         // wait for the response headers is bounded the same way.
         let idle_timeout = self.provider.stream_idle_timeout();
@@ -338,6 +312,30 @@ impl ModelClient {
             retry_after,
         };
         Err(ModelError::from_provider_code(code, message, fallback))
+    }
+
+    /// `request` with the provider's key (as `auth` wants it) and its extra headers.
+    fn with_credentials(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        auth: AuthStyle,
+    ) -> Result<reqwest::RequestBuilder, ModelError> {
+        if let Some(token) = self.bearer_token()? {
+            request = match auth {
+                AuthStyle::Bearer => request.bearer_auth(token),
+                AuthStyle::ApiKeyHeader => request.header("api-key", token),
+            };
+        }
+        for (name, value) in self
+            .provider
+            .http_headers
+            .clone()
+            .into_iter()
+            .chain(self.provider.resolved_env_headers(&self.env))
+        {
+            request = request.header(name, value);
+        }
+        Ok(request)
     }
 
     /// The bearer token for the provider: `experimental_bearer_token`, the `env_key`
