@@ -234,7 +234,8 @@ async fn sample_until_done(session: &Arc<Session>, turn: &Arc<TurnContext>) -> T
     }
 }
 
-/// Records the start of a turn as Codex does: its context, then `task_started`.
+/// Records the start of a turn as Codex does: its context, then `task_started`, and
+/// waits until they are written.
 async fn record_start(session: &Arc<Session>, turn: &Arc<TurnContext>) {
     session.record_turn_context(turn).await;
     session
@@ -243,6 +244,16 @@ async fn record_start(session: &Arc<Session>, turn: &Arc<TurnContext>) {
             json!({"turn_id": turn.turn_id, "model_context_window": session.config.model_context_window}),
         )
         .await;
+    // Written before the turn is announced: whoever reacts to the turn (the desktop
+    // sharing the session, a front-end reading the thread) finds the file, with its
+    // `session_meta` line, on disk.
+    if let Err(error) = session.rollout.flush().await {
+        let message = error.to_string();
+        session
+            .events
+            .send(&turn.submission_id, EventMsg::Warning { message })
+            .await;
+    }
 }
 
 /// Runs `attempt` until it succeeds, retrying within the provider's budgets (request
