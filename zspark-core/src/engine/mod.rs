@@ -236,6 +236,9 @@ pub enum EngineEvent {
     WorkspaceProblem {
         workspace_id: String,
         message: String,
+        /// The user is no longer a member (or the workspace was deleted): a view of it
+        /// read before that is out of date.
+        membership_lost: bool,
     },
     /// Something just happened in a workspace whose page is open.
     WorkspaceActivity {

@@ -305,6 +305,7 @@ async fn report_view(client: &SharedClient, workspace_id: &str, outbox: &Outbox)
             Err(problem) => EngineEvent::WorkspaceProblem {
                 workspace_id: workspace_id.to_string(),
                 message: problem.to_string(),
+                membership_lost: false,
             },
         })
         .await;
@@ -434,14 +435,19 @@ async fn follow(client: Arc<SharedClient>, workspace_id: String, outbox: Outbox)
                     changed.notify_one();
                 })
                 .await;
+            // A feed that was up (it dropped, rather than could not be opened) is
+            // followed again soon; only failures to connect make the wait grow.
+            if newest.is_some() || matches!(ended, Ok(FeedEnd::Dropped(_))) {
+                wait = Duration::from_secs(1);
+            }
             if newest.is_some() {
                 after = newest;
-                wait = Duration::from_secs(1);
             }
             if matches!(ended, Ok(FeedEnd::NotAMember)) {
                 outbox
                     .send(EngineEvent::WorkspaceProblem {
                         workspace_id: workspace_id.clone(),
+                        membership_lost: true,
                         message: "You are no longer a member of this workspace (or it was deleted). What you have locally is kept.".to_string(),
                     })
                     .await;

@@ -166,6 +166,13 @@ impl DesktopApp {
                 model.shared.busy = false;
                 model.shared.sign_in_code = None;
                 let signed_in = status.signed_in_as.is_some();
+                // Listed again: access came back.
+                model.shared.access_lost.retain(|workspace_id| {
+                    !status
+                        .workspaces
+                        .iter()
+                        .any(|workspace| workspace.id == *workspace_id)
+                });
                 model.shared.status = Some(status);
                 // A new connection left the rooms: announce the user again (the rooms
                 // report themselves afresh once open).
@@ -195,6 +202,9 @@ impl DesktopApp {
             }
             EngineEvent::Workspace(view) => {
                 let workspace_id = view.workspace.id.clone();
+                if model.shared.access_lost.contains(&workspace_id) {
+                    return;
+                }
                 if model.shared.page_workspace_id() == Some(workspace_id.as_str()) {
                     model.shared.workspace_problem = None;
                     self.ask_for_previews(view.artifacts.clone());
@@ -210,7 +220,11 @@ impl DesktopApp {
             EngineEvent::WorkspaceProblem {
                 workspace_id,
                 message,
+                membership_lost,
             } => {
+                if membership_lost {
+                    model.shared.access_lost.insert(workspace_id.clone());
+                }
                 // The workspace list may have changed too (it was deleted, or the user
                 // removed from it): read it again, once.
                 let newly = if model.shared.page_workspace_id() == Some(workspace_id.as_str()) {

@@ -54,6 +54,9 @@ pub struct SharedView {
     pub last_opened: Option<String>,
     /// Why the open workspace could not be read, or that access to it was lost.
     pub workspace_problem: Option<String>,
+    /// Workspaces the user lost access to: a view of one still on its way was read
+    /// before and is not shown, until the workspace is listed or opened again.
+    pub access_lost: std::collections::BTreeSet<String>,
     /// A teammate's session read from the server.
     pub reading: Option<ReadSession>,
     /// Where each linked local session stands, by its session id.

@@ -41,6 +41,7 @@ impl DesktopApp {
             }
             SharedCommand::OpenWorkspace(workspace_id) => {
                 self.model.shared.workspace_problem = None;
+                self.model.shared.access_lost.remove(&workspace_id);
                 self.model.shared.last_opened = Some(workspace_id.clone());
                 self.model.shared.page = Some(SharedPage::Workspace(workspace_id.clone()));
                 self.send(EngineCommand::Workspace(WorkspaceCommand::Open {
@@ -189,6 +190,7 @@ impl DesktopApp {
         shared.views.clear();
         shared.last_opened = None;
         shared.workspace_problem = None;
+        shared.access_lost.clear();
         shared.reading = None;
         shared.sync.clear();
         shared.page = None;
