@@ -34,6 +34,9 @@ pub struct ProviderProfile {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProviderList {
     pub profiles: Vec<ProviderProfile>,
+    /// The provider `config.toml` selects (`model_provider`, else `openai`), when it
+    /// can be used as it is: a Codex setup that needs no profile of zspark's.
+    pub configured: Option<ConfiguredProvider>,
     /// The top-level `profile`, if it names one of `profiles`.
     pub default_profile: Option<String>,
     /// The key of each profile, masked for display; absent when none is stored.
@@ -44,6 +47,20 @@ impl ProviderList {
     pub fn get(&self, id: &str) -> Option<&ProviderProfile> {
         self.profiles.iter().find(|profile| profile.id == id)
     }
+
+    /// Whether a session can start with what is configured.
+    pub fn ready(&self) -> bool {
+        !self.profiles.is_empty() || self.configured.is_some()
+    }
+}
+
+/// A usable provider selected by `config.toml` itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredProvider {
+    pub id: String,
+    /// Its display name (`[model_providers.<id>] name`, or the built-in's).
+    pub name: String,
+    pub model: String,
 }
 
 /// Why provider settings could not be read or changed; nothing was half-written.
@@ -130,9 +147,11 @@ impl ProviderStore {
             .map_err(|source| ProviderStoreError::NotToml { path, source })
     }
 
-    /// The profiles in `config.toml`: every `[profiles.<id>]` whose provider is a
-    /// `[model_providers.<id>]` table.
-    pub fn list(&self) -> Result<ProviderList, ProviderStoreError> {
+    /// The profiles in `config.toml` (every `[profiles.<id>]` whose provider is a
+    /// `[model_providers.<id>]` table), and the provider it selects when that one has
+    /// what it needs in `env` (its key variable, a stored key, or for OpenAI
+    /// `CODEX_API_KEY` or `auth.json`).
+    pub fn list(&self, env: &Env) -> Result<ProviderList, ProviderStoreError> {
         let document = self.read_document()?;
         let profiles = read_profiles(&document);
         let default_profile = document
@@ -148,10 +167,55 @@ impl ProviderStore {
             })
             .collect();
         Ok(ProviderList {
+            configured: self.configured_provider(env),
             profiles,
             default_profile,
             masked_keys,
         })
+    }
+
+    /// The provider `config.toml` selects, when it can be used as it is.
+    fn configured_provider(&self, env: &Env) -> Option<ConfiguredProvider> {
+        let env = self.env_with_keys(env);
+        let loaded = codex_core::load_config(
+            &self.codex_home,
+            &self.codex_home,
+            &codex_core::ConfigOverrides::default(),
+            env.clone(),
+            codex_core::SessionSource::Desktop,
+        )
+        .ok()?;
+        let config = loaded.config;
+        let provider = &config.model_provider;
+        let has = |variable: &str| {
+            env.get(variable)
+                .is_some_and(|value| !value.trim().is_empty())
+        };
+        let keyed = match &provider.env_key {
+            None => true,
+            Some(variable) => {
+                has(variable)
+                    || (provider.requires_openai_auth
+                        && (has("CODEX_API_KEY") || self.has_codex_login()))
+            }
+        };
+        (keyed && provider.base_url.is_some()).then(|| ConfiguredProvider {
+            id: config.model_provider_id.clone(),
+            name: provider.name.clone(),
+            model: config.model.clone(),
+        })
+    }
+
+    /// Whether `codex login --api-key` stored a key in `auth.json`.
+    fn has_codex_login(&self) -> bool {
+        std::fs::read_to_string(self.codex_home.join("auth.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|auth| {
+                auth.get("OPENAI_API_KEY")
+                    .and_then(|key| key.as_str().map(str::to_string))
+            })
+            .is_some_and(|key| !key.trim().is_empty())
     }
 
     /// Adds or replaces `profile`; stores `api_key` when one is given (an absent key
@@ -449,7 +513,7 @@ mod tests {
             !text.contains("sk-test"),
             "the key must not be in the file:\n{text}"
         );
-        let list = store.list().unwrap();
+        let list = store.list(&Env::new()).unwrap();
         assert_eq!(list.profiles, vec![deepseek()]);
         assert_eq!(list.default_profile.as_deref(), Some("deepseek"));
         assert_eq!(list.masked_keys["deepseek"], "sk-…6789");
@@ -480,7 +544,7 @@ mod tests {
         assert_eq!(loaded.config.model_provider.request_max_retries, Some(9));
 
         store.remove("deepseek").unwrap();
-        let list = store.list().unwrap();
+        let list = store.list(&Env::new()).unwrap();
         assert!(list.profiles.is_empty() && list.masked_keys.is_empty());
         let text = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
         assert!(
@@ -499,7 +563,7 @@ mod tests {
         let mut renamed = deepseek();
         renamed.name = "DeepSeek (work)".into();
         store.save(&renamed, None, false).unwrap();
-        let list = store.list().unwrap();
+        let list = store.list(&Env::new()).unwrap();
         assert_eq!(list.profiles[0].name, "DeepSeek (work)");
         assert_eq!(list.masked_keys["deepseek"], "sk-…0001");
         assert_eq!(list.default_profile, None);
@@ -541,7 +605,7 @@ mod tests {
         let store = ProviderStore::new(home.path().to_path_buf(), SecretBackend::FileOnly);
         assert!(
             store
-                .list()
+                .list(&Env::new())
                 .unwrap_err()
                 .to_string()
                 .contains("not valid TOML")

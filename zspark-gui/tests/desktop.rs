@@ -80,6 +80,41 @@ fn first_run_leads_to_provider_setup_and_a_streamed_first_answer() {
 }
 
 #[test]
+fn first_run_takes_a_codex_setup_that_works_as_it_is() {
+    let server = ScriptedModelServer::start([Turn::text("Answered through your config")]).unwrap();
+    let config = format!(
+        "model = \"plain-model\"\nmodel_provider = \"plain\"\n\n[model_providers.plain]\nname = \"Plain\"\nbase_url = \"{}\"\nrequest_max_retries = 0\n",
+        server.base_url()
+    );
+    let mut desk = Desk::open(Some(config), |_, _| {});
+    desk.wait_for("Found in your Codex configuration: Plain with plain-model");
+    assert!(
+        desk.harness
+            .query_by_label_contains("Add the model provider")
+            .is_none(),
+        "no provider form for a setup that works"
+    );
+    desk.click("Choose a folder and start");
+    desk.wait_for("The agent works in this folder");
+    desk.click("Start");
+    desk.send("hi");
+    desk.wait_for("Answered through your config");
+    assert_eq!(server.model_requests()[0].body["model"], "plain-model");
+}
+
+#[test]
+fn first_run_asks_for_a_provider_when_the_configured_one_has_no_key() {
+    let config = "model_provider = \"keyed\"\n\n[model_providers.keyed]\nname = \"Keyed\"\nbase_url = \"http://127.0.0.1:9/v1\"\nenv_key = \"ZSPARK_TEST_KEY_NOBODY_SET\"\n";
+    let mut desk = Desk::open(Some(config.to_string()), |_, _| {});
+    desk.wait_for("Add the model provider");
+    assert!(
+        desk.harness
+            .query_by_label_contains("Found in your Codex configuration")
+            .is_none()
+    );
+}
+
+#[test]
 fn approve_and_deny_commands_and_review_a_diff() {
     let patch = "*** Begin Patch\n*** Add File: notes.md\n+hello from a diff\n*** End Patch\n";
     let server = ScriptedModelServer::start([

@@ -494,7 +494,10 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 });
             }
             EngineCommand::LoadProviders => {
-                let list = blocking(&providers, |store| store.list()).await;
+                let list = {
+                    let env = setup.env.clone();
+                    blocking(&providers, move |store| store.list(&env)).await
+                };
                 outbox.send(EngineEvent::Providers(list)).await;
             }
             EngineCommand::SaveProvider {
@@ -513,14 +516,20 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                         Err(message) => EngineEvent::ProviderError(message),
                     })
                     .await;
-                let list = blocking(&providers, |store| store.list()).await;
+                let list = {
+                    let env = setup.env.clone();
+                    blocking(&providers, move |store| store.list(&env)).await
+                };
                 outbox.send(EngineEvent::Providers(list)).await;
             }
             EngineCommand::RemoveProvider { id } => {
                 if let Err(message) = blocking(&providers, move |store| store.remove(&id)).await {
                     outbox.send(EngineEvent::ProviderError(message)).await;
                 }
-                let list = blocking(&providers, |store| store.list()).await;
+                let list = {
+                    let env = setup.env.clone();
+                    blocking(&providers, move |store| store.list(&env)).await
+                };
                 outbox.send(EngineEvent::Providers(list)).await;
             }
             EngineCommand::OpenSession {

@@ -1,6 +1,8 @@
 //! The first-run screen: what zspark is, a provider to talk to (or the one already in
 //! `config.toml`), and a folder to work in; then the first session starts.
 
+use zspark_core::ProviderList;
+
 use super::super::commands::{Commands, SessionCommand, SettingsCommand};
 use super::super::model::Model;
 use super::super::theme;
@@ -32,6 +34,15 @@ pub fn show(
                     names.join(", ")
                 ));
             }
+            Some(ProviderList {
+                configured: Some(configured),
+                ..
+            }) => {
+                ui.label(format!(
+                    "Found in your Codex configuration: {} with {}. Add another in Settings at any time.",
+                    configured.name, configured.model
+                ));
+            }
             Some(_) => {
                 ui.label("Add the model provider the agent talks to. The key is kept in the OS keychain, never in a file others can read.");
                 settings::provider_form(ui, model, &mut settings_state.provider_form, out);
@@ -40,7 +51,7 @@ pub fn show(
         ui.add_space(theme::SPACE * 4.0);
         theme::section_heading(ui, "2 · Folder");
         ui.label("Choose the folder the first session works in.");
-        let ready = model.providers.as_ref().is_some_and(|list| !list.profiles.is_empty());
+        let ready = model.providers.as_ref().is_some_and(|list| list.ready());
         ui.add_space(theme::SPACE * 2.0);
         ui.horizontal(|ui| {
             if ui
