@@ -228,18 +228,15 @@ pub fn list_threads(codex_home: &Path, params: &ThreadListParams) -> ThreadListR
     if params.sort_direction == SortDirection::Desc {
         threads.reverse();
     }
-    let start = params
-        .cursor
-        .as_deref()
-        .and_then(|cursor| cursor.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(threads.len());
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE).max(1);
-    let end = start.saturating_add(limit).min(threads.len());
+    let page = crate::paging::page(
+        threads,
+        params.cursor.as_deref(),
+        params.limit.unwrap_or(DEFAULT_PAGE),
+    );
     ThreadListResult {
-        next_cursor: (end < threads.len()).then(|| end.to_string()),
-        backwards_cursor: (start > 0).then(|| start.saturating_sub(limit).to_string()),
-        data: threads.drain(start..end).collect(),
+        data: page.data,
+        next_cursor: page.next_cursor,
+        backwards_cursor: page.backwards_cursor,
     }
 }
 

@@ -9,6 +9,7 @@ mod catalog;
 mod config_view;
 mod connection;
 mod events;
+mod paging;
 pub mod protocol;
 pub mod schema;
 pub mod transport;

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::Connection;
 use crate::events::ThreadView;
+use crate::paging::page;
 use crate::protocol::requests::{
     ConfigReadParams, McpServerStatus, McpServerStatusListParams, McpServerStatusListResult, Model,
     ModelListParams, ModelListResult, SkillError, SkillMetadata, SkillsForFolder, SkillsListParams,
@@ -72,18 +73,11 @@ impl Connection {
                 supports_personality: false,
             })
             .collect();
-        let start = params
-            .cursor
-            .as_deref()
-            .and_then(|cursor| cursor.parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(models.len());
-        let end = start
-            .saturating_add(params.limit.unwrap_or(models.len()).max(1))
-            .min(models.len());
+        let limit = params.limit.unwrap_or(models.len());
+        let page = page(models, params.cursor.as_deref(), limit);
         let result = ModelListResult {
-            next_cursor: (end < models.len()).then(|| end.to_string()),
-            data: models[start..end].to_vec(),
+            data: page.data,
+            next_cursor: page.next_cursor,
         };
         self.respond(id, &result).await;
         Ok(())
@@ -223,18 +217,11 @@ impl Connection {
                 auth_status: auth_status.to_string(),
             });
         }
-        let start = params
-            .cursor
-            .as_deref()
-            .and_then(|cursor| cursor.parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(data.len());
-        let end = start
-            .saturating_add(params.limit.unwrap_or(data.len()).max(1))
-            .min(data.len());
+        let limit = params.limit.unwrap_or(data.len());
+        let page = page(data, params.cursor.as_deref(), limit);
         let result = McpServerStatusListResult {
-            next_cursor: (end < data.len()).then(|| end.to_string()),
-            data: data.drain(start..end).collect(),
+            data: page.data,
+            next_cursor: page.next_cursor,
         };
         self.respond(id, &result).await;
         Ok(())
