@@ -94,6 +94,10 @@ pub enum SharedError {
     Unauthorized(String),
     #[error("The server refused: {0}.")]
     Refused(String),
+    /// The server has no such thing for this user (404): it was deleted, or the user
+    /// is not a member of its workspace (the server does not tell the two apart).
+    #[error("The server refused: {0}.")]
+    NotFound(String),
     /// An artifact upload refused for the file itself (too large, its bytes changed
     /// while it was read).
     #[error("The server did not take the file: {0}.")]
@@ -334,9 +338,9 @@ pub(crate) async fn refusal_of(response: reqwest::Response) -> SharedError {
         .ok()
         .map(|body| body.error.message)
         .unwrap_or_else(|| format!("the server answered {status}"));
-    if status == StatusCode::UNAUTHORIZED {
-        SharedError::Unauthorized(said)
-    } else {
-        SharedError::Refused(said)
+    match status {
+        StatusCode::UNAUTHORIZED => SharedError::Unauthorized(said),
+        StatusCode::NOT_FOUND => SharedError::NotFound(said),
+        _ => SharedError::Refused(said),
     }
 }

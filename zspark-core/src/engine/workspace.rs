@@ -302,6 +302,8 @@ async fn report_view(client: &SharedClient, workspace_id: &str, outbox: &Outbox)
     outbox
         .send(match read_view(client, workspace_id).await {
             Ok(view) => EngineEvent::Workspace(Box::new(view)),
+            // The page read may learn it before the live feed does.
+            Err(SharedError::NotFound(_)) => membership_lost(workspace_id),
             Err(problem) => EngineEvent::WorkspaceProblem {
                 workspace_id: workspace_id.to_string(),
                 message: problem.to_string(),
@@ -309,6 +311,15 @@ async fn report_view(client: &SharedClient, workspace_id: &str, outbox: &Outbox)
             },
         })
         .await;
+}
+
+/// The user is no longer a member of the workspace, or it was deleted.
+fn membership_lost(workspace_id: &str) -> EngineEvent {
+    EngineEvent::WorkspaceProblem {
+        workspace_id: workspace_id.to_string(),
+        membership_lost: true,
+        message: "You are no longer a member of this workspace (or it was deleted). What you have locally is kept.".to_string(),
+    }
 }
 
 async fn read_view(
@@ -444,13 +455,7 @@ async fn follow(client: Arc<SharedClient>, workspace_id: String, outbox: Outbox)
                 after = newest;
             }
             if matches!(ended, Ok(FeedEnd::NotAMember)) {
-                outbox
-                    .send(EngineEvent::WorkspaceProblem {
-                        workspace_id: workspace_id.clone(),
-                        membership_lost: true,
-                        message: "You are no longer a member of this workspace (or it was deleted). What you have locally is kept.".to_string(),
-                    })
-                    .await;
+                outbox.send(membership_lost(&workspace_id)).await;
                 return;
             }
             tokio::time::sleep(wait).await;
