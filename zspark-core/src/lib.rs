@@ -44,9 +44,9 @@ pub use conversation::Transcript;
 #[cfg(feature = "desktop")]
 pub use engine::{
     Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, MemoryCommand,
-    Presence, RoomChange, SendError, SessionKey, SessionRoom, SessionSettings, SessionShareCommand,
-    SessionStart, SharedCommand, SharedSessionRead, SyncReport, SyncState, Waker, WorkspaceCommand,
-    WorkspaceView,
+    ModelChoice, Presence, RoomChange, SendError, SessionKey, SessionRoom, SessionSettings,
+    SessionShareCommand, SessionStart, SharedCommand, SharedSessionRead, SyncReport, SyncState,
+    Waker, WorkspaceCommand, WorkspaceView,
 };
 #[cfg(feature = "desktop")]
 pub use mcp_servers::{McpServerEntry, McpServerSpec, McpSignIn};

@@ -6,7 +6,9 @@
 //! provider, a failed turn that is retried; attaching files (dialog, drop, paste) and
 //! seeing them in the model's request, artifact cards and "save as", the skills panel,
 //! a long session that lays out only what is in view, a shared-workspace server set up
-//! and used, and snapshot images of the main screens.
+//! and used, the model and effort pickers (the provider's list, one that fails, a typed
+//! model), tokens and cost, the command palette, the notification for a turn that ended
+//! out of sight, and snapshot images of the main screens.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,10 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codex_protocol::{ApprovalPolicy, SandboxMode};
-use codex_test_support::{Ending, Reply, ScriptedModelServer, Turn};
+use codex_test_support::{Ending, ModelList, Reply, ScriptedModelServer, Turn};
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
-use zspark_gui::desktop::{FolderPolicy, SessionStatus, ThemeChoice};
+use zspark_gui::desktop::{FolderPolicy, ModelPrice, SessionStatus, ThemeChoice, price_key};
 
 use support::{
     Desk, DroppedPath, QUIET_CONFIG, ServeProcess, blocking_http, config_for, last_user_content,
@@ -96,10 +98,29 @@ fn first_run_takes_a_codex_setup_that_works_as_it_is() {
     );
     desk.click("Choose a folder and start");
     desk.wait_for("The agent works in this folder");
+    // The folder is picked in the system's dialog.
+    let picked = desk.workspace.with_file_name("picked");
+    std::fs::create_dir(&picked).unwrap();
+    desk.dialogs
+        .folders
+        .lock()
+        .unwrap()
+        .push_back(picked.clone());
+    desk.click("Browse…");
+    desk.wait_until("the picked folder fills the field", |desk| {
+        desk.app()
+            .panels
+            .sidebar
+            .new_session
+            .as_ref()
+            .map(|dialog| dialog.folder.clone())
+            == Some(picked.display().to_string())
+    });
     desk.click("Start");
     desk.send("hi");
     desk.wait_for("Answered through your config");
     assert_eq!(server.model_requests()[0].body["model"], "plain-model");
+    assert_eq!(desk.app().shown_session().unwrap().cwd, picked);
 }
 
 #[test]
@@ -145,6 +166,7 @@ fn approve_and_deny_commands_and_review_a_diff() {
             FolderPolicy {
                 approval: Some(ApprovalPolicy::Untrusted),
                 sandbox: Some(SandboxMode::DangerFullAccess),
+                ..FolderPolicy::default()
             },
         );
     });
@@ -203,6 +225,7 @@ fn an_mcp_tool_that_may_write_asks_in_the_window_and_always_approving_it_is_reme
             FolderPolicy {
                 approval: Some(ApprovalPolicy::OnRequest),
                 sandbox: Some(SandboxMode::WorkspaceWrite),
+                ..FolderPolicy::default()
             },
         );
     });
@@ -256,6 +279,7 @@ fn two_sessions_run_at_once_and_a_background_approval_waits_for_its_session() {
             FolderPolicy {
                 approval: Some(ApprovalPolicy::Untrusted),
                 sandbox: Some(SandboxMode::DangerFullAccess),
+                ..FolderPolicy::default()
             },
         );
     });
@@ -287,11 +311,22 @@ fn two_sessions_run_at_once_and_a_background_approval_waits_for_its_session() {
     });
     assert!(desk.app().model.sessions[&first].unread);
     desk.wait_for("first question, Finished, unread");
+    // The system says so, since it was not on screen; the approval shown did not.
+    let notified = |desk: &Desk| desk.notifier.shown.lock().unwrap().clone();
+    assert_eq!(
+        notified(&desk),
+        [(
+            "zspark".to_string(),
+            "\u{201c}first question\u{201d} is done.".to_string()
+        )]
+    );
+    assert_eq!(desk.app().waiting_for_user(), 1);
 
     // Switching to it shows the whole answer; the second still waits for its approval.
     desk.click("first question, Finished, unread");
     desk.wait_for("The first session answers at its own pace, word after word.");
     assert!(!desk.app().model.sessions[&first].unread);
+    assert_eq!(desk.app().waiting_for_user(), 0, "it has been seen");
     assert_eq!(status(&desk, second), SessionStatus::WaitingForApproval);
     desk.wait_for("second question, Needs approval");
     assert!(!desk.workspace.join("from-two.txt").exists());
@@ -330,6 +365,7 @@ fn interrupting_stops_a_running_command() {
             FolderPolicy {
                 approval: Some(ApprovalPolicy::Never),
                 sandbox: Some(SandboxMode::DangerFullAccess),
+                ..FolderPolicy::default()
             },
         );
     });
@@ -454,6 +490,131 @@ fn a_rejected_key_shows_the_error_and_retry_runs_the_turn_again() {
 }
 
 #[test]
+fn the_model_and_effort_are_picked_from_the_providers_list_and_kept_for_the_folder() {
+    let server = ScriptedModelServer::options()
+        .listed_models(ModelList::Models(vec![
+            "scripted-model".to_string(),
+            "gpt-5.1-codex-max".to_string(),
+        ]))
+        .turns([Turn::text("First answer"), Turn::text("Second answer")])
+        .start()
+        .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    desk.start_session_in_workspace();
+    desk.wait_until_open();
+    assert!(
+        desk.harness.query_all_by_label("Effort").next().is_none(),
+        "scripted-model takes no reasoning effort"
+    );
+    desk.open_list("Model");
+    desk.wait_for("gpt-5.1-codex-max");
+    desk.click("gpt-5.1-codex-max");
+    desk.open_list("Effort");
+    desk.wait_for("xhigh");
+    for effort in ["low", "medium", "high"] {
+        assert!(
+            desk.harness.query_all_by_label(effort).next().is_some(),
+            "{effort} offered"
+        );
+    }
+    assert!(
+        desk.harness.query_all_by_label("minimal").next().is_none(),
+        "gpt-5.1-codex-max does not take minimal"
+    );
+    desk.click("xhigh");
+    desk.send("Think hard");
+    desk.wait_for("First answer");
+    let request = &server.model_requests()[0].body;
+    assert_eq!(request["model"], "gpt-5.1-codex-max");
+    assert_eq!(request["reasoning"]["effort"], "xhigh");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|request| request.method == "GET" && request.path == "/v1/models"),
+        "the list came from the provider"
+    );
+
+    // A new session in the folder starts with what was picked there.
+    desk.click("+ New session");
+    desk.wait_for("The agent works in this folder");
+    desk.click("Start");
+    desk.wait_until("the second session is ready", |desk| {
+        desk.app()
+            .shown_session()
+            .is_some_and(|session| session.number != 1 && session.configured.is_some())
+    });
+    desk.send("Again");
+    desk.wait_for("Second answer");
+    let request = &server.model_requests()[1].body;
+    assert_eq!(request["model"], "gpt-5.1-codex-max");
+    assert_eq!(request["reasoning"]["effort"], "xhigh");
+    let policy = desk.app().model.prefs.policy_for(&desk.workspace);
+    assert_eq!(policy.model.as_deref(), Some("gpt-5.1-codex-max"));
+}
+
+#[test]
+fn a_provider_whose_model_list_fails_says_so_and_a_typed_model_is_used() {
+    let server = ScriptedModelServer::options()
+        .listed_models(ModelList::Fails)
+        .turns([Turn::text("From the typed model")])
+        .start()
+        .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    desk.start_session_in_workspace();
+    desk.wait_until_open();
+    desk.open_list("Model");
+    desk.wait_for("Scripted did not list its models");
+    desk.wait_for("the model list is not available right now");
+    desk.type_into("Other model", "my-local-model");
+    desk.click("Use");
+    desk.send("Hello");
+    desk.wait_for("From the typed model");
+    let request = &server.model_requests()[0].body;
+    assert_eq!(request["model"], "my-local-model");
+    assert!(request.get("reasoning").is_none(), "{request}");
+}
+
+#[test]
+fn tokens_per_turn_and_per_session_and_their_cost_at_the_prices_given() {
+    let server = ScriptedModelServer::start([
+        Reply::new().message("One").usage(2_000, 100).into(),
+        Reply::new().message("Two").usage(1_000, 50).into(),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), |prefs, workspace| {
+        onboarded(prefs, workspace);
+        prefs.model_prices.insert(
+            price_key("scripted", "scripted-model"),
+            ModelPrice {
+                input: 2.0,
+                cached_input: 0.5,
+                output: 10.0,
+            },
+        );
+    });
+    desk.start_session_in_workspace();
+    desk.send("a");
+    desk.wait_for("One");
+    desk.send("b");
+    desk.wait_for("Two");
+    desk.wait_for("3000 in (0 cached) · 150 out");
+    desk.wait_for("1000 in (0 cached) · 50 out");
+    // (2,000 × 2 + 100 × 10) + (1,000 × 2 + 50 × 10), per million.
+    desk.wait_for("0.0075");
+    let turns = &desk.app().shown_session().unwrap().usage.turns;
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[0].tokens.input_tokens, 2_000);
+
+    desk.click("Prices of scripted-model");
+    desk.click("Forget these prices");
+    desk.wait_until("the cost is gone with the prices", |desk| {
+        desk.harness.query_all_by_label("0.0075").next().is_none()
+    });
+    assert!(desk.app().model.prefs.model_prices.is_empty());
+}
+
+#[test]
 fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     let server = ScriptedModelServer::start([Turn::text("Got them")]).unwrap();
     let mut desk = Desk::open(Some(config_for(&server)), onboarded);
@@ -468,11 +629,7 @@ fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
         .unwrap()
         .push_back(vec![outside.join("notes.txt"), outside.join("photo.png")]);
     desk.start_session_in_workspace();
-    desk.wait_until("the session is ready", |desk| {
-        desk.app()
-            .shown_session()
-            .is_some_and(|session| session.configured.is_some())
-    });
+    desk.wait_until_open();
 
     desk.click("📎 Attach");
     desk.wait_for("notes.txt · 13 B");
@@ -764,6 +921,79 @@ fn snapshots_of_the_main_screens() {
 
     let mut dark = snapshot_desk(ThemeChoice::Dark);
     dark.snapshot("conversation_dark");
+    dark.harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::P,
+    );
+    dark.wait_for("Show or hide the details panel");
+    dark.snapshot("command_palette");
+}
+
+#[test]
+fn the_command_palette_lists_every_command_with_its_shortcut_and_runs_the_one_picked() {
+    let server = ScriptedModelServer::start([]).unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), onboarded);
+    desk.start_session_in_workspace();
+    desk.wait_until_open();
+    let open_palette = |desk: &mut Desk| {
+        desk.harness.key_press_modifiers(
+            egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+            egui::Key::P,
+        );
+        desk.wait_until("the palette is open", |desk| desk.app().panels.palette.open);
+        desk.wait_for("Settings: providers");
+    };
+    open_palette(&mut desk);
+    for (command, key) in [
+        ("New session…", egui::Key::N),
+        ("Show or hide the details panel", egui::Key::J),
+        ("Attach files…", egui::Key::O),
+    ] {
+        desk.wait_for(command);
+        let keys = desk
+            .harness
+            .ctx
+            .format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key));
+        assert!(
+            desk.harness.query_all_by_label(&keys).next().is_some(),
+            "{command} shows {keys}"
+        );
+    }
+    assert!(
+        desk.harness
+            .query_all_by_label("Close this session")
+            .next()
+            .is_some()
+    );
+
+    // Typing narrows the list; Enter runs the highlighted command.
+    desk.type_into("Command", "details hide");
+    desk.wait_until("only the details command is left", |desk| {
+        desk.harness
+            .query_all_by_label("New session…")
+            .next()
+            .is_none()
+    });
+    let details_were_open = desk.app().model.prefs.details_open;
+    desk.harness.key_press(egui::Key::Enter);
+    desk.wait_until("the details panel toggled and the palette closed", |desk| {
+        desk.app().model.prefs.details_open != details_were_open && !desk.app().panels.palette.open
+    });
+
+    // A click runs one too; a query nothing matches says so.
+    open_palette(&mut desk);
+    desk.type_into("Command", "no such thing");
+    desk.wait_for("No command matches.");
+    desk.harness.key_press(egui::Key::Escape);
+    desk.wait_until("Esc closes the palette", |desk| {
+        !desk.app().panels.palette.open
+    });
+    open_palette(&mut desk);
+    desk.type_into("Command", "theme dark");
+    desk.click("Theme: dark");
+    desk.wait_until("the theme changed", |desk| {
+        desk.app().model.prefs.theme == ThemeChoice::Dark
+    });
 }
 
 #[test]
@@ -1032,6 +1262,7 @@ fn a_sub_agent_opens_under_its_session_and_is_approved_and_closed_from_the_windo
             FolderPolicy {
                 approval: Some(ApprovalPolicy::Untrusted),
                 sandbox: Some(SandboxMode::DangerFullAccess),
+                ..FolderPolicy::default()
             },
         );
     });

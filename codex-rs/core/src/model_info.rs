@@ -1,6 +1,8 @@
 //! What the runtime knows about model families without asking the provider: context
 //! windows (for the "context left" figure and auto-compaction) and whether a model
-//! takes reasoning settings.
+//! takes reasoning settings, and which efforts.
+
+use codex_protocol::ReasoningEffort;
 
 /// The context window of `model` in tokens, for families whose window is published.
 pub fn context_window(model: &str) -> Option<u64> {
@@ -38,6 +40,29 @@ pub fn supports_reasoning(model: &str) -> bool {
         .any(|prefix| model.starts_with(prefix))
 }
 
+/// The reasoning efforts `model` accepts, from the families' published settings;
+/// empty for a model that takes no reasoning settings. A reasoning model of a family
+/// not listed gets the three every such model takes.
+pub fn reasoning_efforts(model: &str) -> &'static [ReasoningEffort] {
+    use ReasoningEffort as E;
+    if !supports_reasoning(model) {
+        return &[];
+    }
+    let model = model.to_ascii_lowercase();
+    let known: &[(&str, &[ReasoningEffort])] = &[
+        ("gpt-5.1-codex-max", &[E::Low, E::Medium, E::High, E::Xhigh]),
+        ("gpt-5.1-codex", &[E::Low, E::Medium, E::High]),
+        ("gpt-5.1", &[E::None, E::Low, E::Medium, E::High]),
+        ("gpt-5-codex", &[E::Low, E::Medium, E::High]),
+        ("gpt-5.", &[E::None, E::Low, E::Medium, E::High, E::Xhigh]),
+        ("gpt-5", &[E::Minimal, E::Low, E::Medium, E::High]),
+    ];
+    known
+        .iter()
+        .find(|(prefix, _)| model.starts_with(prefix))
+        .map_or(&[E::Low, E::Medium, E::High], |(_, efforts)| efforts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +75,17 @@ mod tests {
         assert_eq!(default_auto_compact_limit(272_000), 244_800);
         assert!(supports_reasoning("o3-mini"));
         assert!(!supports_reasoning("gpt-4o"));
+        assert_eq!(
+            reasoning_efforts("gpt-5.1-codex-max"),
+            [
+                ReasoningEffort::Low,
+                ReasoningEffort::Medium,
+                ReasoningEffort::High,
+                ReasoningEffort::Xhigh
+            ]
+        );
+        assert_eq!(reasoning_efforts("gpt-5-mini")[0], ReasoningEffort::Minimal);
+        assert_eq!(reasoning_efforts("o3").len(), 3);
+        assert!(reasoning_efforts("deepseek-chat").is_empty());
     }
 }

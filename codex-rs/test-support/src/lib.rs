@@ -41,5 +41,5 @@ pub mod sse;
 pub mod tool_pairs;
 
 pub use script::{Ending, OutputItem, Reply, Turn, Usage};
-pub use server::{RecordedRequest, ScriptedModelServer, ServerOptions};
+pub use server::{ModelList, RecordedRequest, ScriptedModelServer, ServerOptions};
 pub use tool_pairs::ToolPairProblem;

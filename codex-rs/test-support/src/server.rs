@@ -98,6 +98,16 @@ pub struct ServerOptions {
     model_turns: HashMap<String, VecDeque<Turn>>,
     repeat: Option<Turn>,
     enforce_tool_pairs: bool,
+    listed_models: ModelList,
+}
+
+/// How the server answers `GET …/models`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelList {
+    /// These model ids.
+    Models(Vec<String>),
+    /// A 500 with an error body, as a provider whose listing is broken answers.
+    Fails,
 }
 
 impl Default for ServerOptions {
@@ -107,6 +117,7 @@ impl Default for ServerOptions {
             model_turns: HashMap::new(),
             repeat: None,
             enforce_tool_pairs: true,
+            listed_models: ModelList::Models(vec!["scripted-model".to_string()]),
         }
     }
 }
@@ -143,6 +154,12 @@ impl ServerOptions {
         self
     }
 
+    /// What `GET …/models` answers (by default the one model `scripted-model`).
+    pub fn listed_models(mut self, list: ModelList) -> Self {
+        self.listed_models = list;
+        self
+    }
+
     /// Binds a loopback port and starts serving.
     pub fn start(self) -> io::Result<ScriptedModelServer> {
         ScriptedModelServer::start_with(self)
@@ -154,6 +171,7 @@ struct Shared {
     model_turns: Mutex<HashMap<String, VecDeque<Turn>>>,
     repeat: Option<Turn>,
     enforce_tool_pairs: bool,
+    listed_models: ModelList,
     requests: Mutex<Vec<RecordedRequest>>,
     request_arrived: Notify,
 }
@@ -185,6 +203,7 @@ impl ScriptedModelServer {
             model_turns: Mutex::new(options.model_turns),
             repeat: options.repeat,
             enforce_tool_pairs: options.enforce_tool_pairs,
+            listed_models: options.listed_models,
             requests: Mutex::new(Vec::new()),
             request_arrived: Notify::new(),
         });
@@ -382,12 +401,19 @@ async fn handle(
 
     match endpoint {
         Endpoint::Models => {
-            return json_response(
-                StatusCode::OK,
-                &json!({"object": "list", "data": [
-                    {"id": "scripted-model", "object": "model", "created": 1_700_000_000, "owned_by": "zspark-tests"}
-                ]}),
-            );
+            return match &shared.listed_models {
+                ModelList::Models(ids) => {
+                    let data: Vec<Value> = ids
+                        .iter()
+                        .map(|id| json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "zspark-tests"}))
+                        .collect();
+                    json_response(StatusCode::OK, &json!({"object": "list", "data": data}))
+                }
+                ModelList::Fails => error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the model list is not available right now",
+                ),
+            };
         }
         Endpoint::Unknown => {
             return error_response(

@@ -11,6 +11,7 @@
 //! - [`files`]: attachments, artifact actions and skills, off the run loop.
 //! - [`mcp`]: the MCP servers of `config.toml`, off the run loop.
 //! - [`memory`]: the Memory panel's reads and changes, off the run loop.
+//! - [`models`]: the models a session's provider lists, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 //! - [`workspace`]: a workspace page: its sessions, members, activity and artifacts,
 //!   followed live; a teammate's session read from the server.
@@ -20,6 +21,7 @@ mod files;
 mod forward;
 mod mcp;
 mod memory;
+mod models;
 mod room;
 mod shared;
 mod uploads;
@@ -33,7 +35,7 @@ use codex_core::config::Env;
 use codex_core::context::SkillCatalog;
 use codex_core::rollout::load_rollout;
 use codex_core::{Codex, ConfigOverrides, SessionSource, Submitter, ThreadStart, load_config};
-use codex_protocol::{ApprovalPolicy, Event, Op, SandboxMode, ThreadId};
+use codex_protocol::{ApprovalPolicy, Event, Op, ReasoningEffort, SandboxMode, ThreadId};
 use tokio::sync::{mpsc, oneshot};
 use zspark_auth::signin::{OpenBrowser, SecretLocation};
 
@@ -41,6 +43,8 @@ pub use files::FileCommand;
 use forward::{Forwarder, TurnClock};
 pub use mcp::McpCommand;
 pub use memory::MemoryCommand;
+pub use models::ModelChoice;
+use models::ProviderAccess;
 pub use room::{Presence, RoomChange, SessionRoom};
 pub use shared::SharedCommand;
 pub use uploads::{SessionShareCommand, SyncReport, SyncState};
@@ -90,6 +94,7 @@ pub struct SessionSettings {
     /// A `[profiles.<id>]` to use (a provider and its model).
     pub profile: Option<String>,
     pub model: Option<String>,
+    pub reasoning_effort: Option<ReasoningEffort>,
     pub approval_policy: Option<ApprovalPolicy>,
     pub sandbox_mode: Option<SandboxMode>,
 }
@@ -140,6 +145,11 @@ pub enum EngineCommand {
     Submit {
         session: SessionKey,
         op: Op,
+    },
+    /// The models session `session`'s provider lists; answered by
+    /// [`EngineEvent::Models`].
+    ListModels {
+        session: SessionKey,
     },
     /// Close session `session` (its running turn is stopped); answered by
     /// [`EngineEvent::SessionEnded`]. The others keep running.
@@ -280,6 +290,11 @@ pub enum EngineEvent {
     Skills {
         cwd: PathBuf,
         catalog: SkillCatalog,
+    },
+    /// The models session `session` can switch to, or why its provider listed none.
+    Models {
+        session: SessionKey,
+        listed: Result<Vec<ModelChoice>, String>,
     },
     /// A command could not be carried out.
     Problem(String),
@@ -442,6 +457,8 @@ impl Outbox {
 struct OpenSession {
     thread: ThreadId,
     clock: TurnClock,
+    /// Its provider, for listing models; a sub-agent's is not kept.
+    provider: Option<ProviderAccess>,
 }
 
 async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: Outbox) {
@@ -468,7 +485,12 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                     })
                     .await;
                 forwarder.adopt(child.thread.clone(), next_number, clock.clone()).await;
-                sessions.insert(next_number, OpenSession { thread: child.thread, clock });
+                let child = OpenSession {
+                    thread: child.thread,
+                    clock,
+                    provider: None,
+                };
+                sessions.insert(next_number, child);
                 continue;
             }
         };
@@ -574,6 +596,21 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                         .await;
                 }
             }
+            EngineCommand::ListModels { session } => {
+                match sessions
+                    .get(&session)
+                    .and_then(|open| open.provider.clone())
+                {
+                    Some(provider) => provider.spawn_list(session, &outbox),
+                    None => {
+                        let listed = Err(
+                            "This session's models cannot be listed: it is a sub-agent or no longer open."
+                                .to_string(),
+                        );
+                        outbox.send(EngineEvent::Models { session, listed }).await;
+                    }
+                }
+            }
             EngineCommand::CloseSession { session } => {
                 if let Some(open) = sessions.remove(&session)
                     && submitter.submit(&open.thread, Op::Shutdown).await.is_err()
@@ -662,6 +699,7 @@ async fn open(
         } => ThreadStart::fork(rollout_path, before_turn),
     };
     let clock = TurnClock::default();
+    let provider = Some(ProviderAccess::of(&loaded.config));
     // The thread's events wait in the forwarder until it knows whose they are.
     let thread = match submitter.start_thread(loaded, thread_start).await {
         Ok(thread) => thread,
@@ -673,7 +711,11 @@ async fn open(
         }
     };
     forwarder.adopt(thread.clone(), number, clock.clone()).await;
-    Some(OpenSession { thread, clock })
+    Some(OpenSession {
+        thread,
+        clock,
+        provider,
+    })
 }
 
 /// Loads the configuration for a session in `cwd` (or the resumed session's folder).
@@ -707,6 +749,11 @@ fn prepare(
         profile: settings.profile,
         approval_policy: settings.approval_policy,
         sandbox_mode: settings.sandbox_mode,
+        config_overrides: settings
+            .reasoning_effort
+            .map(|effort| format!("model_reasoning_effort=\"{}\"", effort.as_str()))
+            .into_iter()
+            .collect(),
         ..ConfigOverrides::default()
     };
     let env = providers.env_with_keys(&setup.env);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use zspark_core::{Engine, EngineCommand, EngineSetup, MemoryCommand, SessionKey, SharedCommand};
 
+use super::attention::Attention;
 use super::commands::Commands;
 use super::dialogs::{DialogRunner, FileDialogs};
 use super::model::{Model, Tone};
@@ -38,6 +39,7 @@ pub struct DesktopApp {
     /// The window's context, for what events ask of the window itself.
     pub(super) ctx: egui::Context,
     pub(super) notifier: Arc<dyn Notifier>,
+    pub(super) attention: Attention,
 }
 
 impl DesktopApp {
@@ -58,6 +60,7 @@ impl DesktopApp {
             commands: Commands::default(),
             ctx: ctx.clone(),
             notifier: setup.notifier,
+            attention: Attention::default(),
         };
         app.send(EngineCommand::RefreshSessions);
         app.send(EngineCommand::LoadProviders);
@@ -76,6 +79,7 @@ impl DesktopApp {
         for answer in self.dialogs.answers() {
             self.dialog_answered(answer);
         }
+        self.keep_title();
         if self.engine.has_pending_events() {
             ui.ctx().request_repaint();
         }
@@ -105,6 +109,12 @@ impl DesktopApp {
     /// The session shown, if any.
     pub fn shown_session(&self) -> Option<&SessionView> {
         self.model.session()
+    }
+
+    /// How many sessions asked for the user (a turn ended or failed, an approval
+    /// waits) and have not been looked at since; the window's title shows it.
+    pub fn waiting_for_user(&self) -> usize {
+        self.attention.count()
     }
 
     /// The draft of the session shown.

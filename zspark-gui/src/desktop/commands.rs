@@ -5,12 +5,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use codex_protocol::{ApprovalPolicy, ReviewDecision, SandboxMode, SkillInfo};
+use codex_protocol::{ApprovalPolicy, ReasoningEffort, ReviewDecision, SandboxMode, SkillInfo};
 use zspark_api::{Artifact, Role};
 use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{McpCommand, MemoryCommand, ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
+use super::usage::ModelPrice;
 use super::views::settings::SettingsTab;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +66,14 @@ pub enum SessionCommand {
     /// Change the shown session's folder's approval policy or sandbox mode.
     SetApproval(Option<ApprovalPolicy>),
     SetSandbox(Option<SandboxMode>),
-    /// Use another model from the next turn on.
+    /// Pick the new session's folder in the system's folder dialog.
+    BrowseFolder,
+    /// Ask the shown session's provider for its models.
+    ListModels,
+    /// Use another model from the next turn on (remembered for the folder).
     PickModel(String),
+    /// Use another reasoning effort from the next turn on (remembered for the folder).
+    PickEffort(ReasoningEffort),
     RefreshList,
 }
 
@@ -124,6 +131,11 @@ pub enum SettingsCommand {
     Mcp(McpCommand),
     Memory(MemoryCommand),
     SetTheme(ThemeChoice),
+    /// Keep a model's prices (under [`super::prefs::price_key`]), or forget them.
+    SetPrice {
+        key: String,
+        price: Option<ModelPrice>,
+    },
     FinishOnboarding,
 }
 
@@ -174,6 +186,8 @@ pub enum SharedCommand {
 /// The window itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayoutCommand {
+    /// Open the command palette, or close it.
+    TogglePalette,
     ToggleSidebar,
     ToggleDetails,
     FocusSearch,

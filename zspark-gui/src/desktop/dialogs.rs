@@ -20,8 +20,8 @@ pub trait FileDialogs: Send + Sync {
     fn pick_files(&self, start_in: &Path) -> Vec<PathBuf>;
     /// Where to save a copy of a file called `file_name`, or `None` when cancelled.
     fn save_file(&self, start_in: &Path, file_name: &str) -> Option<PathBuf>;
-    /// A folder to work in, or `None` when cancelled.
-    fn pick_folder(&self, start_in: &Path) -> Option<PathBuf>;
+    /// A folder, asked for with `title`, or `None` when cancelled.
+    fn pick_folder(&self, start_in: &Path, title: &str) -> Option<PathBuf>;
 }
 
 /// The system's dialogs (the XDG desktop portal on Linux, which needs a portal
@@ -50,9 +50,9 @@ impl FileDialogs for NativeDialogs {
         pollster::block_on(chosen).map(|handle| handle.path().to_path_buf())
     }
 
-    fn pick_folder(&self, start_in: &Path) -> Option<PathBuf> {
+    fn pick_folder(&self, start_in: &Path, title: &str) -> Option<PathBuf> {
         let chosen = rfd::AsyncFileDialog::new()
-            .set_title("Continue in which folder? (your checkout of the session's project)")
+            .set_title(title)
             .set_directory(start_in)
             .pick_folder();
         pollster::block_on(chosen).map(|handle| handle.path().to_path_buf())
@@ -79,6 +79,8 @@ pub enum DialogAnswer {
         artifact: Box<Artifact>,
         destination: Option<PathBuf>,
     },
+    /// The folder a new session is to work in (`None` when cancelled).
+    WorkIn(Option<PathBuf>),
     /// The system has no file dialog to show (on Linux: no XDG desktop portal).
     Unavailable,
 }
@@ -90,6 +92,7 @@ impl DialogAnswer {
             Self::SaveTo { destination, .. } => destination.is_none(),
             Self::ContinueIn { folder, .. } => folder.is_none(),
             Self::DownloadTo { destination, .. } => destination.is_none(),
+            Self::WorkIn(folder) => folder.is_none(),
             Self::Unavailable => false,
         }
     }
@@ -138,15 +141,25 @@ impl DialogRunner {
     }
 
     /// Asks for the folder to continue shared session `address` in.
-    pub fn pick_folder(
+    pub fn continue_in(
         &mut self,
         ctx: &egui::Context,
         address: SharedSessionAddress,
         start_in: PathBuf,
     ) {
         self.run(ctx, move |dialogs| DialogAnswer::ContinueIn {
-            folder: dialogs.pick_folder(&start_in),
+            folder: dialogs.pick_folder(
+                &start_in,
+                "Continue in which folder? (your checkout of the session's project)",
+            ),
             address,
+        });
+    }
+
+    /// Asks for the folder a new session works in.
+    pub fn work_in(&mut self, ctx: &egui::Context, start_in: PathBuf) {
+        self.run(ctx, move |dialogs| {
+            DialogAnswer::WorkIn(dialogs.pick_folder(&start_in, "The agent works in this folder"))
         });
     }
 

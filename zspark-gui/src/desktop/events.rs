@@ -17,7 +17,7 @@ use zspark_core::{
 use super::app::DesktopApp;
 use super::dialogs::DialogAnswer;
 use super::model::{ReadSession, SharedPage, SkillList, Tone};
-use super::session::{SessionView, shows_something};
+use super::session::{ModelListing, SessionView, shows_something};
 
 /// Attachments one message may carry.
 const MAX_ATTACHMENTS: usize = 20;
@@ -106,6 +106,7 @@ impl DesktopApp {
                     self.send(EngineCommand::RefreshSessions);
                 }
                 self.stream_turn_event(session, &event.msg, turn_ended);
+                self.call_attention(session, &event.msg);
                 if let Some(items) = opened_from.and_then(|path| self.caught_up(&path)) {
                     self.start_turn(session, items);
                 }
@@ -291,6 +292,14 @@ impl DesktopApp {
                     settings,
                 });
             }
+            EngineEvent::Models { session, listed } => {
+                if let Some(view) = model.sessions.get_mut(&session) {
+                    view.models = match listed {
+                        Ok(choices) => ModelListing::Listed(choices),
+                        Err(problem) => ModelListing::Failed(problem),
+                    };
+                }
+            }
             EngineEvent::Problem(message) => {
                 model.banner(Tone::Warning, message);
                 self.catch_up_failed();
@@ -426,6 +435,13 @@ impl DesktopApp {
                     artifact,
                     destination,
                 }));
+            }
+            DialogAnswer::WorkIn(folder) => {
+                if let (Some(folder), Some(dialog)) = (folder, &mut self.panels.sidebar.new_session)
+                {
+                    dialog.folder = folder.display().to_string();
+                    dialog.problem = None;
+                }
             }
             DialogAnswer::ContinueIn { folder: None, .. }
             | DialogAnswer::DownloadTo {

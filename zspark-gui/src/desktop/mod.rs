@@ -4,6 +4,7 @@
 
 mod app;
 mod apply;
+mod attention;
 mod commands;
 mod dialogs;
 mod events;
@@ -14,14 +15,18 @@ mod prefs;
 mod session;
 mod shortcuts;
 mod theme;
+mod usage;
 mod views;
 
 pub use app::{DesktopApp, DesktopSetup};
 pub use dialogs::{FileDialogs, NativeDialogs};
 pub use model::{ReadSession, RoomView, SharedPage};
 pub use notify::{Notifier, SystemNotifier};
-pub use prefs::{FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice};
+pub use prefs::{
+    FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice, price_key,
+};
 pub use session::{SessionStatus, SessionView};
+pub use usage::{ModelPrice, TurnTokens, Usage};
 
 use std::sync::Arc;
 
@@ -45,7 +50,7 @@ pub fn run() -> Result<(), DesktopError> {
     let codex_home = zspark_core::find_codex_home(&env)?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_title("zspark")
+            .with_title(attention::WINDOW_TITLE)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()

@@ -15,8 +15,9 @@ use zspark_core::{
 
 use zspark_core::memory::MemoryView;
 
-use super::prefs::Prefs;
+use super::prefs::{Prefs, price_key};
 use super::session::SessionView;
+use super::usage::ModelPrice;
 
 /// A message across the top of the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +258,14 @@ impl Model {
     }
 
     /// Where the user most likely wants to work: the last folder used, else home.
+    /// The prices the user gave for `name` from provider `provider_id`.
+    pub fn price_of(&self, provider_id: &str, name: &str) -> Option<ModelPrice> {
+        self.prefs
+            .model_prices
+            .get(&price_key(provider_id, name))
+            .copied()
+    }
+
     pub fn likely_folder(&self) -> Option<PathBuf> {
         self.prefs
             .recent_folders

@@ -1,15 +1,18 @@
 //! What the desktop remembers between runs apart from the runtime's own data: panel
-//! layout, theme, recent folders, the profile last used, the approval policy and
-//! sandbox mode chosen for each workspace folder, and the shared-workspace server. Stored by eframe; every field has a
-//! default so an older or damaged file never stops the app.
+//! layout, theme, recent folders, the profile last used, the approval policy, sandbox
+//! mode, model and reasoning effort chosen for each workspace folder, the shared-workspace
+//! server, and the prices the user gave for models. Stored by eframe; every field has a default so an older
+//! or damaged file never stops the app.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use codex_protocol::{ApprovalPolicy, SandboxMode};
+use codex_protocol::{ApprovalPolicy, ReasoningEffort, SandboxMode};
 use serde::{Deserialize, Serialize};
 use zspark_auth::signin::SignInSettings;
 use zspark_core::{SharedIdentity, SharedServer};
+
+use super::usage::ModelPrice;
 
 /// The eframe storage key.
 pub const STORAGE_KEY: &str = "zspark-desktop";
@@ -29,6 +32,14 @@ pub struct Prefs {
     pub folder_policies: BTreeMap<PathBuf, FolderPolicy>,
     /// The shared-workspace server to connect to at start.
     pub shared_server: Option<SharedServerPrefs>,
+    /// Prices per model, by [`price_key`], for the cost of sessions.
+    pub model_prices: BTreeMap<String, ModelPrice>,
+}
+
+/// The key a model's prices are kept under: a model may cost differently from
+/// another provider.
+pub fn price_key(provider_id: &str, model: &str) -> String {
+    format!("{provider_id}/{model}")
 }
 
 impl Default for Prefs {
@@ -42,6 +53,7 @@ impl Default for Prefs {
             last_profile: None,
             folder_policies: BTreeMap::new(),
             shared_server: None,
+            model_prices: BTreeMap::new(),
         }
     }
 }
@@ -57,17 +69,20 @@ impl Prefs {
     pub fn policy_for(&self, folder: &Path) -> FolderPolicy {
         self.folder_policies
             .get(folder)
-            .copied()
+            .cloned()
             .unwrap_or_default()
     }
 }
 
-/// The approval policy and sandbox mode for one folder; `None` follows `config.toml`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The approval policy, sandbox mode, model and reasoning effort for one folder;
+/// `None` follows `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FolderPolicy {
     pub approval: Option<ApprovalPolicy>,
     pub sandbox: Option<SandboxMode>,
+    pub model: Option<String>,
+    pub effort: Option<ReasoningEffort>,
 }
 
 /// A shared-workspace server as remembered (no secrets: tokens live in the keychain).

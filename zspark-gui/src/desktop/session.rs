@@ -7,9 +7,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use codex_protocol::{EventMsg, InputItem, SessionConfiguredEvent, TokenUsageInfo, TurnOverrides};
+use codex_protocol::{
+    EventMsg, InputItem, ReasoningEffort, SessionConfiguredEvent, TokenUsageInfo, TurnOverrides,
+};
 use zspark_core::conversation::Item;
-use zspark_core::{Artifact, SessionKey, Transcript};
+use zspark_core::{Artifact, ModelChoice, SessionKey, Transcript};
+
+use super::usage::Usage;
 
 /// Where a session stands, as the sidebar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +42,16 @@ impl SessionStatus {
     }
 }
 
+/// What the session's provider listed as its models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelListing {
+    NotAsked,
+    Asking,
+    Listed(Vec<ModelChoice>),
+    /// Why it listed none.
+    Failed(String),
+}
+
 /// How the last turn ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LastTurn {
@@ -57,8 +71,13 @@ pub struct SessionView {
     /// Output arrived while another session was shown.
     pub unread: bool,
     pub token_info: Option<TokenUsageInfo>,
+    /// The tokens of each turn.
+    pub usage: Usage,
     /// Model picked for the next turns (the profile's otherwise).
     pub model_override: Option<String>,
+    /// Reasoning effort picked for the next turns (the configuration's otherwise).
+    pub effort_override: Option<ReasoningEffort>,
+    pub models: ModelListing,
     /// Policy changes to send with the next turn.
     pub pending_overrides: TurnOverrides,
     /// What the last turn was given, for "retry".
@@ -82,7 +101,10 @@ impl SessionView {
             last_turn: None,
             unread: false,
             token_info: None,
+            usage: Usage::default(),
             model_override: None,
+            effort_override: None,
+            models: ModelListing::NotAsked,
             pending_overrides: TurnOverrides::default(),
             last_input: None,
             artifacts: Vec::new(),
@@ -135,6 +157,14 @@ impl SessionView {
             .map(|configured| configured.model.as_str()))
     }
 
+    /// The reasoning effort the next turn uses, when one is set.
+    pub fn effort(&self) -> Option<ReasoningEffort> {
+        self.effort_override.or(self
+            .configured
+            .as_ref()
+            .and_then(|configured| configured.reasoning_effort))
+    }
+
     /// A title: the first thing the user asked, else "New session"; for a sub-agent
     /// its nickname.
     pub fn title(&self) -> String {
@@ -179,6 +209,10 @@ impl SessionView {
                             _ => None,
                         });
                 self.last_turn = configured.initial_messages.iter().rev().find_map(last_turn);
+                self.usage = Usage::default();
+                for event in &configured.initial_messages {
+                    self.usage.apply(event, &configured.model);
+                }
                 self.cwd = configured.cwd.clone();
                 self.configured = Some(configured.clone());
                 return false;
@@ -187,6 +221,8 @@ impl SessionView {
             EventMsg::TokenCount { info } => self.token_info = Some(*info),
             _ => {}
         }
+        let model = self.model().unwrap_or_default().to_string();
+        self.usage.apply(msg, &model);
         self.transcript.apply(msg);
         let ended = last_turn(msg);
         if ended.is_some() {

@@ -1,6 +1,6 @@
 //! Keyboard shortcuts, in one table mapping each to the command its button sends:
-//! new session, send, search, settings, sidebar, details, attach files (Cmd on macOS,
-//! Ctrl elsewhere); Esc stops a running turn; Y / A / N answer a waiting approval
+//! the command palette (Shift+Cmd+P), new session, send, search, settings, sidebar,
+//! details, attach files (Cmd on macOS, Ctrl elsewhere); Esc stops a running turn; Y / A / N answer a waiting approval
 //! (approve, approve for the session, deny) when no text field has the focus. Buttons
 //! show their shortcut through [`hint`], read from the same table.
 
@@ -15,6 +15,7 @@ use super::commands::{
 /// What a shortcut does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shortcut {
+    Palette,
     NewSession,
     Send,
     Search,
@@ -24,19 +25,23 @@ pub enum Shortcut {
     Attach,
 }
 
-const TABLE: [(Shortcut, Key); 7] = [
-    (Shortcut::NewSession, Key::N),
-    (Shortcut::Send, Key::Enter),
-    (Shortcut::Search, Key::K),
-    (Shortcut::Settings, Key::Comma),
-    (Shortcut::Sidebar, Key::B),
-    (Shortcut::Details, Key::J),
-    (Shortcut::Attach, Key::O),
+/// Each shortcut's key, typed with Cmd (Ctrl), and Shift where `true`. The palette
+/// comes first, so its Shift+Cmd+P is taken before anything else sees P.
+const TABLE: [(Shortcut, bool, Key); 8] = [
+    (Shortcut::Palette, true, Key::P),
+    (Shortcut::NewSession, false, Key::N),
+    (Shortcut::Send, false, Key::Enter),
+    (Shortcut::Search, false, Key::K),
+    (Shortcut::Settings, false, Key::Comma),
+    (Shortcut::Sidebar, false, Key::B),
+    (Shortcut::Details, false, Key::J),
+    (Shortcut::Attach, false, Key::O),
 ];
 
 impl Shortcut {
     fn command(self) -> UiCommand {
         match self {
+            Self::Palette => LayoutCommand::TogglePalette.into(),
             Self::NewSession => SessionCommand::AskNew.into(),
             Self::Send => ComposerCommand::Send.into(),
             Self::Search => LayoutCommand::FocusSearch.into(),
@@ -48,11 +53,16 @@ impl Shortcut {
     }
 
     fn keys(self) -> KeyboardShortcut {
-        let key = TABLE
+        let (shift, key) = TABLE
             .iter()
-            .find_map(|(shortcut, key)| (*shortcut == self).then_some(*key))
-            .unwrap_or(Key::Escape);
-        KeyboardShortcut::new(Modifiers::COMMAND, key)
+            .find_map(|(shortcut, shift, key)| (*shortcut == self).then_some((*shift, *key)))
+            .unwrap_or((false, Key::Escape));
+        let modifiers = if shift {
+            Modifiers::COMMAND | Modifiers::SHIFT
+        } else {
+            Modifiers::COMMAND
+        };
+        KeyboardShortcut::new(modifiers, key)
     }
 }
 
@@ -78,7 +88,7 @@ pub fn collect(
     commands: &mut Commands,
 ) {
     ctx.input_mut(|input| {
-        for (shortcut, _) in TABLE {
+        for (shortcut, _, _) in TABLE {
             if input.consume_shortcut(&shortcut.keys()) {
                 commands.push(shortcut.command());
             }

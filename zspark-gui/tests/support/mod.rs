@@ -48,7 +48,7 @@ impl FileDialogs for ScriptedDialogs {
         self.saves.lock().unwrap().pop_front()
     }
 
-    fn pick_folder(&self, _start_in: &Path) -> Option<PathBuf> {
+    fn pick_folder(&self, _start_in: &Path, _title: &str) -> Option<PathBuf> {
         self.folders.lock().unwrap().pop_front()
     }
 }
@@ -307,6 +307,24 @@ impl Desk {
         self.harness.step();
     }
 
+    /// Waits until the session shown has opened (its runtime configured).
+    pub fn wait_until_open(&mut self) {
+        self.wait_until("the session is open", |desk| {
+            desk.app()
+                .shown_session()
+                .is_some_and(|session| session.configured.is_some())
+        });
+    }
+
+    /// Opens the drop-down list labelled `label`.
+    pub fn open_list(&mut self, label: &str) {
+        self.harness.step();
+        self.harness
+            .get_by_role_and_label(egui::accesskit::Role::ComboBox, label)
+            .click();
+        self.harness.step();
+    }
+
     pub fn type_into(&mut self, field: &str, text: &str) {
         self.harness.get_by_label(field).focus();
         self.harness.step();
@@ -401,6 +419,7 @@ pub fn unattended(prefs: &mut Prefs, workspace: &Path) {
         FolderPolicy {
             approval: Some(ApprovalPolicy::Never),
             sandbox: Some(SandboxMode::DangerFullAccess),
+            ..FolderPolicy::default()
         },
     );
 }

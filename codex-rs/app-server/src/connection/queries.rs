@@ -53,24 +53,24 @@ impl Connection {
         let models: Vec<Model> = names
             .into_iter()
             .enumerate()
-            .map(|(index, name)| Model {
+            .map(|(index, name)| {
+                Model {
                 id: name.clone(),
                 model: name.clone(),
                 display_name: name.clone(),
                 description: format!("{name} from {}", config.model_provider.name),
                 hidden: false,
                 is_default: index == 0,
-                supported_reasoning_efforts: if codex_core::model_info::supports_reasoning(&name) {
-                    ["low", "medium", "high"]
-                        .iter()
-                        .map(|effort| json!({"reasoningEffort": effort, "description": effort}))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
+                supported_reasoning_efforts: codex_core::model_info::reasoning_efforts(&name)
+                    .iter()
+                    .map(|effort| {
+                        json!({"reasoningEffort": effort.as_str(), "description": effort.as_str()})
+                    })
+                    .collect(),
                 default_reasoning_effort: None,
                 input_modalities: vec!["text".to_string(), "image".to_string()],
                 supports_personality: false,
+            }
             })
             .collect();
         let limit = params.limit.unwrap_or(models.len());

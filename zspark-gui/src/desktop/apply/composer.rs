@@ -107,6 +107,7 @@ impl DesktopApp {
         };
         let mut overrides = std::mem::take(&mut view.pending_overrides);
         overrides.model = view.model_override.clone();
+        overrides.effort = view.effort_override;
         view.last_input = Some(items.clone());
         view.turn_started = Some(std::time::Instant::now());
         self.take_lease(session);

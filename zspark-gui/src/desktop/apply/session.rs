@@ -1,17 +1,18 @@
 //! Commands about sessions: starting, resuming (or showing one open already),
 //! switching, closing, forking; and, in the shown session: interrupting, answering
-//! approvals, edit and resend, retry, the policies and model for its next turns.
+//! approvals, edit and resend, retry, the policies, model and reasoning effort for its
+//! next turns (remembered for its folder).
 
 use std::path::Path;
 
-use codex_protocol::{Op, SandboxMode, SandboxPolicy};
+use codex_protocol::{Op, ReasoningEffort, SandboxMode, SandboxPolicy};
 use zspark_core::conversation::Item;
-use zspark_core::{EngineCommand, SessionSettings, SessionStart};
+use zspark_core::{EngineCommand, ModelChoice, SessionSettings, SessionStart};
 
 use super::super::app::DesktopApp;
 use super::super::commands::SessionCommand;
 use super::super::model::Tone;
-use super::super::session::SessionView;
+use super::super::session::{ModelListing, SessionView};
 use super::super::views::sidebar::FolderDialog;
 
 impl DesktopApp {
@@ -57,6 +58,21 @@ impl DesktopApp {
                     cwd: Some(folder),
                     settings,
                 });
+            }
+            SessionCommand::BrowseFolder => {
+                let typed = self.panels.sidebar.new_session.as_ref().map(|dialog| {
+                    super::super::views::sidebar::expand_home(
+                        dialog.folder.trim(),
+                        self.model.home.as_deref(),
+                    )
+                });
+                let start_in = typed
+                    .filter(|folder| folder.is_dir())
+                    .or_else(|| self.model.likely_folder())
+                    .or_else(|| self.model.home.clone())
+                    .unwrap_or_default();
+                let ctx = self.ctx.clone();
+                self.dialogs.work_in(&ctx, start_in);
             }
             SessionCommand::Resume { rollout_path } => self.resume(rollout_path),
             SessionCommand::Show(session) => self.show_session(session),
@@ -185,10 +201,52 @@ impl DesktopApp {
                 view.pending_overrides.sandbox_policy =
                     mode.map(|mode| sandbox_policy(mode, current));
             }
-            SessionCommand::PickModel(model) => {
+            SessionCommand::ListModels => {
                 if let Some(view) = self.model.session_mut() {
-                    view.model_override = Some(model);
+                    view.models = ModelListing::Asking;
+                    let session = view.number;
+                    self.send(EngineCommand::ListModels { session });
                 }
+            }
+            SessionCommand::PickModel(name) => {
+                let Some(view) = self.model.session_mut() else {
+                    return;
+                };
+                // An effort the new model does not take would make its requests fail.
+                let accepted = ModelChoice::named(&name).efforts;
+                let effort = view.effort();
+                let fallback = effort
+                    .filter(|effort| !accepted.is_empty() && !accepted.contains(effort))
+                    .and_then(|_| {
+                        accepted
+                            .iter()
+                            .copied()
+                            .find(|effort| *effort == ReasoningEffort::Medium)
+                            .or(accepted.first().copied())
+                    });
+                view.model_override = Some(name.clone());
+                if fallback.is_some() {
+                    view.effort_override = fallback;
+                }
+                let folder = view.cwd.clone();
+                let policy = self.model.prefs.folder_policies.entry(folder).or_default();
+                policy.model = Some(name);
+                if fallback.is_some() {
+                    policy.effort = fallback;
+                }
+            }
+            SessionCommand::PickEffort(effort) => {
+                let Some(view) = self.model.session_mut() else {
+                    return;
+                };
+                view.effort_override = Some(effort);
+                let folder = view.cwd.clone();
+                self.model
+                    .prefs
+                    .folder_policies
+                    .entry(folder)
+                    .or_default()
+                    .effort = Some(effort);
             }
             SessionCommand::RefreshList => self.send(EngineCommand::RefreshSessions),
         }
@@ -241,7 +299,8 @@ impl DesktopApp {
         let policy = self.model.prefs.policy_for(folder);
         SessionSettings {
             profile: profile.or_else(|| self.usable_profile()),
-            model: None,
+            model: policy.model,
+            reasoning_effort: policy.effort,
             approval_policy: policy.approval,
             sandbox_mode: policy.sandbox,
         }

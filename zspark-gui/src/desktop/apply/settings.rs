@@ -53,6 +53,13 @@ impl DesktopApp {
                 self.model.prefs.theme = choice;
                 theme::install(ctx, choice);
             }
+            SettingsCommand::SetPrice { key, price } => {
+                let prices = &mut self.model.prefs.model_prices;
+                match price {
+                    Some(price) => prices.insert(key, price),
+                    None => prices.remove(&key),
+                };
+            }
             SettingsCommand::FinishOnboarding => self.model.prefs.onboarded = true,
         }
     }

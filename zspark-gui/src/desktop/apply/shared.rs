@@ -93,7 +93,7 @@ impl DesktopApp {
                     return;
                 };
                 let start_in = self.model.likely_folder().unwrap_or_default();
-                self.dialogs.pick_folder(ctx, address, start_in);
+                self.dialogs.continue_in(ctx, address, start_in);
             }
             SharedCommand::Invite { principal, role } => {
                 self.panels.shared.invitee.clear();

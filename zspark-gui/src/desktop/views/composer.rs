@@ -1,7 +1,8 @@
 //! The composer pinned under the conversation: the attachments and the picked skill as
 //! chips, a text field that grows with its text, Attach (or drop files on the window,
 //! or paste an image) and "From <workspace>…" (a file of the session's shared
-//! workspace), Send or Stop while the agent works, and a note when the next send
+//! workspace), the model and reasoning effort for the next turns, Send or Stop while
+//! the agent works, and a note when the next send
 //! replaces earlier messages (edit and resend). Each open session keeps its own
 //! draft, so switching sessions loses nothing half-written. In a shared session it
 //! says who drives: while a teammate runs a turn, Send queues the message (and one
@@ -19,6 +20,7 @@ use super::super::commands::{
 use super::super::session::SessionView;
 use super::super::shortcuts::{Shortcut, hint};
 use super::super::{file_input, theme};
+use super::model_picker::{self, ModelPickerState};
 
 /// One session's message in the making.
 #[derive(Default)]
@@ -57,6 +59,7 @@ pub struct ComposerState {
     drafts: HashMap<SessionKey, Draft>,
     /// Put the focus in the text field on the next frame.
     pub focus: bool,
+    pub model_picker: ModelPickerState,
 }
 
 impl ComposerState {
@@ -78,6 +81,7 @@ pub fn show(
     ui: &mut egui::Ui,
     session: &SessionView,
     workspace: Option<&WorkspaceView>,
+    profile_models: &[String],
     lease: &Lease,
     state: &mut ComposerState,
     out: &mut Commands,
@@ -85,7 +89,12 @@ pub fn show(
     let running = session.is_running();
     let send_hint = hint(ui.ctx(), Shortcut::Send);
     let focus = std::mem::take(&mut state.focus);
-    let draft = state.draft_mut(session.number);
+    let ComposerState {
+        drafts,
+        model_picker: picker,
+        ..
+    } = state;
+    let draft = drafts.entry(session.number).or_default();
     egui::Panel::bottom("composer").show(ui, |ui| {
         ui.add_space(theme::SPACE * 2.0);
         if draft.edit_from.is_some() {
@@ -139,6 +148,9 @@ pub fn show(
                         }
                     }
                 });
+            }
+            if session.parent.is_none() {
+                model_picker::show(ui, session, profile_models, picker, out);
             }
             if let Some(configured) = &session.configured {
                 ui.label(theme::muted(format!(

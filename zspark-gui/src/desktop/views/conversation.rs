@@ -143,7 +143,6 @@ pub fn show(
                 super::presence::row(ui, model.shared.people_in(&report.address));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                model_picker(ui, model, session, out);
                 share_control(ui, model, session, out);
             });
         });
@@ -171,6 +170,7 @@ pub fn show(
         ui,
         session,
         model.shared.workspace_for(session),
+        &profile_models(model, session),
         &lease,
         composer_state,
         out,
@@ -381,29 +381,15 @@ fn share_control(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &
     });
 }
 
-/// The model for the next turns: the session's, or one of the profiles' models.
-fn model_picker(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &mut Commands) {
-    let Some(current) = session.model() else {
-        return;
+/// The models of the profiles of `session`'s provider, offered by the model picker
+/// (another provider's models would not be found at this one).
+fn profile_models(model: &Model, session: &SessionView) -> Vec<String> {
+    let (Some(list), Some(configured)) = (&model.providers, &session.configured) else {
+        return Vec::new();
     };
-    let mut models: Vec<String> = vec![current.to_string()];
-    if let Some(configured) = &session.configured {
-        models.push(configured.model.clone());
-    }
-    if let Some(list) = &model.providers {
-        models.extend(list.profiles.iter().map(|profile| profile.model.clone()));
-    }
-    models.sort();
-    models.dedup();
-    let mut picked = current.to_string();
-    egui::ComboBox::from_label("Model")
-        .selected_text(current)
-        .show_ui(ui, |ui| {
-            for model in &models {
-                ui.selectable_value(&mut picked, model.clone(), model);
-            }
-        });
-    if picked != current {
-        out.push(SessionCommand::PickModel(picked));
-    }
+    list.profiles
+        .iter()
+        .filter(|profile| profile.id == configured.model_provider_id)
+        .map(|profile| profile.model.clone())
+        .collect()
 }

@@ -1,10 +1,12 @@
 //! The right panel: the open session's facts (folder, model, provider, wire API),
 //! the sandbox mode and approval policy for its folder (changeable, remembered per
-//! folder), token usage and how much of the context window is left, the files its
+//! folder), token usage (the session's and the last turn's, and their cost where the
+//! model's prices are given, editable here) and how much of the context window is
+//! left, the files its
 //! turns produced, and the skills its folder offers (searchable, with the broken ones
 //! and why) with the plugins they come from.
 
-use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, WireApi};
+use codex_protocol::{ApprovalPolicy, SandboxMode, SkillScope, TokenUsage, WireApi};
 use zspark_core::catalogue::folder_label;
 use zspark_core::{MemoryCommand, SkillCatalog};
 
@@ -12,6 +14,7 @@ use super::super::commands::{
     Commands, ComposerCommand, FilesCommand, SessionCommand, SettingsCommand,
 };
 use super::super::model::Model;
+use super::super::prefs::price_key;
 use super::super::theme;
 use super::cards;
 
@@ -137,19 +140,28 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         "Remembered for this folder; applies from the next message.",
     ));
 
-    theme::section_heading(ui, "Context");
+    theme::section_heading(ui, "Usage");
     match &session.token_info {
         None => theme::empty_state(ui, "No tokens used yet."),
         Some(info) => {
-            let total = info.total_token_usage;
-            theme::fact(
-                ui,
-                "Tokens",
-                format!(
-                    "{} in ({} cached) · {} out",
-                    total.input_tokens, total.cached_input_tokens, total.output_tokens
+            theme::fact(ui, "This session", tokens_line(&info.total_token_usage));
+            if let Some(turn) = session.usage.last_turn() {
+                theme::fact(ui, "Last turn", tokens_line(&turn.tokens));
+            }
+            let provider = &configured.model_provider_id;
+            let cost = session.usage.cost(|name| model.price_of(provider, name));
+            match cost {
+                Some((cost, 0)) => theme::fact(ui, "Cost", format!("{cost:.4}")),
+                Some((cost, unpriced)) => theme::fact(
+                    ui,
+                    "Cost",
+                    format!("{cost:.4} and {unpriced} turns on models without prices"),
                 ),
-            );
+                None => {}
+            }
+            if let Some(name) = session.model() {
+                price_editor(ui, model, provider, name, out);
+            }
             match info.context_left_percent() {
                 Some(left) => theme::meter(
                     ui,
@@ -160,6 +172,55 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
             }
         }
     }
+}
+
+/// Tokens in, of them cached, and out.
+fn tokens_line(tokens: &TokenUsage) -> String {
+    format!(
+        "{} in ({} cached) · {} out",
+        tokens.input_tokens, tokens.cached_input_tokens, tokens.output_tokens
+    )
+}
+
+/// The prices of the session's model from its provider, for the cost.
+fn price_editor(ui: &mut egui::Ui, model: &Model, provider: &str, name: &str, out: &mut Commands) {
+    let key = price_key(provider, name);
+    let kept = model.prefs.model_prices.get(&key).copied();
+    egui::CollapsingHeader::new(format!("Prices of {name}"))
+        .id_salt("model-prices")
+        .show(ui, |ui| {
+            ui.label(theme::muted("Per million tokens, in your currency."));
+            let mut price = kept.unwrap_or_default();
+            let mut changed = false;
+            egui::Grid::new("model-prices-grid").show(ui, |ui| {
+                for (label, value) in [
+                    ("Input", &mut price.input),
+                    ("Cached input", &mut price.cached_input),
+                    ("Output", &mut price.output),
+                ] {
+                    let label = ui.label(label);
+                    changed |= ui
+                        .add(
+                            egui::DragValue::new(value)
+                                .range(0.0..=10_000.0)
+                                .speed(0.01)
+                                .max_decimals(4),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
+                    ui.end_row();
+                }
+            });
+            if changed {
+                out.push(SettingsCommand::SetPrice {
+                    key: key.clone(),
+                    price: Some(price),
+                });
+            }
+            if kept.is_some() && theme::subtle_button(ui, "Forget these prices").clicked() {
+                out.push(SettingsCommand::SetPrice { key, price: None });
+            }
+        });
 }
 
 fn files(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {

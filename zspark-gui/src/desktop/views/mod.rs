@@ -11,6 +11,8 @@ mod first_run;
 mod live_turn;
 pub mod mcp_settings;
 pub mod memory_settings;
+mod model_picker;
+pub mod palette;
 mod presence;
 pub mod settings;
 pub mod shared;
@@ -31,6 +33,7 @@ pub struct Panels {
     pub details: details::DetailsState,
     pub settings: settings::SettingsState,
     pub shared: shared::SharedState,
+    pub palette: palette::PaletteState,
 }
 
 /// Draws the whole window.
@@ -97,6 +100,7 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
         }
     });
     sidebar::new_session_dialog(ui.ctx(), model, &mut panels.sidebar, out);
+    palette::show(ui.ctx(), model, &mut panels.palette, out);
     if model.settings_open {
         settings::window(
             ui.ctx(),

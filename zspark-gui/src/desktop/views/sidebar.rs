@@ -243,7 +243,11 @@ fn status_mark(status: SessionStatus) -> (&'static str, egui::Color32) {
     }
 }
 
-/// The "new session" dialog: a folder path, the recent folders, Start.
+/// Room left beside the folder field for its Browse… button.
+const BROWSE_BUTTON_WIDTH: f32 = 80.0;
+
+/// The "new session" dialog: a folder path (typed, or picked with Browse…), the
+/// recent folders, Start.
 pub fn new_session_dialog(
     ctx: &egui::Context,
     model: &Model,
@@ -264,12 +268,24 @@ pub fn new_session_dialog(
         }
         ui.label("The agent works in this folder:");
         let field = ui
-            .add(
-                egui::TextEdit::singleline(&mut dialog.folder)
-                    .hint_text("Folder path, e.g. ~/projects/app")
-                    .desired_width(f32::INFINITY),
-            )
-            .accessible_name("Folder");
+            .horizontal(|ui| {
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut dialog.folder)
+                            .hint_text("Folder path, e.g. ~/projects/app")
+                            .desired_width(ui.available_width() - BROWSE_BUTTON_WIDTH),
+                    )
+                    .accessible_name("Folder");
+                if ui
+                    .button("Browse…")
+                    .on_hover_text("Pick the folder in the system's folder dialog")
+                    .clicked()
+                {
+                    out.push(SessionCommand::BrowseFolder);
+                }
+                field
+            })
+            .inner;
         let submitted = field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
         if let Some(problem) = &dialog.problem {
             ui.colored_label(theme::DANGER, problem);
