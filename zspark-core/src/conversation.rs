@@ -94,6 +94,8 @@ pub struct McpCall {
 pub struct PatchItem {
     pub call_id: String,
     pub files: Vec<FileDiff>,
+    /// The changes as the runtime applied them, for undoing them.
+    pub changes: BTreeMap<PathBuf, FileChange>,
     pub status: PatchStatus,
 }
 
@@ -354,6 +356,7 @@ impl Transcript {
                 self.items.push(Item::Patch(PatchItem {
                     call_id: call_id.clone(),
                     files: diffs(changes),
+                    changes: changes.clone(),
                     status: PatchStatus::Applying,
                 }));
             }

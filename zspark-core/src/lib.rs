@@ -3,7 +3,8 @@
 //! open sessions, the conversation model built from their events, the local session
 //! catalogue, provider profiles with their keys, the MCP servers of `config.toml`,
 //! memories (the summary, the user's notes),
-//! attachments going in and artifacts coming out, and the shared-workspace server
+//! attachments going in and artifacts coming out, reviewing the agent's changes (git
+//! and the turns' own patches), and the shared-workspace server
 //! (sign-in, workspaces, sessions shared and continued). Front-ends reach the runtime only through this crate: it also
 //! carries the runtime's command-line entry points ([`exec`], [`mcp`], the sandbox
 //! helper).
@@ -27,6 +28,8 @@ pub mod memory;
 #[cfg(feature = "desktop")]
 pub mod providers;
 #[cfg(feature = "desktop")]
+pub mod review;
+#[cfg(feature = "desktop")]
 pub mod shared;
 #[cfg(feature = "desktop")]
 pub mod sharing;
@@ -44,9 +47,9 @@ pub use conversation::Transcript;
 #[cfg(feature = "desktop")]
 pub use engine::{
     Engine, EngineCommand, EngineEvent, EngineSetup, FileCommand, McpCommand, MemoryCommand,
-    ModelChoice, Presence, RoomChange, SendError, SessionKey, SessionRoom, SessionSettings,
-    SessionShareCommand, SessionStart, SharedCommand, SharedSessionRead, SyncReport, SyncState,
-    Waker, WorkspaceCommand, WorkspaceView,
+    ModelChoice, Presence, ReviewCommand, ReviewEvent, RoomChange, SendError, SessionKey,
+    SessionRoom, SessionSettings, SessionShareCommand, SessionStart, SharedCommand,
+    SharedSessionRead, SyncReport, SyncState, Waker, WorkspaceCommand, WorkspaceView,
 };
 #[cfg(feature = "desktop")]
 pub use mcp_servers::{McpServerEntry, McpServerSpec, McpSignIn};

@@ -3,9 +3,10 @@
 //! frame by frame, next to a bare egui window (one label) measured the same way.
 //!
 //! Scenes: a short session; a 10,000-item session resting at its end; the same session
-//! scrolled by a wheel step every frame (new items laid out all the time); and a long
+//! scrolled by a wheel step every frame (new items laid out all the time); a long
 //! markdown answer streaming from the scripted model server at about 4,000 characters a
-//! second, with frames drawn back to back while it arrives.
+//! second, with frames drawn back to back while it arrives; and the review pane showing
+//! a 5,000-line diff, at rest and scrolled every frame.
 //!
 //! `cargo bench -p zspark-gui --bench desktop_frames [-- --frames 300]`
 #![allow(
@@ -193,6 +194,39 @@ fn streaming_frames() -> (Vec<Duration>, usize) {
     (samples, answer.len())
 }
 
+/// Commits a 2,500-line Rust file in `desk`'s folder and rewrites every line, so the
+/// folder's uncommitted diff holds 5,000 changed lines.
+fn big_uncommitted_diff(desk: &Desk) {
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&desk.workspace)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    let lines = |value: &str| -> String {
+        (0..2_500)
+            .map(|n| format!("pub fn step_{n}() -> u32 {{ {value} }}\n"))
+            .collect()
+    };
+    git(&["init", "-q"]);
+    std::fs::write(desk.workspace.join("big.rs"), lines("1")).unwrap();
+    git(&["add", "big.rs"]);
+    git(&[
+        "-c",
+        "user.name=b",
+        "-c",
+        "user.email=b@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "big",
+    ]);
+    std::fs::write(desk.workspace.join("big.rs"), lines("2")).unwrap();
+}
+
 fn main() {
     let frames = frames_per_scene();
     println!("CPU time per frame (layout + tessellation), 1280x800");
@@ -227,5 +261,37 @@ fn main() {
     report(
         &format!("zspark, streaming a {characters}-char answer"),
         streaming,
+    );
+
+    let mut review = desk_with_session(
+        |desk| {
+            rich_rollout(&desk.codex_home, &desk.workspace);
+            big_uncommitted_diff(desk);
+        },
+        "Add a CSV export and run the tests",
+        "CSV export added",
+        QUIET_CONFIG.to_string(),
+    );
+    review.click("Review changes");
+    review.wait_for("⏷ big.rs");
+    let shown = review
+        .app()
+        .shown_session()
+        .and_then(|session| session.review.uncommitted())
+        .map_or(0, |read| {
+            read.changes
+                .iter()
+                .flat_map(|change| &change.diff.hunks)
+                .map(|hunk| hunk.lines.len())
+                .sum::<usize>()
+        });
+    assert!(shown >= 5_000, "the diff holds {shown} lines");
+    report(
+        &format!("zspark, review pane, {shown}-line diff, at rest"),
+        idle_frames(&mut review, frames),
+    );
+    report(
+        &format!("zspark, review pane, {shown}-line diff, scrolling"),
+        scrolling_frames(&mut review, frames),
     );
 }

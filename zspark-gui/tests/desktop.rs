@@ -614,6 +614,126 @@ fn tokens_per_turn_and_per_session_and_their_cost_at_the_prices_given() {
     assert!(desk.app().model.prefs.model_prices.is_empty());
 }
 
+/// Runs git in `dir`; its output.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Makes `repo` a git repository holding `path` with `text` and what was there,
+/// committed.
+fn commit_all(repo: &Path, path: &str, text: &str) {
+    git(repo, &["init", "-q", "-b", "main"]);
+    let file = repo.join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, text).unwrap();
+    git(repo, &["add", "."]);
+    let identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
+    git(
+        repo,
+        &[&identity[..], &["commit", "-q", "-m", "start"]].concat(),
+    );
+}
+
+const LIB_BEFORE: &str = "pub fn answer() -> u32 {\n    41\n}\n";
+const LIB_AFTER: &str = "pub fn answer() -> u32 {\n    42\n}\n";
+
+#[test]
+fn the_review_pane_stages_and_discards_in_git_and_undoes_the_last_turn() {
+    let patch = "*** Begin Patch\n*** Update File: src/lib.rs\n@@\n pub fn answer() -> u32 {\n-    41\n+    42\n*** Add File: notes.md\n+Why 42.\n*** End Patch\n";
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call("p1", "apply_patch", json!({"input": patch}).to_string())
+            .into(),
+        Turn::text("Fixed the answer"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), unattended);
+    let repo = desk.workspace.clone();
+    commit_all(&repo, "src/lib.rs", LIB_BEFORE);
+    desk.start_session_in_workspace();
+    desk.send("fix the answer");
+    desk.wait_for("Fixed the answer");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/lib.rs")).unwrap(),
+        LIB_AFTER
+    );
+
+    // The folder's changes: the edited file and the new one.
+    desk.click("Review changes");
+    desk.wait_for("⏷ src/lib.rs");
+    desk.wait_for("⏷ notes.md");
+    desk.wait_for("+    42");
+    desk.click("Stage hunk");
+    desk.wait_for("Staged a change in src/lib.rs.");
+    assert_eq!(
+        git(&repo, &["diff", "--cached", "--name-only"]),
+        "src/lib.rs\n"
+    );
+    desk.click("Unstage");
+    desk.wait_for("Unstaged src/lib.rs.");
+    assert_eq!(git(&repo, &["diff", "--cached", "--name-only"]), "");
+
+    // The last turn, undone after a confirmation that lists its files.
+    desk.click("Last turn");
+    desk.click("Undo this turn…");
+    desk.wait_for("• src/lib.rs");
+    desk.wait_for("• notes.md");
+    desk.click("Undo turn");
+    desk.wait_for("Undid the turn");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/lib.rs")).unwrap(),
+        LIB_BEFORE
+    );
+    assert!(!repo.join("notes.md").exists());
+    desk.click("Uncommitted");
+    desk.wait_for("Nothing uncommitted.");
+
+    // A hunk of the user's own edit is discarded; one changed again since is not.
+    std::fs::write(repo.join("src/lib.rs"), LIB_AFTER).unwrap();
+    desk.click("⟳ Refresh");
+    desk.wait_for("+    42");
+    std::fs::write(repo.join("src/lib.rs"), LIB_AFTER.replace("42", "43")).unwrap();
+    desk.click("Discard hunk…");
+    desk.wait_for("Discard this change to src/lib.rs? This cannot be undone.");
+    desk.click("Discard");
+    desk.wait_for("src/lib.rs changed since its diff was read; refresh the review and try again");
+    assert!(
+        std::fs::read_to_string(repo.join("src/lib.rs"))
+            .unwrap()
+            .contains("43")
+    );
+    desk.wait_for("+    43");
+    desk.click("Discard hunk…");
+    desk.wait_for("Discard this change to src/lib.rs? This cannot be undone.");
+    desk.click("Discard");
+    desk.wait_for("Discarded a change in src/lib.rs.");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/lib.rs")).unwrap(),
+        LIB_BEFORE
+    );
+
+    // In the middle of a rebase, discarding waits.
+    std::fs::write(repo.join("src/lib.rs"), LIB_AFTER).unwrap();
+    std::fs::create_dir_all(repo.join(".git/rebase-merge")).unwrap();
+    desk.click("⟳ Refresh");
+    desk.wait_for("in the middle of a rebase");
+    desk.click("Discard hunk…");
+    desk.wait_for("Discard this change to src/lib.rs? This cannot be undone.");
+    desk.click("Discard");
+    desk.wait_for("finish or abort it before discarding changes");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/lib.rs")).unwrap(),
+        LIB_AFTER
+    );
+}
+
 #[test]
 fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     let server = ScriptedModelServer::start([Turn::text("Got them")]).unwrap();
@@ -927,6 +1047,23 @@ fn snapshots_of_the_main_screens() {
     );
     dark.wait_for("Show or hide the details panel");
     dark.snapshot("command_palette");
+    drop(dark);
+
+    let mut review = snapshot_desk(ThemeChoice::Light);
+    let repo = review.workspace.clone();
+    commit_all(
+        &repo,
+        "src/export.rs",
+        "pub fn export(rows: &[Row]) -> String {\n    String::new()\n}\n",
+    );
+    std::fs::write(
+        repo.join("src/export.rs"),
+        "pub fn export(rows: &[Row]) -> String {\n    let mut out = String::from(\"city,people\\n\");\n    for row in rows {\n        out.push_str(&format!(\"{},{}\\n\", row.city, row.people));\n    }\n    out\n}\n",
+    )
+    .unwrap();
+    review.click("Review changes");
+    review.wait_for("⏷ src/export.rs");
+    review.snapshot("review_pane");
 }
 
 #[test]

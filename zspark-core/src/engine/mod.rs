@@ -12,6 +12,7 @@
 //! - [`mcp`]: the MCP servers of `config.toml`, off the run loop.
 //! - [`memory`]: the Memory panel's reads and changes, off the run loop.
 //! - [`models`]: the models a session's provider lists, off the run loop.
+//! - [`review`]: the review pane's git work and undoing turns, off the run loop.
 //! - [`shared`]: the shared-workspace server: sign-in, workspaces.
 //! - [`workspace`]: a workspace page: its sessions, members, activity and artifacts,
 //!   followed live; a teammate's session read from the server.
@@ -22,6 +23,7 @@ mod forward;
 mod mcp;
 mod memory;
 mod models;
+mod review;
 mod room;
 mod shared;
 mod uploads;
@@ -45,6 +47,7 @@ pub use mcp::McpCommand;
 pub use memory::MemoryCommand;
 pub use models::ModelChoice;
 use models::ProviderAccess;
+pub use review::{ReviewCommand, ReviewEvent};
 pub use room::{Presence, RoomChange, SessionRoom};
 pub use shared::SharedCommand;
 pub use uploads::{SessionShareCommand, SyncReport, SyncState};
@@ -168,6 +171,8 @@ pub enum EngineCommand {
     Mcp(McpCommand),
     /// Memories; answered by [`EngineEvent::Memory`].
     Memory(MemoryCommand),
+    /// The review pane; answered by [`EngineEvent::Review`].
+    Review(ReviewCommand),
 }
 
 /// What the engine reports.
@@ -296,6 +301,8 @@ pub enum EngineEvent {
         session: SessionKey,
         listed: Result<Vec<ModelChoice>, String>,
     },
+    /// What the review pane read or did.
+    Review(ReviewEvent),
     /// A command could not be carried out.
     Problem(String),
 }
@@ -630,6 +637,7 @@ async fn run(setup: EngineSetup, mut commands: mpsc::Receiver<Control>, outbox: 
                 shared::spawn_share(command, &connection, &setup, &outbox);
             }
             EngineCommand::Mcp(command) => mcp::spawn(command, &setup, &outbox),
+            EngineCommand::Review(command) => review::spawn(command, &outbox),
             EngineCommand::Memory(command) => memory::spawn(command, &setup, &outbox),
         }
     }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use codex_protocol::{ApprovalPolicy, ReasoningEffort, ReviewDecision, SandboxMode, SkillInfo};
 use zspark_api::{Artifact, Role};
+use zspark_core::review::Change;
 use zspark_core::sharing::SharedSessionAddress;
 use zspark_core::{McpCommand, MemoryCommand, ProviderProfile, SessionKey};
 
 use super::prefs::{SharedServerPrefs, ThemeChoice};
+use super::review::ReviewScope;
 use super::usage::ModelPrice;
 use super::views::settings::SettingsTab;
 
@@ -22,6 +24,7 @@ pub enum UiCommand {
     Settings(SettingsCommand),
     Shared(SharedCommand),
     Layout(LayoutCommand),
+    Review(ReviewAction),
 }
 
 /// Opening, switching, closing sessions and what is done in the shown one.
@@ -223,6 +226,39 @@ impl From<SettingsCommand> for UiCommand {
 impl From<SharedCommand> for UiCommand {
     fn from(command: SharedCommand) -> Self {
         Self::Shared(command)
+    }
+}
+
+/// The shown session's review pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewAction {
+    /// Show the pane instead of the conversation, or the conversation again.
+    Toggle,
+    Scope(ReviewScope),
+    /// Read the folder's changes again.
+    Refresh,
+    /// Fold or unfold a file (by [`super::review::file_key`]).
+    Fold(String),
+    /// Stage an unstaged change or its hunk `hunk`, or unstage a staged one.
+    ToggleStaged {
+        change: Box<Change>,
+        hunk: Option<usize>,
+    },
+    /// Ask before discarding a change or its hunk `hunk`.
+    AskDiscard {
+        change: Box<Change>,
+        hunk: Option<usize>,
+    },
+    /// Ask before undoing the last turn, listing what it changed.
+    AskUndoTurn,
+    /// Carry out what was asked.
+    Confirmed,
+    Cancel,
+}
+
+impl From<ReviewAction> for UiCommand {
+    fn from(command: ReviewAction) -> Self {
+        Self::Review(command)
     }
 }
 

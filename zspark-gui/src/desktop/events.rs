@@ -10,8 +10,8 @@ use codex_protocol::EventMsg;
 use zspark_api::Activity;
 use zspark_auth::signin::SecretLocation;
 use zspark_core::{
-    EngineCommand, EngineEvent, FileCommand, SessionKey, SessionShareCommand, SessionStart,
-    SharedCommand as EngineShared, WorkspaceCommand,
+    EngineCommand, EngineEvent, FileCommand, ReviewEvent, SessionKey, SessionShareCommand,
+    SessionStart, SharedCommand as EngineShared, WorkspaceCommand,
 };
 
 use super::app::DesktopApp;
@@ -291,6 +291,17 @@ impl DesktopApp {
                     cwd: Some(folder),
                     settings,
                 });
+            }
+            EngineEvent::Review(ReviewEvent::Read { session, read }) => {
+                if let Some(view) = model.sessions.get_mut(&session) {
+                    view.review.read = Some(read);
+                    view.review.busy = false;
+                }
+            }
+            EngineEvent::Review(ReviewEvent::Done { session, outcome }) => {
+                if let Some(view) = model.sessions.get_mut(&session) {
+                    view.review.outcome = Some(outcome);
+                }
             }
             EngineEvent::Models { session, listed } => {
                 if let Some(view) = model.sessions.get_mut(&session) {

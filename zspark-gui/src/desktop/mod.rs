@@ -12,6 +12,7 @@ mod file_input;
 mod model;
 mod notify;
 mod prefs;
+mod review;
 mod session;
 mod shortcuts;
 mod theme;
@@ -25,6 +26,7 @@ pub use notify::{Notifier, SystemNotifier};
 pub use prefs::{
     FolderPolicy, Prefs, SharedIdentityPrefs, SharedServerPrefs, ThemeChoice, price_key,
 };
+pub use review::{Confirm, ReviewScope, ReviewState};
 pub use session::{SessionStatus, SessionView};
 pub use usage::{ModelPrice, TurnTokens, Usage};
 

@@ -13,6 +13,7 @@ use codex_protocol::{
 use zspark_core::conversation::Item;
 use zspark_core::{Artifact, ModelChoice, SessionKey, Transcript};
 
+use super::review::ReviewState;
 use super::usage::Usage;
 
 /// Where a session stands, as the sidebar shows it.
@@ -84,6 +85,8 @@ pub struct SessionView {
     pub last_input: Option<Vec<InputItem>>,
     /// The files this session's turns produced, newest first, one entry per path.
     pub artifacts: Vec<Artifact>,
+    /// The review pane of the session's changes.
+    pub review: ReviewState,
     /// For a sub-agent: the session that started it.
     pub parent: Option<SessionKey>,
     /// A sub-agent's nickname.
@@ -108,6 +111,7 @@ impl SessionView {
             pending_overrides: TurnOverrides::default(),
             last_input: None,
             artifacts: Vec::new(),
+            review: ReviewState::default(),
             parent: None,
             nickname: None,
         }

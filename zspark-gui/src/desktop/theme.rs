@@ -50,9 +50,11 @@ pub mod icon {
     pub const STEP_ACTIVE: &str = "◑";
     pub const STEP_PENDING: &str = "☐";
     pub const LIVE: &str = "•";
+    pub const FOLDED: &str = "⏵";
+    pub const UNFOLDED: &str = "⏷";
 
     #[cfg(test)]
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 22] = [
         ATTACH,
         IMAGE,
         FILE,
@@ -73,6 +75,8 @@ pub mod icon {
         STEP_ACTIVE,
         STEP_PENDING,
         LIVE,
+        FOLDED,
+        UNFOLDED,
     ];
 }
 

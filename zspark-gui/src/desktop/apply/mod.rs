@@ -1,9 +1,11 @@
 //! Where commands take effect, one module per group of [`UiCommand`]: sessions,
-//! the composer, files, settings, the shared-workspace server and the window itself.
+//! the composer, files, settings, the shared-workspace server, the review pane and the
+//! window itself.
 
 mod composer;
 mod files;
 mod layout;
+mod review;
 mod room;
 mod session;
 mod settings;
@@ -21,6 +23,7 @@ impl DesktopApp {
             UiCommand::Settings(command) => self.apply_settings(ctx, command),
             UiCommand::Shared(command) => self.apply_shared(ctx, command),
             UiCommand::Layout(command) => self.apply_layout(ctx, command),
+            UiCommand::Review(command) => self.apply_review(command),
         }
     }
 }

@@ -14,7 +14,9 @@ use egui::RichText;
 use zspark_core::conversation::Item;
 use zspark_core::{SessionKey, SyncState, Transcript};
 
-use super::super::commands::{Commands, LayoutCommand, SessionCommand, SharedCommand};
+use super::super::commands::{
+    Commands, LayoutCommand, ReviewAction, SessionCommand, SharedCommand,
+};
 use super::super::model::Model;
 use super::super::session::SessionView;
 use super::super::shortcuts::{Shortcut, hint};
@@ -144,6 +146,13 @@ pub fn show(
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 share_control(ui, model, session, out);
+                if ui
+                    .button("Review changes")
+                    .on_hover_text("The folder's uncommitted changes and the last turn's")
+                    .clicked()
+                {
+                    out.push(ReviewAction::Toggle);
+                }
             });
         });
     });

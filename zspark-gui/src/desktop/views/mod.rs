@@ -14,6 +14,7 @@ pub mod memory_settings;
 mod model_picker;
 pub mod palette;
 mod presence;
+pub mod review;
 pub mod settings;
 pub mod shared;
 pub mod shared_session;
@@ -34,6 +35,7 @@ pub struct Panels {
     pub settings: settings::SettingsState,
     pub shared: shared::SharedState,
     pub palette: palette::PaletteState,
+    pub review: review::ReviewPanelState,
 }
 
 /// Draws the whole window.
@@ -89,13 +91,18 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
                 Some(SharedPage::Session(address)) => {
                     shared_session::show(ui, model, address, &mut panels.conversation, out);
                 }
-                None => conversation::show(
-                    ui,
-                    model,
-                    &mut panels.conversation,
-                    &mut panels.composer,
-                    out,
-                ),
+                None => match model.session().filter(|session| session.review.open) {
+                    Some(session) => {
+                        review::show(ui, session, model.home.as_deref(), &mut panels.review, out)
+                    }
+                    None => conversation::show(
+                        ui,
+                        model,
+                        &mut panels.conversation,
+                        &mut panels.composer,
+                        out,
+                    ),
+                },
             }
         }
     });

@@ -7,8 +7,8 @@
 use egui::{Key, Modifiers};
 
 use super::super::commands::{
-    Commands, ComposerCommand, FilesCommand, LayoutCommand, SessionCommand, SettingsCommand,
-    UiCommand,
+    Commands, ComposerCommand, FilesCommand, LayoutCommand, ReviewAction, SessionCommand,
+    SettingsCommand, UiCommand,
 };
 use super::super::model::Model;
 use super::super::prefs::ThemeChoice;
@@ -113,6 +113,14 @@ fn entries(ctx: &egui::Context, model: &Model) -> Vec<Entry> {
         } else if session.last_input.is_some() {
             entries.push(Entry::new("Retry the last turn", SessionCommand::Retry));
         }
+        entries.push(Entry::new(
+            if session.review.open {
+                "Back to the conversation"
+            } else {
+                "Review the changes"
+            },
+            ReviewAction::Toggle,
+        ));
         entries.push(Entry::new(
             "Fork this session",
             SessionCommand::Fork { before_turn: None },

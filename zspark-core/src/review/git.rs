@@ -1,0 +1,312 @@
+//! The session folder's git repository, through the `git` command line (the one git
+//! implementation of the project; `docs/ARCHITECTURE.md` says why): its uncommitted
+//! changes (staged, unstaged, untracked), staging and unstaging a file or a hunk, and
+//! discarding a hunk or a file's unstaged changes. A discard is refused when the file
+//! changed since its diff was read, or while a rebase or merge is under way.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::ReviewError;
+use super::diff::{FileDiff, FileStatus, Hunk, LineKind, parse_git_diff};
+
+/// Where a repository's work stands, when it is in the middle of something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Rebase,
+    Merge,
+    CherryPick,
+    Revert,
+}
+
+impl Operation {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Rebase => "a rebase",
+            Self::Merge => "a merge",
+            Self::CherryPick => "a cherry-pick",
+            Self::Revert => "a revert",
+        }
+    }
+}
+
+/// A file's changes on one side of the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub diff: FileDiff,
+    /// Staged (index against HEAD) or not (working tree against the index).
+    pub staged: bool,
+    /// The working file's git hash when read, to see later that it did not change.
+    pub seen: Option<String>,
+}
+
+/// The uncommitted changes of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncommitted {
+    pub root: PathBuf,
+    pub branch: Option<String>,
+    pub operation: Option<Operation>,
+    pub changes: Vec<Change>,
+}
+
+/// A repository, found from a folder inside it.
+#[derive(Debug, Clone)]
+pub struct GitRepo {
+    root: PathBuf,
+    git_dir: PathBuf,
+}
+
+impl GitRepo {
+    /// The repository `folder` is in; `None` outside one (or without git).
+    pub fn find(folder: &Path) -> Option<Self> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(folder)
+            .args(["rev-parse", "--show-toplevel", "--absolute-git-dir"])
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8(output.stdout).ok()?;
+        let mut lines = text.lines();
+        Some(Self {
+            root: PathBuf::from(lines.next()?),
+            git_dir: PathBuf::from(lines.next()?),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The rebase, merge, cherry-pick or revert under way, if any.
+    pub fn operation(&self) -> Option<Operation> {
+        let has = |name: &str| self.git_dir.join(name).exists();
+        if has("rebase-merge") || has("rebase-apply") {
+            Some(Operation::Rebase)
+        } else if has("MERGE_HEAD") {
+            Some(Operation::Merge)
+        } else if has("CHERRY_PICK_HEAD") {
+            Some(Operation::CherryPick)
+        } else if has("REVERT_HEAD") {
+            Some(Operation::Revert)
+        } else {
+            None
+        }
+    }
+
+    /// Everything not committed: staged and unstaged diffs, untracked files as added.
+    pub fn uncommitted(&self) -> Result<Uncommitted, ReviewError> {
+        let diff_args = [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--find-renames",
+            "-U3",
+        ];
+        let unstaged = parse_git_diff(&self.run(&diff_args, None)?);
+        let mut staged_args = diff_args.to_vec();
+        staged_args.push("--cached");
+        let staged = parse_git_diff(&self.run(&staged_args, None)?);
+        let untracked = self.run(&["ls-files", "--others", "--exclude-standard", "-z"], None)?;
+        let mut changes: Vec<Change> = Vec::new();
+        for diff in staged {
+            changes.push(Change {
+                diff,
+                staged: true,
+                seen: None,
+            });
+        }
+        for diff in unstaged {
+            let seen = self.hash_of(&diff.path);
+            changes.push(Change {
+                diff,
+                staged: false,
+                seen,
+            });
+        }
+        for path in untracked.split('\0').filter(|path| !path.is_empty()) {
+            let diff = self.untracked_diff(path);
+            let seen = self.hash_of(path);
+            changes.push(Change {
+                diff,
+                staged: false,
+                seen,
+            });
+        }
+        changes.sort_by(|a, b| (&a.diff.path, !a.staged).cmp(&(&b.diff.path, !b.staged)));
+        let branch = self
+            .run(&["symbolic-ref", "--quiet", "--short", "HEAD"], None)
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty());
+        Ok(Uncommitted {
+            root: self.root.clone(),
+            branch,
+            operation: self.operation(),
+            changes,
+        })
+    }
+
+    /// Adds the whole file to the index (a deleted one is removed from it).
+    pub fn stage_file(&self, path: &str) -> Result<(), ReviewError> {
+        self.run(&["add", "--all", "--", path], None).map(drop)
+    }
+
+    /// Takes the file's staged changes back out of the index.
+    pub fn unstage_file(&self, path: &str) -> Result<(), ReviewError> {
+        self.run(&["reset", "--quiet", "--", path], None).map(drop)
+    }
+
+    /// Stages hunk `index` of `change` (an unstaged one), or unstages it (a staged one).
+    pub fn toggle_hunk(&self, change: &Change, index: usize) -> Result<(), ReviewError> {
+        if change.diff.status == FileStatus::Untracked {
+            return self.stage_file(&change.diff.path);
+        }
+        let patch = hunk_patch(change, index)?;
+        let mut args = vec!["apply", "--cached", "--whitespace=nowarn"];
+        if change.staged {
+            args.push("--reverse");
+        }
+        args.push("-");
+        self.run(&args, Some(&patch)).map(drop)
+    }
+
+    /// Discards hunk `index` of an unstaged `change` from the working file.
+    pub fn discard_hunk(&self, change: &Change, index: usize) -> Result<(), ReviewError> {
+        self.check_unchanged(change)?;
+        if change.diff.status == FileStatus::Untracked {
+            return Err(ReviewError::Refused(
+                "An untracked file has no older version to go back to; discard the whole file."
+                    .to_string(),
+            ));
+        }
+        let patch = hunk_patch(change, index)?;
+        self.run(
+            &["apply", "--reverse", "--whitespace=nowarn", "-"],
+            Some(&patch),
+        )
+        .map(drop)
+    }
+
+    /// Discards the file's unstaged changes (an untracked file is deleted).
+    pub fn discard_file(&self, change: &Change) -> Result<(), ReviewError> {
+        self.check_unchanged(change)?;
+        let path = &change.diff.path;
+        if change.diff.status == FileStatus::Untracked {
+            return std::fs::remove_file(self.root.join(path)).map_err(|error| ReviewError::Io {
+                path: self.root.join(path),
+                reason: error.to_string(),
+            });
+        }
+        self.run(&["checkout", "--", path], None).map(drop)
+    }
+
+    fn check_unchanged(&self, change: &Change) -> Result<(), ReviewError> {
+        if change.staged {
+            return Err(ReviewError::Refused(
+                "Staged changes are unstaged first; discard them from the unstaged list."
+                    .to_string(),
+            ));
+        }
+        if let Some(operation) = self.operation() {
+            return Err(ReviewError::Refused(format!(
+                "The repository is in the middle of {}; finish or abort it before discarding changes.",
+                operation.describe()
+            )));
+        }
+        if self.hash_of(&change.diff.path) != change.seen {
+            return Err(ReviewError::Stale(change.diff.path.clone()));
+        }
+        Ok(())
+    }
+
+    /// The git hash of the working file (what `git hash-object` says), if it exists.
+    fn hash_of(&self, path: &str) -> Option<String> {
+        self.run(&["hash-object", "--", path], None)
+            .ok()
+            .map(|hash| hash.trim().to_string())
+    }
+
+    /// An untracked file as an added one, every line new.
+    fn untracked_diff(&self, path: &str) -> FileDiff {
+        let bytes = std::fs::read(self.root.join(path)).unwrap_or_default();
+        let text = std::str::from_utf8(&bytes)
+            .ok()
+            .filter(|_| !bytes.contains(&0));
+        let hunks = text
+            .filter(|text| !text.is_empty())
+            .map(|text| {
+                let lines: Vec<super::diff::DiffLine> = text
+                    .lines()
+                    .map(|line| super::diff::DiffLine {
+                        kind: LineKind::Added,
+                        text: line.to_string(),
+                    })
+                    .collect();
+                vec![Hunk {
+                    old_start: 0,
+                    old_lines: 0,
+                    new_start: 1,
+                    new_lines: lines.len(),
+                    section: String::new(),
+                    lines,
+                    old_missing_newline: false,
+                    new_missing_newline: !text.ends_with('\n'),
+                }]
+            })
+            .unwrap_or_default();
+        FileDiff {
+            path: path.to_string(),
+            old_path: None,
+            status: FileStatus::Untracked,
+            binary: text.is_none(),
+            hunks,
+        }
+    }
+
+    /// Runs git in the repository's root; its output, or what it said when it failed.
+    fn run(&self, args: &[&str], input: Option<&str>) -> Result<String, ReviewError> {
+        let mut command = Command::new("git");
+        command
+            .arg("-C")
+            .arg(&self.root)
+            .args(["-c", "core.quotepath=off"])
+            .args(args)
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .map_err(|error| ReviewError::NoGit(error.to_string()))?;
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin
+                .write_all(input.as_bytes())
+                .map_err(|error| ReviewError::Git(error.to_string()))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|error| ReviewError::Git(error.to_string()))?;
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+            return Err(ReviewError::Git(said));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+fn hunk_patch(change: &Change, index: usize) -> Result<String, ReviewError> {
+    change.diff.hunk_patch(index).ok_or_else(|| {
+        ReviewError::Refused(format!(
+            "{} has no such change any more; refresh the review.",
+            change.diff.path
+        ))
+    })
+}
