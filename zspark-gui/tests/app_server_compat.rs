@@ -373,10 +373,39 @@ fn without_kept_partial_answers(value: &mut Value) {
     }
 }
 
+/// Each `turn/start` answer moved to just after its request: the turn's first
+/// notifications are sent while the request is answered, and Codex sends the answer
+/// before or after them from one run to the next (the protocol leaves it open).
+fn turn_start_answers_first(transcript: &[(char, Value)]) -> Vec<(char, Value)> {
+    let is_answer_to = |message: &Value, id: &Value| {
+        message.get("method").is_none() && message.get("id") == Some(id)
+    };
+    let mut ordered: Vec<(char, Value)> = Vec::with_capacity(transcript.len());
+    for (index, (side, message)) in transcript.iter().enumerate() {
+        let answered_early = *side == 'S'
+            && transcript[..index].iter().any(|(asker, request)| {
+                *asker == 'C'
+                    && request["method"] == "turn/start"
+                    && is_answer_to(message, &request["id"])
+            });
+        if answered_early {
+            continue;
+        }
+        ordered.push((*side, message.clone()));
+        if *side == 'C' && message["method"] == "turn/start" {
+            let answer = transcript[index + 1..].iter().find(|(answerer, answer)| {
+                *answerer == 'S' && is_answer_to(answer, &message["id"])
+            });
+            ordered.extend(answer.cloned());
+        }
+    }
+    ordered
+}
+
 /// The transcript without Codex's extra notifications, normalised.
 fn comparable(transcript: &[(char, Value)]) -> Vec<(char, Value)> {
     let mut ids = HashMap::new();
-    transcript
+    turn_start_answers_first(transcript)
         .iter()
         .filter(|(_, message)| {
             !message["method"]

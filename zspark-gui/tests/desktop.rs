@@ -633,12 +633,82 @@ fn commit_all(repo: &Path, path: &str, text: &str) {
     let file = repo.join(path);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(file, text).unwrap();
+    git(repo, &["config", "user.name", "Tess Ter"]);
+    git(repo, &["config", "user.email", "tess@example.com"]);
     git(repo, &["add", "."]);
-    let identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
-    git(
-        repo,
-        &[&identity[..], &["commit", "-q", "-m", "start"]].concat(),
+    git(repo, &["commit", "-q", "-m", "start"]);
+}
+
+#[test]
+fn a_session_in_its_own_worktree_is_merged_back_and_the_worktree_deleted() {
+    let patch =
+        "*** Begin Patch\n*** Add File: feature.txt\n+made in the worktree\n*** End Patch\n";
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call("p1", "apply_patch", json!({"input": patch}).to_string())
+            .into(),
+        Turn::text("Made the feature"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), unattended);
+    let repo = desk.workspace.clone();
+    commit_all(&repo, "README.md", "# Project\n");
+    desk.wait_for("New session");
+    desk.harness
+        .get_all_by_label("New session")
+        .next()
+        .unwrap()
+        .click();
+    desk.wait_for("The agent works in this folder");
+    desk.click("In its own git worktree, on a branch of its own");
+    desk.click("Start");
+    desk.wait_until_open();
+    let worktree = desk.app().shown_session().unwrap().cwd.clone();
+    assert!(
+        worktree.starts_with(desk.codex_home.join("worktrees")),
+        "{worktree:?}"
     );
+    let branch = git(&worktree, &["symbolic-ref", "--short", "HEAD"])
+        .trim()
+        .to_string();
+    assert!(branch.starts_with("zspark/"), "{branch}");
+    desk.wait_for("Main checkout");
+    desk.wait_for(&branch);
+    assert!(desk.app().model.prefs.policy_for(&repo).worktree);
+
+    desk.send("make the feature");
+    desk.wait_for("Made the feature");
+    assert!(worktree.join("feature.txt").exists());
+    assert!(
+        !repo.join("feature.txt").exists(),
+        "the main checkout is untouched"
+    );
+
+    desk.click("Merge into main…");
+    desk.wait_for(&format!("Merge {branch} into main?"));
+    desk.click("Merge");
+    desk.wait_for(&format!("Merged {branch} into main."));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("feature.txt")).unwrap(),
+        "made in the worktree\n"
+    );
+    assert!(
+        git(&repo, &["log", "--format=%s", "-3"]).contains("make the feature (a zspark session)")
+    );
+
+    // Its branch deleted from elsewhere: nothing to merge, and it can still go.
+    git(
+        &worktree,
+        &["update-ref", "-d", &format!("refs/heads/{branch}")],
+    );
+    desk.click("Review changes");
+    desk.wait_for("no longer exists");
+    desk.click("Delete worktree…");
+    desk.wait_for("Delete the worktree?");
+    desk.click("Delete worktree");
+    desk.wait_for("Removed the worktree");
+    assert!(!worktree.exists());
+    assert_eq!(git(&repo, &["worktree", "list"]).lines().count(), 1);
 }
 
 const LIB_BEFORE: &str = "pub fn answer() -> u32 {\n    41\n}\n";

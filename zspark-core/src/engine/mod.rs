@@ -100,6 +100,8 @@ pub struct SessionSettings {
     pub reasoning_effort: Option<ReasoningEffort>,
     pub approval_policy: Option<ApprovalPolicy>,
     pub sandbox_mode: Option<SandboxMode>,
+    /// A new session works in a git worktree of its own, on a branch of its own.
+    pub worktree: bool,
 }
 
 /// How a session begins.
@@ -726,6 +728,28 @@ async fn open(
     })
 }
 
+/// A new worktree of `folder`'s repository under `$CODEX_HOME/worktrees/`, and the
+/// folder in it that corresponds to `folder`.
+fn in_own_worktree(
+    codex_home: &std::path::Path,
+    folder: &std::path::Path,
+) -> Result<PathBuf, String> {
+    let repo = crate::review::GitRepo::find(folder).ok_or_else(|| {
+        format!(
+            "{} is not in a git repository, so the session cannot have a worktree of its own. Start it without one, or run `git init` there first.",
+            folder.display()
+        )
+    })?;
+    let name = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let worktree = repo
+        .add_worktree(&codex_home.join("worktrees"), &name)
+        .map_err(|error| format!("The session's worktree could not be made: {error}."))?;
+    let inside = folder
+        .strip_prefix(repo.root())
+        .unwrap_or(std::path::Path::new(""));
+    Ok(worktree.join(inside))
+}
+
 /// Loads the configuration for a session in `cwd` (or the resumed session's folder).
 fn prepare(
     setup: &EngineSetup,
@@ -752,6 +776,11 @@ fn prepare(
             cwd.display()
         ));
     }
+    let cwd = if settings.worktree && *start == SessionStart::New {
+        in_own_worktree(&setup.codex_home, &cwd)?
+    } else {
+        cwd
+    };
     let overrides = ConfigOverrides {
         model: settings.model,
         profile: settings.profile,

@@ -1,5 +1,6 @@
 //! The review pane's work, off the run loop: reading a session folder's uncommitted
-//! changes, staging, unstaging and discarding through git, and undoing a turn. Every
+//! changes, staging, unstaging and discarding through git, undoing a turn, and merging
+//! or removing the session's worktree. Every
 //! change is followed by a fresh read, so the pane always shows what is on disk.
 
 use std::path::PathBuf;
@@ -35,6 +36,18 @@ pub enum ReviewCommand {
         session: SessionKey,
         folder: PathBuf,
         changes: TurnChanges,
+    },
+    /// Commit what the session's worktree holds (with `message`) and merge its branch
+    /// into the main checkout.
+    MergeWorktree {
+        session: SessionKey,
+        folder: PathBuf,
+        message: String,
+    },
+    /// Remove the session's worktree and its branch.
+    RemoveWorktree {
+        session: SessionKey,
+        folder: PathBuf,
     },
 }
 
@@ -119,6 +132,18 @@ fn carry_out(command: ReviewCommand) -> Vec<ReviewEvent> {
                     .collect();
                 format!("Undid the turn: restored {}.", names.join(", "))
             });
+            (session, folder, outcome)
+        }
+        ReviewCommand::MergeWorktree {
+            session,
+            folder,
+            message,
+        } => {
+            let outcome = in_repo(&folder, |repo| repo.merge_worktree(&message));
+            (session, folder, outcome)
+        }
+        ReviewCommand::RemoveWorktree { session, folder } => {
+            let outcome = in_repo(&folder, GitRepo::remove_worktree);
             (session, folder, outcome)
         }
     };

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 
 use super::ReviewError;
 use super::diff::{FileDiff, FileStatus, Hunk, LineKind, parse_git_diff};
+use super::worktree::Worktree;
 
 /// Where a repository's work stands, when it is in the middle of something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub struct Uncommitted {
     pub root: PathBuf,
     pub branch: Option<String>,
     pub operation: Option<Operation>,
+    /// Set when the folder is a linked worktree (a session's own).
+    pub worktree: Option<Worktree>,
     pub changes: Vec<Change>,
 }
 
@@ -138,17 +141,26 @@ impl GitRepo {
             });
         }
         changes.sort_by(|a, b| (&a.diff.path, !a.staged).cmp(&(&b.diff.path, !b.staged)));
-        let branch = self
-            .run(&["symbolic-ref", "--quiet", "--short", "HEAD"], None)
-            .ok()
-            .map(|name| name.trim().to_string())
-            .filter(|name| !name.is_empty());
         Ok(Uncommitted {
             root: self.root.clone(),
-            branch,
+            branch: self.current_branch(),
             operation: self.operation(),
+            worktree: self.worktree(),
             changes,
         })
+    }
+
+    /// The branch checked out; `None` on a detached HEAD.
+    pub fn current_branch(&self) -> Option<String> {
+        self.git(&["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+    }
+
+    /// Runs git with `args` in the repository; its output.
+    pub(super) fn git(&self, args: &[&str]) -> Result<String, ReviewError> {
+        self.run(args, None)
     }
 
     /// Adds the whole file to the index (a deleted one is removed from it).

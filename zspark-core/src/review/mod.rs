@@ -1,20 +1,24 @@
 //! Reviewing what the agent changed: a session folder's uncommitted changes through
-//! git (stage, unstage, discard a hunk or a file), and a turn's changes from the
-//! patches it applied (shown, and undone with or without git).
+//! git (stage, unstage, discard a hunk or a file), a turn's changes from the patches
+//! it applied (shown, and undone with or without git), and the session's own git
+//! worktree (merged back or removed).
 //!
 //! - [`diff`]: files, hunks and lines; `git diff` read; a hunk as a patch; hunks undone.
 //! - [`git`]: the repository through the `git` command line.
 //! - [`turn`]: one turn's changes, and undoing them.
+//! - [`worktree`]: a git worktree per session: made, recognised, merged back, removed.
 
 pub mod diff;
 pub mod git;
 pub mod turn;
+pub mod worktree;
 
 use std::path::PathBuf;
 
 pub use diff::{DiffLine, FileDiff, FileStatus, Hunk, LineKind};
 pub use git::{Change, GitRepo, Operation, Uncommitted};
 pub use turn::TurnChanges;
+pub use worktree::Worktree;
 
 /// Why a review action was not carried out. Nothing was changed when it fails.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

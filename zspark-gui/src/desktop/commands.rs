@@ -35,6 +35,8 @@ pub enum SessionCommand {
     /// Start a session in `folder`.
     New {
         folder: PathBuf,
+        /// In a git worktree of its own (remembered for the folder).
+        worktree: bool,
     },
     /// Open a stored session (or show it, when it is open already).
     Resume {
@@ -251,6 +253,10 @@ pub enum ReviewAction {
     },
     /// Ask before undoing the last turn, listing what it changed.
     AskUndoTurn,
+    /// Ask before merging the session's worktree into the main checkout.
+    AskMergeWorktree,
+    /// Ask before removing the session's worktree and its branch.
+    AskRemoveWorktree,
     /// Carry out what was asked.
     Confirmed,
     Cancel,

@@ -10,8 +10,8 @@ use codex_protocol::EventMsg;
 use zspark_api::Activity;
 use zspark_auth::signin::SecretLocation;
 use zspark_core::{
-    EngineCommand, EngineEvent, FileCommand, ReviewEvent, SessionKey, SessionShareCommand,
-    SessionStart, SharedCommand as EngineShared, WorkspaceCommand,
+    EngineCommand, EngineEvent, FileCommand, ReviewCommand, ReviewEvent, SessionKey,
+    SessionShareCommand, SessionStart, SharedCommand as EngineShared, WorkspaceCommand,
 };
 
 use super::app::DesktopApp;
@@ -102,6 +102,14 @@ impl DesktopApp {
                     }
                     _ => None,
                 };
+                if let EventMsg::SessionConfigured(configured) = &event.msg {
+                    // Whether it works in a worktree of its own, for its details.
+                    let folder = configured.cwd.clone();
+                    self.send(EngineCommand::Review(ReviewCommand::Read {
+                        session,
+                        folder,
+                    }));
+                }
                 if turn_ended {
                     self.send(EngineCommand::RefreshSessions);
                 }

@@ -83,6 +83,8 @@ pub struct FolderPolicy {
     pub sandbox: Option<SandboxMode>,
     pub model: Option<String>,
     pub effort: Option<ReasoningEffort>,
+    /// New sessions start in a git worktree of their own.
+    pub worktree: bool,
 }
 
 /// A shared-workspace server as remembered (no secrets: tokens live in the keychain).

@@ -1,14 +1,15 @@
 //! A session's review pane as the desktop keeps it: whether it is shown, which changes
 //! (the folder's uncommitted ones, or the last turn's), what git last reported for
-//! the folder, files folded away, and an action waiting for the user's confirmation
-//! (discarding, or undoing the turn).
+//! the folder (and whether it is the session's own worktree), files folded away, and
+//! an action waiting for the user's confirmation (discarding, undoing the turn,
+//! merging or removing the worktree).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
 use zspark_core::Transcript;
 use zspark_core::conversation::{Item, PatchStatus};
-use zspark_core::review::{Change, TurnChanges, Uncommitted};
+use zspark_core::review::{Change, TurnChanges, Uncommitted, Worktree};
 
 /// Which changes the pane shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,6 +33,15 @@ pub enum Confirm {
         files: Vec<PathBuf>,
         changes: TurnChanges,
     },
+    /// Commit the worktree's changes on its branch and merge it into the main
+    /// checkout's branch; `message` is the commit's.
+    MergeWorktree {
+        worktree: Worktree,
+        message: String,
+    },
+    RemoveWorktree {
+        worktree: Worktree,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,6 +63,11 @@ impl ReviewState {
     /// The uncommitted changes as last read, when the folder is in a repository.
     pub fn uncommitted(&self) -> Option<&Uncommitted> {
         self.read.as_ref()?.as_ref().ok()?.as_ref()
+    }
+
+    /// The session's own worktree, when it works in one.
+    pub fn worktree(&self) -> Option<&Worktree> {
+        self.uncommitted()?.worktree.as_ref()
     }
 }
 

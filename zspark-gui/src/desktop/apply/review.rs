@@ -1,6 +1,7 @@
 //! The review pane's actions on the shown session: showing it (which reads the folder's
 //! changes), switching between uncommitted changes and the last turn's, folding files,
-//! staging and unstaging, and the confirmed ones: discarding, undoing the turn.
+//! staging and unstaging, and the confirmed ones: discarding, undoing the turn, merging
+//! and removing the session's worktree.
 
 use zspark_core::{EngineCommand, ReviewCommand};
 
@@ -13,7 +14,7 @@ impl DesktopApp {
         let Some(view) = self.model.session_mut() else {
             return;
         };
-        let (session, folder) = (view.number, view.cwd.clone());
+        let (session, folder, title) = (view.number, view.cwd.clone(), view.title());
         let review = &mut view.review;
         let command = match action {
             ReviewAction::Toggle => {
@@ -58,6 +59,19 @@ impl DesktopApp {
                 view.review.confirm = Some(Confirm::UndoTurn { files, changes });
                 return;
             }
+            ReviewAction::AskMergeWorktree => {
+                if let Some(worktree) = review.worktree().cloned() {
+                    let message = format!("{title} (a zspark session)");
+                    review.confirm = Some(Confirm::MergeWorktree { worktree, message });
+                }
+                return;
+            }
+            ReviewAction::AskRemoveWorktree => {
+                if let Some(worktree) = review.worktree().cloned() {
+                    review.confirm = Some(Confirm::RemoveWorktree { worktree });
+                }
+                return;
+            }
             ReviewAction::Cancel => {
                 review.confirm = None;
                 return;
@@ -79,6 +93,14 @@ impl DesktopApp {
                         folder,
                         changes,
                     },
+                    Confirm::MergeWorktree { message, .. } => ReviewCommand::MergeWorktree {
+                        session,
+                        folder,
+                        message,
+                    },
+                    Confirm::RemoveWorktree { .. } => {
+                        ReviewCommand::RemoveWorktree { session, folder }
+                    }
                 }
             }
         };

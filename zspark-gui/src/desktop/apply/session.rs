@@ -28,9 +28,10 @@ impl DesktopApp {
                     folder,
                     problem: None,
                     continue_session: None,
+                    worktree: None,
                 });
             }
-            SessionCommand::New { folder } => {
+            SessionCommand::New { folder, worktree } => {
                 if !folder.is_dir() {
                     let problem = format!(
                         "{} is not a folder on this computer. Check the path or pick a recent folder.",
@@ -52,7 +53,15 @@ impl DesktopApp {
                     Some(rollout_path) => SessionStart::Resume { rollout_path },
                     None => SessionStart::New,
                 };
-                let settings = self.settings_for(&folder, None);
+                let worktree = worktree && start == SessionStart::New;
+                if start == SessionStart::New {
+                    let policy = self.model.prefs.folder_policies.entry(folder.clone());
+                    policy.or_default().worktree = worktree;
+                }
+                let settings = SessionSettings {
+                    worktree,
+                    ..self.settings_for(&folder, None)
+                };
                 self.send(EngineCommand::OpenSession {
                     start,
                     cwd: Some(folder),
@@ -272,6 +281,7 @@ impl DesktopApp {
                     folder.display()
                 )),
                 continue_session: Some(rollout_path),
+                worktree: None,
             });
             return;
         }
@@ -303,6 +313,7 @@ impl DesktopApp {
             reasoning_effort: policy.effort,
             approval_policy: policy.approval,
             sandbox_mode: policy.sandbox,
+            worktree: false,
         }
     }
 

@@ -11,10 +11,11 @@ use zspark_core::catalogue::folder_label;
 use zspark_core::{MemoryCommand, SkillCatalog};
 
 use super::super::commands::{
-    Commands, ComposerCommand, FilesCommand, SessionCommand, SettingsCommand,
+    Commands, ComposerCommand, FilesCommand, ReviewAction, SessionCommand, SettingsCommand,
 };
 use super::super::model::Model;
 use super::super::prefs::price_key;
+use super::super::session::SessionView;
 use super::super::theme;
 use super::cards;
 
@@ -86,6 +87,7 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
         },
     );
     theme::fact(ui, "Session id", configured.session_id.clone());
+    worktree_facts(ui, model, session, out);
     if let Some(memory) = model.memory.as_ref().filter(|memory| memory.enabled) {
         let mut kept_out = memory.excluded.contains(&configured.session_id);
         if ui
@@ -171,6 +173,56 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
                 None => theme::fact(ui, "Context window", "unknown for this model"),
             }
         }
+    }
+}
+
+/// The session's own git worktree: its branch, the main checkout, merge and delete.
+fn worktree_facts(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &mut Commands) {
+    let Some(worktree) = session.review.worktree() else {
+        return;
+    };
+    theme::section_heading(ui, "Worktree");
+    match (&worktree.branch, worktree.branch_exists) {
+        (Some(branch), true) => theme::fact(ui, "Branch", branch.clone()),
+        (Some(branch), false) => {
+            ui.colored_label(
+                theme::WARNING,
+                format!("Its branch {branch} no longer exists: there is nothing to merge, and the worktree can be deleted."),
+            );
+        }
+        (None, _) => theme::fact(ui, "Branch", "none (a detached HEAD)"),
+    }
+    theme::fact(
+        ui,
+        "Main checkout",
+        folder_label(&worktree.main_checkout, model.home.as_deref()),
+    );
+    ui.horizontal(|ui| {
+        let into = worktree
+            .main_branch
+            .as_deref()
+            .unwrap_or("the main checkout");
+        if ui
+            .add_enabled(
+                worktree.branch_exists,
+                egui::Button::new(format!("Merge into {into}…")),
+            )
+            .clicked()
+        {
+            out.push(ReviewAction::AskMergeWorktree);
+        }
+        if ui.button("Delete worktree…").clicked() {
+            out.push(ReviewAction::AskRemoveWorktree);
+        }
+    });
+    match &session.review.outcome {
+        Some(Ok(done)) => {
+            ui.label(theme::muted(done));
+        }
+        Some(Err(problem)) => {
+            ui.colored_label(theme::DANGER, problem);
+        }
+        None => {}
     }
 }
 

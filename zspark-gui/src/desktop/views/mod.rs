@@ -108,6 +108,9 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
     });
     sidebar::new_session_dialog(ui.ctx(), model, &mut panels.sidebar, out);
     palette::show(ui.ctx(), model, &mut panels.palette, out);
+    if let Some(session) = model.session() {
+        review::confirm(ui.ctx(), &session.review, out);
+    }
     if model.settings_open {
         settings::window(
             ui.ctx(),

@@ -2,8 +2,8 @@
 //! uncommitted changes (staged and unstaged, untracked files as added; stage, unstage
 //! or discard a file or a hunk) or the last turn's (undo the whole turn), each file's
 //! hunks with line numbers and syntax colouring. Only the rows in view are laid out,
-//! so a diff of thousands of lines scrolls as fast as a short one. Discarding and
-//! undoing ask first.
+//! so a diff of thousands of lines scrolls as fast as a short one. Discarding,
+//! undoing and what is done to a session's worktree ask first ([`confirm`]).
 
 use std::path::Path;
 
@@ -88,7 +88,6 @@ pub fn show(
         ReviewScope::Uncommitted => uncommitted(ui, review, home, out),
         ReviewScope::LastTurn => last_turn(ui, session, state, out),
     }
-    confirm(ui.ctx(), review, out);
 }
 
 fn uncommitted(ui: &mut egui::Ui, review: &ReviewState, home: Option<&Path>, out: &mut Commands) {
@@ -408,7 +407,7 @@ fn file_actions(ui: &mut egui::Ui, change: &Change, hunk: Option<usize>, out: &m
 }
 
 /// The confirmation for a discard or an undo, while one waits.
-fn confirm(ctx: &egui::Context, review: &ReviewState, out: &mut Commands) {
+pub fn confirm(ctx: &egui::Context, review: &ReviewState, out: &mut Commands) {
     let Some(waiting) = &review.confirm else {
         return;
     };
@@ -435,6 +434,34 @@ fn confirm(ctx: &egui::Context, review: &ReviewState, out: &mut Commands) {
                     "These files go back to what they held before the turn. Files changed by commands the agent ran are not restored."
                         .to_string(),
                     "Undo turn",
+                )
+            }
+            Confirm::MergeWorktree { worktree, message } => {
+                let branch = worktree.branch.as_deref().unwrap_or("its branch");
+                let into = worktree.main_branch.as_deref().unwrap_or("the main checkout");
+                theme::title(ui, &format!("Merge {branch} into {into}?"));
+                (
+                    format!(
+                        "What the worktree holds is committed on {branch} (\"{message}\"), then {branch} is merged into {into} in {}. A merge that stops on conflicts is aborted and changes nothing.",
+                        worktree.main_checkout.display()
+                    ),
+                    "Merge",
+                )
+            }
+            Confirm::RemoveWorktree { worktree } => {
+                theme::title(ui, "Delete the worktree?");
+                let branch = worktree
+                    .branch
+                    .as_deref()
+                    .filter(|_| worktree.branch_exists)
+                    .map(|branch| format!(" and the branch {branch}"))
+                    .unwrap_or_default();
+                (
+                    format!(
+                        "{}{branch} are deleted, with anything not merged. This cannot be undone; the session stays open without its folder.",
+                        worktree.path.display()
+                    ),
+                    "Delete worktree",
                 )
             }
         };

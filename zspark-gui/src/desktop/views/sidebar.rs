@@ -29,6 +29,9 @@ pub struct FolderDialog {
     pub problem: Option<String>,
     /// Set when the dialog picks a new folder for a stored session whose folder is gone.
     pub continue_session: Option<PathBuf>,
+    /// "In its own git worktree", once the user has ticked or cleared it (until then,
+    /// as the folder was last started).
+    pub worktree: Option<bool>,
 }
 
 pub fn show(
@@ -328,11 +331,26 @@ pub fn new_session_dialog(
                 }
             }
         }
+        let folder = expand_home(dialog.folder.trim(), model.home.as_deref());
+        let mut worktree = dialog
+            .worktree
+            .unwrap_or_else(|| model.prefs.policy_for(&folder).worktree);
+        if dialog.continue_session.is_none()
+            && ui
+                .checkbox(&mut worktree, "In its own git worktree, on a branch of its own")
+                .on_hover_text(
+                    "Sessions working at once in one repository then do not write over each other; merge the branch back when done. Remembered for the folder.",
+                )
+                .changed()
+        {
+            dialog.worktree = Some(worktree);
+        }
         ui.add_space(theme::SPACE * 2.0);
         ui.horizontal(|ui| {
             if theme::primary_button(ui, "Start").clicked() || submitted {
                 out.push(SessionCommand::New {
-                    folder: expand_home(dialog.folder.trim(), model.home.as_deref()),
+                    folder: folder.clone(),
+                    worktree,
                 });
             }
             if ui.button("Cancel").clicked() {
