@@ -910,6 +910,17 @@ fn a_file_the_agent_wrote_gets_a_card_with_a_preview_and_save_as_copies_it() {
     desk.wait_for("Oslo");
     desk.wait_for("700000");
     desk.settle();
+    // Each file's buttons stay on one line, in the card and in the narrow Files list.
+    let tops = |label: &str| -> Vec<f32> {
+        desk.harness
+            .get_all_by_label(label)
+            .map(|node| node.rect().top())
+            .collect()
+    };
+    let open = tops("Open report.csv");
+    assert_eq!(open.len(), 2, "the card and the Files list");
+    assert_eq!(tops("Save report.csv as…"), open);
+    assert_eq!(tops("Show report.csv in folder"), open);
 
     desk.dialogs
         .saves

@@ -306,6 +306,9 @@ pub fn artifact_row(
             artifact.kind.label(),
             human_size(artifact.size)
         )));
+    });
+    // The buttons keep to one line of their own, however narrow the panel.
+    ui.horizontal(|ui| {
         let path = || artifact.path.clone();
         if theme::subtle_button(ui, "Open")
             .accessible_name(format!("Open {name}"))
