@@ -25,6 +25,7 @@ use codex_protocol::{ApprovalPolicy, SandboxMode};
 use codex_test_support::{Ending, ModelList, Reply, ScriptedModelServer, Turn};
 use egui_kittest::kittest::Queryable;
 use serde_json::json;
+use zspark_core::conversation::Item;
 use zspark_gui::desktop::{FolderPolicy, ModelPrice, SessionStatus, ThemeChoice, price_key};
 
 use support::{
@@ -804,6 +805,134 @@ fn the_review_pane_stages_and_discards_in_git_and_undoes_the_last_turn() {
     );
 }
 
+/// The text of the shown session's terminal screen.
+fn terminal_text(desk: &Desk) -> String {
+    let session = desk.app().model.shown.unwrap();
+    desk.app().panels.terminal.terminals[&session]
+        .screen()
+        .contents()
+}
+
+/// Types `text` into the focused terminal and presses Enter.
+fn run_in_terminal(desk: &mut Desk, text: &str) {
+    let events = &mut desk.harness.input_mut().events;
+    events.push(egui::Event::Text(text.to_string()));
+    events.push(egui::Event::Key {
+        key: egui::Key::Enter,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    desk.harness.step();
+}
+
+#[test]
+fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scroll_back() {
+    let server = ScriptedModelServer::start([
+        Reply::new()
+            .function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "echo from-the-agent"}).to_string(),
+            )
+            .into(),
+        Turn::text("Ran it"),
+        Turn::text("Still here"),
+    ])
+    .unwrap();
+    let mut desk = Desk::open(Some(config_for(&server)), unattended);
+    desk.start_session_in_workspace();
+    desk.send("run something");
+    desk.wait_for("Ran it");
+    desk.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
+    desk.wait_until("the terminal started", |desk| {
+        desk.app().panels.terminal.terminals.len() == 1
+    });
+    desk.click("Terminal");
+    run_in_terminal(&mut desk, r#"printf '\033[31mred\033[0m in %s\n' "$(pwd)""#);
+    let workspace = desk.workspace.canonicalize().unwrap();
+    let expected = format!("red in {}", workspace.display());
+    desk.wait_until(
+        "the shell printed in colour in the session folder",
+        |desk| terminal_text(desk).contains(&expected),
+    );
+    {
+        let session = desk.app().model.shown.unwrap();
+        let screen = desk.app().panels.terminal.terminals[&session].screen();
+        let row = (0..screen.size().0.get())
+            .find(|row| {
+                screen.cell(*row, 0).map(vt100::Cell::contents) == Some("r")
+                    && screen.cell(*row, 1).map(vt100::Cell::contents) == Some("e")
+            })
+            .unwrap();
+        assert_eq!(screen.cell(row, 0).unwrap().fgcolor(), vt100::Color::Idx(1));
+        assert_eq!(
+            screen.cell(row, 4).unwrap().fgcolor(),
+            vt100::Color::Default
+        );
+    }
+
+    // A smaller window makes a smaller terminal, and the shell is told.
+    let columns = |desk: &Desk| {
+        let session = desk.app().model.shown.unwrap();
+        desk.app().panels.terminal.terminals[&session]
+            .screen()
+            .size()
+            .1
+            .get()
+    };
+    let wide = columns(&desk);
+    desk.harness.set_size(egui::vec2(900.0, 700.0));
+    desk.wait_until("the terminal narrowed", |desk| columns(desk) < wide);
+    run_in_terminal(&mut desk, "stty size");
+    let narrow = columns(&desk);
+    desk.wait_until("the shell knows the new size", |desk| {
+        terminal_text(desk).contains(&format!(" {narrow}\n"))
+    });
+
+    // Output above the screen is kept and scrolled back to with the wheel.
+    run_in_terminal(&mut desk, "seq 1 400");
+    desk.wait_until("the numbers are printed", |desk| {
+        terminal_text(desk).contains("\n400\n")
+    });
+    let terminal = desk.harness.get_by_label("Terminal").rect();
+    desk.harness.input_mut().events.extend([
+        egui::Event::PointerMoved(terminal.center()),
+        egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, 40_000.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        },
+    ]);
+    desk.wait_until("the scroll-back shows the first numbers", |desk| {
+        terminal_text(desk).lines().any(|line| line == "1")
+    });
+
+    // A command the agent ran is put in the terminal, ready to run.
+    desk.click("Open in terminal");
+    desk.wait_until("the command is typed in the terminal", |desk| {
+        terminal_text(desk).contains("echo from-the-agent")
+    });
+
+    // The composer still takes the keyboard once clicked (the small conversation
+    // above the terminal need not show the answer).
+    desk.send("and now?");
+    desk.wait_until("the answer arrived", |desk| {
+        desk.app()
+            .shown_session()
+            .unwrap()
+            .transcript
+            .items
+            .iter()
+            .any(|item| matches!(item, Item::Agent { text, .. } if text == "Still here"))
+    });
+    assert!(!terminal_text(&desk).contains("and now?"));
+}
+
 #[test]
 fn picked_dropped_and_pasted_files_reach_the_model_and_can_be_removed() {
     let server = ScriptedModelServer::start([Turn::text("Got them")]).unwrap();
@@ -1145,6 +1274,24 @@ fn snapshots_of_the_main_screens() {
     review.click("Review changes");
     review.wait_for("⏷ src/export.rs");
     review.snapshot("review_pane");
+    drop(review);
+
+    let mut terminal = snapshot_desk(ThemeChoice::Dark);
+    terminal
+        .harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
+    terminal.wait_until("the terminal started", |desk| {
+        !desk.app().panels.terminal.terminals.is_empty()
+    });
+    terminal.click("Terminal");
+    run_in_terminal(
+        &mut terminal,
+        r"PS1='$ '; clear; printf 'build \033[32mok\033[0m, tests \033[31m2 failed\033[0m, \033[1;34mdone\033[0m\n'",
+    );
+    terminal.wait_until("the shell drew its screen", |desk| {
+        terminal_text(desk).trim_end().ends_with("done\n$")
+    });
+    terminal.snapshot("terminal");
 }
 
 #[test]
@@ -1164,7 +1311,8 @@ fn the_command_palette_lists_every_command_with_its_shortcut_and_runs_the_one_pi
     open_palette(&mut desk);
     for (command, key) in [
         ("New session…", egui::Key::N),
-        ("Show or hide the details panel", egui::Key::J),
+        ("Show or hide the details panel", egui::Key::I),
+        ("Show or hide the terminal", egui::Key::J),
         ("Attach files…", egui::Key::O),
     ] {
         desk.wait_for(command);

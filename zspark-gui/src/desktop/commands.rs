@@ -193,6 +193,10 @@ pub enum SharedCommand {
 pub enum LayoutCommand {
     /// Open the command palette, or close it.
     TogglePalette,
+    /// Show the shown session's terminal (started in its folder), or hide it.
+    ToggleTerminal,
+    /// Show the terminal with this command typed in, not yet run.
+    OpenInTerminal(String),
     ToggleSidebar,
     ToggleDetails,
     FocusSearch,

@@ -392,6 +392,9 @@ impl DesktopApp {
         view.unread = false;
         let cwd = view.cwd.clone();
         self.model.shown = Some(session);
+        if self.panels.terminal.shown {
+            self.start_terminal();
+        }
         self.model.shared.page = None;
         self.panels.composer.focus = true;
         if self
@@ -410,6 +413,7 @@ impl DesktopApp {
         self.model.shared.ties.remove(&session);
         self.panels.composer.forget(session);
         self.panels.conversation.forget(session);
+        self.panels.terminal.terminals.remove(&session);
         if self.model.shown == Some(session) {
             self.model.shown = None;
             if let Some(next) = self.model.sessions.keys().next_back().copied() {

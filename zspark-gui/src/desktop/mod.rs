@@ -15,6 +15,7 @@ mod prefs;
 mod review;
 mod session;
 mod shortcuts;
+mod terminal;
 mod theme;
 mod usage;
 mod views;

@@ -1,6 +1,6 @@
 //! Keyboard shortcuts, in one table mapping each to the command its button sends:
 //! the command palette (Shift+Cmd+P), new session, send, search, settings, sidebar,
-//! details, attach files (Cmd on macOS, Ctrl elsewhere); Esc stops a running turn; Y / A / N answer a waiting approval
+//! details, the terminal, attach files (Cmd on macOS, Ctrl elsewhere); Esc stops a running turn; Y / A / N answer a waiting approval
 //! (approve, approve for the session, deny) when no text field has the focus. Buttons
 //! show their shortcut through [`hint`], read from the same table.
 
@@ -22,19 +22,21 @@ pub enum Shortcut {
     Settings,
     Sidebar,
     Details,
+    Terminal,
     Attach,
 }
 
 /// Each shortcut's key, typed with Cmd (Ctrl), and Shift where `true`. The palette
 /// comes first, so its Shift+Cmd+P is taken before anything else sees P.
-const TABLE: [(Shortcut, bool, Key); 8] = [
+const TABLE: [(Shortcut, bool, Key); 9] = [
     (Shortcut::Palette, true, Key::P),
     (Shortcut::NewSession, false, Key::N),
     (Shortcut::Send, false, Key::Enter),
     (Shortcut::Search, false, Key::K),
     (Shortcut::Settings, false, Key::Comma),
     (Shortcut::Sidebar, false, Key::B),
-    (Shortcut::Details, false, Key::J),
+    (Shortcut::Details, false, Key::I),
+    (Shortcut::Terminal, false, Key::J),
     (Shortcut::Attach, false, Key::O),
 ];
 
@@ -48,6 +50,7 @@ impl Shortcut {
             Self::Settings => SettingsCommand::Open.into(),
             Self::Sidebar => LayoutCommand::ToggleSidebar.into(),
             Self::Details => LayoutCommand::ToggleDetails.into(),
+            Self::Terminal => LayoutCommand::ToggleTerminal.into(),
             Self::Attach => FilesCommand::Attach.into(),
         }
     }

@@ -12,6 +12,7 @@ pub const SPACE: f32 = 4.0;
 pub const SIDEBAR_WIDTH: f32 = 260.0;
 /// Width of the right details panel.
 pub const DETAILS_WIDTH: f32 = 280.0;
+pub const TERMINAL_HEIGHT: f32 = 240.0;
 /// The conversation's readable width.
 pub const CONTENT_WIDTH: f32 = 760.0;
 

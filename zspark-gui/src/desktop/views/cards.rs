@@ -489,6 +489,13 @@ fn command(ui: &mut egui::Ui, run: &CommandRun, place: Place<'_>, out: &mut Comm
             if theme::subtle_button(ui, "Copy output").clicked() {
                 out.push(LayoutCommand::Copy(run.output.clone()));
             }
+            if !place.read_only
+                && theme::subtle_button(ui, "Open in terminal")
+                    .on_hover_text("Put the command in the session's terminal, ready to run")
+                    .clicked()
+            {
+                out.push(LayoutCommand::OpenInTerminal(run.command_line.clone()));
+            }
         });
     });
 }

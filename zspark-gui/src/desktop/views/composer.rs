@@ -124,7 +124,8 @@ pub fn show(
         if focus {
             field.request_focus();
         }
-        ui.horizontal(|ui| {
+        // What goes with the message wraps; Send keeps its place on a line of its own.
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button(format!("{} Attach", theme::icon::ATTACH))
                 .on_hover_text(format!(
@@ -152,13 +153,8 @@ pub fn show(
             if session.parent.is_none() {
                 model_picker::show(ui, session, profile_models, picker, out);
             }
-            if let Some(configured) = &session.configured {
-                ui.label(theme::muted(format!(
-                    "Sandbox {} · approvals {}",
-                    configured.sandbox_policy.mode().as_str(),
-                    configured.approval_policy.as_str()
-                )));
-            }
+        });
+        ui.horizontal(|ui| {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if running {
                     if theme::danger_button(ui, "Stop")
@@ -179,6 +175,14 @@ pub fn show(
                     .clicked()
                 {
                     out.push(ComposerCommand::Send);
+                }
+                if let Some(configured) = &session.configured {
+                    let policy = format!(
+                        "Sandbox {} · approvals {}",
+                        configured.sandbox_policy.mode().as_str(),
+                        configured.approval_policy.as_str()
+                    );
+                    ui.add(egui::Label::new(theme::muted(policy)).truncate());
                 }
             });
         });

@@ -19,6 +19,7 @@ pub mod settings;
 pub mod shared;
 pub mod shared_session;
 pub mod sidebar;
+pub mod terminal_panel;
 pub mod workspace;
 
 use super::commands::{Commands, LayoutCommand};
@@ -36,6 +37,7 @@ pub struct Panels {
     pub shared: shared::SharedState,
     pub palette: palette::PaletteState,
     pub review: review::ReviewPanelState,
+    pub terminal: terminal_panel::TerminalPanel,
 }
 
 /// Draws the whole window.
@@ -72,6 +74,15 @@ pub fn draw(model: &Model, panels: &mut Panels, ui: &mut egui::Ui, out: &mut Com
             .default_size(theme::DETAILS_WIDTH)
             .min_size(theme::DETAILS_WIDTH * 0.8)
             .show(ui, |ui| details::show(ui, model, &mut panels.details, out));
+    }
+    if let Some(session) = model.shown.filter(|_| panels.terminal.shown && !onboarding) {
+        egui::Panel::bottom("terminal")
+            .resizable(true)
+            .default_size(theme::TERMINAL_HEIGHT)
+            .min_size(theme::TERMINAL_HEIGHT / 3.0)
+            .show(ui, |ui| {
+                terminal_panel::show(ui, &mut panels.terminal, session)
+            });
     }
     egui::CentralPanel::default().show(ui, |ui| {
         if onboarding {

@@ -73,6 +73,8 @@ fn entries(ctx: &egui::Context, model: &Model) -> Vec<Entry> {
             LayoutCommand::ToggleDetails,
         )
         .keys(keys(Shortcut::Details)),
+        Entry::new("Show or hide the terminal", LayoutCommand::ToggleTerminal)
+            .keys(keys(Shortcut::Terminal)),
         Entry::new("Settings", SettingsCommand::Open).keys(keys(Shortcut::Settings)),
         Entry::new(
             "Settings: providers",
