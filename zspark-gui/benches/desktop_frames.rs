@@ -5,8 +5,9 @@
 //! Scenes: a short session; a 10,000-item session resting at its end; the same session
 //! scrolled by a wheel step every frame (new items laid out all the time); a long
 //! markdown answer streaming from the scripted model server at about 4,000 characters a
-//! second, with frames drawn back to back while it arrives; and the review pane showing
-//! a 5,000-line diff, at rest and scrolled every frame.
+//! second, with frames drawn back to back while it arrives; the review pane showing
+//! a 5,000-line diff, at rest and scrolled every frame; and the terminal panel while
+//! `yes` prints into it as fast as it can.
 //!
 //! `cargo bench -p zspark-gui --bench desktop_frames [-- --frames 300]`
 #![allow(
@@ -227,6 +228,40 @@ fn big_uncommitted_diff(desk: &Desk) {
     std::fs::write(desk.workspace.join("big.rs"), lines("2")).unwrap();
 }
 
+/// Frames drawn back to back while the shown session's terminal runs `yes`, and the
+/// bytes its screen took in them.
+fn terminal_frames(desk: &mut Desk, frames: usize) -> Vec<Duration> {
+    desk.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
+    desk.wait_until("the terminal started", |desk| {
+        !desk.app().panels.terminal.terminals.is_empty()
+    });
+    desk.click("Terminal");
+    let events = &mut desk.harness.input_mut().events;
+    events.push(Event::Text(
+        "yes 'zspark terminal benchmark: one line of output after another'".to_string(),
+    ));
+    events.push(Event::Key {
+        key: egui::Key::Enter,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    desk.harness.step();
+    desk.wait_until("yes is printing", |desk| {
+        let session = desk.app().model.shown.unwrap();
+        desk.app().panels.terminal.terminals[&session]
+            .screen()
+            .contents()
+            .matches("one line of output")
+            .count()
+            > 5
+    });
+    // The shell (and `yes`) end with the desk's terminal.
+    idle_frames(desk, frames)
+}
+
 fn main() {
     let frames = frames_per_scene();
     println!("CPU time per frame (layout + tessellation), 1280x800");
@@ -293,5 +328,17 @@ fn main() {
     report(
         &format!("zspark, review pane, {shown}-line diff, scrolling"),
         scrolling_frames(&mut review, frames),
+    );
+    drop(review);
+
+    let mut terminal = desk_with_session(
+        |desk| rich_rollout(&desk.codex_home, &desk.workspace),
+        "Add a CSV export and run the tests",
+        "CSV export added",
+        QUIET_CONFIG.to_string(),
+    );
+    report(
+        "zspark, terminal printing continuously (yes)",
+        terminal_frames(&mut terminal, frames),
     );
 }

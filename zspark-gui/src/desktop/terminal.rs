@@ -2,19 +2,21 @@
 //! its output parsed by a VT100/xterm state machine (`vt100`: colours, cursor
 //! movement, the alternate screen, scroll-back). A reader thread moves the output
 //! through a bounded channel, so a program that floods it is held back by the
-//! pseudo-terminal instead of the window, and each frame takes at most
-//! [`BYTES_PER_FRAME`] of it. Keys typed into the panel become the bytes a terminal
-//! sends.
+//! pseudo-terminal instead of the window, and each frame parses it for at most
+//! [`PARSE_BUDGET`]. Keys typed into the panel become the bytes a terminal sends.
 
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
-/// Output taken into the screen per frame; the rest waits for the next frame.
-pub const BYTES_PER_FRAME: usize = 1 << 20;
+/// How long a frame parses output; the rest waits for the next frame.
+pub const PARSE_BUDGET: Duration = Duration::from_millis(1);
+/// Output parsed between two looks at the clock.
+const PARSE_STEP: usize = 4 * 1024;
 /// Lines kept above the screen.
 const SCROLLBACK_LINES: usize = 10_000;
 /// Chunks of output waiting between the reader thread and the window.
@@ -34,8 +36,9 @@ pub struct Terminal {
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     output: Receiver<Vec<u8>>,
-    /// Output already received and not yet parsed (beyond a frame's share).
+    /// A chunk received and not yet parsed to its end, and how far it has been.
     pending: Vec<u8>,
+    parsed: usize,
     /// How the shell ended, once it has.
     pub ended: Option<String>,
 }
@@ -87,31 +90,37 @@ impl Terminal {
             child,
             output,
             pending: Vec::new(),
+            parsed: 0,
             ended: None,
         })
     }
 
-    /// Parses the output that arrived, up to a frame's share; whether more waits.
+    /// Parses the output that arrived, for up to [`PARSE_BUDGET`]; whether more waits.
     pub fn pump(&mut self) -> bool {
+        let started = Instant::now();
         loop {
-            if self.pending.len() >= BYTES_PER_FRAME {
-                break;
-            }
-            match self.output.try_recv() {
-                Ok(chunk) => self.pending.extend_from_slice(&chunk),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    if self.ended.is_none() {
-                        self.ended = Some(self.exit_status());
+            if self.parsed == self.pending.len() {
+                match self.output.try_recv() {
+                    Ok(chunk) => {
+                        self.pending = chunk;
+                        self.parsed = 0;
                     }
-                    break;
+                    Err(TryRecvError::Empty) => return false,
+                    Err(TryRecvError::Disconnected) => {
+                        if self.ended.is_none() {
+                            self.ended = Some(self.exit_status());
+                        }
+                        return false;
+                    }
                 }
             }
+            let end = (self.parsed + PARSE_STEP).min(self.pending.len());
+            self.parser.process(&self.pending[self.parsed..end]);
+            self.parsed = end;
+            if started.elapsed() >= PARSE_BUDGET {
+                return true;
+            }
         }
-        let take = self.pending.len().min(BYTES_PER_FRAME);
-        let chunk: Vec<u8> = self.pending.drain(..take).collect();
-        self.parser.process(&chunk);
-        !self.pending.is_empty()
     }
 
     pub fn screen(&self) -> &vt100::Screen {
