@@ -231,32 +231,10 @@ fn big_uncommitted_diff(desk: &Desk) {
 /// Frames drawn back to back while the shown session's terminal runs `yes`, and the
 /// bytes its screen took in them.
 fn terminal_frames(desk: &mut Desk, frames: usize) -> Vec<Duration> {
-    desk.harness
-        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
-    desk.wait_until("the terminal started", |desk| {
-        !desk.app().panels.terminal.terminals.is_empty()
-    });
-    desk.click("Terminal");
-    let events = &mut desk.harness.input_mut().events;
-    events.push(Event::Text(
-        "yes 'zspark terminal benchmark: one line of output after another'".to_string(),
-    ));
-    events.push(Event::Key {
-        key: egui::Key::Enter,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    desk.harness.step();
+    desk.open_terminal();
+    desk.run_in_terminal("yes 'zspark terminal benchmark: one line of output after another'");
     desk.wait_until("yes is printing", |desk| {
-        let session = desk.app().model.shown.unwrap();
-        desk.app().panels.terminal.terminals[&session]
-            .screen()
-            .contents()
-            .matches("one line of output")
-            .count()
-            > 5
+        desk.terminal_text().matches("one line of output").count() > 5
     });
     // The shell (and `yes`) end with the desk's terminal.
     idle_frames(desk, frames)

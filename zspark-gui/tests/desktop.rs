@@ -805,28 +805,6 @@ fn the_review_pane_stages_and_discards_in_git_and_undoes_the_last_turn() {
     );
 }
 
-/// The text of the shown session's terminal screen.
-fn terminal_text(desk: &Desk) -> String {
-    let session = desk.app().model.shown.unwrap();
-    desk.app().panels.terminal.terminals[&session]
-        .screen()
-        .contents()
-}
-
-/// Types `text` into the focused terminal and presses Enter.
-fn run_in_terminal(desk: &mut Desk, text: &str) {
-    let events = &mut desk.harness.input_mut().events;
-    events.push(egui::Event::Text(text.to_string()));
-    events.push(egui::Event::Key {
-        key: egui::Key::Enter,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    desk.harness.step();
-}
-
 #[test]
 fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scroll_back() {
     let server = ScriptedModelServer::start([
@@ -845,18 +823,13 @@ fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scrol
     desk.start_session_in_workspace();
     desk.send("run something");
     desk.wait_for("Ran it");
-    desk.harness
-        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
-    desk.wait_until("the terminal started", |desk| {
-        desk.app().panels.terminal.terminals.len() == 1
-    });
-    desk.click("Terminal");
-    run_in_terminal(&mut desk, r#"printf '\033[31mred\033[0m in %s\n' "$(pwd)""#);
+    desk.open_terminal();
+    desk.run_in_terminal(r#"printf '\033[31mred\033[0m in %s\n' "$(pwd)""#);
     let workspace = desk.workspace.canonicalize().unwrap();
     let expected = format!("red in {}", workspace.display());
     desk.wait_until(
         "the shell printed in colour in the session folder",
-        |desk| terminal_text(desk).contains(&expected),
+        |desk| desk.terminal_text().contains(&expected),
     );
     {
         let session = desk.app().model.shown.unwrap();
@@ -886,16 +859,16 @@ fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scrol
     let wide = columns(&desk);
     desk.harness.set_size(egui::vec2(900.0, 700.0));
     desk.wait_until("the terminal narrowed", |desk| columns(desk) < wide);
-    run_in_terminal(&mut desk, "stty size");
+    desk.run_in_terminal("stty size");
     let narrow = columns(&desk);
     desk.wait_until("the shell knows the new size", |desk| {
-        terminal_text(desk).contains(&format!(" {narrow}\n"))
+        desk.terminal_text().contains(&format!(" {narrow}\n"))
     });
 
     // Output above the screen is kept and scrolled back to with the wheel.
-    run_in_terminal(&mut desk, "seq 1 400");
+    desk.run_in_terminal("seq 1 400");
     desk.wait_until("the numbers are printed", |desk| {
-        terminal_text(desk).contains("\n400\n")
+        desk.terminal_text().contains("\n400\n")
     });
     let terminal = desk.harness.get_by_label("Terminal").rect();
     desk.harness.input_mut().events.extend([
@@ -909,13 +882,13 @@ fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scrol
         },
     ]);
     desk.wait_until("the scroll-back shows the first numbers", |desk| {
-        terminal_text(desk).lines().any(|line| line == "1")
+        desk.terminal_text().lines().any(|line| line == "1")
     });
 
     // A command the agent ran is put in the terminal, ready to run.
     desk.click("Open in terminal");
     desk.wait_until("the command is typed in the terminal", |desk| {
-        terminal_text(desk).contains("echo from-the-agent")
+        desk.terminal_text().contains("echo from-the-agent")
     });
 
     // The composer still takes the keyboard once clicked (the small conversation
@@ -930,7 +903,7 @@ fn the_terminal_runs_a_shell_in_the_session_folder_with_colours_resize_and_scrol
             .iter()
             .any(|item| matches!(item, Item::Agent { text, .. } if text == "Still here"))
     });
-    assert!(!terminal_text(&desk).contains("and now?"));
+    assert!(!desk.terminal_text().contains("and now?"));
 }
 
 #[test]
@@ -1277,19 +1250,11 @@ fn snapshots_of_the_main_screens() {
     drop(review);
 
     let mut terminal = snapshot_desk(ThemeChoice::Dark);
-    terminal
-        .harness
-        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
-    terminal.wait_until("the terminal started", |desk| {
-        !desk.app().panels.terminal.terminals.is_empty()
-    });
-    terminal.click("Terminal");
-    run_in_terminal(
-        &mut terminal,
-        r"PS1='$ '; clear; printf 'build \033[32mok\033[0m, tests \033[31m2 failed\033[0m, \033[1;34mdone\033[0m\n'",
+    terminal.open_terminal();
+    terminal.run_in_terminal(r"PS1='$ '; clear; printf 'build \033[32mok\033[0m, tests \033[31m2 failed\033[0m, \033[1;34mdone\033[0m\n'",
     );
     terminal.wait_until("the shell drew its screen", |desk| {
-        terminal_text(desk).trim_end().ends_with("done\n$")
+        desk.terminal_text().trim_end().ends_with("done\n$")
     });
     terminal.snapshot("terminal");
 }

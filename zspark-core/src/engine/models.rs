@@ -2,10 +2,10 @@
 //! each with the reasoning efforts it accepts, asked off the run loop. A provider
 //! that lists none or cannot be reached says why, and the session keeps its model.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use codex_core::client::ModelClient;
-use codex_core::config::{Config, Env, ModelProviderInfo};
+use codex_core::config::Config;
 use codex_core::model_info::reasoning_efforts;
 use codex_protocol::ReasoningEffort;
 
@@ -29,26 +29,14 @@ impl ModelChoice {
     }
 }
 
-/// What asking a session's provider for its models needs, kept from the session's
-/// configuration when it opened.
+/// What asking a session's provider for its models needs: the session's
+/// configuration as it opened.
 #[derive(Clone)]
-pub(super) struct ProviderAccess {
-    provider_id: String,
-    provider: ModelProviderInfo,
-    env: Env,
-    codex_home: PathBuf,
-    originator: String,
-}
+pub(super) struct ProviderAccess(Arc<Config>);
 
 impl ProviderAccess {
     pub(super) fn of(config: &Config) -> Self {
-        Self {
-            provider_id: config.model_provider_id.clone(),
-            provider: config.model_provider.clone(),
-            env: config.env.clone(),
-            codex_home: config.codex_home.clone(),
-            originator: config.originator.clone(),
-        }
+        Self(Arc::new(config.clone()))
     }
 
     /// Asks the provider for its models and reports them as session `session`'s.
@@ -61,16 +49,9 @@ impl ProviderAccess {
     }
 
     async fn list(self) -> Result<Vec<ModelChoice>, String> {
-        let name = self.provider.name.clone();
-        let client = ModelClient::new(
-            self.provider_id,
-            self.provider,
-            self.env,
-            self.codex_home,
-            "model-list".to_string(),
-        )
-        .map_err(|error| error.to_string())?
-        .with_originator(self.originator);
+        let name = &self.0.model_provider.name;
+        let client = ModelClient::for_config(&self.0, "model-list".to_string())
+            .map_err(|error| error.to_string())?;
         let names = client
             .list_models()
             .await

@@ -1,19 +1,24 @@
 //! The review pane's work, off the run loop: reading a session folder's uncommitted
-//! changes, staging, unstaging and discarding through git, undoing a turn, and merging
-//! or removing the session's worktree. Every
-//! change is followed by a fresh read, so the pane always shows what is on disk.
+//! changes, staging, unstaging and discarding through git, undoing a turn, and finding,
+//! merging or removing the session's worktree. Every change is followed by a fresh
+//! read, so the pane always shows what is on disk.
 
 use std::path::PathBuf;
 
-use crate::review::{Change, GitRepo, ReviewError, TurnChanges, Uncommitted};
+use crate::review::{Change, GitRepo, ReviewError, TurnChanges, Uncommitted, Worktree};
 
 use super::{EngineEvent, Outbox, SessionKey};
 
 /// What the review pane asks for, for session `session` working in `folder`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewCommand {
-    /// Read the folder's uncommitted changes.
+    /// Read the folder's uncommitted changes (and whether it is a worktree).
     Read {
+        session: SessionKey,
+        folder: PathBuf,
+    },
+    /// Only find out whether the folder is a worktree of its own, as a session opens.
+    FindWorktree {
         session: SessionKey,
         folder: PathBuf,
     },
@@ -59,6 +64,11 @@ pub enum ReviewEvent {
         session: SessionKey,
         read: Result<Option<Uncommitted>, String>,
     },
+    /// The folder as a linked worktree; `None` when it is not one.
+    Worktree {
+        session: SessionKey,
+        worktree: Option<Worktree>,
+    },
     /// A change was made (what, for the user) or refused (why; nothing changed).
     Done {
         session: SessionKey,
@@ -85,8 +95,9 @@ pub(super) fn spawn(command: ReviewCommand, outbox: &Outbox) {
 
 fn carry_out(command: ReviewCommand) -> Vec<ReviewEvent> {
     let (session, folder, outcome) = match command {
-        ReviewCommand::Read { session, folder } => {
-            return vec![read(session, &folder)];
+        ReviewCommand::Read { session, folder } => return read(session, &folder),
+        ReviewCommand::FindWorktree { session, folder } => {
+            return vec![worktree_of(session, &folder)];
         }
         ReviewCommand::ToggleStaged {
             session,
@@ -147,24 +158,35 @@ fn carry_out(command: ReviewCommand) -> Vec<ReviewEvent> {
             (session, folder, outcome)
         }
     };
-    vec![
-        ReviewEvent::Done {
-            session,
-            outcome: outcome.map_err(|error| error.to_string()),
-        },
-        read(session, &folder),
-    ]
+    let done = ReviewEvent::Done {
+        session,
+        outcome: outcome.map_err(|error| error.to_string()),
+    };
+    std::iter::once(done)
+        .chain(read(session, &folder))
+        .collect()
 }
 
-fn read(session: SessionKey, folder: &std::path::Path) -> ReviewEvent {
-    let read = match GitRepo::find(folder) {
+/// The folder's uncommitted changes, and whether it is a worktree.
+fn read(session: SessionKey, folder: &std::path::Path) -> Vec<ReviewEvent> {
+    let repo = GitRepo::find(folder);
+    let read = match &repo {
         Some(repo) => repo
             .uncommitted()
             .map(Some)
             .map_err(|error| error.to_string()),
         None => Ok(None),
     };
-    ReviewEvent::Read { session, read }
+    let worktree = repo.as_ref().and_then(GitRepo::worktree);
+    vec![
+        ReviewEvent::Read { session, read },
+        ReviewEvent::Worktree { session, worktree },
+    ]
+}
+
+fn worktree_of(session: SessionKey, folder: &std::path::Path) -> ReviewEvent {
+    let worktree = GitRepo::find(folder).as_ref().and_then(GitRepo::worktree);
+    ReviewEvent::Worktree { session, worktree }
 }
 
 fn in_repo(
@@ -177,7 +199,7 @@ fn in_repo(
     work(&repo)
 }
 
-/// "src/lib.rs" or "a hunk of src/lib.rs".
+/// "src/lib.rs", or "a change in src/lib.rs" for one of its hunks.
 fn described(change: &Change, hunk: Option<usize>) -> String {
     match hunk {
         Some(_) => format!("a change in {}", change.diff.path),

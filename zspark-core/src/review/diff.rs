@@ -164,6 +164,49 @@ impl FileDiff {
     }
 }
 
+/// A whole file added (or untracked) or deleted, as one hunk of every line.
+pub fn whole_file(path: String, status: FileStatus, content: &str) -> FileDiff {
+    let kind = if status == FileStatus::Deleted {
+        LineKind::Removed
+    } else {
+        LineKind::Added
+    };
+    let lines: Vec<DiffLine> = content
+        .lines()
+        .map(|line| DiffLine {
+            kind,
+            text: line.to_string(),
+        })
+        .collect();
+    let count = lines.len();
+    let hunks = if lines.is_empty() {
+        Vec::new()
+    } else {
+        let (old_lines, new_lines) = if kind == LineKind::Removed {
+            (count, 0)
+        } else {
+            (0, count)
+        };
+        vec![Hunk {
+            old_start: usize::from(old_lines > 0),
+            old_lines,
+            new_start: usize::from(new_lines > 0),
+            new_lines,
+            section: String::new(),
+            lines,
+            old_missing_newline: kind == LineKind::Removed && !content.ends_with('\n'),
+            new_missing_newline: kind == LineKind::Added && !content.ends_with('\n'),
+        }]
+    };
+    FileDiff {
+        path,
+        old_path: None,
+        status,
+        binary: false,
+        hunks,
+    }
+}
+
 /// The files of `git diff` output (`diff --git` sections).
 pub fn parse_git_diff(text: &str) -> Vec<FileDiff> {
     let mut files = Vec::new();

@@ -4,13 +4,13 @@
 //! discarding a hunk or a file's unstaged changes. A discard is refused when the file
 //! changed since its diff was read, or while a rebase or merge is under way.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::ReviewError;
-use super::diff::{FileDiff, FileStatus, Hunk, LineKind, parse_git_diff};
-use super::worktree::Worktree;
+use super::diff::{FileDiff, FileStatus, parse_git_diff, whole_file};
 
 /// Where a repository's work stands, when it is in the middle of something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +48,6 @@ pub struct Uncommitted {
     pub root: PathBuf,
     pub branch: Option<String>,
     pub operation: Option<Operation>,
-    /// Set when the folder is a linked worktree (a session's own).
-    pub worktree: Option<Worktree>,
     pub changes: Vec<Change>,
 }
 
@@ -110,42 +108,37 @@ impl GitRepo {
             "--find-renames",
             "-U3",
         ];
-        let unstaged = parse_git_diff(&self.run(&diff_args, None)?);
         let mut staged_args = diff_args.to_vec();
         staged_args.push("--cached");
-        let staged = parse_git_diff(&self.run(&staged_args, None)?);
-        let untracked = self.run(&["ls-files", "--others", "--exclude-standard", "-z"], None)?;
-        let mut changes: Vec<Change> = Vec::new();
-        for diff in staged {
-            changes.push(Change {
+        let staged = parse_git_diff(&self.git(&staged_args)?);
+        let mut unstaged = parse_git_diff(&self.git(&diff_args)?);
+        let untracked = self.git(&["ls-files", "--others", "--exclude-standard", "-z"])?;
+        unstaged.extend(
+            untracked
+                .split('\0')
+                .filter(|path| !path.is_empty())
+                .map(|path| self.untracked_diff(path)),
+        );
+        let paths: Vec<&str> = unstaged.iter().map(|diff| diff.path.as_str()).collect();
+        let mut seen = self.hashes_of(&paths);
+        let mut changes: Vec<Change> = staged
+            .into_iter()
+            .map(|diff| Change {
                 diff,
                 staged: true,
                 seen: None,
-            });
-        }
-        for diff in unstaged {
-            let seen = self.hash_of(&diff.path);
-            changes.push(Change {
-                diff,
-                staged: false,
-                seen,
-            });
-        }
-        for path in untracked.split('\0').filter(|path| !path.is_empty()) {
-            let diff = self.untracked_diff(path);
-            let seen = self.hash_of(path);
-            changes.push(Change {
-                diff,
-                staged: false,
-                seen,
-            });
-        }
+            })
+            .collect();
+        changes.extend(unstaged.into_iter().map(|diff| Change {
+            seen: seen.remove(&diff.path),
+            diff,
+            staged: false,
+        }));
         changes.sort_by(|a, b| (&a.diff.path, !a.staged).cmp(&(&b.diff.path, !b.staged)));
         Ok(Uncommitted {
             root: self.root.clone(),
             branch: self.current_branch(),
             operation: self.operation(),
-            worktree: self.worktree(),
             changes,
         })
     }
@@ -165,12 +158,12 @@ impl GitRepo {
 
     /// Adds the whole file to the index (a deleted one is removed from it).
     pub fn stage_file(&self, path: &str) -> Result<(), ReviewError> {
-        self.run(&["add", "--all", "--", path], None).map(drop)
+        self.git(&["add", "--all", "--", path]).map(drop)
     }
 
     /// Takes the file's staged changes back out of the index.
     pub fn unstage_file(&self, path: &str) -> Result<(), ReviewError> {
-        self.run(&["reset", "--quiet", "--", path], None).map(drop)
+        self.git(&["reset", "--quiet", "--", path]).map(drop)
     }
 
     /// Stages hunk `index` of `change` (an unstaged one), or unstages it (a staged one).
@@ -214,7 +207,7 @@ impl GitRepo {
                 reason: error.to_string(),
             });
         }
-        self.run(&["checkout", "--", path], None).map(drop)
+        self.git(&["checkout", "--", path]).map(drop)
     }
 
     fn check_unchanged(&self, change: &Change) -> Result<(), ReviewError> {
@@ -238,45 +231,40 @@ impl GitRepo {
 
     /// The git hash of the working file (what `git hash-object` says), if it exists.
     fn hash_of(&self, path: &str) -> Option<String> {
-        self.run(&["hash-object", "--", path], None)
-            .ok()
-            .map(|hash| hash.trim().to_string())
+        self.hashes_of(&[path]).remove(path)
     }
 
-    /// An untracked file as an added one, every line new.
+    /// The git hashes of the working files among `paths` that exist, in one call.
+    fn hashes_of(&self, paths: &[&str]) -> HashMap<String, String> {
+        let present: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|path| self.root.join(path).is_file())
+            .collect();
+        if present.is_empty() {
+            return HashMap::new();
+        }
+        let mut args = vec!["hash-object", "--"];
+        args.extend(&present);
+        let hashes = self.git(&args).unwrap_or_default();
+        present
+            .into_iter()
+            .zip(hashes.lines())
+            .map(|(path, hash)| (path.to_string(), hash.trim().to_string()))
+            .collect()
+    }
+
+    /// An untracked file as an added one, every line new (a binary one without lines).
     fn untracked_diff(&self, path: &str) -> FileDiff {
         let bytes = std::fs::read(self.root.join(path)).unwrap_or_default();
-        let text = std::str::from_utf8(&bytes)
-            .ok()
-            .filter(|_| !bytes.contains(&0));
-        let hunks = text
-            .filter(|text| !text.is_empty())
-            .map(|text| {
-                let lines: Vec<super::diff::DiffLine> = text
-                    .lines()
-                    .map(|line| super::diff::DiffLine {
-                        kind: LineKind::Added,
-                        text: line.to_string(),
-                    })
-                    .collect();
-                vec![Hunk {
-                    old_start: 0,
-                    old_lines: 0,
-                    new_start: 1,
-                    new_lines: lines.len(),
-                    section: String::new(),
-                    lines,
-                    old_missing_newline: false,
-                    new_missing_newline: !text.ends_with('\n'),
-                }]
-            })
-            .unwrap_or_default();
-        FileDiff {
-            path: path.to_string(),
-            old_path: None,
-            status: FileStatus::Untracked,
-            binary: text.is_none(),
-            hunks,
+        match std::str::from_utf8(&bytes) {
+            Ok(text) if !bytes.contains(&0) => {
+                whole_file(path.to_string(), FileStatus::Untracked, text)
+            }
+            _ => FileDiff {
+                binary: true,
+                ..whole_file(path.to_string(), FileStatus::Untracked, "")
+            },
         }
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use codex_protocol::FileChange;
 
 use super::ReviewError;
-use super::diff::{DiffLine, FileDiff, FileStatus, Hunk, LineKind, parse_hunks, undo_hunks};
+use super::diff::{FileDiff, FileStatus, parse_hunks, undo_hunks, whole_file};
 
 /// The changes one turn's patches made, in the order they were applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,49 +178,6 @@ impl TurnChanges {
             restored.push(path.strip_prefix(cwd).unwrap_or(path).to_path_buf());
         }
         Ok(restored)
-    }
-}
-
-/// A whole file added or deleted, as one hunk.
-fn whole_file(path: String, status: FileStatus, content: &str) -> FileDiff {
-    let kind = if status == FileStatus::Deleted {
-        LineKind::Removed
-    } else {
-        LineKind::Added
-    };
-    let lines: Vec<DiffLine> = content
-        .lines()
-        .map(|line| DiffLine {
-            kind,
-            text: line.to_string(),
-        })
-        .collect();
-    let count = lines.len();
-    let hunks = if lines.is_empty() {
-        Vec::new()
-    } else {
-        let (old_lines, new_lines) = if kind == LineKind::Removed {
-            (count, 0)
-        } else {
-            (0, count)
-        };
-        vec![Hunk {
-            old_start: usize::from(old_lines > 0),
-            old_lines,
-            new_start: usize::from(new_lines > 0),
-            new_lines,
-            section: String::new(),
-            lines,
-            old_missing_newline: kind == LineKind::Removed && !content.ends_with('\n'),
-            new_missing_newline: kind == LineKind::Added && !content.ends_with('\n'),
-        }]
-    };
-    FileDiff {
-        path,
-        old_path: None,
-        status,
-        binary: false,
-        hunks,
     }
 }
 

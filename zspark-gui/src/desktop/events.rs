@@ -105,7 +105,7 @@ impl DesktopApp {
                 if let EventMsg::SessionConfigured(configured) = &event.msg {
                     // Whether it works in a worktree of its own, for its details.
                     let folder = configured.cwd.clone();
-                    self.send(EngineCommand::Review(ReviewCommand::Read {
+                    self.send(EngineCommand::Review(ReviewCommand::FindWorktree {
                         session,
                         folder,
                     }));
@@ -304,6 +304,11 @@ impl DesktopApp {
                 if let Some(view) = model.sessions.get_mut(&session) {
                     view.review.read = Some(read);
                     view.review.busy = false;
+                }
+            }
+            EngineEvent::Review(ReviewEvent::Worktree { session, worktree }) => {
+                if let Some(view) = model.sessions.get_mut(&session) {
+                    view.review.worktree = worktree;
                 }
             }
             EngineEvent::Review(ReviewEvent::Done { session, outcome }) => {

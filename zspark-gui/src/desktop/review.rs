@@ -4,8 +4,10 @@
 //! an action waiting for the user's confirmation (discarding, undoing the turn,
 //! merging or removing the worktree).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+
+use codex_protocol::FileChange;
 
 use zspark_core::Transcript;
 use zspark_core::conversation::{Item, PatchStatus};
@@ -50,6 +52,8 @@ pub struct ReviewState {
     pub scope: ReviewScope,
     /// The folder's changes as last read; `Ok(None)` outside a git repository.
     pub read: Option<Result<Option<Uncommitted>, String>>,
+    /// The session's own worktree, when it works in one.
+    pub worktree: Option<Worktree>,
     /// A read or a change is on its way.
     pub busy: bool,
     /// What the last change did or why it was refused.
@@ -64,11 +68,6 @@ impl ReviewState {
     pub fn uncommitted(&self) -> Option<&Uncommitted> {
         self.read.as_ref()?.as_ref().ok()?.as_ref()
     }
-
-    /// The session's own worktree, when it works in one.
-    pub fn worktree(&self) -> Option<&Worktree> {
-        self.uncommitted()?.worktree.as_ref()
-    }
 }
 
 /// What folds one file's changes: its path, and which side of the index.
@@ -78,19 +77,27 @@ pub fn file_key(path: &str, staged: bool) -> String {
 
 /// The changes the agent's patches made in the transcript's last turn.
 pub fn last_turn_changes(transcript: &Transcript) -> TurnChanges {
+    let patches = last_turn_patches(transcript).cloned().collect();
+    TurnChanges { patches }
+}
+
+/// How many patches the last turn has applied, so far.
+pub fn last_turn_patch_count(transcript: &Transcript) -> usize {
+    last_turn_patches(transcript).count()
+}
+
+fn last_turn_patches(
+    transcript: &Transcript,
+) -> impl Iterator<Item = &BTreeMap<PathBuf, FileChange>> {
     let start = transcript
         .items
         .iter()
         .rposition(|item| matches!(item, Item::User { .. }))
         .unwrap_or(0);
-    let patches = transcript.items[start..]
+    transcript.items[start..]
         .iter()
         .filter_map(|item| match item {
-            Item::Patch(patch) if patch.status == PatchStatus::Applied => {
-                Some(patch.changes.clone())
-            }
+            Item::Patch(patch) if patch.status == PatchStatus::Applied => Some(&patch.changes),
             _ => None,
         })
-        .collect();
-    TurnChanges { patches }
 }

@@ -225,8 +225,12 @@ impl SessionView {
             EventMsg::TokenCount { info } => self.token_info = Some(*info),
             _ => {}
         }
-        let model = self.model().unwrap_or_default().to_string();
-        self.usage.apply(msg, &model);
+        // The fields `model()` reads, borrowed apart from `usage`.
+        let model = self.model_override.as_deref().or(self
+            .configured
+            .as_ref()
+            .map(|configured| configured.model.as_str()));
+        self.usage.apply(msg, model.unwrap_or_default());
         self.transcript.apply(msg);
         let ended = last_turn(msg);
         if ended.is_some() {

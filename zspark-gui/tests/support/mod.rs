@@ -316,6 +316,38 @@ impl Desk {
         });
     }
 
+    /// Shows the shown session's terminal (Ctrl/Cmd+J) and gives it the keyboard.
+    pub fn open_terminal(&mut self) {
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::J);
+        self.wait_until("the terminal started", |desk| {
+            !desk.app().panels.terminal.terminals.is_empty()
+        });
+        self.click("Terminal");
+    }
+
+    /// Types `text` into the focused terminal and presses Enter.
+    pub fn run_in_terminal(&mut self, text: &str) {
+        let events = &mut self.harness.input_mut().events;
+        events.push(egui::Event::Text(text.to_string()));
+        events.push(egui::Event::Key {
+            key: egui::Key::Enter,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        });
+        self.harness.step();
+    }
+
+    /// The text of the shown session's terminal screen.
+    pub fn terminal_text(&self) -> String {
+        let session = self.app().model.shown.unwrap();
+        self.app().panels.terminal.terminals[&session]
+            .screen()
+            .contents()
+    }
+
     /// Opens the drop-down list labelled `label`.
     pub fn open_list(&mut self, label: &str) {
         self.harness.step();

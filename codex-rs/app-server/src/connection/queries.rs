@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use codex_core::ConfigOverrides;
 use codex_core::context::{SkillRoots, discover_skills};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Connection;
 use crate::events::ThreadView;
@@ -33,14 +33,7 @@ impl Connection {
         // The configured model first (the default), then what the provider lists;
         // a provider that lists none (or cannot be reached) leaves the configured one.
         let mut names = vec![config.model.clone()];
-        let listed = codex_core::client::ModelClient::new(
-            config.model_provider_id.clone(),
-            config.model_provider.clone(),
-            config.env.clone(),
-            config.codex_home.clone(),
-            "model-list".to_string(),
-        )
-        .map(|client| client.with_originator(config.originator.clone()));
+        let listed = codex_core::client::ModelClient::for_config(config, "model-list".to_string());
         if let Ok(client) = listed
             && let Ok(models) = client.list_models().await
         {
@@ -53,24 +46,17 @@ impl Connection {
         let models: Vec<Model> = names
             .into_iter()
             .enumerate()
-            .map(|(index, name)| {
-                Model {
+            .map(|(index, name)| Model {
                 id: name.clone(),
                 model: name.clone(),
                 display_name: name.clone(),
                 description: format!("{name} from {}", config.model_provider.name),
                 hidden: false,
                 is_default: index == 0,
-                supported_reasoning_efforts: codex_core::model_info::reasoning_efforts(&name)
-                    .iter()
-                    .map(|effort| {
-                        json!({"reasoningEffort": effort.as_str(), "description": effort.as_str()})
-                    })
-                    .collect(),
+                supported_reasoning_efforts: efforts_of(&name),
                 default_reasoning_effort: None,
                 input_modalities: vec!["text".to_string(), "image".to_string()],
                 supports_personality: false,
-            }
             })
             .collect();
         let limit = params.limit.unwrap_or(models.len());
@@ -266,4 +252,12 @@ fn http_origin(url: &str) -> String {
         .find('/')
         .map_or(url.len(), |at| after_scheme + at);
     url[..end].to_string()
+}
+
+/// The reasoning efforts `model` takes, as `model/list` lists them.
+fn efforts_of(model: &str) -> Vec<Value> {
+    codex_core::model_info::reasoning_efforts(model)
+        .iter()
+        .map(|effort| json!({"reasoningEffort": effort.as_str(), "description": effort.as_str()}))
+        .collect()
 }

@@ -23,7 +23,7 @@ pub use events::{ResponseEvent, excerpt, parse_event, parse_event_value, parse_u
 use zspark_bridge::sse::{MAX_EVENT_BYTES, SseDecoder};
 use zspark_bridge::{AuthStyle, Profile, StreamTranslator, to_chat_request};
 
-use crate::config::{Env, ModelProviderInfo};
+use crate::config::{Config, Env, ModelProviderInfo};
 use crate::model_info;
 use crate::tools::ToolSpec;
 
@@ -90,6 +90,18 @@ impl ModelClient {
             session_id,
             originator: "zspark".to_string(),
         })
+    }
+
+    /// A client for `config`'s provider, naming its originator, for `session_id`.
+    pub fn for_config(config: &Config, session_id: String) -> Result<Self, ModelError> {
+        Ok(Self::new(
+            config.model_provider_id.clone(),
+            config.model_provider.clone(),
+            config.env.clone(),
+            config.codex_home.clone(),
+            session_id,
+        )?
+        .with_originator(config.originator.clone()))
     }
 
     /// The client, naming `originator` as the program sending its requests.

@@ -239,14 +239,7 @@ impl Session {
                 (forked_from_id, rebuilt, recorder, copied)
             }
         };
-        let client = ModelClient::new(
-            config.model_provider_id.clone(),
-            config.model_provider.clone(),
-            config.env.clone(),
-            config.codex_home.clone(),
-            id.clone(),
-        )?
-        .with_originator(config.originator.clone());
+        let client = ModelClient::for_config(&config, id.clone())?;
         let skill_roots = SkillRoots::standard(
             &config.codex_home,
             config.home_dir().as_deref(),

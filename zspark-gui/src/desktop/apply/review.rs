@@ -60,14 +60,14 @@ impl DesktopApp {
                 return;
             }
             ReviewAction::AskMergeWorktree => {
-                if let Some(worktree) = review.worktree().cloned() {
+                if let Some(worktree) = review.worktree.clone() {
                     let message = format!("{title} (a zspark session)");
                     review.confirm = Some(Confirm::MergeWorktree { worktree, message });
                 }
                 return;
             }
             ReviewAction::AskRemoveWorktree => {
-                if let Some(worktree) = review.worktree().cloned() {
+                if let Some(worktree) = review.worktree.clone() {
                     review.confirm = Some(Confirm::RemoveWorktree { worktree });
                 }
                 return;

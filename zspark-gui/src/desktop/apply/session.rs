@@ -53,8 +53,10 @@ impl DesktopApp {
                     Some(rollout_path) => SessionStart::Resume { rollout_path },
                     None => SessionStart::New,
                 };
-                let worktree = worktree && start == SessionStart::New;
-                if start == SessionStart::New {
+                // A session continued in another folder keeps to that folder.
+                let fresh = start == SessionStart::New;
+                let worktree = worktree && fresh;
+                if fresh {
                     let policy = self.model.prefs.folder_policies.entry(folder.clone());
                     policy.or_default().worktree = worktree;
                 }

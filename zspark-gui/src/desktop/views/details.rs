@@ -178,7 +178,7 @@ fn session_facts(ui: &mut egui::Ui, model: &Model, out: &mut Commands) {
 
 /// The session's own git worktree: its branch, the main checkout, merge and delete.
 fn worktree_facts(ui: &mut egui::Ui, model: &Model, session: &SessionView, out: &mut Commands) {
-    let Some(worktree) = session.review.worktree() else {
+    let Some(worktree) = &session.review.worktree else {
         return;
     };
     theme::section_heading(ui, "Worktree");

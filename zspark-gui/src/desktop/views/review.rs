@@ -13,14 +13,16 @@ use zspark_core::catalogue::folder_label;
 use zspark_core::review::{Change, FileDiff, FileStatus, LineKind};
 
 use super::super::commands::{Commands, ReviewAction};
-use super::super::review::{Confirm, ReviewScope, ReviewState, file_key, last_turn_changes};
+use super::super::review::{
+    Confirm, ReviewScope, ReviewState, file_key, last_turn_changes, last_turn_patch_count,
+};
 use super::super::session::SessionView;
 use super::super::theme;
 
 /// The last turn's diffs, worked out once per change of the conversation.
 #[derive(Default)]
 pub struct ReviewPanelState {
-    last_turn: Option<((u64, usize), Vec<FileDiff>)>,
+    last_turn: Option<((u64, usize, usize), Vec<FileDiff>)>,
 }
 
 /// One row of the pane.
@@ -150,7 +152,12 @@ fn last_turn(
     state: &mut ReviewPanelState,
     out: &mut Commands,
 ) {
-    let generation = (session.number, session.transcript.items.len());
+    // A patch is counted once applied, which adds no item.
+    let generation = (
+        session.number,
+        session.transcript.items.len(),
+        last_turn_patch_count(&session.transcript),
+    );
     if state.last_turn.as_ref().map(|(key, _)| *key) != Some(generation) {
         let diffs = last_turn_changes(&session.transcript).diffs(&session.cwd);
         state.last_turn = Some((generation, diffs));

@@ -65,15 +65,8 @@ pub async fn run_pass(config: &Config, current: &str) -> Result<PassReport, Memo
         .await
         .map_err(|error| MemoryError::Invalid(error.to_string()))??
     };
-    let client = ModelClient::new(
-        config.model_provider_id.clone(),
-        config.model_provider.clone(),
-        config.env.clone(),
-        home.clone(),
-        format!("memories-{current}"),
-    )
-    .map(|client| client.with_originator(config.originator.clone()))
-    .map_err(|error| MemoryError::Model(error.to_string()))?;
+    let client = ModelClient::for_config(config, format!("memories-{current}"))
+        .map_err(|error| MemoryError::Model(error.to_string()))?;
     let picked: Vec<_> = candidates(&sessions, &state, current, memories, SystemTime::now())
         .into_iter()
         .cloned()
